@@ -1,0 +1,25 @@
+GO ?= go
+BIN := bin/allmyleads
+
+.PHONY: build test run lint bench fuzz clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/allmyleads
+
+test:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+run: build
+	./$(BIN) chat
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,316 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-playground/validator/v10"
+	"gopkg.in/yaml.v3"
+)
+
+// defaultConfigFile is read when present and --config is not given.
+const defaultConfigFile = "allmyleads.yaml"
+
+// Config is the whole configuration file. Every setting has a working
+// default, so a fresh checkout runs without a file. Each package gets its
+// own section; secrets come from the environment.
+type Config struct {
+	Business  BusinessConfig  `yaml:"business"`
+	Engine    EngineConfig    `yaml:"engine"`
+	Store     StoreConfig     `yaml:"store"`
+	Flows     FlowsConfig     `yaml:"flows"`
+	Plugins   PluginsConfig   `yaml:"plugins"`
+	WhatsApp  WhatsAppConfig  `yaml:"whatsapp"`
+	OpenAI    OpenAIConfig    `yaml:"openai"`
+	Retention RetentionConfig `yaml:"retention"`
+	Server    ServerConfig    `yaml:"server"`
+}
+
+// BusinessConfig describes the business the bot speaks for.
+type BusinessConfig struct {
+	Name          string `yaml:"name" validate:"required,max=80"`
+	Currency      string `yaml:"currency" validate:"required,len=3,uppercase"`
+	PrivacyURL    string `yaml:"privacy_url" validate:"omitempty,url"`
+	PolicyVersion string `yaml:"policy_version" validate:"required"`
+	Timezone      string `yaml:"timezone" validate:"required,timezone"`
+}
+
+// EngineConfig tunes the conversation engine.
+type EngineConfig struct {
+	StartFlow   string   `yaml:"start_flow" validate:"required"`
+	IdleTimeout Duration `yaml:"idle_timeout" validate:"gt=0"`
+	MaxSteps    int      `yaml:"max_steps" validate:"min=5,max=10000"`
+	Workers     int      `yaml:"workers" validate:"min=1,max=1024"`
+	Keywords    Keywords `yaml:"keywords"`
+}
+
+// Keywords are the global commands that work from any step.
+type Keywords struct {
+	OptOut          []string `yaml:"opt_out" validate:"min=1,dive,required"`
+	OptIn           []string `yaml:"opt_in" validate:"min=1,dive,required"`
+	Restart         []string `yaml:"restart" validate:"dive,required"`
+	Human           []string `yaml:"human" validate:"dive,required"`
+	MyData          []string `yaml:"my_data" validate:"dive,required"`
+	DeleteMyData    []string `yaml:"delete_my_data" validate:"dive,required"`
+	WithdrawConsent []string `yaml:"withdraw_consent" validate:"dive,required"`
+}
+
+// StoreConfig says where state is kept and how it is sealed.
+type StoreConfig struct {
+	Path    string `yaml:"path" validate:"required"`
+	KeyFile string `yaml:"key_file"` // default: PATH.key beside the database
+}
+
+// FlowsConfig says where flows come from ("" = the shipped ones).
+type FlowsConfig struct {
+	Dir string `yaml:"dir"`
+}
+
+// PluginsConfig configures the Lua host.
+type PluginsConfig struct {
+	Dir     string         `yaml:"dir"` // "" = ./plugins when present, else the shipped ones
+	Timeout Duration       `yaml:"timeout" validate:"gt=0"`
+	Watch   bool           `yaml:"watch"`
+	Config  map[string]any `yaml:"config"` // ctx.config of every plugin
+}
+
+// WhatsAppConfig configures the Cloud API channel. Secrets are usually set
+// with WHATSAPP_* environment variables.
+type WhatsAppConfig struct {
+	Token           string  `yaml:"token"`
+	PhoneNumberID   string  `yaml:"phone_number_id"`
+	AppSecret       string  `yaml:"app_secret"`
+	VerifyToken     string  `yaml:"verify_token"`
+	APIBase         string  `yaml:"api_base" validate:"required,url"`
+	RatePerSecond   float64 `yaml:"rate_per_second" validate:"gt=0,max=1000"`
+	WindowTemplate  string  `yaml:"window_template"` // template sent outside the 24 h window; "" holds the message
+	TemplateLanguage string  `yaml:"template_language" validate:"required"`
+}
+
+// OpenAIConfig configures the extractor. Without an API key the offline
+// extractor is used.
+type OpenAIConfig struct {
+	APIKey        string   `yaml:"api_key"`
+	BaseURL       string   `yaml:"base_url" validate:"omitempty,url"`
+	Model         string   `yaml:"model" validate:"required"`
+	Timeout       Duration `yaml:"timeout" validate:"gt=0"`
+	MaxImageBytes int      `yaml:"max_image_bytes" validate:"min=1024"`
+}
+
+// RetentionConfig holds how long each kind of record is kept (section 7 of
+// the privacy policy).
+type RetentionConfig struct {
+	Communications Duration `yaml:"communications" validate:"gt=0"`
+	AIRecords      Duration `yaml:"ai_records" validate:"gt=0"`
+	Projects       Duration `yaml:"projects" validate:"gt=0"` // after completion
+	Payments       Duration `yaml:"payments" validate:"gt=0"`
+}
+
+// ServerConfig configures `allmyleads serve`.
+type ServerConfig struct {
+	Addr string `yaml:"addr" validate:"required"`
+}
+
+const (
+	day  = 24 * time.Hour
+	year = 365 * day
+)
+
+// DefaultConfig returns the configuration used when no file says otherwise.
+func DefaultConfig() Config {
+	return Config{
+		Business: BusinessConfig{
+			Name:          "Brightside Roofing & Painting",
+			Currency:      "EUR",
+			PrivacyURL:    "https://allmyleads.example/privacy",
+			PolicyVersion: "2025-12-06",
+			Timezone:      "UTC",
+		},
+		Engine: EngineConfig{
+			StartFlow:   "greeting",
+			IdleTimeout: Duration(7 * day),
+			MaxSteps:    100,
+			Workers:     64,
+			Keywords: Keywords{
+				OptOut:          []string{"STOP", "UNSUBSCRIBE", "CANCEL", "OPT OUT"},
+				OptIn:           []string{"START"},
+				Restart:         []string{"RESTART", "MENU"},
+				Human:           []string{"AGENT", "HUMAN"},
+				MyData:          []string{"MY DATA"},
+				DeleteMyData:    []string{"DELETE MY DATA"},
+				WithdrawConsent: []string{"WITHDRAW CONSENT"},
+			},
+		},
+		Store:   StoreConfig{Path: "data/allmyleads.db"},
+		Plugins: PluginsConfig{Timeout: Duration(100 * time.Millisecond)},
+		WhatsApp: WhatsAppConfig{
+			APIBase:         "https://graph.facebook.com/v23.0",
+			RatePerSecond:   80,
+			TemplateLanguage: "en_US",
+		},
+		OpenAI: OpenAIConfig{Model: "gpt-4o-mini", Timeout: Duration(30 * time.Second), MaxImageBytes: 5 << 20},
+		Retention: RetentionConfig{
+			Communications: Duration(3 * year),
+			AIRecords:      Duration(1 * year),
+			Projects:       Duration(7 * year),
+			Payments:       Duration(7 * year),
+		},
+		Server: ServerConfig{Addr: ":8080"},
+	}
+}
+
+// LoadConfig reads the configuration: defaults, then the file (path, or
+// allmyleads.yaml when present and path is ""), then environment overrides.
+// Errors name FILE:LINE.
+func LoadConfig(path string, getenv func(string) string) (Config, error) {
+	cfg := DefaultConfig()
+	explicit := path != ""
+	if !explicit {
+		path = defaultConfigFile
+	}
+	raw, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if err := decodeConfig(path, raw, &cfg); err != nil {
+			return cfg, err
+		}
+	case explicit || !errors.Is(err, os.ErrNotExist):
+		return cfg, fmt.Errorf("read config: %w", err)
+	}
+	applyEnv(&cfg, getenv)
+	if err := validateConfig(path, &cfg); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+var yamlLineRe = regexp.MustCompile(`line (\d+): (.*)`)
+
+func decodeConfig(path string, raw []byte, cfg *Config) error {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	err := dec.Decode(cfg)
+	if err == nil {
+		return nil
+	}
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		var lines []string
+		for _, e := range te.Errors {
+			lines = append(lines, configLine(path, e))
+		}
+		return errors.New(strings.Join(lines, "\n"))
+	}
+	return errors.New(configLine(path, err.Error()))
+}
+
+// configLine turns a yaml.v3 message ("yaml: line 3: ...") into FILE:LINE: message.
+func configLine(path, msg string) string {
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
+		text := m[2]
+		if strings.Contains(text, "not found in type") {
+			field := strings.TrimPrefix(strings.SplitN(text, " not found", 2)[0], "field ")
+			text = fmt.Sprintf("unknown key %q", field)
+		}
+		return fmt.Sprintf("%s:%s: error: %s", path, m[1], text)
+	}
+	return fmt.Sprintf("%s: error: %s", path, msg)
+}
+
+func applyEnv(cfg *Config, getenv func(string) string) {
+	set := func(dst *string, name string) {
+		if v := getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	set(&cfg.WhatsApp.Token, "WHATSAPP_TOKEN")
+	set(&cfg.WhatsApp.PhoneNumberID, "WHATSAPP_PHONE_NUMBER_ID")
+	set(&cfg.WhatsApp.AppSecret, "WHATSAPP_APP_SECRET")
+	set(&cfg.WhatsApp.VerifyToken, "WHATSAPP_VERIFY_TOKEN")
+	set(&cfg.WhatsApp.APIBase, "WHATSAPP_API_BASE")
+	set(&cfg.OpenAI.APIKey, "OPENAI_API_KEY")
+	set(&cfg.OpenAI.BaseURL, "OPENAI_BASE_URL")
+	set(&cfg.OpenAI.Model, "OPENAI_MODEL")
+	set(&cfg.Store.Path, "ALLMYLEADS_DB")
+	set(&cfg.Store.KeyFile, "ALLMYLEADS_KEY_FILE")
+}
+
+func validateConfig(path string, cfg *Config) error {
+	v := validator.New(validator.WithRequiredStructEnabled())
+	v.RegisterTagNameFunc(func(f reflect.StructField) string { return yamlName(f.Tag.Get("yaml")) })
+	err := v.Struct(cfg)
+	if err == nil {
+		return nil
+	}
+	var ve validator.ValidationErrors
+	if !errors.As(err, &ve) {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	var lines []string
+	for _, fe := range ve {
+		field := strings.TrimPrefix(fe.Namespace(), "Config.")
+		lines = append(lines, fmt.Sprintf("%s: error: %s: fails %q (value %v)", path, field, fe.Tag()+paramSuffix(fe.Param()), fe.Value()))
+	}
+	return errors.New(strings.Join(lines, "\n"))
+}
+
+func paramSuffix(p string) string {
+	if p == "" {
+		return ""
+	}
+	return "=" + p
+}
+
+func yamlName(tag string) string {
+	name := strings.SplitN(tag, ",", 2)[0]
+	if name == "-" {
+		return ""
+	}
+	return name
+}
+
+// Duration is a time.Duration that YAML may write as Go durations ("100ms",
+// "72h") or with days and years ("7d", "3y", a year being 365 days).
+type Duration time.Duration
+
+// D returns the value as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// UnmarshalYAML reads "7d", "3y" or a Go duration.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := parseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+func parseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	for suffix, unit := range map[string]time.Duration{"d": day, "y": year} {
+		if num, ok := strings.CutSuffix(s, suffix); ok {
+			n, err := strconv.ParseFloat(num, 64)
+			if err != nil || n < 0 {
+				return 0, fmt.Errorf("duration %q: want a number before %q", s, suffix)
+			}
+			return time.Duration(n * float64(unit)), nil
+		}
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("duration %q: want e.g. 100ms, 30s, 72h, 7d or 3y", s)
+	}
+	return v, nil
+}

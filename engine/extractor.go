@@ -1,0 +1,40 @@
+package engine
+
+import (
+	"context"
+
+	"github.com/allmyleads/allmyleads/flows"
+)
+
+// Extractor reads fields from images and text. engine/extract has the
+// offline one and the OpenAI one.
+type Extractor interface {
+	Extract(ctx context.Context, req ExtractRequest) (*ExtractResult, error)
+}
+
+// ExtractRequest is one extraction: what to look for and what to read.
+type ExtractRequest struct {
+	Contact      string // E.164, for the AI record
+	Instructions string
+	Fields       []flows.Field
+	Texts        []string
+	Images       []Media // with Data
+}
+
+// ExtractResult is what the extractor read, field by field, and the facts
+// about the call that go into the AI processing record.
+type ExtractResult struct {
+	Fields        map[string]FieldResult
+	Extractor     string // openai, offline
+	Model         string
+	PromptVersion string
+	PromptTokens  int
+	OutputTokens  int
+}
+
+// FieldResult is one extracted value and how sure the extractor is (0 to 1).
+// Value is nil when nothing was found.
+type FieldResult struct {
+	Value      any     `json:"value"`
+	Confidence float64 `json:"confidence"`
+}

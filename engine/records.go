@@ -1,0 +1,127 @@
+package engine
+
+import "time"
+
+// Contact is a customer as the business knows them. Every personal field is
+// sealed at rest; the store keys contacts by a keyed hash of Phone.
+type Contact struct {
+	Phone       string    `json:"phone"` // E.164
+	ProfileName string    `json:"profile_name,omitempty"`
+	Name        string    `json:"name,omitempty"`
+	Email       string    `json:"email,omitempty"`
+	Company     string    `json:"company,omitempty"`
+	Address     string    `json:"address,omitempty"`
+	Status      string    `json:"status"` // new, consented, details, quoted, accepted, declined, opted_out, handoff
+	OptedOut    bool      `json:"opted_out,omitempty"`
+	Created     time.Time `json:"created"`
+	Updated     time.Time `json:"updated"`
+	LastInbound time.Time `json:"last_inbound,omitempty"`
+}
+
+// Project is the job a contact asks a quote for.
+type Project struct {
+	ID           string         `json:"id"`
+	Contact      string         `json:"contact"` // E.164
+	Service      string         `json:"service,omitempty"`
+	Description  string         `json:"description,omitempty"`
+	Requirements map[string]any `json:"requirements,omitempty"` // the rest of the project.* variables
+	Photos       []Media        `json:"photos,omitempty"`       // references; bytes are in the media bucket
+	Extracted    map[string]any `json:"extracted,omitempty"`
+	Status       string         `json:"status"` // open, quoted, accepted, declined, completed
+	Created      time.Time      `json:"created"`
+	Updated      time.Time      `json:"updated"`
+	Completed    time.Time      `json:"completed,omitempty"`
+}
+
+// Quote statuses.
+const (
+	QuoteDraft    = "draft"
+	QuoteSent     = "sent"
+	QuoteAccepted = "accepted"
+	QuoteDeclined = "declined"
+	QuoteExpired  = "expired"
+	QuotePaid     = "paid"
+)
+
+// QuoteRecord is a priced quote as shown to a contact, with its status.
+type QuoteRecord struct {
+	ID         string         `json:"id"`
+	Contact    string         `json:"contact"` // E.164
+	ProjectID  string         `json:"project_id,omitempty"`
+	Status     string         `json:"status"`
+	Currency   string         `json:"currency"`
+	Items      []QuoteItem    `json:"items"`
+	Subtotal   int64          `json:"subtotal"` // minor units
+	Discount   int64          `json:"discount"`
+	Tax        int64          `json:"tax"`
+	Total      int64          `json:"total"`
+	TaxRate    float64        `json:"tax_rate,omitempty"`
+	Notes      string         `json:"notes,omitempty"`
+	ValidUntil time.Time      `json:"valid_until,omitempty"`
+	Plugin     string         `json:"plugin"`      // FILE.FUNCTION that priced it
+	SourceHash string         `json:"source_hash"` // hash of the plugin source
+	Inputs     map[string]any `json:"inputs,omitempty"`
+	PaymentRef string         `json:"payment_ref,omitempty"`
+	Created    time.Time      `json:"created"`
+	Updated    time.Time      `json:"updated"`
+	DecidedAt  time.Time      `json:"decided_at,omitempty"`
+	PaidAt     time.Time      `json:"paid_at,omitempty"`
+	Revision   int            `json:"revision"`
+}
+
+// QuoteItem is one line of a quote, in minor units.
+type QuoteItem struct {
+	Description string  `json:"description"`
+	Quantity    float64 `json:"quantity"`
+	Unit        string  `json:"unit,omitempty"`
+	UnitPrice   int64   `json:"unit_price"`
+	Total       int64   `json:"total"`
+}
+
+// ConsentRecord is what a contact agreed to (or declined), when, and the
+// words they were shown.
+type ConsentRecord struct {
+	ID            string    `json:"id"`
+	Contact       string    `json:"contact"`
+	Purpose       string    `json:"purpose"`
+	Text          string    `json:"text"`
+	PolicyVersion string    `json:"policy_version,omitempty"`
+	Channel       string    `json:"channel"`
+	Granted       bool      `json:"granted"`
+	Time          time.Time `json:"time"`
+	Withdrawn     time.Time `json:"withdrawn,omitempty"`
+}
+
+// OptEvent is one opt-out or opt-in of a contact.
+type OptEvent struct {
+	Contact string    `json:"contact"`
+	OptIn   bool      `json:"opt_in"` // false: opt-out
+	Keyword string    `json:"keyword,omitempty"`
+	Channel string    `json:"channel"`
+	Time    time.Time `json:"time"`
+}
+
+// AIRecord is one extractor call, kept for a year as the privacy policy says.
+type AIRecord struct {
+	ID            string                 `json:"id"`
+	Contact       string                 `json:"contact"`
+	Time          time.Time              `json:"time"`
+	Extractor     string                 `json:"extractor"` // openai, offline
+	Model         string                 `json:"model,omitempty"`
+	PromptVersion string                 `json:"prompt_version,omitempty"`
+	Latency       time.Duration          `json:"latency"`
+	PromptTokens  int                    `json:"prompt_tokens,omitempty"`
+	OutputTokens  int                    `json:"output_tokens,omitempty"`
+	Fields        map[string]FieldResult `json:"fields,omitempty"`
+	Outcome       string                 `json:"outcome"` // ok, invalid, refused, timeout, error
+	Error         string                 `json:"error,omitempty"`
+}
+
+// AuditEntry records an administrative action: who did what, when.
+type AuditEntry struct {
+	Time    time.Time `json:"time"`
+	Actor   string    `json:"actor"`
+	Action  string    `json:"action"` // export, erase, correct, retention, consent_withdraw, mark_paid, rekey, backup, release
+	Contact string    `json:"contact,omitempty"`
+	Detail  string    `json:"detail,omitempty"`
+}

@@ -1,0 +1,24 @@
+package engine
+
+import "time"
+
+// Session is where one contact's conversation stands. It is saved with every
+// turn, so a restarted process resumes exactly where it stopped.
+type Session struct {
+	Contact string `json:"contact"` // E.164
+	Flow    string `json:"flow"`    // current flow
+	Step    string `json:"step"`    // current step id; "" before the first step
+	Waiting bool   `json:"waiting"` // the step has asked and waits for the customer
+	Ended   bool   `json:"ended"`   // the conversation reached its end
+
+	Attempts int            `json:"attempts,omitempty"` // failed answers at the current step
+	Scratch  map[string]any `json:"scratch,omitempty"`  // the current step's own state (photos so far...)
+	Vars     map[string]any `json:"vars"`               // lead, project, quote... as the flows saved them
+
+	OptedOut bool `json:"opted_out,omitempty"` // nothing is sent until the contact opts in again
+	Handoff  bool `json:"handoff,omitempty"`   // a person handles the contact; the bot stays silent
+
+	Started     time.Time `json:"started"`
+	Updated     time.Time `json:"updated"`
+	LastInbound time.Time `json:"last_inbound"` // for the idle restart and the 24 h window
+}

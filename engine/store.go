@@ -1,0 +1,99 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrDuplicate is returned by Store.Commit when the turn's inbound message
+// was already handled: the turn changed nothing.
+var ErrDuplicate = errors.New("duplicate inbound message")
+
+// ErrNotFound is returned when a record does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Store keeps every piece of state the engine needs. engine/store implements
+// it on bbolt; nothing outside that package may assume bbolt.
+type Store interface {
+	// Session returns the contact's session, or nil and no error when the
+	// contact has none yet.
+	Session(ctx context.Context, contact string) (*Session, error)
+
+	// Commit applies one turn atomically: the inbound id is marked seen, the
+	// inbound message logged (with its media), the session saved, records
+	// updated and outbound messages appended to the outbox. When the inbound
+	// id was seen before it returns ErrDuplicate and changes nothing.
+	// Concurrent commits of different contacts share one fsync.
+	Commit(ctx context.Context, t *Turn) error
+
+	// Media returns a stored image or file with its bytes.
+	Media(ctx context.Context, id string) (*Media, error)
+}
+
+// Turn is everything one handled message changes, written in one transaction.
+type Turn struct {
+	Inbound  *Inbound   // nil for a turn the business started (e.g. a release from handoff)
+	Session  *Session   // the session after the turn
+	Outbound []Outbound // appended to the outbox in order; the store assigns ids
+
+	Contact   *Contact        // upserted when set
+	Project   *Project        // upserted when set
+	Quotes    []*QuoteRecord  // upserted (a changed quote keeps its earlier revisions)
+	Consents  []ConsentRecord // appended, or updated by ID (withdrawal)
+	OptEvents []OptEvent      // appended
+	AI        []AIRecord      // appended
+	Audit     []AuditEntry    // appended
+}
+
+// OutboxItem is an outbound message waiting in, or taken from, the outbox.
+type OutboxItem struct {
+	Outbound
+	Attempts  int       `json:"attempts"`
+	NotBefore time.Time `json:"not_before,omitempty"` // retry backoff
+}
+
+// Outbox is what a channel's sender needs of the store.
+type Outbox interface {
+	// PendingOutbound returns up to limit unsent messages of the channel, oldest
+	// first, whose NotBefore has passed.
+	PendingOutbound(ctx context.Context, channel string, limit int) ([]OutboxItem, error)
+	// MarkSent records the provider's message id and removes the item from the outbox.
+	MarkSent(ctx context.Context, id, providerID string, at time.Time) error
+	// MarkRetry keeps the item in the outbox until notBefore, counting the attempt.
+	MarkRetry(ctx context.Context, id string, notBefore time.Time, reason string) error
+	// MarkFailed removes the item from the outbox and records why on the message.
+	// held says the message waits for a template (outside the 24 h window).
+	MarkFailed(ctx context.Context, id string, code int, reason string, held bool) error
+	// UpdateDelivery records a provider's delivery status for the message with
+	// that provider id. Statuses only move forward: sent < delivered < read;
+	// failed is recorded whenever it arrives.
+	UpdateDelivery(ctx context.Context, providerID string, d Delivery) error
+}
+
+// Delivery is a delivery status report for one outbound message.
+type Delivery struct {
+	Status    string    `json:"status"` // sent, delivered, read, failed
+	Time      time.Time `json:"time"`
+	ErrorCode int       `json:"error_code,omitempty"`
+	Error     string    `json:"error,omitempty"`
+}
+
+// InboxItem is one raw webhook payload waiting to be processed.
+type InboxItem struct {
+	ID       string
+	Channel  string
+	Body     []byte
+	Received time.Time
+}
+
+// Inbox is the durable queue of raw webhook payloads: written before the
+// webhook is answered, drained by workers, read again after a crash.
+type Inbox interface {
+	AddInbox(ctx context.Context, channel string, body []byte, received time.Time) (string, error)
+	PendingInbox(ctx context.Context, limit int) ([]InboxItem, error)
+	DoneInbox(ctx context.Context, id string) error
+	// Seen says whether an inbound message id was already handled, so a
+	// channel can skip work (media downloads) for duplicates.
+	Seen(ctx context.Context, channel, id string) (bool, error)
+}

@@ -1,0 +1,186 @@
+// Package flows owns the flow language: the types of a flow and its steps,
+// loading YAML with positions, validation and lint diagnostics, templates, the
+// JSON Schema of the language, and the shipped flows. It imports nothing of
+// AllMyLeads and never runs a conversation: that is the engine's job.
+package flows
+
+import "fmt"
+
+// Pos is a place in a flow file, for diagnostics.
+type Pos struct {
+	File string `json:"file,omitempty"`
+	Line int    `json:"line,omitempty"`
+	Col  int    `json:"col,omitempty"`
+}
+
+// String renders the place as FILE:LINE:COL.
+func (p Pos) String() string {
+	switch {
+	case p.File == "" && p.Line == 0:
+		return "-"
+	case p.Col == 0:
+		return fmt.Sprintf("%s:%d", p.File, p.Line)
+	}
+	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
+}
+
+// End is the step id that ends a conversation when used as a target.
+const End = "end"
+
+// Kind is the kind of a step: the one kind key it carries in YAML.
+type Kind string
+
+// The step kinds of the language. KindRegistry lists them with their keys.
+const (
+	KindSay          Kind = "say"
+	KindAsk          Kind = "ask"
+	KindChoice       Kind = "choice"
+	KindPhotos       Kind = "photos"
+	KindExtract      Kind = "extract"
+	KindPlugin       Kind = "plugin"
+	KindConfirmQuote Kind = "confirm_quote"
+	KindConsent      Kind = "consent"
+	KindIf           Kind = "if"
+	KindLink         Kind = "link"
+	KindHandoff      Kind = "handoff"
+)
+
+// Flow is one loaded flow file.
+type Flow struct {
+	Name        string
+	Description string
+	Start       string // id of the first step; defaults to the first step's id
+	Steps       []*Step
+	Pos         Pos // where the `flow:` key stands
+
+	index map[string]int
+}
+
+// Step returns the step with the given id, or nil.
+func (f *Flow) Step(id string) *Step {
+	if f.index == nil {
+		f.reindex()
+	}
+	i, ok := f.index[id]
+	if !ok {
+		return nil
+	}
+	return f.Steps[i]
+}
+
+// StartStep returns the step a conversation in this flow begins with.
+func (f *Flow) StartStep() *Step {
+	if f.Start != "" {
+		return f.Step(f.Start)
+	}
+	if len(f.Steps) == 0 {
+		return nil
+	}
+	return f.Steps[0]
+}
+
+// After returns the step below the given one, or nil for the last step.
+func (f *Flow) After(id string) *Step {
+	if f.index == nil {
+		f.reindex()
+	}
+	i, ok := f.index[id]
+	if !ok || i+1 >= len(f.Steps) {
+		return nil
+	}
+	return f.Steps[i+1]
+}
+
+func (f *Flow) reindex() {
+	f.index = make(map[string]int, len(f.Steps))
+	for i, s := range f.Steps {
+		if _, dup := f.index[s.ID]; !dup {
+			f.index[s.ID] = i
+		}
+	}
+}
+
+// Step is one step of a flow. Which fields matter depends on Kind.
+type Step struct {
+	ID   string
+	Kind Kind
+	Pos  Pos // where the step's mapping starts (its first key)
+
+	// Text is the message of say, ask, choice, photos, confirm_quote,
+	// consent and handoff: the value of the kind key.
+	Text *Template
+
+	Save     string    // dotted variable path the answer or result is saved at
+	Validate string    // validator/v10 tags for ask (plus custom tags phone, yesno)
+	Error    *Template // re-ask text when an answer fails validation
+	Retries  int       // attempts before on_error (0 means the default, 3)
+
+	Options []Option // choice options
+
+	Min, Max int    // photos: how many images
+	DoneWord string // photos: the word that ends collection early (default "done")
+
+	If   []Branch // if: the first branch whose condition holds wins
+	Else string   // if: target when no branch holds (default: the next step)
+
+	Plugin string // plugin: FILE.FUNCTION, e.g. pricing.quote
+
+	Accept, Decline           string // confirm_quote, consent: targets
+	AcceptTitle, DeclineTitle string // button titles (defaults in the engine)
+	Purpose                   string // consent: what the consent is for
+
+	Extract      *Extract  // extract: what to read
+	ConfirmBelow float64   // extract: confirm values under this confidence
+	Confirm      *Template // extract: confirmation wording; {{ field }} and {{ value }} available
+
+	Link string // link: name of the flow to continue in
+
+	Next    string // the step after this one; "end" ends the conversation
+	OnError string // where to go when the step fails (retries used up, plugin or extractor error)
+
+	// Keys holds where each YAML key of the step stands, for diagnostics.
+	Keys map[string]Pos
+}
+
+// KeyPos returns where the given key of the step stands, or the step's own
+// position when the key is absent.
+func (s *Step) KeyPos(key string) Pos {
+	if p, ok := s.Keys[key]; ok {
+		return p
+	}
+	return s.Pos
+}
+
+// Option is one answer of a choice step.
+type Option struct {
+	ID          string
+	Title       string
+	Description string // shown in WhatsApp lists (4 to 10 options)
+	Next        string // optional target when this option is picked
+	Pos         Pos
+}
+
+// Branch is one `when` of an if step.
+type Branch struct {
+	When string // a Lua expression over the variables
+	Next string
+	Pos  Pos // where the when expression stands
+}
+
+// Extract describes an extract step: where to read from and which fields.
+type Extract struct {
+	From         string  // a variable holding images or text
+	Instructions string  // what to look for, in plain words for the model
+	Fields       []Field // in file order
+}
+
+// Field is one value an extract step asks for.
+type Field struct {
+	Name        string
+	Type        string // string, number, integer, boolean, date
+	Description string
+	Enum        []string
+	Required    bool
+	List        bool
+	Pos         Pos
+}
