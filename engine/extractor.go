@@ -38,3 +38,24 @@ type FieldResult struct {
 	Value      any     `json:"value"`
 	Confidence float64 `json:"confidence"`
 }
+
+// Extraction outcomes, as recorded on AI records.
+const (
+	OutcomeOK      = "ok"
+	OutcomeInvalid = "invalid" // the reply did not fit the field spec, even after one retry
+	OutcomeRefused = "refused" // the model refused
+	OutcomeTimeout = "timeout"
+	OutcomeError   = "error" // transport or server errors after retries
+)
+
+// ExtractError is an extractor failure with its outcome, so the engine can
+// record it and route the flow to on_error.
+type ExtractError struct {
+	Outcome string
+	Err     error
+}
+
+func (e *ExtractError) Error() string { return e.Outcome + ": " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *ExtractError) Unwrap() error { return e.Err }

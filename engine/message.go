@@ -83,7 +83,11 @@ type Outbound struct {
 	Media    *Media       `json:"media,omitempty"`  // image or document; Data is loaded from the store by id when sending
 	Template *Template    `json:"template,omitempty"`
 	ReplyTo  string       `json:"reply_to,omitempty"` // the inbound id this answers
-	Created  time.Time    `json:"created"`
+	// WindowUntil is when the 24 h customer-service window closes (the
+	// contact's last inbound + 24 h); after it only templates may be sent.
+	// Zero means unknown: send as is.
+	WindowUntil time.Time `json:"window_until,omitempty"`
+	Created     time.Time `json:"created"`
 }
 
 // Option is one button or list row of an outbound message.
