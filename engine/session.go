@@ -15,6 +15,9 @@ type Session struct {
 	Scratch  map[string]any `json:"scratch,omitempty"`  // the current step's own state (photos so far...)
 	Vars     map[string]any `json:"vars"`               // lead, project, quote... as the flows saved them
 
+	ProjectID string `json:"project_id,omitempty"` // the project this conversation fills in
+	QuoteID   string `json:"quote_id,omitempty"`   // the latest quote shown
+
 	OptedOut bool `json:"opted_out,omitempty"` // nothing is sent until the contact opts in again
 	Handoff  bool `json:"handoff,omitempty"`   // a person handles the contact; the bot stays silent
 

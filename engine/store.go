@@ -29,6 +29,10 @@ type Store interface {
 
 	// Media returns a stored image or file with its bytes.
 	Media(ctx context.Context, id string) (*Media, error)
+
+	// Seen says whether an inbound message id was already handled, so the
+	// engine skips plugin and extractor work for a duplicate delivery.
+	Seen(ctx context.Context, channel, id string) (bool, error)
 }
 
 // Turn is everything one handled message changes, written in one transaction.
