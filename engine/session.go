@@ -15,8 +15,12 @@ type Session struct {
 	Scratch  map[string]any `json:"scratch,omitempty"`  // the current step's own state (photos so far...)
 	Vars     map[string]any `json:"vars"`               // lead, project, quote... as the flows saved them
 
-	ProjectID string `json:"project_id,omitempty"` // the project this conversation fills in
-	QuoteID   string `json:"quote_id,omitempty"`   // the latest quote shown
+	ProjectID string       `json:"project_id,omitempty"` // the project this conversation fills in
+	Quote     *QuoteRecord `json:"quote,omitempty"`      // the latest quote, as recorded
+
+	// Pending is a question the engine itself asked outside the flows
+	// ("export", "erase"), awaiting yes or no.
+	Pending string `json:"pending,omitempty"`
 
 	OptedOut bool `json:"opted_out,omitempty"` // nothing is sent until the contact opts in again
 	Handoff  bool `json:"handoff,omitempty"`   // a person handles the contact; the bot stays silent

@@ -101,3 +101,6 @@ type Inbox interface {
 	// channel can skip work (media downloads) for duplicates.
 	Seen(ctx context.Context, channel, id string) (bool, error)
 }
+
+// ErrClosed is returned for work submitted after shutdown began.
+var ErrClosed = errors.New("engine: closed")

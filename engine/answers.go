@@ -1,0 +1,95 @@
+package engine
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+	"strings"
+)
+
+// mediaID is the id media bytes are stored under: their SHA-256 in hex.
+func mediaID(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// answerText is what an inbound message says as text: the body, a button or
+// list title, or a shared location's address.
+func answerText(in *Inbound) string {
+	switch {
+	case in.Kind == InLocation && in.Location != nil:
+		if in.Location.Address != "" {
+			return in.Location.Address
+		}
+		return strconv.FormatFloat(in.Location.Latitude, 'f', 6, 64) + "," + strconv.FormatFloat(in.Location.Longitude, 'f', 6, 64)
+	case in.Text != "":
+		return strings.TrimSpace(in.Text)
+	default:
+		return strings.TrimSpace(in.ReplyTitle)
+	}
+}
+
+// pickOption finds which option a message means: a button or list id, the
+// option id or title typed in any case, or its number (1-based).
+func pickOption(in *Inbound, opts []Option) (Option, bool) {
+	if in.ReplyID != "" {
+		for _, o := range opts {
+			if o.ID == in.ReplyID {
+				return o, true
+			}
+		}
+	}
+	text := normalizeAnswer(answerText(in))
+	if text == "" {
+		return Option{}, false
+	}
+	if n, err := strconv.Atoi(text); err == nil && n >= 1 && n <= len(opts) {
+		return opts[n-1], true
+	}
+	for _, o := range opts {
+		if normalizeAnswer(o.ID) == text || normalizeAnswer(o.Title) == text {
+			return o, true
+		}
+	}
+	return Option{}, false
+}
+
+// normalizeAnswer folds case, spaces, a trailing full stop and the *bold*
+// marks customers copy from the prompt.
+func normalizeAnswer(s string) string {
+	s = strings.Trim(strings.TrimSpace(s), "*_.!")
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "("), ")")
+	return strings.ToLower(strings.Join(strings.Fields(s), " "))
+}
+
+var (
+	yesWords = []string{"yes", "y", "yeah", "yep", "sure", "ok", "okay", "agree", "i agree", "accept", "ja", "si", "sí", "oui", "👍"}
+	noWords  = []string{"no", "n", "nope", "no thanks", "no, thanks", "decline", "nee", "nein", "non", "👎"}
+)
+
+// parseYesNo reads a yes or no from buttons or text.
+func parseYesNo(in *Inbound, tx Texts) (yes, ok bool) {
+	switch in.ReplyID {
+	case "yes", "accept":
+		return true, true
+	case "no", "decline":
+		return false, true
+	}
+	text := normalizeAnswer(answerText(in))
+	if text == normalizeAnswer(tx.YesTitle) || contains(yesWords, text) {
+		return true, true
+	}
+	if text == normalizeAnswer(tx.NoTitle) || contains(noWords, text) {
+		return false, true
+	}
+	return false, false
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

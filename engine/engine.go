@@ -1,0 +1,280 @@
+// Package engine runs conversations: for each contact it executes the
+// flows of package flows step by step, calls Lua plugins and the extractor
+// through interfaces with deadlines, applies the global keywords (opt-out
+// first), and hands every turn to the Store to commit atomically with its
+// outbound messages. It defines the interfaces it depends on (Store,
+// Extractor, Plugins) and the message types channels speak. It never imports
+// a channel or bbolt.
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/allmyleads/allmyleads/flows"
+	"github.com/allmyleads/allmyleads/plugins"
+)
+
+// Plugins is what the engine needs of the Lua host (*plugins.Host).
+type Plugins interface {
+	Call(ctx context.Context, ref string, in plugins.Input) (*plugins.Result, error)
+}
+
+// Config tunes the engine. Zero values take the defaults of DefaultConfig.
+type Config struct {
+	StartFlow      string        // the flow a new conversation starts in
+	IdleTimeout    time.Duration // after this long without a message, the next one starts over
+	MaxSteps       int           // steps one message may run before the loop guard hands off
+	Keywords       Keywords
+	Currency       string         // ISO 4217 code for the money filter
+	PolicyVersion  string         // privacy policy version recorded with consent
+	Business       map[string]any // config.* in templates (business_name, privacy_url...)
+	Texts          Texts          // the engine's own wording
+	PluginTimeout  time.Duration  // deadline of one plugin step (the host has its own per-call limit)
+	ExtractTimeout time.Duration  // deadline of one extract step
+}
+
+// Keywords are the global commands that work from any step. Matching is
+// case-insensitive on the whole trimmed message.
+type Keywords struct {
+	OptOut          []string
+	OptIn           []string
+	Restart         []string
+	Human           []string
+	MyData          []string
+	DeleteMyData    []string
+	WithdrawConsent []string
+}
+
+// DefaultConfig returns the engine's defaults.
+func DefaultConfig() Config {
+	return Config{
+		StartFlow:   "greeting",
+		IdleTimeout: 7 * 24 * time.Hour,
+		MaxSteps:    100,
+		Keywords: Keywords{
+			OptOut:          []string{"STOP", "UNSUBSCRIBE", "CANCEL", "OPT OUT"},
+			OptIn:           []string{"START"},
+			Restart:         []string{"RESTART", "MENU"},
+			Human:           []string{"AGENT", "HUMAN"},
+			MyData:          []string{"MY DATA"},
+			DeleteMyData:    []string{"DELETE MY DATA"},
+			WithdrawConsent: []string{"WITHDRAW CONSENT"},
+		},
+		Currency:       "EUR",
+		PolicyVersion:  "2025-12-06",
+		Business:       map[string]any{"business_name": "our team"},
+		Texts:          DefaultTexts(),
+		PluginTimeout:  2 * time.Second,
+		ExtractTimeout: 35 * time.Second,
+	}
+}
+
+// Deps are the engine's collaborators. Store and Flows are required.
+type Deps struct {
+	Store     Store
+	Flows     *flows.Set
+	Plugins   Plugins   // nil: plugin steps fail to their on_error
+	Extractor Extractor // nil: extract steps fail to their on_error
+	Rights    Rights    // nil: MY DATA / DELETE MY DATA answer that a person will help
+	Clock     func() time.Time
+	NewID     func(prefix string) string  // ids of projects, quotes, consents, AI records
+	Tag       func(contact string) string // a keyed hash of a phone number, for logs
+	Logger    *slog.Logger
+	// OnOutbound is called after a commit that queued outbound messages, to
+	// wake the channels' senders.
+	OnOutbound func()
+}
+
+// Engine runs conversations. It is safe for concurrent use: one contact's
+// messages are handled one at a time, different contacts in parallel.
+type Engine struct {
+	cfg    Config
+	deps   Deps
+	log    *slog.Logger
+	conds  map[string]Condition // compiled when expressions, by source
+	valid  *validatorCache
+	locks  [256]sync.Mutex
+	filter map[string]flows.FilterFunc
+	texts  textCache
+}
+
+// New checks the flows against the engine (every step kind has a handler,
+// the start flow exists, every when expression compiles) and returns an
+// engine ready to handle messages.
+func New(cfg Config, deps Deps) (*Engine, error) {
+	if deps.Store == nil || deps.Flows == nil {
+		return nil, errors.New("engine: Store and Flows are required")
+	}
+	cfg = withDefaults(cfg)
+	if deps.Clock == nil {
+		deps.Clock = time.Now
+	}
+	if deps.NewID == nil {
+		deps.NewID = randomID
+	}
+	if deps.Tag == nil {
+		deps.Tag = func(string) string { return "-" }
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	e := &Engine{cfg: cfg, deps: deps, log: deps.Logger, conds: map[string]Condition{}, valid: newValidatorCache()}
+	e.filter = flows.BaseFilters()
+	e.filter["money"] = e.moneyFilter
+	if deps.Flows.Flow(cfg.StartFlow) == nil {
+		return nil, fmt.Errorf("engine: start flow %q is not loaded", cfg.StartFlow)
+	}
+	for _, name := range deps.Flows.Order {
+		f := deps.Flows.Flow(name)
+		for _, s := range f.Steps {
+			if _, ok := stepKinds[s.Kind]; !ok {
+				return nil, fmt.Errorf("%s: step %q: the engine has no step kind %q", s.Pos, s.ID, s.Kind)
+			}
+			for _, b := range s.If {
+				c, err := compileCondition(b.When)
+				if err != nil {
+					return nil, fmt.Errorf("%s: step %q: when %q: %w", b.Pos, s.ID, b.When, err)
+				}
+				e.conds[b.When] = c
+			}
+		}
+	}
+	return e, nil
+}
+
+func withDefaults(cfg Config) Config {
+	d := DefaultConfig()
+	if cfg.StartFlow == "" {
+		cfg.StartFlow = d.StartFlow
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = d.IdleTimeout
+	}
+	if cfg.MaxSteps <= 0 {
+		cfg.MaxSteps = d.MaxSteps
+	}
+	if cfg.Keywords.OptOut == nil && cfg.Keywords.OptIn == nil {
+		cfg.Keywords = d.Keywords
+	}
+	if cfg.Currency == "" {
+		cfg.Currency = d.Currency
+	}
+	if cfg.PolicyVersion == "" {
+		cfg.PolicyVersion = d.PolicyVersion
+	}
+	if cfg.Business == nil {
+		cfg.Business = d.Business
+	}
+	cfg.Texts = cfg.Texts.withDefaults()
+	if cfg.PluginTimeout <= 0 {
+		cfg.PluginTimeout = d.PluginTimeout
+	}
+	if cfg.ExtractTimeout <= 0 {
+		cfg.ExtractTimeout = d.ExtractTimeout
+	}
+	return cfg
+}
+
+func randomID(prefix string) string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
+}
+
+// lock serialises one contact's turns.
+func (e *Engine) lock(contact string) func() {
+	h := fnv.New32a()
+	h.Write([]byte(contact))
+	m := &e.locks[h.Sum32()%uint32(len(e.locks))]
+	m.Lock()
+	return m.Unlock
+}
+
+// Handle advances the contact's conversation with one inbound message and
+// commits the turn. It returns the outbound messages queued for the
+// channel; a duplicate delivery returns none and no error.
+func (e *Engine) Handle(ctx context.Context, in Inbound) ([]Outbound, error) {
+	contact, err := NormalizePhone(in.Contact)
+	if err != nil {
+		return nil, fmt.Errorf("inbound %s: contact: %w", in.ID, err)
+	}
+	in.Contact = contact
+	if in.ID == "" {
+		return nil, errors.New("inbound: message id is empty")
+	}
+	unlock := e.lock(contact)
+	defer unlock()
+
+	seen, err := e.deps.Store.Seen(ctx, in.Channel, in.ID)
+	if err != nil {
+		return nil, fmt.Errorf("inbound %s: %w", in.ID, err)
+	}
+	if seen {
+		return nil, nil
+	}
+	sess, err := e.deps.Store.Session(ctx, contact)
+	if err != nil {
+		return nil, fmt.Errorf("load session: %w", err)
+	}
+	t := e.newTurn(ctx, sess, &in)
+	e.handle(t)
+	return e.commit(t)
+}
+
+// commit writes the turn and reports its outbound messages.
+func (e *Engine) commit(t *turn) ([]Outbound, error) {
+	rec := t.record()
+	err := e.deps.Store.Commit(t.ctx, rec)
+	if errors.Is(err, ErrDuplicate) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("commit turn for %s: %w", e.deps.Tag(t.sess.Contact), err)
+	}
+	for _, fn := range t.afterCommit {
+		if err := fn(t.ctx); err != nil {
+			e.log.Error("after commit", "contact", e.deps.Tag(t.sess.Contact), "err", err)
+		}
+	}
+	if len(rec.Outbound) > 0 && e.deps.OnOutbound != nil {
+		e.deps.OnOutbound()
+	}
+	return rec.Outbound, nil
+}
+
+// Release ends a handoff: the bot answers the contact again, starting the
+// start flow on their next message, and tells them so.
+func (e *Engine) Release(ctx context.Context, channel, contact, actor string) error {
+	contact, err := NormalizePhone(contact)
+	if err != nil {
+		return err
+	}
+	unlock := e.lock(contact)
+	defer unlock()
+	sess, err := e.deps.Store.Session(ctx, contact)
+	if err != nil {
+		return err
+	}
+	if sess == nil || !sess.Handoff {
+		return fmt.Errorf("release %s: no handoff in progress", e.deps.Tag(contact))
+	}
+	t := e.newTurn(ctx, sess, nil)
+	t.channel = channel
+	sess.Handoff = false
+	sess.Ended = true
+	t.contactDirty = true
+	t.audit = append(t.audit, AuditEntry{Time: t.now, Actor: actor, Action: "release", Contact: e.deps.Tag(contact)})
+	if !sess.OptedOut {
+		t.send(Outbound{Kind: OutText, Text: e.cfg.Texts.Released})
+	}
+	_, err = e.commit(t)
+	return err
+}

@@ -1,0 +1,179 @@
+package engine
+
+import (
+	"strings"
+
+	"github.com/allmyleads/allmyleads/flows"
+)
+
+// handle decides what one inbound message does: keywords first, then the
+// silences (opted out, handoff), then the conversation itself.
+func (e *Engine) handle(t *turn) {
+	in, sess := t.in, t.sess
+	prev := sess.LastInbound
+	sess.LastInbound = t.now
+	t.contactDirty = true
+
+	if e.keyword(t) {
+		return
+	}
+	if sess.OptedOut || sess.Handoff || in.Kind == InReaction || in.Kind == InSystem {
+		return // stored with the turn, never answered
+	}
+	if sess.Pending != "" {
+		e.answerPending(t)
+		return
+	}
+	if in.Kind == InUnsupported || in.Kind == InAudio || in.Kind == InVideo || in.Kind == InSticker {
+		t.say(e.cfg.Texts.Unsupported, nil)
+		return
+	}
+	idle := !prev.IsZero() && t.now.Sub(prev) > e.cfg.IdleTimeout
+	switch {
+	case sess.Step == "" || sess.Ended:
+		e.start(t)
+	case idle:
+		t.say(e.cfg.Texts.WelcomeBack, nil)
+		e.start(t)
+	case sess.Waiting:
+		e.answer(t)
+	default:
+		// Not waiting (a crash cannot leave this, but an edited flow can):
+		// run the current step again.
+		e.enterCurrent(t)
+	}
+}
+
+// start begins the start flow from its first step. A new conversation keeps
+// what we know of the contact (lead.*) but starts a new project.
+func (e *Engine) start(t *turn) {
+	s := t.sess
+	if s.Ended || s.Step != "" {
+		delete(s.Vars, "project")
+		delete(s.Vars, "quote")
+		s.ProjectID, s.QuoteID = "", ""
+	}
+	s.Ended, s.Waiting, s.Pending = false, false, ""
+	e.follow(t, nil, goTo("flow:"+e.cfg.StartFlow))
+}
+
+// answer hands the customer's message to the waiting step.
+func (e *Engine) answer(t *turn) {
+	f := e.deps.Flows.Flow(t.sess.Flow)
+	var s *flows.Step
+	if f != nil {
+		s = f.Step(t.sess.Step)
+	}
+	if s == nil {
+		// The flow changed under a waiting conversation: start over rather than get stuck.
+		e.log.Warn("waiting step no longer exists; restarting", "contact", e.deps.Tag(t.sess.Contact), "flow", t.sess.Flow, "step", t.sess.Step)
+		e.start(t)
+		return
+	}
+	k := stepKinds[s.Kind]
+	if k.answer == nil {
+		e.enterCurrent(t)
+		return
+	}
+	t.sess.Waiting = false
+	e.follow(t, s, k.answer(t, s, t.in))
+}
+
+// enterCurrent runs the current step again from its start.
+func (e *Engine) enterCurrent(t *turn) {
+	f := e.deps.Flows.Flow(t.sess.Flow)
+	if f == nil || f.Step(t.sess.Step) == nil {
+		e.start(t)
+		return
+	}
+	s := f.Step(t.sess.Step)
+	e.follow(t, s, stepKinds[s.Kind].enter(t, s))
+}
+
+// follow moves from step `from` by outcome o, entering steps until one
+// waits, the conversation ends, or the loop guard trips.
+func (e *Engine) follow(t *turn, from *flows.Step, o outcome) {
+	for {
+		switch o.op {
+		case opWait:
+			t.sess.Waiting = true
+			return
+		case opStop:
+			t.sess.Waiting = false
+			return
+		}
+		flowName, target := e.resolve(t, from, o)
+		if target == flows.End {
+			t.sess.Ended, t.sess.Waiting = true, false
+			return
+		}
+		f := e.deps.Flows.Flow(flowName)
+		var s *flows.Step
+		if f != nil {
+			s = f.Step(target)
+			if target == "" {
+				s = f.StartStep()
+			}
+		}
+		if s == nil {
+			e.log.Error("step target not found; ending conversation", "flow", flowName, "step", target)
+			t.sess.Ended, t.sess.Waiting = true, false
+			return
+		}
+		t.steps++
+		if t.steps > e.cfg.MaxSteps {
+			e.loopGuard(t, s)
+			return
+		}
+		t.sess.Flow, t.sess.Step = f.Name, s.ID
+		t.sess.Attempts, t.sess.Scratch, t.sess.Waiting = 0, nil, false
+		from = s
+		o = stepKinds[s.Kind].enter(t, s)
+	}
+}
+
+// resolve turns an outcome into a flow name and step id ("" = the flow's
+// start step, "end" = the end).
+func (e *Engine) resolve(t *turn, from *flows.Step, o outcome) (string, string) {
+	target := ""
+	switch o.op {
+	case opGoto:
+		target = o.target
+	case opFail:
+		if from != nil && from.OnError != "" {
+			target = from.OnError
+			break
+		}
+		if o.fallback != nil {
+			return e.resolve(t, from, *o.fallback)
+		}
+		return e.resolve(t, from, next())
+	case opNext:
+		switch {
+		case from == nil:
+			target = flows.End
+		case from.Next != "":
+			target = from.Next
+		default:
+			if after := e.deps.Flows.Flow(t.sess.Flow).After(from.ID); after != nil {
+				target = after.ID
+			} else {
+				target = flows.End
+			}
+		}
+	}
+	if name, ok := strings.CutPrefix(target, "flow:"); ok {
+		return name, ""
+	}
+	return t.sess.Flow, target
+}
+
+// loopGuard stops a conversation that ran too many steps without waiting
+// for the customer, and hands it to a person.
+func (e *Engine) loopGuard(t *turn, at *flows.Step) {
+	e.log.Error("loop guard: too many steps without waiting; handing off",
+		"contact", e.deps.Tag(t.sess.Contact), "flow", t.sess.Flow, "step", at.ID, "steps", t.steps-1, "pos", at.Pos.String())
+	t.say(e.cfg.Texts.LoopGuard, nil)
+	t.sess.Handoff, t.sess.Waiting = true, false
+	t.contactDirty = true
+}

@@ -1,0 +1,115 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/allmyleads/allmyleads/flows"
+	"github.com/allmyleads/allmyleads/plugins"
+)
+
+// confirm_quote shows the conversation's quote (items, subtotal, discount,
+// tax, total, validity) and asks to accept or decline; the answer is
+// recorded on the quote. Options have ids accept and decline, so a customer
+// may tap, type either word or title, or the number.
+//
+//   - id: confirm
+//     confirm_quote: "Here is your quote, {{ lead.name }}:"
+//     accept: thanks
+//     decline: bye
+func init() {
+	registerStep(flows.KindConfirmQuote, stepKind{enter: enterConfirmQuote, answer: answerConfirmQuote})
+}
+
+// maxButtonBody is WhatsApp's limit on the body of an interactive message.
+const maxButtonBody = 1024
+
+func enterConfirmQuote(t *turn, s *flows.Step) outcome {
+	q := t.sess.Quote
+	if q == nil {
+		return t.failStep(s, "confirm_quote", fmt.Errorf("%s: no quote to confirm (run a pricing plugin step first)", s.Pos))
+	}
+	body := t.render(s.Text, nil) + "\n\n" + formatQuote(q)
+	opts := acceptDecline(t, s)
+	if len([]rune(body)) > maxButtonBody {
+		t.send(Outbound{Kind: OutText, Text: body})
+		body = "Would you like to go ahead with this quote?"
+	}
+	t.send(Outbound{Kind: OutButtons, Text: body, Options: opts})
+	t.setQuoteStatus(QuoteSent)
+	return wait()
+}
+
+func acceptDecline(t *turn, s *flows.Step) []Option {
+	accept, decline := s.AcceptTitle, s.DeclineTitle
+	if accept == "" {
+		accept = t.e.cfg.Texts.AcceptTitle
+	}
+	if decline == "" {
+		decline = t.e.cfg.Texts.DeclineTitle
+	}
+	return []Option{{ID: "accept", Title: accept}, {ID: "decline", Title: decline}}
+}
+
+func answerConfirmQuote(t *turn, s *flows.Step, in *Inbound) outcome {
+	accepted, ok := acceptOrDecline(t, s, in)
+	if !ok {
+		return t.retry(s, func() {
+			t.send(Outbound{Kind: OutButtons, Text: t.render(t.e.text(t.e.cfg.Texts.ChoiceInvalid), nil), Options: acceptDecline(t, s)})
+		})
+	}
+	if accepted {
+		t.setQuoteStatus(QuoteAccepted)
+		return targetOr(s.Accept)
+	}
+	t.setQuoteStatus(QuoteDeclined)
+	return targetOr(s.Decline)
+}
+
+// acceptOrDecline reads the answer to a two-option question: the option,
+// its title or number, or a plain yes or no.
+func acceptOrDecline(t *turn, s *flows.Step, in *Inbound) (accepted, ok bool) {
+	if o, ok := pickOption(in, acceptDecline(t, s)); ok {
+		return o.ID == "accept", true
+	}
+	return parseYesNo(in, t.e.cfg.Texts)
+}
+
+func targetOr(target string) outcome {
+	if target == "" {
+		return next()
+	}
+	return goTo(target)
+}
+
+// formatQuote renders a quote's lines and totals for a chat message.
+func formatQuote(q *QuoteRecord) string {
+	var b strings.Builder
+	money := func(minor int64) string { return plugins.FormatMoney(minor, q.Currency) }
+	for _, it := range q.Items {
+		qty := strconv.FormatFloat(it.Quantity, 'f', -1, 64)
+		unit := ""
+		if it.Unit != "" {
+			unit = " " + it.Unit
+		}
+		fmt.Fprintf(&b, "• %s: %s%s × %s = %s\n", it.Description, qty, unit, money(it.UnitPrice), money(it.Total))
+	}
+	fmt.Fprintf(&b, "Subtotal: %s\n", money(q.Subtotal))
+	if q.Discount != 0 {
+		fmt.Fprintf(&b, "Discount: −%s\n", money(q.Discount))
+	}
+	if q.Tax != 0 {
+		rate := strconv.FormatFloat(math.Round(q.TaxRate*10000)/100, 'f', -1, 64)
+		fmt.Fprintf(&b, "VAT (%s%%): %s\n", rate, money(q.Tax))
+	}
+	fmt.Fprintf(&b, "*Total: %s*", money(q.Total))
+	if !q.ValidUntil.IsZero() {
+		fmt.Fprintf(&b, "\nValid until %s.", q.ValidUntil.Format("2 Jan 2006"))
+	}
+	if q.Notes != "" {
+		fmt.Fprintf(&b, "\n%s", q.Notes)
+	}
+	return b.String()
+}

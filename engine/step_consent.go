@@ -1,0 +1,78 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/allmyleads/allmyleads/flows"
+)
+
+// consent asks the customer to agree to a purpose and records what was
+// agreed (or declined), when, for which purpose, under which policy
+// version, with the exact text shown. A contact who already gave the same
+// consent (and has not withdrawn it) is not asked again.
+//
+//   - id: consent_step
+//     consent: "We store your details to prepare your quote. Privacy policy: {{ config.privacy_url }}. Do you agree?"
+//     purpose: quote_processing
+//     accept: ask_name
+//     decline: bye
+func init() { registerStep(flows.KindConsent, stepKind{enter: enterConsent, answer: answerConsent}) }
+
+func consentPurpose(s *flows.Step) string {
+	if s.Purpose != "" {
+		return s.Purpose
+	}
+	return "default"
+}
+
+func enterConsent(t *turn, s *flows.Step) outcome {
+	if granted, _ := lookupPath(t.sess.Vars, "consent."+consentPurpose(s)+".granted"); granted == true {
+		return targetOr(s.Accept)
+	}
+	t.send(Outbound{Kind: OutButtons, Text: t.render(s.Text, nil), Options: consentOptions(t, s)})
+	return wait()
+}
+
+func consentOptions(t *turn, s *flows.Step) []Option {
+	accept, decline := s.AcceptTitle, s.DeclineTitle
+	if accept == "" {
+		accept = t.e.cfg.Texts.ConsentAccept
+	}
+	if decline == "" {
+		decline = t.e.cfg.Texts.ConsentDecline
+	}
+	return []Option{{ID: "accept", Title: accept}, {ID: "decline", Title: decline}}
+}
+
+func answerConsent(t *turn, s *flows.Step, in *Inbound) outcome {
+	opts := consentOptions(t, s)
+	granted, ok := false, false
+	if o, picked := pickOption(in, opts); picked {
+		granted, ok = o.ID == "accept", true
+	} else {
+		granted, ok = parseYesNo(in, t.e.cfg.Texts)
+	}
+	if !ok {
+		return t.retry(s, func() {
+			t.send(Outbound{Kind: OutButtons, Text: t.render(t.e.text(t.e.cfg.Texts.ChoiceInvalid), nil), Options: opts})
+		})
+	}
+	purpose := consentPurpose(s)
+	rec := ConsentRecord{
+		ID:            t.e.deps.NewID("c_"),
+		Contact:       t.sess.Contact,
+		Purpose:       purpose,
+		Text:          t.render(s.Text, nil),
+		PolicyVersion: t.e.cfg.PolicyVersion,
+		Channel:       t.channel,
+		Granted:       granted,
+		Time:          t.now,
+	}
+	t.consents = append(t.consents, rec)
+	t.setVar("consent."+purpose, map[string]any{"id": rec.ID, "granted": granted, "time": t.now.Format(time.RFC3339)})
+	t.contactDirty = true
+	if granted {
+		return targetOr(s.Accept)
+	}
+	return targetOr(s.Decline)
+}

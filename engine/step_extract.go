@@ -1,0 +1,227 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/allmyleads/allmyleads/flows"
+)
+
+// extract reads fields from photos or text with the Extractor (OpenAI, or
+// the offline reader without an API key) and saves each value at
+// SAVE.FIELD. Values read with a confidence under confirm_below are put to
+// the customer with Yes/No buttons; No asks for the right value. Every call
+// is recorded as an AI processing record. A failure, or a required field
+// not found, goes to on_error.
+//
+//   - id: read_photos
+//     extract:
+//     from: project.photos
+//     instructions: "Estimate the roof area in square metres and the roofing material."
+//     fields:
+//     area_m2:  { type: number, description: "roof area in m²", required: true }
+//     material: { type: string, enum: [tiles, metal, shingles, flat, unknown] }
+//     save: project.estimate
+//     confirm_below: 0.7
+//     on_error: ask_size
+func init() { registerStep(flows.KindExtract, stepKind{enter: enterExtract, answer: answerExtract}) }
+
+func enterExtract(t *turn, s *flows.Step) outcome {
+	if t.e.deps.Extractor == nil || s.Extract == nil {
+		return t.failStep(s, "extract", errors.New("no extractor configured"))
+	}
+	req, err := t.extractRequest(s)
+	if err != nil {
+		return t.failStep(s, "extract", err)
+	}
+	ctx, cancel := context.WithTimeout(t.ctx, t.e.cfg.ExtractTimeout)
+	defer cancel()
+	started := t.e.deps.Clock()
+	res, err := t.e.deps.Extractor.Extract(ctx, req)
+	rec := AIRecord{ID: t.e.deps.NewID("ai_"), Contact: t.sess.Contact, Time: t.now, Latency: t.e.deps.Clock().Sub(started), Outcome: OutcomeOK}
+	if res != nil {
+		rec.Extractor, rec.Model, rec.PromptVersion = res.Extractor, res.Model, res.PromptVersion
+		rec.PromptTokens, rec.OutputTokens, rec.Fields = res.PromptTokens, res.OutputTokens, res.Fields
+	}
+	if err != nil {
+		rec.Outcome, rec.Error = OutcomeError, err.Error()
+		var xe *ExtractError
+		if errors.As(err, &xe) {
+			rec.Outcome = xe.Outcome
+		} else if errors.Is(err, context.DeadlineExceeded) {
+			rec.Outcome = OutcomeTimeout
+		}
+		t.ai = append(t.ai, rec)
+		return t.failStep(s, "extract", err)
+	}
+	t.ai = append(t.ai, rec)
+
+	var missing []string
+	var unsure []any
+	for _, f := range s.Extract.Fields {
+		r, ok := res.Fields[f.Name]
+		if !ok || r.Value == nil {
+			if f.Required {
+				missing = append(missing, f.Name)
+			}
+			continue
+		}
+		t.setVar(s.Save+"."+f.Name, r.Value)
+		if s.ConfirmBelow > 0 && r.Confidence < s.ConfirmBelow {
+			unsure = append(unsure, f.Name)
+		}
+	}
+	if len(missing) > 0 {
+		return t.failStep(s, "extract", fmt.Errorf("required field(s) not found: %s", strings.Join(missing, ", ")))
+	}
+	if len(unsure) == 0 {
+		return next()
+	}
+	t.scratch("confirm", unsure)
+	return t.confirmNext(s)
+}
+
+// extractRequest gathers what to read from the step's `from` variable:
+// photo references (bytes loaded from the store, captions as text) or text.
+func (t *turn) extractRequest(s *flows.Step) (ExtractRequest, error) {
+	req := ExtractRequest{Contact: t.sess.Contact, Instructions: s.Extract.Instructions, Fields: s.Extract.Fields}
+	v, _ := lookupPath(t.sess.Vars, s.Extract.From)
+	switch x := v.(type) {
+	case string:
+		req.Texts = append(req.Texts, x)
+	case []any:
+		for _, item := range x {
+			switch ref := item.(type) {
+			case string:
+				req.Texts = append(req.Texts, ref)
+			case map[string]any:
+				if c, _ := ref["caption"].(string); c != "" {
+					req.Texts = append(req.Texts, c)
+				}
+				id, _ := ref["id"].(string)
+				if id == "" {
+					continue
+				}
+				m, err := t.e.deps.Store.Media(t.ctx, id)
+				if err != nil {
+					return req, fmt.Errorf("load photo %s: %w", id, err)
+				}
+				req.Images = append(req.Images, *m)
+			}
+		}
+	case nil:
+		return req, fmt.Errorf("%s: nothing saved at %q to read from", s.KeyPos("extract"), s.Extract.From)
+	default:
+		req.Texts = append(req.Texts, fmt.Sprint(x))
+	}
+	return req, nil
+}
+
+// confirmNext asks about the first value still to confirm, or moves on.
+func (t *turn) confirmNext(s *flows.Step) outcome {
+	pending, _ := t.sess.Scratch["confirm"].([]any)
+	if len(pending) == 0 {
+		return next()
+	}
+	name, _ := pending[0].(string)
+	f := fieldNamed(s, name)
+	value, _ := lookupPath(t.sess.Vars, s.Save+"."+name)
+	tpl := t.e.text(t.e.cfg.Texts.ExtractConfirm)
+	if s.Confirm != nil {
+		tpl = s.Confirm
+	}
+	extra := map[string]any{"field": fieldLabel(f), "value": displayValue(value), "name": name}
+	t.send(Outbound{Kind: OutButtons, Text: t.render(tpl, extra), Options: t.e.yesNo()})
+	return wait()
+}
+
+func answerExtract(t *turn, s *flows.Step, in *Inbound) outcome {
+	pending, _ := t.sess.Scratch["confirm"].([]any)
+	if len(pending) == 0 {
+		return next()
+	}
+	name, _ := pending[0].(string)
+	f := fieldNamed(s, name)
+	if asking, _ := t.sess.Scratch["asking"].(bool); asking {
+		v, ok := parseFieldValue(f, answerText(in))
+		if !ok {
+			return t.retry(s, func() { t.say(t.e.cfg.Texts.ExtractAskValue, map[string]any{"field": fieldLabel(f)}) })
+		}
+		t.setVar(s.Save+"."+name, v)
+		t.scratch("asking", false)
+		t.scratch("confirm", pending[1:])
+		return t.confirmNext(s)
+	}
+	yes, ok := parseYesNo(in, t.e.cfg.Texts)
+	if !ok {
+		return t.retry(s, func() { t.confirmNext(s) })
+	}
+	if yes {
+		t.scratch("confirm", pending[1:])
+		return t.confirmNext(s)
+	}
+	t.scratch("asking", true)
+	t.say(t.e.cfg.Texts.ExtractAskValue, map[string]any{"field": fieldLabel(f)})
+	return wait()
+}
+
+func fieldNamed(s *flows.Step, name string) flows.Field {
+	for _, f := range s.Extract.Fields {
+		if f.Name == name {
+			return f
+		}
+	}
+	return flows.Field{Name: name, Type: "string"}
+}
+
+func fieldLabel(f flows.Field) string {
+	if f.Description != "" {
+		return strings.ToLower(f.Description[:1]) + f.Description[1:]
+	}
+	return strings.ReplaceAll(f.Name, "_", " ")
+}
+
+func displayValue(v any) string {
+	if f, ok := v.(float64); ok {
+		return strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	return fmt.Sprint(v)
+}
+
+var leadingNumber = regexp.MustCompile(`^\d+(?:[.,]\d+)?`)
+
+// parseFieldValue reads a typed answer for a field the customer corrected.
+func parseFieldValue(f flows.Field, text string) (any, bool) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return nil, false
+	}
+	switch f.Type {
+	case "number", "integer":
+		num := leadingNumber.FindString(text)
+		v, err := strconv.ParseFloat(strings.ReplaceAll(num, ",", "."), 64)
+		if err != nil || v < 0 {
+			return nil, false
+		}
+		if f.Type == "integer" {
+			return float64(int64(v)), true
+		}
+		return v, true
+	case "boolean":
+		yes, ok := parseYesNo(&Inbound{Kind: InText, Text: text}, DefaultTexts())
+		return yes, ok
+	}
+	if len(f.Enum) > 0 {
+		for _, e := range f.Enum {
+			if strings.EqualFold(e, text) {
+				return e, true
+			}
+		}
+		return nil, false
+	}
+	return text, true
+}

@@ -1,0 +1,101 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/allmyleads/allmyleads/flows"
+	"github.com/allmyleads/allmyleads/plugins"
+)
+
+// plugin calls a Lua function FILE.FUNCTION with the variables and saves
+// what it returns. A pricing function's quote is computed by the host (line
+// totals, discount, tax, total in minor units) and recorded as a draft
+// quote; `{{ quote.total | money }}` then shows its total. On failure the
+// conversation goes to on_error, or a person takes over.
+//
+//   - id: price
+//     plugin: pricing.quote
+//     save: quote
+//     on_error: human
+func init() { registerStep(flows.KindPlugin, stepKind{enter: enterPlugin}) }
+
+func enterPlugin(t *turn, s *flows.Step) outcome {
+	if t.e.deps.Plugins == nil {
+		return t.failStep(s, "plugin "+s.Plugin, errors.New("no plugin host configured"))
+	}
+	ctx, cancel := context.WithTimeout(t.ctx, t.e.cfg.PluginTimeout)
+	defer cancel()
+	res, err := t.e.deps.Plugins.Call(ctx, s.Plugin, plugins.Input{Contact: t.e.deps.Tag(t.sess.Contact), Vars: t.view(nil)})
+	if err != nil {
+		return t.failStep(s, "plugin "+s.Plugin, err)
+	}
+	value := res.Value
+	if res.Quote != nil {
+		q := t.newQuote(res.Quote)
+		m := res.Quote.Map()
+		m["id"] = q.ID
+		if !q.ValidUntil.IsZero() {
+			m["valid_until"] = q.ValidUntil.Format("2 Jan 2006")
+		}
+		value = m
+	}
+	if s.Save != "" {
+		t.setVar(s.Save, value)
+	}
+	return next()
+}
+
+// newQuote records a computed quote as the conversation's draft quote.
+func (t *turn) newQuote(pq *plugins.Quote) *QuoteRecord {
+	q := &QuoteRecord{
+		ID:         t.e.deps.NewID("q_"),
+		Contact:    t.sess.Contact,
+		ProjectID:  t.sess.ProjectID,
+		Status:     QuoteDraft,
+		Currency:   pq.Currency,
+		Subtotal:   pq.Subtotal,
+		Discount:   pq.Discount,
+		Tax:        pq.Tax,
+		Total:      pq.Total,
+		TaxRate:    pq.TaxRate,
+		Notes:      pq.Notes,
+		Plugin:     pq.Plugin,
+		SourceHash: pq.SourceHash,
+		Inputs:     pq.Inputs,
+		Created:    t.now,
+		Updated:    t.now,
+		Revision:   1,
+	}
+	if pq.ValidDays > 0 {
+		q.ValidUntil = t.now.Add(time.Duration(pq.ValidDays) * 24 * time.Hour)
+	}
+	for _, it := range pq.Items {
+		q.Items = append(q.Items, QuoteItem{Description: it.Description, Quantity: it.Quantity, Unit: it.Unit, UnitPrice: it.UnitPrice, Total: it.Total})
+	}
+	if prev := t.sess.Quote; prev != nil && prev.ProjectID == q.ProjectID && prev.Status == QuoteDraft {
+		q.ID, q.Revision, q.Created = prev.ID, prev.Revision+1, prev.Created
+	}
+	t.sess.Quote = q
+	t.quotes = append(t.quotes, q)
+	t.projectDirty = true
+	t.contactDirty = true
+	return q
+}
+
+// setQuoteStatus records a status change of the conversation's quote.
+func (t *turn) setQuoteStatus(status string) {
+	q := t.sess.Quote
+	if q == nil || q.Status == status {
+		return
+	}
+	q.Status, q.Updated = status, t.now
+	if status == QuoteAccepted || status == QuoteDeclined {
+		q.DecidedAt = t.now
+	}
+	setPath(t.sess.Vars, "quote.status", status)
+	t.quotes = append(t.quotes, q)
+	t.projectDirty = true
+	t.contactDirty = true
+}

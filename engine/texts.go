@@ -1,0 +1,107 @@
+package engine
+
+// Texts is the engine's own wording: what it says outside the flows.
+// Each may use {{ }} placeholders like flow texts. Empty fields take the
+// defaults of DefaultTexts.
+type Texts struct {
+	OptedOut         string `yaml:"opted_out"`         // after an opt-out keyword
+	OptedIn          string `yaml:"opted_in"`          // after an opt-in keyword
+	WelcomeBack      string `yaml:"welcome_back"`      // before the start flow after an idle timeout
+	Handoff          string `yaml:"handoff"`           // after a human keyword
+	Released         string `yaml:"released"`          // when a person hands the contact back to the bot
+	LoopGuard        string `yaml:"loop_guard"`        // when the loop guard stops a conversation
+	Unsupported      string `yaml:"unsupported"`       // for messages the bot cannot read
+	ChoiceInvalid    string `yaml:"choice_invalid"`    // when an answer matches no option
+	PhotoReceived    string `yaml:"photo_received"`    // after each photo; {{ count }} {{ max }}
+	PhotosNeedMore   string `yaml:"photos_need_more"`  // done word before min photos; {{ min }}
+	PhotosReminder   string `yaml:"photos_reminder"`   // text while photos are awaited
+	PhotoFailed      string `yaml:"photo_failed"`      // a photo that could not be downloaded
+	StepFailed       string `yaml:"step_failed"`       // a plugin or extractor failed and the step has no on_error
+	ExtractConfirm   string `yaml:"extract_confirm"`   // {{ field }} {{ value }}
+	ExtractAskValue  string `yaml:"extract_ask_value"` // {{ field }}
+	AcceptTitle      string `yaml:"accept_title"`
+	DeclineTitle     string `yaml:"decline_title"`
+	ConsentAccept    string `yaml:"consent_accept"`
+	ConsentDecline   string `yaml:"consent_decline"`
+	YesTitle         string `yaml:"yes_title"`
+	NoTitle          string `yaml:"no_title"`
+	MyDataConfirm    string `yaml:"my_data_confirm"`
+	MyDataSent       string `yaml:"my_data_sent"`
+	EraseConfirm     string `yaml:"erase_confirm"`
+	Erased           string `yaml:"erased"`
+	RightsCancelled  string `yaml:"rights_cancelled"`
+	RightsByHuman    string `yaml:"rights_by_human"`
+	ConsentWithdrawn string `yaml:"consent_withdrawn"`
+}
+
+// DefaultTexts returns the engine's shipped wording.
+func DefaultTexts() Texts {
+	return Texts{
+		OptedOut:         "You're unsubscribed and won't hear from us again. If you change your mind, just send START.",
+		OptedIn:          "Welcome back! You're subscribed again.",
+		WelcomeBack:      "Welcome back, {{ contact.first_name | default \"friend\" }}! It has been a while, so let's start your request afresh.",
+		Handoff:          "Sure, a member of our team will reply here shortly.",
+		Released:         "Thanks for your patience! Our assistant is back. Send any message to continue.",
+		LoopGuard:        "Sorry, something went wrong on our side. A member of our team will take it from here.",
+		Unsupported:      "Sorry, I can only read text messages and photos. Could you send that as text or a photo?",
+		ChoiceInvalid:    "Sorry, I didn't catch that. Please pick one of the options (you can also reply with its number).",
+		PhotoReceived:    "Got it, photo {{ count }} of up to {{ max }}. Send more, or type *{{ done }}* when you're finished.",
+		PhotosNeedMore:   "I need at least {{ min }} photo(s) before we continue. Please send a photo.",
+		PhotosReminder:   "Please send a photo (or type *{{ done }}* when you've sent them all).",
+		PhotoFailed:      "Sorry, that photo didn't come through. Could you send it again?",
+		StepFailed:       "Sorry, I couldn't work that out automatically. A member of our team will follow up here.",
+		ExtractConfirm:   "I read *{{ value }}* for {{ field }}. Is that right?",
+		ExtractAskValue:  "No problem. What is the correct {{ field }}?",
+		AcceptTitle:      "Accept",
+		DeclineTitle:     "Decline",
+		ConsentAccept:    "Yes, I agree",
+		ConsentDecline:   "No, thanks",
+		YesTitle:         "Yes",
+		NoTitle:          "No",
+		MyDataConfirm:    "You asked for a copy of the data we hold about you. Shall I send it here as a file?",
+		MyDataSent:       "Here is everything we hold about you.",
+		EraseConfirm:     "You asked us to delete your data. This removes your details, messages and photos for good (records the law makes us keep stay, without your personal details). Delete everything?",
+		Erased:           "Done: your data has been deleted. If you message us again, we'll start fresh.",
+		RightsCancelled:  "Okay, nothing was changed.",
+		RightsByHuman:    "Thanks, a member of our team will handle your request personally.",
+		ConsentWithdrawn: "Your consent has been withdrawn; we've stopped processing your details. Send START to begin again.",
+	}
+}
+
+func (t Texts) withDefaults() Texts {
+	d := DefaultTexts()
+	fill := func(dst *string, def string) {
+		if *dst == "" {
+			*dst = def
+		}
+	}
+	fill(&t.OptedOut, d.OptedOut)
+	fill(&t.OptedIn, d.OptedIn)
+	fill(&t.WelcomeBack, d.WelcomeBack)
+	fill(&t.Handoff, d.Handoff)
+	fill(&t.Released, d.Released)
+	fill(&t.LoopGuard, d.LoopGuard)
+	fill(&t.Unsupported, d.Unsupported)
+	fill(&t.ChoiceInvalid, d.ChoiceInvalid)
+	fill(&t.PhotoReceived, d.PhotoReceived)
+	fill(&t.PhotosNeedMore, d.PhotosNeedMore)
+	fill(&t.PhotosReminder, d.PhotosReminder)
+	fill(&t.PhotoFailed, d.PhotoFailed)
+	fill(&t.StepFailed, d.StepFailed)
+	fill(&t.ExtractConfirm, d.ExtractConfirm)
+	fill(&t.ExtractAskValue, d.ExtractAskValue)
+	fill(&t.AcceptTitle, d.AcceptTitle)
+	fill(&t.DeclineTitle, d.DeclineTitle)
+	fill(&t.ConsentAccept, d.ConsentAccept)
+	fill(&t.ConsentDecline, d.ConsentDecline)
+	fill(&t.YesTitle, d.YesTitle)
+	fill(&t.NoTitle, d.NoTitle)
+	fill(&t.MyDataConfirm, d.MyDataConfirm)
+	fill(&t.MyDataSent, d.MyDataSent)
+	fill(&t.EraseConfirm, d.EraseConfirm)
+	fill(&t.Erased, d.Erased)
+	fill(&t.RightsCancelled, d.RightsCancelled)
+	fill(&t.RightsByHuman, d.RightsByHuman)
+	fill(&t.ConsentWithdrawn, d.ConsentWithdrawn)
+	return t
+}

@@ -1,0 +1,104 @@
+package engine
+
+import (
+	"context"
+	"time"
+
+	"github.com/allmyleads/allmyleads/flows"
+)
+
+// turn is one message's work: the session it changes, the messages it
+// queues and the records it touches. It becomes a Turn at commit.
+type turn struct {
+	e       *Engine
+	ctx     context.Context
+	sess    *Session
+	in      *Inbound
+	channel string
+	now     time.Time
+	out     []Outbound
+	steps   int // steps run in this turn, for the loop guard
+
+	contactDirty bool
+	projectDirty bool
+	quotes       []*QuoteRecord
+	consents     []ConsentRecord
+	optEvents    []OptEvent
+	ai           []AIRecord
+	audit        []AuditEntry
+	afterCommit  []func(context.Context) error
+	media        []Media
+}
+
+func (e *Engine) newTurn(ctx context.Context, sess *Session, in *Inbound) *turn {
+	now := e.deps.Clock().UTC()
+	t := &turn{e: e, ctx: ctx, sess: sess, in: in, now: now}
+	if in != nil {
+		t.channel = in.Channel
+		if sess == nil {
+			t.sess = &Session{Contact: in.Contact, Vars: map[string]any{}, Started: now}
+			t.contactDirty = true
+		}
+		if in.ProfileName != "" && t.profileName() != in.ProfileName {
+			t.setVar("contact.name", in.ProfileName)
+			t.contactDirty = true
+		}
+	}
+	if t.sess.Vars == nil {
+		t.sess.Vars = map[string]any{}
+	}
+	return t
+}
+
+func (t *turn) profileName() string {
+	v, _ := lookupPath(t.sess.Vars, "contact.name")
+	s, _ := v.(string)
+	return s
+}
+
+// send queues an outbound message to the contact.
+func (t *turn) send(o Outbound) {
+	o.Channel = t.channel
+	o.Contact = t.sess.Contact
+	o.Created = t.now
+	if t.in != nil {
+		o.ReplyTo = t.in.ID
+	}
+	if !t.sess.LastInbound.IsZero() {
+		o.WindowUntil = t.sess.LastInbound.Add(24 * time.Hour)
+	}
+	t.out = append(t.out, o)
+}
+
+// sayText renders a template text and queues it.
+func (t *turn) sayText(tpl *flows.Template, extra map[string]any) {
+	t.send(Outbound{Kind: OutText, Text: t.render(tpl, extra)})
+}
+
+// say renders one of the engine's own texts and queues it.
+func (t *turn) say(src string, extra map[string]any) {
+	t.sayText(t.e.text(src), extra)
+}
+
+// record turns the work into the Turn the store commits.
+func (t *turn) record() *Turn {
+	t.sess.Updated = t.now
+	rec := &Turn{
+		Inbound:   t.in,
+		Session:   t.sess,
+		Outbound:  t.out,
+		Quotes:    t.quotes,
+		Consents:  t.consents,
+		OptEvents: t.optEvents,
+		AI:        t.ai,
+		Audit:     t.audit,
+		Media:     t.media,
+	}
+	if t.contactDirty {
+		rec.Contact = t.contactRecord()
+	}
+	if t.projectDirty && t.sess.ProjectID != "" {
+		rec.Project = t.projectRecord()
+	}
+	return rec
+}
