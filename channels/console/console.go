@@ -1,0 +1,183 @@
+// Package console is the terminal chat: it reads a customer's lines from a
+// reader, hands them to the engine as inbound messages, and prints the
+// bot's outbound messages as the engine queued them in the outbox. It is
+// the same trip as WhatsApp with stdin and stdout in place of HTTP.
+package console
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"mime"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/allmyleads/allmyleads/engine"
+)
+
+// Channel is the name of this channel in messages and the outbox.
+const Channel = "console"
+
+// Handler is what the console needs of the engine: handle one message and
+// return once its turn is committed (*engine.Router).
+type Handler interface {
+	Handle(ctx context.Context, in engine.Inbound) error
+}
+
+// Options configure a chat.
+type Options struct {
+	In      io.Reader
+	Out     io.Writer
+	Contact string // E.164
+	Name    string // the customer's profile name
+	Handler Handler
+	Outbox  engine.Outbox
+	// Echo prints the customer's lines, for piped input, so the output
+	// reads as a transcript.
+	Echo bool
+	// Prompt prints "you> " before reading, for a terminal.
+	Prompt bool
+	Clock  func() time.Time
+	// MaxImageBytes bounds /photo files (default 5 MiB, WhatsApp's limit).
+	MaxImageBytes int64
+}
+
+// Run chats until the input ends, /quit, or ctx is cancelled. Outbound
+// messages left from an earlier run are printed first.
+func Run(ctx context.Context, o Options) error {
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.MaxImageBytes <= 0 {
+		o.MaxImageBytes = 5 << 20
+	}
+	if err := flush(ctx, o); err != nil {
+		return err
+	}
+	sc := bufio.NewScanner(o.In)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	n := 0
+	for {
+		if o.Prompt {
+			fmt.Fprint(o.Out, "you> ")
+		}
+		if !sc.Scan() {
+			break
+		}
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		if line == "/quit" || line == "/exit" {
+			return nil
+		}
+		if o.Echo {
+			fmt.Fprintf(o.Out, "you> %s\n", line)
+		}
+		n++
+		in, err := inbound(o, line, n)
+		if err != nil {
+			fmt.Fprintf(o.Out, "  (%v)\n", err)
+			continue
+		}
+		if err := o.Handler.Handle(ctx, in); err != nil {
+			return fmt.Errorf("handle message: %w", err)
+		}
+		if err := flush(ctx, o); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("read input: %w", err)
+	}
+	return ctx.Err()
+}
+
+// inbound turns one typed line into an engine message; /photo PATH [caption]
+// sends an image file.
+func inbound(o Options, line string, n int) (engine.Inbound, error) {
+	now := o.Clock()
+	in := engine.Inbound{
+		Channel: Channel, Contact: o.Contact, ProfileName: o.Name, Time: now,
+		ID:   "console-" + strconv.FormatInt(now.UnixNano(), 36) + "-" + strconv.Itoa(n),
+		Kind: engine.InText, Text: line,
+	}
+	rest, ok := strings.CutPrefix(line, "/photo")
+	if !ok {
+		return in, nil
+	}
+	path, caption, _ := strings.Cut(strings.TrimSpace(rest), " ")
+	if path == "" {
+		return in, fmt.Errorf("usage: /photo PATH [caption]")
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		return in, fmt.Errorf("photo: %w", err)
+	}
+	if info.Size() > o.MaxImageBytes {
+		return in, fmt.Errorf("photo %s: %d bytes is over the %d byte limit", path, info.Size(), o.MaxImageBytes)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return in, fmt.Errorf("photo: %w", err)
+	}
+	mt := mime.TypeByExtension(strings.ToLower(filepath.Ext(path)))
+	if mt == "" {
+		mt = "image/jpeg"
+	}
+	in.Kind, in.Text = engine.InImage, strings.TrimSpace(caption)
+	in.Media = []engine.Media{{MIME: mt, Caption: in.Text, Filename: filepath.Base(path), Data: data, Size: len(data)}}
+	return in, nil
+}
+
+// flush prints and marks sent every queued outbound message of the chat.
+func flush(ctx context.Context, o Options) error {
+	for {
+		items, err := o.Outbox.PendingOutbound(ctx, Channel, 64)
+		if err != nil {
+			return fmt.Errorf("read outbox: %w", err)
+		}
+		if len(items) == 0 {
+			return nil
+		}
+		for _, it := range items {
+			if it.Contact != o.Contact {
+				fmt.Fprintf(o.Out, "(to %s)\n", it.Contact)
+			}
+			print(o.Out, it.Outbound)
+			if err := o.Outbox.MarkSent(ctx, it.ID, "console:"+it.ID, o.Clock()); err != nil {
+				return fmt.Errorf("mark sent: %w", err)
+			}
+		}
+	}
+}
+
+// print writes one bot message: text, then numbered options.
+func print(w io.Writer, m engine.Outbound) {
+	switch m.Kind {
+	case engine.OutDocument, engine.OutImage:
+		name := "file"
+		if m.Media != nil {
+			name = m.Media.Filename
+			if m.Media.Caption != "" {
+				fmt.Fprintf(w, "bot> %s\n", indent(m.Media.Caption))
+			}
+			fmt.Fprintf(w, "bot> [%s: %s, %d bytes]\n", m.Kind, name, m.Media.Size)
+			return
+		}
+		fmt.Fprintf(w, "bot> [%s]\n", m.Kind)
+	case engine.OutTemplate:
+		fmt.Fprintf(w, "bot> [template %s]\n", m.Template.Name)
+	default:
+		fmt.Fprintf(w, "bot> %s\n", indent(m.Text))
+	}
+	for i, opt := range m.Options {
+		fmt.Fprintf(w, "       %d) %s\n", i+1, opt.Title)
+	}
+}
+
+func indent(s string) string { return strings.ReplaceAll(s, "\n", "\n     ") }
