@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/go-playground/validator/v10"
+
+	"github.com/allmyleads/allmyleads/engine"
 	"gopkg.in/yaml.v3"
 )
 
@@ -49,6 +51,8 @@ type EngineConfig struct {
 	MaxSteps    int      `yaml:"max_steps" validate:"min=5,max=10000"`
 	Workers     int      `yaml:"workers" validate:"min=1,max=1024"`
 	Keywords    Keywords `yaml:"keywords"`
+	// Texts override the engine's own wording (opt-out confirmation...).
+	Texts engine.Texts `yaml:"texts"`
 }
 
 // Keywords are the global commands that work from any step.
@@ -84,13 +88,13 @@ type PluginsConfig struct {
 // WhatsAppConfig configures the Cloud API channel. Secrets are usually set
 // with WHATSAPP_* environment variables.
 type WhatsAppConfig struct {
-	Token           string  `yaml:"token"`
-	PhoneNumberID   string  `yaml:"phone_number_id"`
-	AppSecret       string  `yaml:"app_secret"`
-	VerifyToken     string  `yaml:"verify_token"`
-	APIBase         string  `yaml:"api_base" validate:"required,url"`
-	RatePerSecond   float64 `yaml:"rate_per_second" validate:"gt=0,max=1000"`
-	WindowTemplate  string  `yaml:"window_template"` // template sent outside the 24 h window; "" holds the message
+	Token            string  `yaml:"token"`
+	PhoneNumberID    string  `yaml:"phone_number_id"`
+	AppSecret        string  `yaml:"app_secret"`
+	VerifyToken      string  `yaml:"verify_token"`
+	APIBase          string  `yaml:"api_base" validate:"required,url"`
+	RatePerSecond    float64 `yaml:"rate_per_second" validate:"gt=0,max=1000"`
+	WindowTemplate   string  `yaml:"window_template"` // template sent outside the 24 h window; "" holds the message
 	TemplateLanguage string  `yaml:"template_language" validate:"required"`
 }
 
@@ -151,8 +155,8 @@ func DefaultConfig() Config {
 		Store:   StoreConfig{Path: "data/allmyleads.db"},
 		Plugins: PluginsConfig{Timeout: Duration(100 * time.Millisecond)},
 		WhatsApp: WhatsAppConfig{
-			APIBase:         "https://graph.facebook.com/v23.0",
-			RatePerSecond:   80,
+			APIBase:          "https://graph.facebook.com/v23.0",
+			RatePerSecond:    80,
 			TemplateLanguage: "en_US",
 		},
 		OpenAI: OpenAIConfig{Model: "gpt-4o-mini", Timeout: Duration(30 * time.Second), MaxImageBytes: 5 << 20},

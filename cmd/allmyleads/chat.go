@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/allmyleads/allmyleads/channels/console"
+	"github.com/allmyleads/allmyleads/engine"
+)
+
+// runChat talks to the bot in the terminal through the same engine,
+// store and outbox as WhatsApp. With piped input each line is one customer
+// message, so a whole conversation can be scripted.
+func runChat(ctx context.Context, env *cliEnv, args []string) int {
+	fs := newFlagSet(env, "chat", "chat [--contact +15550100] [--name NAME] [--start FLOW] [--db PATH] [--flows DIR] [--plugins DIR]")
+	opts := addCommonFlags(fs, true)
+	contact := fs.String("contact", "+15550100", "the customer's phone number (E.164; +15550100 and 15550100 are the same contact)")
+	name := fs.String("name", "", "the customer's WhatsApp profile name")
+	start := fs.String("start", "", "the flow a new conversation starts in (default from config: greeting)")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	phone, err := engine.NormalizePhone(*contact)
+	if err != nil {
+		return failf(env.stderr, exitUsage, "--contact: %v", err)
+	}
+	cfg, err := opts.load(env)
+	if err != nil {
+		return failf(env.stderr, exitInput, "%v", err)
+	}
+	if *start != "" {
+		cfg.Engine.StartFlow = *start
+	}
+	rt, err := newRuntime(ctx, cfg, env)
+	if err != nil {
+		return failf(env.stderr, exitInput, "%v", err)
+	}
+	defer rt.Close()
+	interactive := isTerminal(env.stdin)
+	if interactive {
+		fmt.Fprintf(env.stdout, "Chatting with %s as %s. Type a message; /photo PATH sends an image, /quit leaves.\n", cfg.Business.Name, phone)
+	}
+	err = console.Run(ctx, console.Options{
+		In: env.stdin, Out: env.stdout, Contact: phone, Name: *name,
+		Handler: rt.router, Outbox: rt.store, Echo: !interactive, Prompt: interactive,
+		MaxImageBytes: int64(cfg.OpenAI.MaxImageBytes),
+	})
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return failf(env.stderr, exitRuntime, "chat: %v", err)
+	}
+	return exitOK
+}
+
+// isTerminal reports whether r is an interactive terminal.
+func isTerminal(r any) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

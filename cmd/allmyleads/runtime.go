@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/extract"
+	"github.com/allmyleads/allmyleads/engine/store"
+	"github.com/allmyleads/allmyleads/flows"
+	"github.com/allmyleads/allmyleads/plugins"
+)
+
+// runtime is everything a running bot needs, wired from the configuration:
+// the store, the flows, the plugin host, the extractor, the engine and its
+// router. chat and serve share it.
+type runtime struct {
+	cfg     Config
+	logger  *slog.Logger
+	store   *store.Store
+	flows   *flows.Set
+	plugins *plugins.Host
+	engine  *engine.Engine
+	router  *engine.Router
+
+	mu     sync.Mutex
+	notify []func()
+}
+
+// newRuntime opens the store and loads flows and plugins. Flow or plugin
+// errors come back with every diagnostic, FILE:LINE first.
+func newRuntime(ctx context.Context, cfg Config, env *cliEnv) (*runtime, error) {
+	logger := newLogger(env)
+	rt := &runtime{cfg: cfg, logger: logger}
+	set, err := loadFlows(cfg.Flows.Dir)
+	if err != nil {
+		return nil, err
+	}
+	rt.flows = set
+	host, err := openPlugins(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	rt.plugins = host
+	st, err := openStore(cfg, env)
+	if err != nil {
+		host.Close()
+		return nil, err
+	}
+	rt.store = st
+	xt := extract.New(extract.Options{Logger: logger, OpenAI: extract.OpenAIOptions{
+		APIKey: cfg.OpenAI.APIKey, BaseURL: cfg.OpenAI.BaseURL, Model: cfg.OpenAI.Model,
+		Timeout: cfg.OpenAI.Timeout.D(), MaxImageBytes: cfg.OpenAI.MaxImageBytes, Logger: logger,
+	}})
+	eng, err := engine.New(engineConfig(cfg), engine.Deps{
+		Store: st, Flows: set, Plugins: host, Extractor: xt, Rights: rights{st},
+		Tag: st.ContactKey, Logger: logger, OnOutbound: rt.wake,
+	})
+	if err != nil {
+		rt.Close()
+		return nil, err
+	}
+	rt.engine = eng
+	rt.router = engine.NewRouter(eng, cfg.Engine.Workers)
+	return rt, nil
+}
+
+// setNotify registers a wake-up called after every commit that queued
+// outbound messages (a channel's sender).
+func (rt *runtime) setNotify(fn func()) {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	rt.notify = append(rt.notify, fn)
+}
+
+func (rt *runtime) wake() {
+	rt.mu.Lock()
+	fns := rt.notify
+	rt.mu.Unlock()
+	for _, fn := range fns {
+		fn()
+	}
+}
+
+// Close stops the router (finishing queued messages), then closes the
+// plugin host and the store.
+func (rt *runtime) Close() error {
+	if rt.router != nil {
+		rt.router.Close()
+	}
+	var errs []error
+	if rt.plugins != nil {
+		errs = append(errs, rt.plugins.Close())
+	}
+	if rt.store != nil {
+		errs = append(errs, rt.store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func newLogger(env *cliEnv) *slog.Logger {
+	level := slog.LevelWarn
+	switch strings.ToLower(env.getenv("ALLMYLEADS_LOG")) {
+	case "debug":
+		level = slog.LevelDebug
+	case "info":
+		level = slog.LevelInfo
+	case "error":
+		level = slog.LevelError
+	}
+	return slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// loadFlows loads the flows of dir, or the shipped ones, and fails with
+// every error diagnostic.
+func loadFlows(dir string) (*flows.Set, error) {
+	var set *flows.Set
+	var diags flows.Diagnostics
+	if dir == "" {
+		set, diags = flows.LoadFS(flows.Shipped(), ".", "flows/")
+	} else {
+		set, diags = flows.LoadDir(dir)
+	}
+	if diags.HasErrors() {
+		return nil, diagError("flows", diags)
+	}
+	return set, nil
+}
+
+func diagError(what string, diags flows.Diagnostics) error {
+	var lines []string
+	for _, d := range diags {
+		if d.Severity == flows.Error {
+			lines = append(lines, d.String())
+		}
+	}
+	return fmt.Errorf("%s have errors:\n%s", what, strings.Join(lines, "\n"))
+}
+
+// pluginsDir is the user plugin folder: the configured one, else ./plugins
+// when it exists, else none (the shipped plugins only).
+func pluginsDir(cfg Config) string {
+	if cfg.Plugins.Dir != "" {
+		return cfg.Plugins.Dir
+	}
+	if st, err := os.Stat("plugins"); err == nil && st.IsDir() {
+		return "plugins"
+	}
+	return ""
+}
+
+func openPlugins(cfg Config, logger *slog.Logger) (*plugins.Host, error) {
+	pc := map[string]any{"currency": cfg.Business.Currency}
+	for k, v := range cfg.Plugins.Config {
+		pc[k] = v
+	}
+	host, err := plugins.Open(plugins.Options{
+		Dir: pluginsDir(cfg), Shipped: plugins.ShippedFS(), Timeout: cfg.Plugins.Timeout.D(),
+		Config: pc, Logger: logger, Watch: cfg.Plugins.Watch,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("plugins: %w", err)
+	}
+	return host, nil
+}
+
+func engineConfig(cfg Config) engine.Config {
+	kw := cfg.Engine.Keywords
+	return engine.Config{
+		StartFlow:   cfg.Engine.StartFlow,
+		IdleTimeout: cfg.Engine.IdleTimeout.D(),
+		MaxSteps:    cfg.Engine.MaxSteps,
+		Keywords: engine.Keywords{
+			OptOut: kw.OptOut, OptIn: kw.OptIn, Restart: kw.Restart, Human: kw.Human,
+			MyData: kw.MyData, DeleteMyData: kw.DeleteMyData, WithdrawConsent: kw.WithdrawConsent,
+		},
+		Currency:      cfg.Business.Currency,
+		PolicyVersion: cfg.Business.PolicyVersion,
+		Business: map[string]any{
+			"business_name": cfg.Business.Name,
+			"privacy_url":   cfg.Business.PrivacyURL,
+			"currency":      cfg.Business.Currency,
+		},
+		Texts:          cfg.Engine.Texts,
+		ExtractTimeout: cfg.OpenAI.Timeout.D() + cfg.OpenAI.Timeout.D()/10,
+	}
+}
