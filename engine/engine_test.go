@@ -1,0 +1,109 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/enginetest"
+)
+
+const askFlows = "testdata/conversations/keywords/flows"
+
+func TestDuplicateDeliveryIsANoOp(t *testing.T) {
+	h := enginetest.New(t, enginetest.Options{FlowsDir: askFlows})
+	h.Say("+15550100", "hi")
+	in := h.Message("+15550100", "Ana")
+	if out := h.Send(in); len(out) != 1 {
+		t.Fatalf("first delivery: want 1 reply, got %d", len(out))
+	}
+	before := h.Session("+15550100")
+	for i := 0; i < 3; i++ {
+		if out := h.Send(in); len(out) != 0 {
+			t.Fatalf("duplicate delivery %d answered: %s", i, enginetest.Format(out))
+		}
+	}
+	after := h.Session("+15550100")
+	if before.Step != after.Step || fmt.Sprint(before.Vars) != fmt.Sprint(after.Vars) {
+		t.Fatalf("duplicate changed the session: %+v -> %+v", before, after)
+	}
+}
+
+func TestDuplicateBurstConcurrently(t *testing.T) {
+	h := enginetest.New(t, enginetest.Options{FlowsDir: askFlows})
+	h.Say("+15550100", "hi")
+	in := h.Message("+15550100", "Ana")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	replies := 0
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, err := h.Engine.Handle(context.Background(), in)
+			if err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			replies += len(out)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if replies != 1 {
+		t.Fatalf("a burst of one message id got %d replies, want 1", replies)
+	}
+}
+
+func TestOneContactInOrderManyInParallel(t *testing.T) {
+	h := enginetest.New(t, enginetest.Options{FlowsDir: askFlows})
+	r := engine.NewRouter(h.Engine, 8)
+	defer r.Close()
+	const contacts = 40
+	var results []<-chan error
+	for c := 0; c < contacts; c++ {
+		phone := fmt.Sprintf("+1555020%02d", c)
+		for _, text := range []string{"hi", "Name" + fmt.Sprint(c), "City" + fmt.Sprint(c)} {
+			results = append(results, r.Submit(context.Background(), h.Message(phone, text)))
+		}
+	}
+	for _, ch := range results {
+		if err := <-ch; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for c := 0; c < contacts; c++ {
+		s := h.Session(fmt.Sprintf("+1555020%02d", c))
+		name, city := s.Vars["lead"].(map[string]any)["name"], s.Vars["lead"].(map[string]any)["city"]
+		if name != "Name"+fmt.Sprint(c) || city != "City"+fmt.Sprint(c) {
+			t.Fatalf("contact %d: messages out of order: name=%v city=%v", c, name, city)
+		}
+	}
+}
+
+func TestOptedOutContactIsStoredButNeverAnswered(t *testing.T) {
+	h := enginetest.New(t, enginetest.Options{FlowsDir: askFlows})
+	h.Say("+15550100", "hi")
+	if out := h.Say("+15550100", "STOP"); len(out) != 1 {
+		t.Fatalf("STOP: want one confirmation, got %q", enginetest.Format(out))
+	}
+	for _, text := range []string{"hi", "Ana", "MENU", "agent", "MY DATA", "stop"} {
+		if out := h.Say("+15550100", text); len(out) != 0 {
+			t.Fatalf("after STOP, %q was answered: %s", text, enginetest.Format(out))
+		}
+	}
+	if s := h.Session("+15550100"); !s.OptedOut {
+		t.Fatal("session not marked opted out")
+	}
+}
+
+func TestRejectsBadContact(t *testing.T) {
+	h := enginetest.New(t, enginetest.Options{FlowsDir: askFlows})
+	in := h.Message("not a phone", "hi")
+	if _, err := h.Engine.Handle(context.Background(), in); err == nil || !strings.Contains(err.Error(), "contact") {
+		t.Fatalf("want a contact error, got %v", err)
+	}
+}
