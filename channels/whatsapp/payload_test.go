@@ -1,0 +1,213 @@
+package whatsapp
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/allmyleads/allmyleads/engine"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files from the current output")
+
+// golden compares got with the golden file, or rewrites it with -update.
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the output (run with -update to accept):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(b, '\n')
+}
+
+// TestParseWebhook parses every fixture in testdata/webhooks and compares
+// the batch with its golden file.
+func TestParseWebhook(t *testing.T) {
+	files, err := filepath.Glob("testdata/webhooks/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures: %v", err)
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		t.Run(name, func(t *testing.T) {
+			body, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := ParseWebhook(body)
+			if err != nil {
+				t.Fatalf("ParseWebhook: %v", err)
+			}
+			golden(t, strings.TrimSuffix(f, ".json")+".golden", mustJSON(t, b))
+		})
+	}
+}
+
+// TestParseWebhookInvalid checks that each broken fixture fails with an
+// error that names the field, as its golden file says.
+func TestParseWebhookInvalid(t *testing.T) {
+	files, err := filepath.Glob("testdata/webhooks/invalid/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures: %v", err)
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		t.Run(name, func(t *testing.T) {
+			body, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := ParseWebhook(body)
+			if err == nil {
+				t.Fatalf("ParseWebhook succeeded: %+v", b)
+			}
+			if !errors.Is(err, ErrPayload) {
+				t.Errorf("error %v is not ErrPayload", err)
+			}
+			golden(t, strings.TrimSuffix(f, ".json")+".golden", []byte(err.Error()+"\n"))
+		})
+	}
+}
+
+// TestParseMetaExamples parses the payloads Meta publishes (kept in
+// /work/shared) when they are present, so the parser is checked against
+// what Meta really sends, not only against our own fixtures.
+func TestParseMetaExamples(t *testing.T) {
+	files, _ := filepath.Glob("../../../shared/whatsapp-examples/*.json")
+	if len(files) == 0 {
+		t.Skip("Meta's examples are not beside the repository")
+	}
+	want := map[string]engine.InboundKind{
+		"message-button.json":                   engine.InButton,
+		"message-contacts.json":                 engine.InContacts,
+		"message-image.json":                    engine.InImage,
+		"message-interactive-button_reply.json": engine.InButton,
+		"message-interactive-list_reply.json":   engine.InList,
+		"message-location.json":                 engine.InLocation,
+		"message-order.json":                    engine.InUnsupported,
+		"message-reaction.json":                 engine.InReaction,
+		"message-system.json":                   engine.InSystem,
+		"message-text-2.json":                   engine.InText,
+		"message-text-3.json":                   engine.InText,
+		"message-text.json":                     engine.InText,
+		"message-unsupported.json":              engine.InUnsupported,
+		"group_lifecycle_update.json":           "",
+		"group_participants_update.json":        "",
+		"group_settings_update.json":            "",
+	}
+	for _, f := range files {
+		base := filepath.Base(f)
+		body, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := ParseWebhook(body)
+		if err != nil {
+			t.Errorf("%s: %v", base, err)
+			continue
+		}
+		kind, known := want[base]
+		if !known {
+			t.Errorf("%s: new example; add it to this test", base)
+			continue
+		}
+		if kind == "" {
+			if len(b.Messages) != 0 {
+				t.Errorf("%s: got %d messages from a non-messages field", base, len(b.Messages))
+			}
+			continue
+		}
+		if len(b.Messages) != 1 || b.Messages[0].Kind != kind || b.Messages[0].Contact != "+16505551234" {
+			t.Errorf("%s: got %+v, want one %s message from +16505551234", base, b.Messages, kind)
+		}
+	}
+}
+
+func TestParseUnsubscribeIsOptOut(t *testing.T) {
+	for _, payload := range []string{"Unsubscribe", "UNSUBSCRIBE", " unsubscribe "} {
+		body := `{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{
+			"messaging_product":"whatsapp","metadata":{"phone_number_id":"1"},
+			"messages":[{"from":"447700900123","id":"wamid.1","timestamp":"1764000000","type":"button",
+			"button":{"payload":` + string(mustJSON(t, payload)) + `,"text":"Unsubscribe"}}]}}]}]}`
+		b, err := ParseWebhook([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := b.Messages[0]
+		if in.Kind != engine.InButton || in.Text != OptOutText {
+			t.Errorf("payload %q: got kind %s text %q, want button with %q", payload, in.Kind, in.Text, OptOutText)
+		}
+	}
+	b, err := ParseWebhook(mustRead(t, "testdata/webhooks/button.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Messages[0].Text != "" {
+		t.Errorf("an ordinary quick reply got text %q", b.Messages[0].Text)
+	}
+}
+
+func mustRead(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// FuzzParseWebhook checks that no input makes the parser panic, that every
+// failure is a PayloadError, and that every parsed message has what the
+// engine relies on.
+func FuzzParseWebhook(f *testing.F) {
+	files, _ := filepath.Glob("testdata/webhooks/*.json")
+	more, _ := filepath.Glob("testdata/webhooks/invalid/*.json")
+	for _, p := range append(files, more...) {
+		f.Add(mustRead(f, p))
+	}
+	f.Add([]byte(`{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"messages":[{"from":"1234567","id":"x","timestamp":1}]}}]}]}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		b, err := ParseWebhook(body)
+		if err != nil {
+			if !errors.Is(err, ErrPayload) {
+				t.Fatalf("error %v is not a PayloadError", err)
+			}
+			return
+		}
+		for _, in := range b.Messages {
+			if in.ID == "" || in.Channel != Channel || in.Kind == "" || in.Time.IsZero() {
+				t.Fatalf("incomplete message %+v", in)
+			}
+			if _, err := engine.NormalizePhone(in.Contact); err != nil || !strings.HasPrefix(in.Contact, "+") {
+				t.Fatalf("contact %q not normalised", in.Contact)
+			}
+		}
+		for _, s := range b.Statuses {
+			if s.MessageID == "" || s.Status == "" {
+				t.Fatalf("incomplete status %+v", s)
+			}
+		}
+	})
+}
