@@ -48,6 +48,9 @@ type Turn struct {
 	OptEvents []OptEvent      // appended
 	AI        []AIRecord      // appended
 	Audit     []AuditEntry    // appended
+	// Media are files to keep with their bytes (a document the turn sends,
+	// photos); the store fills in ID, SHA256 and Size (ID = hex SHA-256).
+	Media []Media
 }
 
 // OutboxItem is an outbound message waiting in, or taken from, the outbox.

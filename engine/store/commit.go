@@ -1,0 +1,589 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/allmyleads/allmyleads/engine"
+)
+
+// seenRecord is the sealed value of a seen inbound id: the id itself, so a
+// rekey can hash it again, and when it was handled, for retention.
+type seenRecord struct {
+	Channel string    `json:"channel"`
+	ID      string    `json:"id"`
+	Time    time.Time `json:"time"`
+}
+
+// lastInbound is the sealed value of a contact's last inbound time.
+type lastInbound struct {
+	Contact string    `json:"contact"`
+	Time    time.Time `json:"time"`
+}
+
+// ownerRecord is the sealed value of index entries that point at a contact.
+type ownerRecord struct {
+	Contact string `json:"contact"`
+}
+
+// outboxRecord is the sealed value of an outbox entry: the item and the key
+// of its message log entry.
+type outboxRecord struct {
+	engine.OutboxItem
+	MessageKey string `json:"message_key"`
+	LastError  string `json:"last_error,omitempty"`
+}
+
+// mediaMeta is what the media bucket keeps beside the bytes.
+type mediaMeta struct {
+	MIME     string    `json:"mime"`
+	Filename string    `json:"filename,omitempty"`
+	Stored   time.Time `json:"stored"`
+}
+
+// preparedMedia is one file to store, sealed before the transaction.
+type preparedMedia struct {
+	id    string
+	value []byte
+}
+
+// turnContact is the E.164 number a turn is about.
+func turnContact(t *engine.Turn) string {
+	switch {
+	case t.Inbound != nil && t.Inbound.Contact != "":
+		return t.Inbound.Contact
+	case t.Session != nil && t.Session.Contact != "":
+		return t.Session.Contact
+	case t.Contact != nil && t.Contact.Phone != "":
+		return t.Contact.Phone
+	case len(t.Outbound) > 0:
+		return t.Outbound[0].Contact
+	}
+	return ""
+}
+
+// Commit applies one turn in one transaction, batched with other
+// contacts' turns so they share an fsync. A turn whose inbound id was seen
+// before returns engine.ErrDuplicate and changes nothing. Commit fills in
+// the ids it assigns: Outbound[i].ID and, for media with bytes, Media.ID,
+// SHA256 and Size (the hex SHA-256 of the bytes is the media id).
+func (s *Store) Commit(ctx context.Context, t *engine.Turn) error {
+	if t == nil {
+		return errors.New("commit: nil turn")
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	contact := turnContact(t)
+	if contact == "" {
+		return errors.New("commit: the turn names no contact")
+	}
+	now := s.now()
+
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	ks := s.keys
+	ck := ks.contactKey(contact)
+
+	// Media bytes are hashed and sealed before the transaction: their keys
+	// do not depend on it, and big files should not hold the writer.
+	var media []preparedMedia
+	if t.Inbound != nil {
+		for i := range t.Inbound.Media {
+			if pm, ok := prepareMedia(ks, &t.Inbound.Media[i], now); ok {
+				media = append(media, pm)
+			}
+		}
+	}
+	for i := range t.Media {
+		if pm, ok := prepareMedia(ks, &t.Media[i], now); ok {
+			media = append(media, pm)
+		}
+	}
+	for i := range t.Outbound {
+		if t.Outbound[i].Media != nil {
+			if pm, ok := prepareMedia(ks, t.Outbound[i].Media, now); ok {
+				media = append(media, pm)
+			}
+		}
+	}
+	pre, err := prepareTurn(ks, ck, t)
+	if err != nil {
+		return fmt.Errorf("commit turn of contact %s: %w", short(ck), err)
+	}
+
+	var dup bool
+	err = s.db.Batch(func(tx *bolt.Tx) error {
+		dup = false
+		return commitTx(tx, ks, ck, contact, now, t, pre, media, &dup)
+	})
+	if err != nil {
+		return fmt.Errorf("commit turn of contact %s: %w", short(ck), err)
+	}
+	if dup {
+		return engine.ErrDuplicate
+	}
+	return nil
+}
+
+// short is a contact key cut for logs and errors.
+func short(ck string) string {
+	if len(ck) > 16 {
+		return ck[:16]
+	}
+	return ck
+}
+
+// prepared holds the sealed values whose keys are known before the
+// transaction.
+type prepared struct {
+	session []byte
+	contact []byte
+	project []byte
+	projKey []byte
+}
+
+func prepareTurn(ks *keyset, ck string, t *engine.Turn) (*prepared, error) {
+	p := &prepared{}
+	if t.Session != nil {
+		body, err := json.Marshal(t.Session)
+		if err != nil {
+			return nil, fmt.Errorf("encode session: %w", err)
+		}
+		p.session = ks.seal(string(bSessions), []byte(ck), body)
+	}
+	if t.Contact != nil {
+		body, err := json.Marshal(t.Contact)
+		if err != nil {
+			return nil, fmt.Errorf("encode contact: %w", err)
+		}
+		p.contact = ks.seal(string(bContacts), []byte(ck), body)
+	}
+	if t.Project != nil {
+		if t.Project.ID == "" {
+			return nil, errors.New("project without an id")
+		}
+		body, err := json.Marshal(t.Project)
+		if err != nil {
+			return nil, fmt.Errorf("encode project: %w", err)
+		}
+		p.projKey = ckKey(ck, t.Project.ID)
+		p.project = ks.seal(string(bProjects), p.projKey, body)
+	}
+	for _, q := range t.Quotes {
+		if q == nil || q.ID == "" {
+			return nil, errors.New("quote without an id")
+		}
+	}
+	return p, nil
+}
+
+// prepareMedia hashes and seals a file with bytes, and fills in its id,
+// hash and size. It returns false for media without bytes.
+func prepareMedia(ks *keyset, md *engine.Media, now time.Time) (preparedMedia, bool) {
+	if len(md.Data) == 0 {
+		return preparedMedia{}, false
+	}
+	sum := sha256.Sum256(md.Data)
+	id := hex.EncodeToString(sum[:])
+	md.ID, md.SHA256, md.Size = id, id, len(md.Data)
+	return preparedMedia{id: id, value: ks.seal(string(bMedia), []byte(id), encodeMedia(md, now))}, true
+}
+
+// encodeMedia is the media body: 4 bytes of meta length, the meta JSON,
+// then the bytes.
+func encodeMedia(md *engine.Media, now time.Time) []byte {
+	meta, _ := json.Marshal(mediaMeta{MIME: md.MIME, Filename: md.Filename, Stored: now})
+	body := make([]byte, 4, 4+len(meta)+len(md.Data))
+	binary.BigEndian.PutUint32(body, uint32(len(meta)))
+	body = append(body, meta...)
+	return append(body, md.Data...)
+}
+
+// decodeMedia reads a media body back.
+func decodeMedia(id string, body []byte) (*engine.Media, error) {
+	if len(body) < 4 {
+		return nil, fmt.Errorf("media %s: short record", id)
+	}
+	n := int(binary.BigEndian.Uint32(body))
+	if 4+n > len(body) {
+		return nil, fmt.Errorf("media %s: damaged record", id)
+	}
+	var meta mediaMeta
+	if err := json.Unmarshal(body[4:4+n], &meta); err != nil {
+		return nil, fmt.Errorf("media %s: %w", id, err)
+	}
+	data := body[4+n:]
+	return &engine.Media{ID: id, MIME: meta.MIME, SHA256: id, Filename: meta.Filename, Size: len(data), Data: data}, nil
+}
+
+// commitTx is the body of one turn's transaction. bbolt's Batch may run it
+// more than once, so it derives everything from the transaction's state.
+func commitTx(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *engine.Turn, pre *prepared, media []preparedMedia, dup *bool) error {
+	if in := t.Inbound; in != nil {
+		seen := tx.Bucket(bSeen)
+		sk := ks.seenKey(in.Channel, in.ID)
+		if seen.Get(sk) != nil {
+			*dup = true
+			return nil
+		}
+		at := in.Time
+		if at.IsZero() {
+			at = now
+		}
+		if err := ks.putJSON(seen, string(bSeen), sk, seenRecord{Channel: in.Channel, ID: in.ID, Time: now}); err != nil {
+			return err
+		}
+		if _, err := appendMessage(tx, ks, ck, inboundMessage(in), at); err != nil {
+			return err
+		}
+		if err := ks.putJSON(tx.Bucket(bLastIn), string(bLastIn), []byte(ck), lastInbound{Contact: contact, Time: at}); err != nil {
+			return err
+		}
+	}
+	if err := putMedia(tx, ks, ck, contact, media); err != nil {
+		return err
+	}
+	if pre.session != nil {
+		if err := tx.Bucket(bSessions).Put([]byte(ck), pre.session); err != nil {
+			return err
+		}
+	}
+	if err := putContact(tx, ks, ck, t.Contact, pre.contact); err != nil {
+		return err
+	}
+	if pre.project != nil {
+		if err := tx.Bucket(bProjects).Put(pre.projKey, pre.project); err != nil {
+			return err
+		}
+	}
+	for _, q := range t.Quotes {
+		if err := upsertQuote(tx, ks, ck, q, now); err != nil {
+			return err
+		}
+	}
+	if err := putConsents(tx, ks, ck, t.Consents); err != nil {
+		return err
+	}
+	for _, ev := range t.OptEvents {
+		if err := appendTimed(tx, ks, bOptEvents, ck, ev.Time, ev); err != nil {
+			return err
+		}
+	}
+	for _, ai := range t.AI {
+		if err := appendTimed(tx, ks, bAI, ck, ai.Time, ai); err != nil {
+			return err
+		}
+	}
+	for _, a := range t.Audit {
+		if err := appendAudit(tx, ks, a); err != nil {
+			return err
+		}
+	}
+	for i := range t.Outbound {
+		if err := enqueue(tx, ks, ck, contact, now, t, &t.Outbound[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// putMedia stores files not stored yet and records the contact as an owner.
+func putMedia(tx *bolt.Tx, ks *keyset, ck, contact string, media []preparedMedia) error {
+	mb, owners := tx.Bucket(bMedia), tx.Bucket(bMediaOwners)
+	for _, pm := range media {
+		if mb.Get([]byte(pm.id)) == nil {
+			if err := mb.Put([]byte(pm.id), pm.value); err != nil {
+				return err
+			}
+		}
+		ok := []byte(pm.id + "/" + ck)
+		if owners.Get(ok) == nil {
+			if err := ks.putJSON(owners, string(bMediaOwners), ok, ownerRecord{Contact: contact}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// putContact upserts the contact, keeping the first Created time.
+func putContact(tx *bolt.Tx, ks *keyset, ck string, c *engine.Contact, sealed []byte) error {
+	if c == nil {
+		return nil
+	}
+	b := tx.Bucket(bContacts)
+	if c.Created.IsZero() {
+		var old engine.Contact
+		found, err := ks.getJSON(b, string(bContacts), []byte(ck), &old)
+		if err != nil {
+			return err
+		}
+		if found {
+			cc := *c
+			cc.Created = old.Created
+			return ks.putJSON(b, string(bContacts), []byte(ck), cc)
+		}
+	}
+	return b.Put([]byte(ck), sealed)
+}
+
+// upsertQuote saves a quote. When its priced content changed, the stored
+// version is kept as a revision and the revision number goes up. A payment
+// the business recorded is never lost to an older copy.
+func upsertQuote(tx *bolt.Tx, ks *keyset, ck string, q *engine.QuoteRecord, now time.Time) error {
+	b := tx.Bucket(bQuotes)
+	key := []byte(q.ID)
+	var old engine.QuoteRecord
+	found, err := ks.getJSON(b, string(bQuotes), key, &old)
+	if err != nil {
+		return err
+	}
+	if q.Created.IsZero() {
+		q.Created = now
+	}
+	if q.Updated.IsZero() {
+		q.Updated = now
+	}
+	if !found {
+		if q.Revision < 1 {
+			q.Revision = 1
+		}
+	} else {
+		q.Created = old.Created
+		if old.Status == engine.QuotePaid && q.Status != engine.QuotePaid {
+			q.Status, q.PaymentRef, q.PaidAt = old.Status, old.PaymentRef, old.PaidAt
+		}
+		q.Revision = old.Revision
+		if pricedChanged(&old, q) {
+			rk := []byte(fmt.Sprintf("%s/%06d", q.ID, old.Revision))
+			if err := ks.putJSON(tx.Bucket(bQuoteRevs), string(bQuoteRevs), rk, old); err != nil {
+				return err
+			}
+			q.Revision = old.Revision + 1
+		}
+	}
+	if err := ks.putJSON(b, string(bQuotes), key, q); err != nil {
+		return err
+	}
+	ik := ckKey(ck, q.ID)
+	idx := tx.Bucket(bQuoteIndex)
+	if idx.Get(ik) == nil {
+		return ks.putJSON(idx, string(bQuoteIndex), ik, ownerRecord{Contact: q.Contact})
+	}
+	return nil
+}
+
+// pricedChanged says whether what the customer was offered changed:
+// items, amounts, currency, validity, notes or inputs.
+func pricedChanged(a, b *engine.QuoteRecord) bool {
+	return a.Currency != b.Currency || a.Subtotal != b.Subtotal || a.Discount != b.Discount ||
+		a.Tax != b.Tax || a.Total != b.Total || a.TaxRate != b.TaxRate || a.Notes != b.Notes ||
+		!a.ValidUntil.Equal(b.ValidUntil) || a.Plugin != b.Plugin || a.SourceHash != b.SourceHash ||
+		!reflect.DeepEqual(a.Items, b.Items) || !jsonEqual(a.Inputs, b.Inputs)
+}
+
+// jsonEqual compares two values by their JSON, so numbers read back from
+// the store compare equal to the ones the engine made.
+func jsonEqual(a, b any) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return string(ja) == string(jb)
+}
+
+// putConsents appends consent records or updates them by id. An update
+// without the text shown (a withdrawal) only records the withdrawal, so the
+// proof of what was agreed stays.
+func putConsents(tx *bolt.Tx, ks *keyset, ck string, consents []engine.ConsentRecord) error {
+	if len(consents) == 0 {
+		return nil
+	}
+	b := tx.Bucket(bConsents)
+	for _, c := range consents {
+		if c.ID == "" {
+			seq, err := b.NextSequence()
+			if err != nil {
+				return err
+			}
+			c.ID = "c" + seqID(seq)
+		}
+		key := ckKey(ck, c.ID)
+		if c.Text == "" {
+			var old engine.ConsentRecord
+			found, err := ks.getJSON(b, string(bConsents), key, &old)
+			if err != nil {
+				return err
+			}
+			if found {
+				if !c.Withdrawn.IsZero() && old.Withdrawn.IsZero() {
+					old.Withdrawn = c.Withdrawn
+				}
+				c = old
+			}
+		}
+		if err := ks.putJSON(b, string(bConsents), key, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appendTimed appends a record under ck/time/seq.
+func appendTimed(tx *bolt.Tx, ks *keyset, bucket []byte, ck string, at time.Time, v any) error {
+	b := tx.Bucket(bucket)
+	seq, err := b.NextSequence()
+	if err != nil {
+		return err
+	}
+	return ks.putJSON(b, string(bucket), ckKey(ck, timeSeq(at, seq)), v)
+}
+
+// appendAudit appends an audit entry under time/seq.
+func appendAudit(tx *bolt.Tx, ks *keyset, a engine.AuditEntry) error {
+	b := tx.Bucket(bAudit)
+	seq, err := b.NextSequence()
+	if err != nil {
+		return err
+	}
+	return ks.putJSON(b, string(bAudit), []byte(timeSeq(a.Time, seq)), a)
+}
+
+// appendMessage logs a message and returns its key.
+func appendMessage(tx *bolt.Tx, ks *keyset, ck string, m Message, at time.Time) ([]byte, error) {
+	b := tx.Bucket(bMessages)
+	seq, err := b.NextSequence()
+	if err != nil {
+		return nil, err
+	}
+	key := ckKey(ck, timeSeq(at, seq))
+	return key, ks.putJSON(b, string(bMessages), key, m)
+}
+
+// enqueue appends an outbound message to its channel's outbox and logs it
+// as queued.
+func enqueue(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *engine.Turn, o *engine.Outbound) error {
+	if o.Contact == "" {
+		o.Contact = contact
+	}
+	if o.Channel == "" && t.Inbound != nil {
+		o.Channel = t.Inbound.Channel
+	}
+	if o.Channel == "" {
+		return errors.New("outbound message without a channel")
+	}
+	if o.Created.IsZero() {
+		o.Created = now
+	}
+	if o.ReplyTo == "" && t.Inbound != nil {
+		o.ReplyTo = t.Inbound.ID
+	}
+	ob := tx.Bucket(bOutbox)
+	seq, err := ob.NextSequence()
+	if err != nil {
+		return err
+	}
+	o.ID = seqID(seq)
+	mk, err := appendMessage(tx, ks, ck, outboundMessage(o), o.Created)
+	if err != nil {
+		return err
+	}
+	cb, err := ob.CreateBucketIfNotExists([]byte(o.Channel))
+	if err != nil {
+		return err
+	}
+	rec := outboxRecord{OutboxItem: engine.OutboxItem{Outbound: *o}, MessageKey: string(mk)}
+	return ks.putJSON(cb, outboxName(o.Channel), []byte(o.ID), rec)
+}
+
+// outboxName is the additional-data name of a channel's outbox bucket.
+func outboxName(channel string) string { return "outbox/" + channel }
+
+// Session returns the contact's session, or nil when there is none.
+func (s *Store) Session(ctx context.Context, contact string) (*engine.Session, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var sess *engine.Session
+	err := s.withKeys(func(ks *keyset) error {
+		return s.db.View(func(tx *bolt.Tx) error {
+			var v engine.Session
+			found, err := ks.getJSON(tx.Bucket(bSessions), string(bSessions), []byte(ks.contactKey(contact)), &v)
+			if found {
+				sess = &v
+			}
+			return err
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load session: %w", err)
+	}
+	return sess, nil
+}
+
+// Media returns a stored file with its bytes, or engine.ErrNotFound.
+func (s *Store) Media(ctx context.Context, id string) (*engine.Media, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var md *engine.Media
+	err := s.withKeys(func(ks *keyset) error {
+		return s.db.View(func(tx *bolt.Tx) error {
+			raw := tx.Bucket(bMedia).Get([]byte(id))
+			if raw == nil {
+				return engine.ErrNotFound
+			}
+			body, err := ks.open(string(bMedia), []byte(id), raw)
+			if err != nil {
+				return err
+			}
+			md, err = decodeMedia(id, body)
+			return err
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load media %s: %w", id, err)
+	}
+	return md, nil
+}
+
+// Seen says whether an inbound message id was already handled.
+func (s *Store) Seen(ctx context.Context, channel, id string) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	var seen bool
+	err := s.withKeys(func(ks *keyset) error {
+		return s.db.View(func(tx *bolt.Tx) error {
+			seen = tx.Bucket(bSeen).Get(ks.seenKey(channel, id)) != nil
+			return nil
+		})
+	})
+	return seen, err
+}
+
+// LastInbound returns when the contact last wrote, or the zero time.
+func (s *Store) LastInbound(ctx context.Context, contact string) (time.Time, error) {
+	if err := ctx.Err(); err != nil {
+		return time.Time{}, err
+	}
+	var li lastInbound
+	err := s.withKeys(func(ks *keyset) error {
+		return s.db.View(func(tx *bolt.Tx) error {
+			_, err := ks.getJSON(tx.Bucket(bLastIn), string(bLastIn), []byte(ks.contactKey(contact)), &li)
+			return err
+		})
+	})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("last inbound: %w", err)
+	}
+	return li.Time, nil
+}

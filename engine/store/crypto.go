@@ -1,0 +1,298 @@
+package store
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/allmyleads/allmyleads/engine"
+)
+
+// KeySize is the size of the master key: AES-256.
+const KeySize = 32
+
+// EnvKey is the environment variable that holds the master key (base64 of
+// 32 bytes). It wins over the key file.
+const EnvKey = "ALLMYLEADS_ENCRYPTION_KEY"
+
+// Envelope versions: the first byte of every value.
+const (
+	envSealed byte = 1 // AES-256-GCM: nonce, ciphertext, tag
+	envPlain  byte = 2 // NoSeal (benchmarks): the body as is
+)
+
+const checkText = "allmyleads key check v1"
+
+// keyset holds what the master key derives: the AEAD that seals values and
+// the HMAC key that hashes contacts and ids. The salt is per database, so
+// the same phone number hashes differently in two databases.
+type keyset struct {
+	salt    []byte
+	aead    cipher.AEAD
+	hashKey []byte
+	noSeal  bool
+	macs    sync.Pool // of hash.Hash (HMAC-SHA256 under hashKey)
+}
+
+// newKeyset derives a keyset from the master key; a nil salt makes a new one.
+func newKeyset(master, salt []byte, noSeal bool) (*keyset, error) {
+	if len(master) != KeySize {
+		return nil, fmt.Errorf("key must be %d bytes, got %d", KeySize, len(master))
+	}
+	if salt == nil {
+		salt = make([]byte, 32)
+		if _, err := rand.Read(salt); err != nil {
+			return nil, fmt.Errorf("make salt: %w", err)
+		}
+	}
+	sealKey, err := hkdf.Key(sha256.New, master, salt, "allmyleads seal v1", 32)
+	if err != nil {
+		return nil, fmt.Errorf("derive seal key: %w", err)
+	}
+	hashKey, err := hkdf.Key(sha256.New, master, salt, "allmyleads hash v1", 32)
+	if err != nil {
+		return nil, fmt.Errorf("derive hash key: %w", err)
+	}
+	block, err := aes.NewCipher(sealKey)
+	if err != nil {
+		return nil, fmt.Errorf("make cipher: %w", err)
+	}
+	aead, err := cipher.NewGCMWithRandomNonce(block)
+	if err != nil {
+		return nil, fmt.Errorf("make GCM: %w", err)
+	}
+	ks := &keyset{salt: append([]byte(nil), salt...), aead: aead, hashKey: hashKey, noSeal: noSeal}
+	ks.macs.New = func() any { return hmac.New(sha256.New, ks.hashKey) }
+	return ks, nil
+}
+
+// seal encrypts body for the given bucket path and key. The result is the
+// envelope byte followed by nonce, ciphertext and tag.
+func (ks *keyset) seal(bucket string, key, body []byte) []byte {
+	if ks.noSeal {
+		out := make([]byte, 1+len(body))
+		out[0] = envPlain
+		copy(out[1:], body)
+		return out
+	}
+	out := make([]byte, 1, 1+len(body)+ks.aead.Overhead())
+	out[0] = envSealed
+	return ks.aead.Seal(out, nil, body, additional(bucket, key))
+}
+
+// errCorrupt says a value could not be opened: wrong key, tampering or a
+// value moved from another record.
+var errCorrupt = errors.New("value does not open (wrong key or damaged record)")
+
+// open decrypts a value sealed for bucket and key.
+func (ks *keyset) open(bucket string, key, value []byte) ([]byte, error) {
+	if len(value) == 0 {
+		return nil, fmt.Errorf("%s/%x: empty value", bucket, key)
+	}
+	switch value[0] {
+	case envSealed:
+		body, err := ks.aead.Open(nil, nil, value[1:], additional(bucket, key))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", bucket, errCorrupt)
+		}
+		return body, nil
+	case envPlain:
+		if !ks.noSeal {
+			return nil, fmt.Errorf("%s: unsealed value in a sealed store", bucket)
+		}
+		return append([]byte(nil), value[1:]...), nil
+	default:
+		return nil, fmt.Errorf("%s: unknown value version %d", bucket, value[0])
+	}
+}
+
+func additional(bucket string, key []byte) []byte {
+	ad := make([]byte, 0, len(bucket)+1+len(key))
+	ad = append(ad, bucket...)
+	ad = append(ad, 0)
+	return append(ad, key...)
+}
+
+// checkValue is the sealed known text that tells a right key from a wrong one.
+func (ks *keyset) checkValue() []byte {
+	// The check is always sealed, even with NoSeal, so a wrong key is caught.
+	body := ks.aead.Seal([]byte{envSealed}, nil, []byte(checkText), additional("meta", []byte("check")))
+	return body
+}
+
+// verify opens the stored key check.
+func (ks *keyset) verify(check []byte) error {
+	if len(check) < 1 || check[0] != envSealed {
+		return errors.New("key check missing or damaged")
+	}
+	body, err := ks.aead.Open(nil, nil, check[1:], additional("meta", []byte("check")))
+	if err != nil || string(body) != checkText {
+		return ErrWrongKey
+	}
+	return nil
+}
+
+// mac returns HMAC-SHA256 under the hash key of the parts joined by NUL.
+func (ks *keyset) mac(parts ...string) []byte {
+	m := ks.macs.Get().(hash.Hash)
+	m.Reset()
+	for i, p := range parts {
+		if i > 0 {
+			m.Write([]byte{0})
+		}
+		m.Write([]byte(p))
+	}
+	sum := m.Sum(nil)
+	ks.macs.Put(m)
+	return sum
+}
+
+// contactKey is the hex keyed hash of a phone number.
+func (ks *keyset) contactKey(phone string) string {
+	return hex.EncodeToString(ks.mac("contact", normalize(phone)))
+}
+
+// seenKey is the key of an inbound id in the seen bucket.
+func (ks *keyset) seenKey(channel, id string) []byte {
+	return ks.mac("seen", channel, id)
+}
+
+// providerKey is the key of a provider's message id.
+func (ks *keyset) providerKey(providerID string) []byte {
+	return ks.mac("provider", providerID)
+}
+
+// normalize returns the E.164 form of phone, or phone unchanged when it is
+// not a phone number, so a hash never depends on how a number was typed.
+func normalize(phone string) string {
+	if n, err := engine.NormalizePhone(phone); err == nil {
+		return n
+	}
+	return phone
+}
+
+// ContactKey returns the keyed hash (hex HMAC-SHA256 under a key derived
+// from the master key) that stands for a phone number in keys and logs.
+func (s *Store) ContactKey(phone string) string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.keys.contactKey(phone)
+}
+
+// GenerateKey returns a new random 32-byte master key.
+func GenerateKey() ([]byte, error) {
+	k := make([]byte, KeySize)
+	if _, err := rand.Read(k); err != nil {
+		return nil, fmt.Errorf("generate key: %w", err)
+	}
+	return k, nil
+}
+
+// EncodeKey returns the base64 form of a key, as key files and
+// ALLMYLEADS_ENCRYPTION_KEY hold it.
+func EncodeKey(key []byte) string { return base64.StdEncoding.EncodeToString(key) }
+
+// DecodeKey parses the base64 form of a 32-byte key; where names the source
+// in errors.
+func DecodeKey(s, where string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	k, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		if k2, err2 := base64.RawStdEncoding.DecodeString(s); err2 == nil {
+			k, err = k2, nil
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: not base64: %w (make a key with `allmyleads keygen`)", where, err)
+	}
+	if len(k) != KeySize {
+		return nil, fmt.Errorf("%s: want base64 of %d bytes, got %d bytes (make a key with `allmyleads keygen`)", where, KeySize, len(k))
+	}
+	return k, nil
+}
+
+// ReadKeyFile reads a key file written by LoadOrCreateKey or keygen. On
+// Unix it refuses a file that others can read.
+func ReadKeyFile(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("key file: %w", err)
+	}
+	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("key file %s: readable by others (mode %04o); run chmod 600 %s", path, fi.Mode().Perm(), path)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("key file: %w", err)
+	}
+	return DecodeKey(string(raw), "key file "+path)
+}
+
+// WriteKeyFile writes key to a new file with mode 0600; it never overwrites.
+func WriteKeyFile(path string, key []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("write key file: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("write key file: %w", err)
+	}
+	if _, err := f.WriteString(EncodeKey(key) + "\n"); err != nil {
+		f.Close()
+		os.Remove(path)
+		return fmt.Errorf("write key file %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("write key file %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// LoadOrCreateKey finds the master key for the database at dbPath:
+// ALLMYLEADS_ENCRYPTION_KEY (base64 of 32 bytes) wins; else keyFile
+// (default dbPath+".key"); else, for a database that does not exist yet, it
+// creates that key file with mode 0600 and returns its path as created.
+func LoadOrCreateKey(dbPath, keyFile string, getenv func(string) string) (key []byte, created string, err error) {
+	if getenv != nil {
+		if v := getenv(EnvKey); v != "" {
+			k, err := DecodeKey(v, EnvKey)
+			return k, "", err
+		}
+	}
+	if keyFile == "" {
+		keyFile = dbPath + ".key"
+	}
+	k, err := ReadKeyFile(keyFile)
+	if err == nil {
+		return k, "", nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, "", err
+	}
+	if _, statErr := os.Stat(dbPath); statErr == nil {
+		return nil, "", fmt.Errorf("database %s exists but its key file %s is missing: restore the key file or set %s", dbPath, keyFile, EnvKey)
+	}
+	k, err = GenerateKey()
+	if err != nil {
+		return nil, "", err
+	}
+	if err := WriteKeyFile(keyFile, k); err != nil {
+		return nil, "", err
+	}
+	return k, keyFile, nil
+}

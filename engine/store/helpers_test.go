@@ -1,0 +1,171 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/allmyleads/allmyleads/engine"
+)
+
+// testClock is a settable clock for tests.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *testClock {
+	return &testClock{t: time.Date(2025, 12, 6, 10, 0, 0, 0, time.UTC)}
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+func (c *testClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// testKey is a fixed master key.
+func testKey(b byte) []byte { return bytes.Repeat([]byte{b}, KeySize) }
+
+// testDB opens a store in a temp dir with a fixed clock; it is closed at
+// the end of the test unless the test closed it.
+type testDB struct {
+	*Store
+	path  string
+	key   []byte
+	clock *testClock
+}
+
+func openTest(t testing.TB) *testDB {
+	t.Helper()
+	td := &testDB{path: filepath.Join(t.TempDir(), "data", "test.db"), key: testKey(7), clock: newClock()}
+	td.reopen(t)
+	return td
+}
+
+// reopen (re)opens the store at the same path with the same key.
+func (td *testDB) reopen(t testing.TB) {
+	t.Helper()
+	st, err := Open(Options{Path: td.path, Key: td.key, Clock: td.clock.Now, NoSync: true})
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	td.Store = st
+	t.Cleanup(func() { st.Close() })
+}
+
+// closeDB closes the store (a crash, as far as the file is concerned: every
+// commit was already durable).
+func (td *testDB) closeDB(t testing.TB) {
+	t.Helper()
+	if err := td.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+}
+
+const (
+	testPhone = "+15550100123"
+	testName  = "Zebedee Quixoticus"
+	testEmail = "zebedee.quixoticus@example.com"
+	testText  = "my roof leaks above the purple kitchen"
+)
+
+// turnFor is a realistic turn: a customer's text, the session after it, a
+// contact record and one reply.
+func turnFor(phone, id, text string, at time.Time) *engine.Turn {
+	return &engine.Turn{
+		Inbound: &engine.Inbound{Channel: "whatsapp", Contact: phone, ProfileName: testName, ID: id, Time: at, Kind: engine.InText, Text: text},
+		Session: &engine.Session{
+			Contact: phone, Flow: "quote", Step: "ask_email", Waiting: true,
+			Vars: map[string]any{
+				"lead":    map[string]any{"name": testName, "email": testEmail},
+				"project": map[string]any{"service": "roofing", "description": text},
+			},
+			Started: at, Updated: at, LastInbound: at,
+		},
+		Contact:  &engine.Contact{Phone: phone, ProfileName: testName, Name: testName, Email: testEmail, Status: "details", Created: at, Updated: at, LastInbound: at},
+		Outbound: []engine.Outbound{{Kind: engine.OutText, Text: "Thanks " + testName + ", what is your email?"}},
+	}
+}
+
+// count returns the number of keys in a top-level bucket (including nested
+// buckets' keys for the outbox).
+func (td *testDB) count(t testing.TB, bucket []byte) int {
+	t.Helper()
+	n := 0
+	err := td.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucket)
+		return b.ForEach(func(k, v []byte) error {
+			if v == nil {
+				return b.Bucket(k).ForEach(func(_, _ []byte) error { n++; return nil })
+			}
+			n++
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// messages returns a contact's message log.
+func (td *testDB) messages(t testing.TB, phone string) []Message {
+	t.Helper()
+	var out []Message
+	err := td.withKeys(func(ks *keyset) error {
+		return td.db.View(func(tx *bolt.Tx) error {
+			return forPrefix(tx.Bucket(bMessages), ckPrefix(ks.contactKey(phone)), func(k, v []byte) error {
+				var m Message
+				if err := ks.decode(string(bMessages), k, v, &m); err != nil {
+					return err
+				}
+				out = append(out, m)
+				return nil
+			})
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// assertNoPlaintext reads the raw database file and fails for any needle found.
+func assertNoPlaintext(t testing.TB, path string, needles ...string) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range needles {
+		if bytes.Contains(raw, []byte(n)) {
+			t.Errorf("raw database file contains %q in the clear", n)
+		}
+	}
+}
+
+func ctxT(t testing.TB) context.Context { return context.Background() }
+
+func phoneN(i int) string { return fmt.Sprintf("+1555%07d", i) }
+
+type boltTx = bolt.Tx

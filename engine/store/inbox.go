@@ -1,0 +1,88 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/allmyleads/allmyleads/engine"
+)
+
+// inboxRecord is the sealed value of an inbox item.
+type inboxRecord struct {
+	Channel  string    `json:"channel"`
+	Body     []byte    `json:"body"`
+	Received time.Time `json:"received"`
+}
+
+// AddInbox stores a raw webhook payload before the webhook is answered and
+// returns its id. Concurrent calls share an fsync.
+func (s *Store) AddInbox(ctx context.Context, channel string, body []byte, received time.Time) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	if received.IsZero() {
+		received = s.now()
+	}
+	var id string
+	err := s.withKeys(func(ks *keyset) error {
+		return s.db.Batch(func(tx *bolt.Tx) error {
+			b := tx.Bucket(bInbox)
+			seq, err := b.NextSequence()
+			if err != nil {
+				return err
+			}
+			id = seqID(seq)
+			return ks.putJSON(b, string(bInbox), []byte(id), inboxRecord{Channel: channel, Body: body, Received: received})
+		})
+	})
+	if err != nil {
+		return "", fmt.Errorf("add to inbox: %w", err)
+	}
+	return id, nil
+}
+
+// PendingInbox returns up to limit payloads not yet done, oldest first.
+func (s *Store) PendingInbox(ctx context.Context, limit int) ([]engine.InboxItem, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		limit = 100
+	}
+	var items []engine.InboxItem
+	err := s.withKeys(func(ks *keyset) error {
+		return s.db.View(func(tx *bolt.Tx) error {
+			c := tx.Bucket(bInbox).Cursor()
+			for k, v := c.First(); k != nil && len(items) < limit; k, v = c.Next() {
+				var rec inboxRecord
+				if err := ks.decode(string(bInbox), k, v, &rec); err != nil {
+					return err
+				}
+				items = append(items, engine.InboxItem{ID: string(k), Channel: rec.Channel, Body: rec.Body, Received: rec.Received})
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pending inbox: %w", err)
+	}
+	return items, nil
+}
+
+// DoneInbox removes a handled payload. Removing one that is gone already
+// is not an error, so a worker replaying after a crash can call it again.
+func (s *Store) DoneInbox(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := s.db.Batch(func(tx *bolt.Tx) error {
+		return tx.Bucket(bInbox).Delete([]byte(id))
+	})
+	if err != nil {
+		return fmt.Errorf("inbox done %s: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,236 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/allmyleads/allmyleads/engine"
+)
+
+// PendingOutbound returns up to limit unsent messages of the channel ("" for
+// every channel), oldest first, whose NotBefore has passed. A contact's
+// later messages wait while an earlier one waits for its retry, so a
+// contact's messages are never sent out of order.
+func (s *Store) PendingOutbound(ctx context.Context, channel string, limit int) ([]engine.OutboxItem, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		limit = 100
+	}
+	now := s.now()
+	var items []engine.OutboxItem
+	err := s.withKeys(func(ks *keyset) error {
+		return s.db.View(func(tx *bolt.Tx) error {
+			ob := tx.Bucket(bOutbox)
+			for _, ch := range outboxChannels(ob, channel) {
+				got, err := pendingOf(ks, ob.Bucket([]byte(ch)), ch, now, limit)
+				if err != nil {
+					return err
+				}
+				items = append(items, got...)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pending outbound: %w", err)
+	}
+	sort.Slice(items, func(i, j int) bool { return items[i].ID < items[j].ID })
+	if len(items) > limit {
+		items = items[:limit]
+	}
+	return items, nil
+}
+
+// outboxChannels lists the channel sub-buckets to read.
+func outboxChannels(ob *bolt.Bucket, channel string) []string {
+	if channel != "" {
+		if ob.Bucket([]byte(channel)) == nil {
+			return nil
+		}
+		return []string{channel}
+	}
+	var chs []string
+	ob.ForEachBucket(func(k []byte) error {
+		chs = append(chs, string(k))
+		return nil
+	})
+	return chs
+}
+
+// pendingOf reads one channel's due items in order.
+func pendingOf(ks *keyset, b *bolt.Bucket, ch string, now time.Time, limit int) ([]engine.OutboxItem, error) {
+	var items []engine.OutboxItem
+	blocked := map[string]bool{}
+	c := b.Cursor()
+	for k, v := c.First(); k != nil && len(items) < limit; k, v = c.Next() {
+		var rec outboxRecord
+		if err := ks.decode(outboxName(ch), k, v, &rec); err != nil {
+			return nil, err
+		}
+		if blocked[rec.Contact] {
+			continue
+		}
+		if rec.NotBefore.After(now) {
+			blocked[rec.Contact] = true
+			continue
+		}
+		items = append(items, rec.OutboxItem)
+	}
+	return items, nil
+}
+
+// findOutbox finds an outbox item by id in any channel.
+func findOutbox(tx *bolt.Tx, ks *keyset, id string) (*bolt.Bucket, string, *outboxRecord, error) {
+	ob := tx.Bucket(bOutbox)
+	for _, ch := range outboxChannels(ob, "") {
+		b := ob.Bucket([]byte(ch))
+		raw := b.Get([]byte(id))
+		if raw == nil {
+			continue
+		}
+		var rec outboxRecord
+		if err := ks.decode(outboxName(ch), []byte(id), raw, &rec); err != nil {
+			return nil, "", nil, err
+		}
+		return b, ch, &rec, nil
+	}
+	return nil, "", nil, fmt.Errorf("outbox item %s: %w", id, engine.ErrNotFound)
+}
+
+// updateMessage loads the message at key, applies fn and saves it.
+func updateMessage(tx *bolt.Tx, ks *keyset, key []byte, fn func(m *Message)) error {
+	b := tx.Bucket(bMessages)
+	var m Message
+	found, err := ks.getJSON(b, string(bMessages), key, &m)
+	if err != nil {
+		return err
+	}
+	if !found {
+		// The message was erased or expired meanwhile: nothing to record.
+		return nil
+	}
+	fn(&m)
+	return ks.putJSON(b, string(bMessages), key, m)
+}
+
+// outboxUpdate runs fn on an outbox item in a batched write.
+func (s *Store) outboxUpdate(ctx context.Context, what, id string, fn func(tx *bolt.Tx, ks *keyset, b *bolt.Bucket, rec *outboxRecord) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := s.withKeys(func(ks *keyset) error {
+		return s.db.Batch(func(tx *bolt.Tx) error {
+			b, _, rec, err := findOutbox(tx, ks, id)
+			if err != nil {
+				return err
+			}
+			return fn(tx, ks, b, rec)
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", what, id, err)
+	}
+	return nil
+}
+
+// MarkSent records the provider's message id on the message log and removes
+// the item from the outbox.
+func (s *Store) MarkSent(ctx context.Context, id, providerID string, at time.Time) error {
+	if providerID == "" {
+		return fmt.Errorf("mark sent %s: empty provider id", id)
+	}
+	return s.outboxUpdate(ctx, "mark sent", id, func(tx *bolt.Tx, ks *keyset, b *bolt.Bucket, rec *outboxRecord) error {
+		err := updateMessage(tx, ks, []byte(rec.MessageKey), func(m *Message) {
+			m.ProviderID = providerID
+			m.Attempts = rec.Attempts + 1
+			m.applyDelivery(engine.Delivery{Status: StatusSent, Time: at})
+		})
+		if err != nil {
+			return err
+		}
+		pk := ks.providerKey(providerID)
+		if err := ks.putJSON(tx.Bucket(bProvider), string(bProvider), pk, providerRecord{ProviderID: providerID, MessageKey: rec.MessageKey}); err != nil {
+			return err
+		}
+		return b.Delete([]byte(id))
+	})
+}
+
+// providerRecord is the sealed value of the provider id index.
+type providerRecord struct {
+	ProviderID string `json:"provider_id"`
+	MessageKey string `json:"message_key"`
+}
+
+// MarkRetry keeps the item until notBefore and counts the attempt.
+func (s *Store) MarkRetry(ctx context.Context, id string, notBefore time.Time, reason string) error {
+	return s.outboxUpdate(ctx, "mark retry", id, func(tx *bolt.Tx, ks *keyset, b *bolt.Bucket, rec *outboxRecord) error {
+		rec.Attempts++
+		rec.NotBefore = notBefore
+		rec.LastError = reason
+		return ks.putJSON(b, outboxName(rec.Channel), []byte(id), rec)
+	})
+}
+
+// MarkFailed removes the item from the outbox and records why on the
+// message: status "failed", or "needs_template" when held.
+func (s *Store) MarkFailed(ctx context.Context, id string, code int, reason string, held bool) error {
+	return s.outboxUpdate(ctx, "mark failed", id, func(tx *bolt.Tx, ks *keyset, b *bolt.Bucket, rec *outboxRecord) error {
+		now := s.now()
+		err := updateMessage(tx, ks, []byte(rec.MessageKey), func(m *Message) {
+			m.Attempts = rec.Attempts + 1
+			m.ErrorCode, m.Error = code, reason
+			if held {
+				m.Status = StatusNeedsTemplate
+				return
+			}
+			m.Status = StatusFailed
+			m.FailedAt = now
+		})
+		if err != nil {
+			return err
+		}
+		return b.Delete([]byte(id))
+	})
+}
+
+// UpdateDelivery records a provider's delivery report on the message with
+// that provider id: sent < delivered < read only move forward; failed is
+// recorded whenever it arrives. An unknown provider id is engine.ErrNotFound.
+func (s *Store) UpdateDelivery(ctx context.Context, providerID string, d engine.Delivery) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	switch d.Status {
+	case StatusSent, StatusDelivered, StatusRead, StatusFailed:
+	default:
+		return fmt.Errorf("update delivery: unknown status %q", d.Status)
+	}
+	err := s.withKeys(func(ks *keyset) error {
+		return s.db.Batch(func(tx *bolt.Tx) error {
+			var pr providerRecord
+			found, err := ks.getJSON(tx.Bucket(bProvider), string(bProvider), ks.providerKey(providerID), &pr)
+			if err != nil {
+				return err
+			}
+			if !found {
+				return engine.ErrNotFound
+			}
+			return updateMessage(tx, ks, []byte(pr.MessageKey), func(m *Message) { m.applyDelivery(d) })
+		})
+	})
+	if err != nil {
+		if errors.Is(err, engine.ErrNotFound) {
+			return fmt.Errorf("update delivery: provider message id: %w", engine.ErrNotFound)
+		}
+		return fmt.Errorf("update delivery: %w", err)
+	}
+	return nil
+}
