@@ -454,8 +454,8 @@ func TestQuoteRevisionsAndConsentWithdrawal(t *testing.T) {
 	consent := engine.ConsentRecord{ID: "c1", Contact: testPhone, Purpose: "quote", Text: "words shown", Granted: true, Time: at, Channel: "whatsapp"}
 	steps := []*engine.Turn{
 		{Session: &engine.Session{Contact: testPhone}, Quotes: []*engine.QuoteRecord{ptr(q)}, Consents: []engine.ConsentRecord{consent}},
-		{Session: &engine.Session{Contact: testPhone}, Quotes: []*engine.QuoteRecord{ptr(withStatus(q, engine.QuoteAccepted))}},       // status only: no revision
-		{Session: &engine.Session{Contact: testPhone}, Quotes: []*engine.QuoteRecord{ptr(withTotal(q, 12000))}},                        // priced again: revision 2
+		{Session: &engine.Session{Contact: testPhone}, Quotes: []*engine.QuoteRecord{ptr(withStatus(q, engine.QuoteAccepted))}},         // status only: no revision
+		{Session: &engine.Session{Contact: testPhone}, Quotes: []*engine.QuoteRecord{ptr(withTotal(q, 12000))}},                         // priced again: revision 2
 		{Session: &engine.Session{Contact: testPhone}, Consents: []engine.ConsentRecord{{ID: "c1", Contact: testPhone, Withdrawn: at}}}, // withdrawal
 	}
 	for _, turn := range steps {
