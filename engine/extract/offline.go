@@ -1,0 +1,919 @@
+package extract
+
+import (
+	"context"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/flows"
+)
+
+// OfflineModel is the model name the offline extractor records; bump it when
+// its rules change so AI records tell the versions apart.
+const OfflineModel = "offline-rules-1"
+
+// Confidences of the offline extractor. It reads patterns, not meaning, so it
+// never claims more than 0.5: a flow's confirm_below puts its values to the
+// customer.
+const (
+	confSure    = 0.5 // an unmistakable pattern: "40 m2", an email, "2026-03-01"
+	confLikely  = 0.4 // a number beside the field's word, a national phone number
+	confGuess   = 0.3 // the only number in the text, an ambiguous date
+	maxTextScan = 64 << 10
+)
+
+// Offline reads fields from text and image captions with plain rules:
+// numbers, areas ("40 m2", "12x8 m"), emails, phone numbers, postal codes,
+// yes/no, dates and enum values named in the text. It needs no network and
+// is safe for concurrent use.
+type Offline struct{}
+
+var _ engine.Extractor = (*Offline)(nil)
+
+// NewOffline returns the offline extractor.
+func NewOffline() *Offline { return &Offline{} }
+
+// Extract reads the request's texts and image captions. Fields it cannot
+// find are left out of the result; the engine decides what a missing
+// required field means.
+func (o *Offline) Extract(ctx context.Context, req engine.ExtractRequest) (*engine.ExtractResult, error) {
+	res := &engine.ExtractResult{
+		Extractor:     NameOffline,
+		Model:         OfflineModel,
+		PromptVersion: PromptVersion(req.Instructions, req.Fields),
+	}
+	kinds, err := checkFields(req.Fields)
+	if err != nil {
+		return res, &engine.ExtractError{Outcome: engine.OutcomeError, Err: err}
+	}
+	if err := ctx.Err(); err != nil {
+		return res, contextFailure(err, err)
+	}
+	sc := scan(segments(req))
+	res.Fields = make(map[string]engine.FieldResult, len(req.Fields))
+	for i, f := range req.Fields {
+		if fr, ok := sc.field(f, kinds[i]); ok {
+			res.Fields[f.Name] = fr
+		}
+	}
+	return res, nil
+}
+
+// segments are the texts to read: the messages, then captions not already
+// among them.
+func segments(req engine.ExtractRequest) []string {
+	var segs []string
+	seen := map[string]bool{}
+	add := func(s string) {
+		s = strings.TrimSpace(s)
+		if s == "" || seen[s] {
+			return
+		}
+		if len(s) > maxTextScan {
+			s = s[:maxTextScan]
+		}
+		seen[s] = true
+		segs = append(segs, s)
+	}
+	for _, t := range req.Texts {
+		add(t)
+	}
+	for _, m := range req.Images {
+		add(m.Caption)
+	}
+	return segs
+}
+
+// candidate is one thing found in the text.
+type candidate struct {
+	value      any
+	conf       float64
+	start, end int // byte offsets in scanner.text
+}
+
+// word is a lower-cased word of the text with its place.
+type word struct {
+	stem       string
+	start, end int
+}
+
+// scanner holds everything found in a request's text.
+type scanner struct {
+	text     string
+	segs     []string
+	taken    []candidate // spans already explained (emails, dates, phones...)
+	words    []word
+	emails   []candidate
+	phones   []candidate
+	postals  []candidate
+	dates    []candidate
+	areas    []candidate
+	numbers  []candidate // bare numbers not part of anything above
+	segStart []int
+}
+
+const segSep = "\n\n"
+
+func scan(segs []string) *scanner {
+	s := &scanner{segs: segs, text: strings.Join(segs, segSep)}
+	off := 0
+	for _, seg := range segs {
+		s.segStart = append(s.segStart, off)
+		off += len(seg) + len(segSep)
+	}
+	s.emails = s.find(emailRe, func(m []int) (any, float64, bool) {
+		return strings.TrimRight(s.text[m[0]:m[1]], "."), confSure, true
+	})
+	s.dates = s.findDates()
+	s.postals = s.find(zip4Re, func(m []int) (any, float64, bool) { return s.text[m[0]:m[1]], confSure, true })
+	s.phones = s.findPhones()
+	s.postals = append(s.postals, s.findPostcodes()...)
+	s.find(timeRe, func([]int) (any, float64, bool) { return nil, 0, true })
+	s.areas = s.findAreas()
+	s.postals = append(s.postals, s.findFiveDigit()...)
+	s.numbers = s.findNumbers()
+	s.words = splitWords(s.text)
+	return s
+}
+
+// find runs re over the text, skipping matches that overlap what is taken,
+// and takes what conv accepts.
+func (s *scanner) find(re *regexp.Regexp, conv func(m []int) (any, float64, bool)) []candidate {
+	var out []candidate
+	for _, m := range re.FindAllStringSubmatchIndex(s.text, -1) {
+		if s.overlaps(m[0], m[1]) {
+			continue
+		}
+		v, conf, ok := conv(m)
+		if !ok {
+			continue
+		}
+		c := candidate{value: v, conf: conf, start: m[0], end: m[1]}
+		s.taken = append(s.taken, c)
+		if v != nil {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (s *scanner) overlaps(start, end int) bool {
+	for _, t := range s.taken {
+		if start < t.end && t.start < end {
+			return true
+		}
+	}
+	return false
+}
+
+// alnumAt reports whether the rune at i (or just before it, with before) is
+// a letter or digit; false outside the text.
+func (s *scanner) alnumAt(i int, before bool) bool {
+	var r rune
+	if before {
+		if i <= 0 {
+			return false
+		}
+		r, _ = utf8.DecodeLastRuneInString(s.text[:i])
+	} else {
+		if i >= len(s.text) {
+			return false
+		}
+		r, _ = utf8.DecodeRuneInString(s.text[i:])
+	}
+	return unicode.IsLetter(r) || unicode.IsDigit(r)
+}
+
+// group returns submatch g of m, or "" when it did not take part.
+func (s *scanner) group(m []int, g int) string {
+	if m[2*g] < 0 {
+		return ""
+	}
+	return s.text[m[2*g]:m[2*g+1]]
+}
+
+// --- patterns
+
+var (
+	emailRe = regexp.MustCompile(`(?i)[a-z0-9][a-z0-9._%+\-]*@[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)*\.[a-z]{2,}`)
+	timeRe  = regexp.MustCompile(`(?i)\b\d{1,2}:\d{2}(?:\s*(?:am|pm|h|uur))?\b|\b\d{1,2}\.\d{2}\s*(?:am|pm|h|uur)\b|\b\d{1,2}\s*(?:am|pm)\b`)
+	zip4Re  = regexp.MustCompile(`\b\d{5}-\d{4}\b`)
+
+	isoDateRe = regexp.MustCompile(`\b(\d{4})-(\d{1,2})-(\d{1,2})\b`)
+	numDateRe = regexp.MustCompile(`\b(\d{1,2})([/.\-])(\d{1,2})([/.\-])(\d{4})\b`)
+	dmyDateRe = regexp.MustCompile(`(?i)\b(\d{1,2})(?:st|nd|rd|th|e|\.)?\s+(?:of\s+)?(` + monthAlt + `)\.?,?\s+(\d{4})\b`)
+	mdyDateRe = regexp.MustCompile(`(?i)\b(` + monthAlt + `)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b`)
+
+	// Phone numbers: international (+ or 00), national from 0 with groups,
+	// and North American (555) 010-0199 / 555-010-0199.
+	intlPhoneRe = regexp.MustCompile(`(?:\+|\b00)\d{1,3}(?:[ .\-]?\(0\))?(?:[ .\-]?\(?\d{1,4}\)?)(?:[ .\-]?\d{2,5}){1,5}\b`)
+	natPhoneRe  = regexp.MustCompile(`(?:\(0\d{1,4}\)|\b0\d{1,4})(?:[ .\-]?\d{2,5}){1,4}\b`)
+	naPhoneRe   = regexp.MustCompile(`(?:\(\d{3}\)\s?|\b\d{3}[ .\-])\d{3}[ .\-]\d{4}\b`)
+
+	nlPostRe = regexp.MustCompile(`(?i)\b([1-9]\d{3})(\s?)([a-z]{2})\b`)
+	ukPostRe = regexp.MustCompile(`(?i)\b([a-z]{1,2}\d[a-z\d]?)(\s?)(\d[a-z]{2})\b`)
+	fiveRe   = regexp.MustCompile(`\b\d{5}\b`)
+
+	numPat = `\d+(?:[.,]\d+)*`
+	dimRe  = regexp.MustCompile(`(?i)(` + numPat + `)\s*(` + lenUnit + `)?(?:\s*[x×*]\s*|\s+by\s+)(` + numPat + `)\s*(` + areaUnit + `|` + lenUnit + `)?`)
+	areaRe = regexp.MustCompile(`(?i)(` + numPat + `)\s*(` + areaUnit + `)`)
+	numRe  = regexp.MustCompile(numPat)
+	// unitSuffixRe: a number glued to one of these units is still a number.
+	unitSuffixRe = regexp.MustCompile(`^(?i:m|cm|mm|km|ft|kg|l|h|min|eur|euro|usd)\b`)
+
+	postKeywordRe = regexp.MustCompile(`(?i)(?:zip|zip code|postcode|post code|postal code|postleitzahl|plz)\s*:?\s*$`)
+	stateRe       = regexp.MustCompile(`\b[A-Z]{2},?\s+$`)
+)
+
+const (
+	lenUnit  = `metres|meters|metre|meter|feet|foot|ft|m`
+	areaUnit = `m²|m2|m\^2|sq\.?\s?met(?:re|er)s?|sq\.?\s?m\.?|sqm|square\s+met(?:re|er)s?|met(?:re|er)s?\s+squared|ft²|ft2|sq\.?\s?ft\.?|sqft|square\s+f(?:ee|oo)t|m\s?sq\.?|vierkante\s+meter|quadratmeter|qm`
+)
+
+var months = map[string]time.Month{
+	"january": 1, "jan": 1, "januari": 1, "januar": 1, "janvier": 1,
+	"february": 2, "feb": 2, "februari": 2, "februar": 2, "février": 2,
+	"march": 3, "mar": 3, "maart": 3, "märz": 3, "maerz": 3, "mars": 3, "mrt": 3,
+	"april": 4, "apr": 4, "avril": 4,
+	"may": 5, "mei": 5, "mai": 5,
+	"june": 6, "jun": 6, "juni": 6, "juin": 6,
+	"july": 7, "jul": 7, "juli": 7, "juillet": 7,
+	"august": 8, "aug": 8, "augustus": 8, "août": 8,
+	"september": 9, "sep": 9, "sept": 9, "septembre": 9,
+	"october": 10, "oct": 10, "oktober": 10, "okt": 10, "octobre": 10,
+	"november": 11, "nov": 11, "novembre": 11,
+	"december": 12, "dec": 12, "dezember": 12, "dez": 12, "décembre": 12,
+}
+
+const monthAlt = `january|jan|januari|januar|janvier|february|feb|februari|februar|février|march|mar|maart|märz|maerz|mars|mrt|april|apr|avril|may|mei|mai|june|jun|juni|juin|july|jul|juli|juillet|august|aug|augustus|août|september|sept|sep|septembre|october|oct|oktober|okt|octobre|november|nov|novembre|december|dec|dezember|dez|décembre`
+
+// --- dates
+
+func (s *scanner) findDates() []candidate {
+	mkDate := func(y, m, d int) (string, bool) {
+		if m < 1 || m > 12 || d < 1 || d > 31 || y < 1900 || y > 2200 {
+			return "", false
+		}
+		t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
+		if t.Day() != d {
+			return "", false // 31 February
+		}
+		return t.Format(time.DateOnly), true
+	}
+	atoi := func(m []int, g int) int {
+		n, _ := strconv.Atoi(s.text[m[2*g]:m[2*g+1]])
+		return n
+	}
+	var out []candidate
+	out = append(out, s.find(isoDateRe, func(m []int) (any, float64, bool) {
+		v, ok := mkDate(atoi(m, 1), atoi(m, 2), atoi(m, 3))
+		return v, confSure, ok
+	})...)
+	out = append(out, s.find(dmyDateRe, func(m []int) (any, float64, bool) {
+		mon := months[strings.ToLower(s.text[m[4]:m[5]])]
+		v, ok := mkDate(atoi(m, 3), int(mon), atoi(m, 1))
+		return v, confSure, ok
+	})...)
+	out = append(out, s.find(mdyDateRe, func(m []int) (any, float64, bool) {
+		mon := months[strings.ToLower(s.text[m[2]:m[3]])]
+		v, ok := mkDate(atoi(m, 3), int(mon), atoi(m, 2))
+		return v, confSure, ok
+	})...)
+	out = append(out, s.find(numDateRe, func(m []int) (any, float64, bool) {
+		if s.text[m[4]:m[5]] != s.text[m[8]:m[9]] {
+			return nil, 0, false // 01/03-2026
+		}
+		a, b, y := atoi(m, 1), atoi(m, 3), atoi(m, 5)
+		// Day first (most of the world, and always with dots), unless
+		// only month-first makes a date.
+		day, mon, conf := a, b, confLikely
+		switch {
+		case a <= 12 && b > 12 && s.text[m[4]:m[5]] != ".":
+			day, mon = b, a
+		case a <= 12 && b <= 12 && a != b && s.text[m[4]:m[5]] != ".":
+			conf = confGuess
+		}
+		v, ok := mkDate(y, mon, day)
+		return v, conf, ok
+	})...)
+	sortByStart(out)
+	return out
+}
+
+// --- phones and postal codes
+
+func (s *scanner) findPhones() []candidate {
+	digits := func(str string) string {
+		str = strings.Replace(str, "(0)", "", 1)
+		var b strings.Builder
+		for _, r := range str {
+			if r >= '0' && r <= '9' {
+				b.WriteRune(r)
+			}
+		}
+		return b.String()
+	}
+	var out []candidate
+	out = append(out, s.find(intlPhoneRe, func(m []int) (any, float64, bool) {
+		raw := s.text[m[0]:m[1]]
+		d := digits(raw)
+		if strings.HasPrefix(raw, "00") {
+			d = d[2:]
+		}
+		if len(d) < 8 || len(d) > 15 {
+			return nil, 0, false
+		}
+		return "+" + d, confSure, true
+	})...)
+	out = append(out, s.find(natPhoneRe, func(m []int) (any, float64, bool) {
+		raw := s.text[m[0]:m[1]]
+		d := digits(raw)
+		if len(d) < 9 || len(d) > 12 || (!strings.ContainsAny(raw, " .-()") && len(d) != 10) {
+			return nil, 0, false
+		}
+		return d, confLikely, true
+	})...)
+	out = append(out, s.find(naPhoneRe, func(m []int) (any, float64, bool) {
+		return digits(s.text[m[0]:m[1]]), confLikely, true
+	})...)
+	sortByStart(out)
+	return out
+}
+
+func (s *scanner) findPostcodes() []candidate {
+	keyword := func(start int) bool { return postKeywordRe.MatchString(s.text[max(0, start-16):start]) }
+	var out []candidate
+	out = append(out, s.find(nlPostRe, func(m []int) (any, float64, bool) {
+		letters, spaced := s.text[m[6]:m[7]], m[5] > m[4]
+		upper := letters == strings.ToUpper(letters)
+		code := s.text[m[2]:m[3]] + " " + strings.ToUpper(letters)
+		switch {
+		case upper:
+			return code, confSure, true
+		case !spaced || keyword(m[0]):
+			return code, confLikely, true
+		}
+		return nil, 0, false
+	})...)
+	out = append(out, s.find(ukPostRe, func(m []int) (any, float64, bool) {
+		raw := s.text[m[0]:m[1]]
+		code := strings.ToUpper(s.text[m[2]:m[3]] + " " + s.text[m[6]:m[7]])
+		switch {
+		case raw == strings.ToUpper(raw):
+			return code, confSure, true
+		case m[5] > m[4] || keyword(m[0]):
+			return code, confLikely, true
+		}
+		return nil, 0, false
+	})...)
+	return out
+}
+
+// findFiveDigit finds US ZIP and German PLZ codes: five digits after a
+// postcode word or a US state, or before a capitalised town name. Without
+// such a hint they stay numbers (a postcode field may still take them).
+func (s *scanner) findFiveDigit() []candidate {
+	return s.find(fiveRe, func(m []int) (any, float64, bool) {
+		before := s.text[max(0, m[0]-16):m[0]]
+		after := s.text[m[1]:]
+		switch {
+		case postKeywordRe.MatchString(before), stateRe.MatchString(before):
+			return s.text[m[0]:m[1]], confSure, true
+		case len(after) > 1 && after[0] == ' ' && unicode.IsUpper(rune(after[1])):
+			return s.text[m[0]:m[1]], confLikely, true
+		}
+		return nil, 0, false
+	})
+}
+
+// --- areas and numbers
+
+const sqftToM2 = 0.09290304
+
+func (s *scanner) findAreas() []candidate {
+	var out []candidate
+	out = append(out, s.find(dimRe, func(m []int) (any, float64, bool) {
+		if s.alnumAt(m[0], true) || s.alnumAt(m[1], false) {
+			return nil, 0, false
+		}
+		a, ok1 := parseNumber(s.text[m[2]:m[3]])
+		b, ok2 := parseNumber(s.text[m[6]:m[7]])
+		if !ok1 || !ok2 || a <= 0 || b <= 0 {
+			return nil, 0, false
+		}
+		unit := strings.ToLower(s.group(m, 2) + s.group(m, 4))
+		v, conf := a*b, confGuess
+		if unit != "" {
+			conf = confSure
+		}
+		if strings.Contains(unit, "f") { // ft, feet, foot
+			v *= sqftToM2
+		}
+		return round2(v), conf, true
+	})...)
+	out = append(out, s.find(areaRe, func(m []int) (any, float64, bool) {
+		if s.alnumAt(m[0], true) || s.alnumAt(m[1], false) {
+			return nil, 0, false
+		}
+		v, ok := parseNumber(s.text[m[2]:m[3]])
+		if !ok || v <= 0 {
+			return nil, 0, false
+		}
+		unit := strings.ToLower(s.text[m[4]:m[5]])
+		if strings.Contains(unit, "f") {
+			return round2(v * sqftToM2), confLikely, true
+		}
+		return v, confSure, true
+	})...)
+	sortByStart(out)
+	return out
+}
+
+func (s *scanner) findNumbers() []candidate {
+	return s.find(numRe, func(m []int) (any, float64, bool) {
+		if s.alnumAt(m[0], true) || (s.alnumAt(m[1], false) && !unitSuffixRe.MatchString(s.text[m[1]:])) {
+			return nil, 0, false // part of a word, an ordinal (3rd), a code
+		}
+		v, ok := parseNumber(s.text[m[0]:m[1]])
+		if !ok {
+			return nil, 0, false
+		}
+		if m[0] > 0 && s.text[m[0]-1] == '-' && !s.alnumAt(m[0]-1, true) {
+			v = -v
+		}
+		return v, confGuess, true
+	})
+}
+
+// parseNumber reads 40, 42.5, 42,5, 1,200, 1.200.000 and 1.234,5.
+func parseNumber(s string) (float64, bool) {
+	dot, comma := strings.Count(s, "."), strings.Count(s, ",")
+	thousands := func(sep string) bool {
+		parts := strings.Split(s, sep)
+		for i, p := range parts {
+			if (i == 0 && (len(p) < 1 || len(p) > 3)) || (i > 0 && len(p) != 3) {
+				return false
+			}
+		}
+		return len(parts) > 1
+	}
+	switch {
+	case dot > 0 && comma > 0:
+		if strings.LastIndex(s, ".") > strings.LastIndex(s, ",") {
+			s = strings.ReplaceAll(s, ",", "")
+		} else {
+			s = strings.ReplaceAll(strings.ReplaceAll(s, ".", ""), ",", ".")
+		}
+	case comma > 0:
+		if thousands(",") {
+			s = strings.ReplaceAll(s, ",", "")
+		} else if comma == 1 {
+			s = strings.Replace(s, ",", ".", 1)
+		} else {
+			return 0, false
+		}
+	case dot > 1:
+		if !thousands(".") {
+			return 0, false
+		}
+		s = strings.ReplaceAll(s, ".", "")
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	return v, err == nil && !math.IsInf(v, 0)
+}
+
+func round2(v float64) float64 { return math.Round(v*100) / 100 }
+
+func sortByStart(c []candidate) {
+	for i := 1; i < len(c); i++ {
+		for j := i; j > 0 && c[j].start < c[j-1].start; j-- {
+			c[j], c[j-1] = c[j-1], c[j]
+		}
+	}
+}
+
+// --- words
+
+// splitWords lists the text's words (letters, digits and apostrophes),
+// stemmed, with their places.
+func splitWords(text string) []word {
+	var out []word
+	start := -1
+	flush := func(end int) {
+		if start >= 0 {
+			out = append(out, word{stem: stem(strings.ToLower(text[start:end])), start: start, end: end})
+			start = -1
+		}
+	}
+	for i, r := range text {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || r == '\'' || r == '’' {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		flush(i)
+	}
+	flush(len(text))
+	return out
+}
+
+// stem folds simple English plurals and apostrophes: tiles → tile,
+// shingles → shingle, storeys → storey, boxes → box, properties → property.
+func stem(w string) string {
+	w = strings.NewReplacer("’", "'", "'s", "", "'", "").Replace(w)
+	switch {
+	case len(w) > 4 && strings.HasSuffix(w, "ies"):
+		return w[:len(w)-3] + "y"
+	case len(w) > 4 && (strings.HasSuffix(w, "ches") || strings.HasSuffix(w, "shes") || strings.HasSuffix(w, "sses") || strings.HasSuffix(w, "xes") || strings.HasSuffix(w, "zes")):
+		return w[:len(w)-2]
+	case len(w) > 3 && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss") && !strings.HasSuffix(w, "us") && !strings.HasSuffix(w, "is"):
+		return w[:len(w)-1]
+	}
+	return w
+}
+
+// hintWords are the stems of the words in a field's name and (with
+// description) its description, minus words that say nothing.
+func hintWords(f flows.Field, description bool) []string {
+	src := strings.ReplaceAll(f.Name, "_", " ")
+	if description {
+		src = f.Description
+	}
+	var out []string
+	for _, w := range splitWords(camelSplit(src)) {
+		if len(w.stem) < 3 || stopWords[w.stem] {
+			continue
+		}
+		out = append(out, w.stem)
+	}
+	return out
+}
+
+func camelSplit(s string) string {
+	var b strings.Builder
+	prev := rune(0)
+	for _, r := range s {
+		if unicode.IsUpper(r) && unicode.IsLower(prev) {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+		prev = r
+	}
+	return b.String()
+}
+
+var stopWords = setOf("the", "and", "for", "with", "what", "which", "how", "many", "much", "number", "count", "total",
+	"amount", "value", "are", "there", "their", "your", "customer", "estimate", "estimated", "approx", "approximate",
+	"approximately", "please", "give", "you", "has", "have", "had", "need", "needed", "want", "wanted", "this", "that",
+	"from", "into", "per", "was", "will", "does", "whether", "any", "some", "about", "m2", "sqm", "metre", "meter",
+	"square", "unit", "in", "of", "is", "it", "to", "on", "or", "if", "be", "do", "an", "a")
+
+func setOf(words ...string) map[string]bool {
+	m := make(map[string]bool, len(words))
+	for _, w := range words {
+		m[w] = true
+	}
+	return m
+}
+
+// --- mapping onto fields
+
+// fieldRole is what a field asks for, from its type, name and description.
+type fieldRole int
+
+const (
+	roleGeneric fieldRole = iota
+	roleArea
+	roleEmail
+	rolePhone
+	rolePostcode
+	roleNotes
+)
+
+var (
+	areaNameWords  = setOf("area", "size", "surface", "m2", "sqm", "footage")
+	areaDescWords  = setOf("area", "surface", "m2", "sqm", "m²", "footage")
+	emailWords     = setOf("email", "mail", "e-mail")
+	phoneWords     = setOf("phone", "mobile", "telephone", "tel", "whatsapp", "cell", "cellphone", "gsm")
+	postcodeWords  = setOf("postcode", "postal", "zip", "zipcode", "plz", "postleitzahl")
+	notesWords     = setOf("note", "description", "comment", "detail", "message", "remark", "summary")
+	affirmingWords = setOf("need", "needs", "needed", "want", "wants", "with", "has", "have", "having", "include",
+		"includes", "including", "require", "requires", "required", "yes", "please", "got", "also")
+	negatingWords = setOf("no", "not", "without", "don't", "dont", "doesn't", "doesnt", "isn't", "isnt", "aren't",
+		"arent", "never", "none", "nor", "cannot", "can't", "cant", "won't", "wont", "geen", "kein", "keine", "nicht")
+	yesWords           = setOf("yes", "y", "yeah", "yep", "yup", "sure", "correct", "true", "ja", "oui", "si", "sí", "ok", "okay")
+	noWords            = setOf("no", "n", "nope", "nah", "false", "nee", "nein", "non", "incorrect")
+	genericEnumValues  = setOf("unknown", "other", "none", "n/a", "na")
+	maxHintWordsAround = 3
+)
+
+func roleOf(f flows.Field, kind string) fieldRole {
+	name := strings.ToLower(camelSplit(f.Name))
+	var nameWords []string
+	for _, w := range splitWords(strings.NewReplacer("_", " ", "-", " ").Replace(name)) {
+		nameWords = append(nameWords, w.stem)
+	}
+	desc := strings.Fields(strings.ToLower(f.Description))
+	has := func(words []string, set map[string]bool) bool {
+		for _, w := range words {
+			if set[strings.Trim(w, ".,;:()?!")] {
+				return true
+			}
+		}
+		return false
+	}
+	switch kind {
+	case TypeNumber, TypeInteger:
+		if has(nameWords, areaNameWords) || has(desc, areaDescWords) {
+			return roleArea
+		}
+	case TypeString:
+		switch {
+		case has(nameWords, emailWords) || strings.Contains(name, "email"):
+			return roleEmail
+		case has(nameWords, phoneWords):
+			return rolePhone
+		case has(nameWords, postcodeWords) || strings.Contains(name, "postcode") || strings.Contains(name, "postal"):
+			return rolePostcode
+		case has(nameWords, notesWords):
+			return roleNotes
+		case has(desc, emailWords):
+			return roleEmail
+		case has(desc, phoneWords):
+			return rolePhone
+		case has(desc, postcodeWords):
+			return rolePostcode
+		}
+	}
+	return roleGeneric
+}
+
+// field finds one field's value.
+func (s *scanner) field(f flows.Field, kind string) (engine.FieldResult, bool) {
+	var cands []candidate
+	switch kind {
+	case TypeNumber, TypeInteger:
+		cands = s.numberFor(f, kind)
+	case TypeDate:
+		cands = s.dates
+	case TypeEnum:
+		cands = s.enumFor(f)
+	case TypeBoolean:
+		cands = s.boolFor(f)
+	case TypeString:
+		switch roleOf(f, kind) {
+		case roleEmail:
+			cands = s.emails
+		case rolePhone:
+			cands = s.phones
+		case rolePostcode:
+			cands = s.postcodeFor()
+		case roleNotes:
+			if s.text != "" {
+				cands = []candidate{{value: strings.Join(s.segs, "\n"), conf: confGuess}}
+			}
+		}
+	}
+	return pick(f, cands)
+}
+
+// pick turns candidates into a result: all distinct values for a list, the
+// first for a single value, with the confidence lowered to a guess when
+// the text offers different values.
+func pick(f flows.Field, cands []candidate) (engine.FieldResult, bool) {
+	if len(cands) == 0 {
+		return engine.FieldResult{}, false
+	}
+	if f.List {
+		var vals []any
+		conf := 1.0
+		seen := map[any]bool{}
+		for _, c := range cands {
+			if !seen[c.value] {
+				seen[c.value] = true
+				vals = append(vals, c.value)
+				conf = min(conf, c.conf)
+			}
+		}
+		return engine.FieldResult{Value: vals, Confidence: conf}, true
+	}
+	first := cands[0]
+	for _, c := range cands[1:] {
+		if c.value != first.value {
+			return engine.FieldResult{Value: first.value, Confidence: min(first.conf, confGuess)}, true
+		}
+	}
+	return engine.FieldResult{Value: first.value, Confidence: first.conf}, true
+}
+
+// numberFor finds a number field's value: an area for area fields, a
+// number beside one of the field's words, or the only number in the text.
+func (s *scanner) numberFor(f flows.Field, kind string) []candidate {
+	whole := func(cs []candidate) []candidate {
+		if kind != TypeInteger {
+			return cs
+		}
+		var out []candidate
+		for _, c := range cs {
+			if v, _ := c.value.(float64); v == math.Trunc(v) {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	area := roleOf(f, kind) == roleArea
+	if area {
+		if cs := whole(s.areas); len(cs) > 0 {
+			return cs
+		}
+	}
+	// A number or area beside one of the field's words: "3 bedrooms",
+	// "budget: 5000", "roof is 80m2".
+	for _, desc := range []bool{false, true} {
+		hints := hintWords(f, desc)
+		if area {
+			hints = append(hints, "area", "size", "surface")
+		}
+		if c, ok := s.numberBeside(whole(s.numbers), hints); ok {
+			return []candidate{c}
+		}
+		if c, ok := s.numberBeside(whole(s.areas), hints); ok {
+			return []candidate{c}
+		}
+	}
+	nums := whole(s.numbers)
+	if len(nums) == 0 {
+		return nil
+	}
+	for _, c := range nums[1:] {
+		if c.value != nums[0].value {
+			return nil // several numbers and no word to tell them apart
+		}
+	}
+	return nums[:1]
+}
+
+// numberBeside finds the number closest to one of the hint words: a word
+// after the number ("3 bedrooms") wins over one before it ("budget: 5000")
+// at the same distance.
+func (s *scanner) numberBeside(nums []candidate, hints []string) (candidate, bool) {
+	if len(hints) == 0 {
+		return candidate{}, false
+	}
+	hint := setOf(hints...)
+	best, bestScore := candidate{}, math.MaxInt
+	for _, n := range nums {
+		wi := s.wordAt(n.start)
+		if wi < 0 {
+			continue
+		}
+		for d := 1; d <= maxHintWordsAround; d++ {
+			score := math.MaxInt
+			if j := wi + d; j < len(s.words) && hint[s.words[j].stem] && s.sameSentence(n.end, s.words[j].start) {
+				score = 2 * d
+			} else if j := wi - d; j >= 0 && hint[s.words[j].stem] && s.sameSentence(s.words[j].end, n.start) {
+				score = 2*d + 1
+			}
+			if score < bestScore {
+				best, bestScore = n, score
+			}
+			if score != math.MaxInt {
+				break
+			}
+		}
+	}
+	if bestScore == math.MaxInt {
+		return candidate{}, false
+	}
+	best.conf = confLikely
+	return best, true
+}
+
+// wordAt returns the index of the word that starts at offset, or -1.
+func (s *scanner) wordAt(offset int) int {
+	lo, hi := 0, len(s.words)
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if s.words[mid].start < offset {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo < len(s.words) && s.words[lo].start == offset {
+		return lo
+	}
+	return -1
+}
+
+// sameSentence reports whether nothing between from and to ends a sentence
+// or a message.
+func (s *scanner) sameSentence(from, to int) bool {
+	if from > to {
+		from, to = to, from
+	}
+	between := s.text[from:to]
+	return !strings.ContainsAny(between, ".!?;\n")
+}
+
+// postcodeFor prefers codes recognised by their shape; a lone five-digit
+// number is a guess.
+func (s *scanner) postcodeFor() []candidate {
+	if len(s.postals) > 0 {
+		out := append([]candidate(nil), s.postals...)
+		sortByStart(out)
+		return out
+	}
+	var out []candidate
+	for _, n := range s.numbers {
+		if raw := s.text[n.start:n.end]; len(raw) == 5 && strings.Trim(raw, "0123456789") == "" {
+			out = append(out, candidate{value: s.text[n.start:n.end], conf: confGuess, start: n.start, end: n.end})
+		}
+	}
+	return out
+}
+
+// enumFor finds the field's enum values named in the text, in order.
+func (s *scanner) enumFor(f flows.Field) []candidate {
+	var out []candidate
+	for _, e := range f.Enum {
+		val := strings.TrimSpace(e)
+		if genericEnumValues[strings.ToLower(val)] {
+			continue
+		}
+		target := splitWords(strings.NewReplacer("_", " ", "-", " ").Replace(val))
+		if len(target) == 0 {
+			continue
+		}
+		for i := 0; i+len(target) <= len(s.words); i++ {
+			match := true
+			for j, t := range target {
+				if s.words[i+j].stem != t.stem {
+					match = false
+					break
+				}
+			}
+			if match {
+				out = append(out, candidate{value: val, conf: confSure, start: s.words[i].start, end: s.words[i+len(target)-1].end})
+			}
+		}
+	}
+	sortByStart(out)
+	return out
+}
+
+// boolFor reads a yes/no field: a message that is just yes or no, or the
+// field's word with a negation (no, without, don't...) or an affirmation
+// (need, with, has...) in the few words before it.
+func (s *scanner) boolFor(f flows.Field) []candidate {
+	var out []candidate
+	for i, seg := range s.segs {
+		words := strings.FieldsFunc(strings.ToLower(seg), func(r rune) bool {
+			return !unicode.IsLetter(r) && r != '\'' && r != '’'
+		})
+		if len(words) == 0 || len(words) > 3 {
+			continue
+		}
+		switch {
+		case yesWords[words[0]]:
+			out = append(out, candidate{value: true, conf: confSure, start: s.segStart[i]})
+		case noWords[words[0]]:
+			out = append(out, candidate{value: false, conf: confSure, start: s.segStart[i]})
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	hints := setOf(hintWords(f, false)...)
+	for wi, w := range s.words {
+		if !hints[w.stem] {
+			continue
+		}
+		var val any
+		for d := 1; d <= maxHintWordsAround && wi-d >= 0; d++ {
+			prev := s.words[wi-d]
+			if !s.sameSentence(prev.end, w.start) {
+				break
+			}
+			p := strings.NewReplacer("’", "'").Replace(strings.ToLower(s.text[prev.start:prev.end]))
+			if negatingWords[p] {
+				val = false
+				break
+			}
+			if affirmingWords[p] && val == nil {
+				val = true
+			}
+		}
+		if val != nil {
+			out = append(out, candidate{value: val, conf: confGuess, start: w.start, end: w.end})
+		}
+	}
+	return out
+}
