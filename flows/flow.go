@@ -30,7 +30,7 @@ const End = "end"
 // Kind is the kind of a step: the one kind key it carries in YAML.
 type Kind string
 
-// The step kinds of the language. KindRegistry lists them with their keys.
+// The step kinds of the language. Kinds lists them with their keys.
 const (
 	KindSay          Kind = "say"
 	KindAsk          Kind = "ask"
@@ -53,10 +53,15 @@ type Flow struct {
 	Steps       []*Step
 	Pos         Pos // where the `flow:` key stands
 
+	// Keys holds where each top-level YAML key stands, for diagnostics.
+	Keys map[string]Pos
+
 	index map[string]int
 }
 
-// Step returns the step with the given id, or nil.
+// Step returns the step with the given id, or nil. Loading builds the index,
+// so a loaded Flow is safe for concurrent use; a Flow built by hand should
+// call Reindex before it is shared.
 func (f *Flow) Step(id string) *Step {
 	if f.index == nil {
 		f.reindex()
@@ -91,6 +96,20 @@ func (f *Flow) After(id string) *Step {
 	return f.Steps[i+1]
 }
 
+// Reindex rebuilds the id index after Steps changed.
+func (f *Flow) Reindex() { f.reindex() }
+
+// stepIndex returns the index of the step with the given id, or -1.
+func (f *Flow) stepIndex(id string) int {
+	if f.index == nil {
+		f.reindex()
+	}
+	if i, ok := f.index[id]; ok {
+		return i
+	}
+	return -1
+}
+
 func (f *Flow) reindex() {
 	f.index = make(map[string]int, len(f.Steps))
 	for i, s := range f.Steps {
@@ -117,8 +136,8 @@ type Step struct {
 
 	Options []Option // choice options
 
-	Min, Max int    // photos: how many images
-	DoneWord string // photos: the word that ends collection early (default "done")
+	Min, Max int    // photos: how many images (filled in at load when absent: 1 and 10)
+	DoneWord string // photos: the word that ends collection early (filled in at load when absent: "done")
 
 	If   []Branch // if: the first branch whose condition holds wins
 	Else string   // if: target when no branch holds (default: the next step)
@@ -162,9 +181,10 @@ type Option struct {
 
 // Branch is one `when` of an if step.
 type Branch struct {
-	When string // a Lua expression over the variables
-	Next string
-	Pos  Pos // where the when expression stands
+	When    string // a Lua expression over the variables
+	Next    string
+	Pos     Pos // where the when expression stands
+	NextPos Pos // where the branch's next stands
 }
 
 // Extract describes an extract step: where to read from and which fields.
@@ -172,12 +192,13 @@ type Extract struct {
 	From         string  // a variable holding images or text
 	Instructions string  // what to look for, in plain words for the model
 	Fields       []Field // in file order
+	FromPos      Pos     // where from stands
 }
 
 // Field is one value an extract step asks for.
 type Field struct {
 	Name        string
-	Type        string // string, number, integer, boolean, date
+	Type        string // string, number, integer, boolean, date (`type: enum` loads as string with Enum)
 	Description string
 	Enum        []string
 	Required    bool

@@ -1,0 +1,196 @@
+package flows
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// SchemaID names the JSON Schema of flow files.
+const SchemaID = "https://github.com/allmyleads/allmyleads/flows/flow.schema.json"
+
+type object = map[string]any
+
+// Schema returns the JSON Schema (draft 2020-12) of a flow file: its keys,
+// their types and enums, and one alternative per step kind (oneOf) built
+// from Kinds. Editors use it for completion and checks as you type; the
+// linter remains the authority (it also checks targets, paths and loops).
+func Schema() []byte {
+	keys := stepKeySchemas()
+	defs := object{
+		"target":   object{"type": "string", "pattern": nameRE.String(), "description": "a step id of this flow, or end to end the conversation"},
+		"path":     object{"type": "string", "pattern": `^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$`, "description": "a dotted variable path such as lead.name"},
+		"template": object{"type": "string", "minLength": 1, "maxLength": maxTextLen, "description": `text with {{ path }} and {{ path | filter "arg" }} placeholders; filters: ` + fmt.Sprint(FilterNames)},
+		"option":   optionSchema(),
+		"branch":   branchSchema(),
+		"extract":  extractSchema(),
+		"field":    fieldSchema(),
+	}
+	var kinds []any
+	for _, k := range Kinds() {
+		props := object{
+			"id":           keys["id"],
+			"description":  keys["description"],
+			string(k.Kind): kindValueSchema(k),
+		}
+		for _, key := range k.Keys {
+			props[key] = keys[key]
+		}
+		required := append([]string{"id", string(k.Kind)}, k.Required...)
+		name := "step_" + string(k.Kind)
+		defs[name] = object{
+			"title":                string(k.Kind) + " step",
+			"description":          k.Doc,
+			"type":                 "object",
+			"properties":           props,
+			"required":             required,
+			"additionalProperties": false,
+		}
+		kinds = append(kinds, object{"$ref": "#/$defs/" + name})
+	}
+	defs["step"] = object{
+		"description": "one step: an id and exactly one kind key",
+		"type":        "object",
+		"oneOf":       kinds,
+	}
+	schema := object{
+		"$schema":     "https://json-schema.org/draft/2020-12/schema",
+		"$id":         SchemaID,
+		"title":       "AllMyLeads flow",
+		"description": "A conversation flow for an AllMyLeads WhatsApp bot.",
+		"type":        "object",
+		"required":    []string{"flow", "steps"},
+		"properties": object{
+			"flow":        object{"type": "string", "pattern": nameRE.String(), "description": "the flow's unique name, used by link"},
+			"description": object{"type": "string", "description": "what the flow is for"},
+			"start":       object{"$ref": "#/$defs/target", "description": "id of the first step (default: the first step)"},
+			"steps":       object{"type": "array", "minItems": 1, "items": object{"$ref": "#/$defs/step"}},
+		},
+		"additionalProperties": false,
+		"$defs":                defs,
+	}
+	out, err := json.MarshalIndent(schema, "", "  ")
+	if err != nil {
+		// Only maps, slices, strings and numbers above: cannot fail.
+		panic(fmt.Sprintf("flows: marshal schema: %v", err))
+	}
+	return append(out, '\n')
+}
+
+func ref(def, description string) object {
+	return object{"$ref": "#/$defs/" + def, "description": description}
+}
+
+// stepKeySchemas describes every step key other than the kind keys.
+func stepKeySchemas() map[string]object {
+	str := func(description string) object {
+		return object{"type": "string", "minLength": 1, "description": description}
+	}
+	return map[string]object{
+		"id":            object{"type": "string", "pattern": nameRE.String(), "not": object{"const": End}, "description": "the step's id, unique in the flow"},
+		"description":   object{"type": "string", "description": "a note for the people who edit the flow; never shown"},
+		"save":          ref("path", "where the answer or result is saved, e.g. lead.name"),
+		"validate":      str("validator/v10 tags for the answer, plus phone and yesno, e.g. required,min=2,max=80"),
+		"error":         ref("template", "asked again when the answer does not fit"),
+		"retries":       object{"type": "integer", "minimum": 0, "maximum": maxRetries, "description": "attempts before on_error or the next step (0: the default, 3)"},
+		"options":       object{"type": "array", "minItems": 1, "maxItems": maxOptions, "items": object{"$ref": "#/$defs/option"}, "description": "up to 3 show as buttons, 4 to 10 as a list"},
+		"min":           object{"type": "integer", "minimum": 0, "maximum": 100, "description": "fewest photos (default 1)"},
+		"max":           object{"type": "integer", "minimum": 1, "maximum": 100, "description": "most photos (default 10)"},
+		"done_word":     str("the word that ends photo collection early (default done)"),
+		"else":          ref("target", "where to go when no branch holds (default: the next step)"),
+		"accept":        ref("target", "where to go when the customer accepts"),
+		"decline":       ref("target", "where to go when the customer declines"),
+		"accept_title":  object{"type": "string", "minLength": 1, "maxLength": maxButtonTitle, "description": "the accept button's title"},
+		"decline_title": object{"type": "string", "minLength": 1, "maxLength": maxButtonTitle, "description": "the decline button's title"},
+		"purpose":       object{"type": "string", "pattern": `^[A-Za-z0-9_]+$`, "description": "what the consent is for, e.g. quote_processing"},
+		"confirm_below": object{"type": "number", "minimum": 0, "maximum": 1, "description": "ask the customer to confirm values read with less confidence than this"},
+		"confirm":       ref("template", "the confirmation question; {{ field }} and {{ value }} are available"),
+		"next":          ref("target", "the step after this one (default: the step below; end ends the conversation)"),
+		"on_error":      ref("target", "where to go when the step fails: retries used up, plugin or extractor error"),
+	}
+}
+
+func kindValueSchema(k KindSpec) object {
+	switch {
+	case k.Text:
+		max := maxTextLen
+		switch k.Kind {
+		case KindChoice, KindConfirmQuote, KindConsent:
+			max = maxInteractiveLen
+		}
+		return object{"type": "string", "minLength": 1, "maxLength": max, "description": k.Doc + " (a template)"}
+	case k.Kind == KindIf:
+		return object{"type": "array", "minItems": 1, "items": object{"$ref": "#/$defs/branch"}, "description": k.Doc}
+	case k.Kind == KindExtract:
+		return ref("extract", k.Doc)
+	case k.Kind == KindPlugin:
+		return object{"type": "string", "pattern": pluginRefRE.String(), "description": k.Doc + ", e.g. pricing.quote"}
+	case k.Kind == KindLink:
+		return object{"type": "string", "pattern": nameRE.String(), "description": k.Doc}
+	}
+	return object{"description": k.Doc}
+}
+
+func optionSchema() object {
+	return object{
+		"type":     "object",
+		"required": []string{"id", "title"},
+		"properties": object{
+			"id":          object{"type": "string", "minLength": 1, "maxLength": maxOptionID, "description": "what is saved when picked"},
+			"title":       object{"type": "string", "minLength": 1, "maxLength": maxRowTitle, "description": "what the customer sees (20 characters on buttons, 24 in lists)"},
+			"description": object{"type": "string", "maxLength": maxRowDescription, "description": "a second line, shown in lists"},
+			"next":        ref("target", "where to go when picked (default: the step's next)"),
+		},
+		"additionalProperties": false,
+	}
+}
+
+func branchSchema() object {
+	return object{
+		"type":     "object",
+		"required": []string{"when", "next"},
+		"properties": object{
+			"when": object{"type": "string", "minLength": 1, "description": "a Lua expression over the variables, e.g. project.service == 'roofing'"},
+			"next": ref("target", "where to go when it holds"),
+		},
+		"additionalProperties": false,
+	}
+}
+
+func extractSchema() object {
+	return object{
+		"type":     "object",
+		"required": []string{"from", "fields"},
+		"properties": object{
+			"from":         ref("path", "the variable holding the photos or text to read"),
+			"instructions": object{"type": "string", "description": "what to look for, in plain words"},
+			"fields": object{
+				"type":                 "object",
+				"minProperties":        1,
+				"propertyNames":        object{"pattern": `^[A-Za-z_][A-Za-z0-9_]*$`},
+				"additionalProperties": object{"$ref": "#/$defs/field"},
+				"description":          "the values to read, by name",
+			},
+		},
+		"additionalProperties": false,
+	}
+}
+
+func fieldSchema() object {
+	types := append(FieldTypes(), "enum")
+	return object{
+		"oneOf": []any{
+			object{"type": "string", "enum": types, "description": "shorthand: just the type"},
+			object{
+				"type": "object",
+				"properties": object{
+					"type":        object{"type": "string", "enum": types, "description": "the value's type (default string)"},
+					"description": object{"type": "string", "description": "what the value means"},
+					"enum":        object{"type": "array", "minItems": 1, "uniqueItems": true, "items": object{"type": "string"}, "description": "the allowed values (type string or enum)"},
+					"required":    object{"type": "boolean", "description": "fail the step (on_error) when the value is not found"},
+					"list":        object{"type": "boolean", "description": "a list of values"},
+				},
+				"additionalProperties": false,
+			},
+		},
+	}
+}
