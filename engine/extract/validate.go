@@ -123,10 +123,6 @@ func validateField(f flows.Field, kind string, raw any) (engine.FieldResult, boo
 		}
 		return none, false, nil
 	}
-	conf, err := confidence(obj["confidence"])
-	if err != nil {
-		return none, false, err
-	}
 	var val any
 	if f.List {
 		items, isList := rawVal.([]any)
@@ -162,6 +158,10 @@ func validateField(f flows.Field, kind string, raw any) (engine.FieldResult, boo
 			return none, false, nil
 		}
 		val = v
+	}
+	conf, err := confidence(obj["confidence"])
+	if err != nil {
+		return none, false, err
 	}
 	return engine.FieldResult{Value: val, Confidence: conf}, true, nil
 }
