@@ -1,0 +1,139 @@
+package plugins
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/ast"
+	"github.com/yuin/gopher-lua/parse"
+)
+
+// conditionTimeout bounds one evaluation of a condition.
+const conditionTimeout = 100 * time.Millisecond
+
+// conditionChunk is the chunk name of conditions in Lua's messages.
+const conditionChunk = "when"
+
+// Condition is a compiled `when:` expression of a flow: a Lua expression
+// over the variables (`project.service == "roofing" and lead.city ~= nil`).
+// Field access is nil-safe (`lead.city == nil` is true when lead is
+// missing) and the variables are read-only. It is safe for concurrent use.
+type Condition struct {
+	expr  string
+	proto *lua.FunctionProto
+	pool  sync.Pool // *condVM
+}
+
+// condVM is a sandboxed state ready to evaluate one condition.
+type condVM struct {
+	*vm
+	fn     *lua.LFunction
+	globMT *lua.LTable
+	vars   map[string]any
+}
+
+// CompileCondition compiles a `when:` expression once. A syntax error is an
+// *Error whose Col (and Line, for expressions over several lines) points
+// into the expression.
+func CompileCondition(expr string) (*Condition, error) {
+	if strings.TrimSpace(expr) == "" {
+		return nil, &Error{Msg: "empty condition: want an expression such as project.service == \"roofing\""}
+	}
+	const prefix = "return "
+	chunk, err := parse.Parse(strings.NewReader(prefix+expr), conditionChunk)
+	if err != nil {
+		e := syntaxError("", err)
+		if e.Line == 1 && e.Col > len(prefix) {
+			e.Col -= len(prefix)
+		}
+		if e.Line == 1 {
+			e.Line = 0
+		}
+		if e.Line == 0 && e.Col == 0 {
+			e.Col = len(expr) + 1 // the expression ended too early
+		}
+		return nil, e
+	}
+	if len(chunk) != 1 {
+		return nil, &Error{Msg: "want one expression, not statements"}
+	}
+	ret, ok := chunk[0].(*ast.ReturnStmt)
+	if !ok || len(ret.Exprs) != 1 {
+		return nil, &Error{Msg: "want one expression, not a list"}
+	}
+	proto, err := lua.Compile(chunk, conditionChunk)
+	if err != nil {
+		return nil, syntaxError("", err)
+	}
+	return &Condition{expr: expr, proto: proto}, nil
+}
+
+// String returns the expression as written.
+func (c *Condition) String() string { return c.expr }
+
+// Eval evaluates the condition over vars with Lua's truthiness (only nil
+// and false are false). Errors (comparing a number with nil, a timeout)
+// are *Error values.
+func (c *Condition) Eval(vars map[string]any) (bool, error) {
+	cv, _ := c.pool.Get().(*condVM)
+	if cv == nil {
+		cv = c.newVM()
+	}
+	cv.vars = vars
+	g := cv.L.CreateTable(0, 4)
+	g.Metatable = cv.globMT
+	cv.fn.Env = g
+	ret, e := cv.run(context.Background(), conditionTimeout, cv.fn, "", nil)
+	cv.vars = nil
+	cv.fn.Env = cv.env
+	clear(cv.pending)
+	if !cv.broken {
+		c.pool.Put(cv)
+	} else {
+		cv.L.Close()
+	}
+	if e != nil {
+		e.File = ""
+		if strings.Contains(c.expr, "\n") {
+			e.Line = max(e.Line, 1)
+		} else {
+			e.Line = 0
+		}
+		return false, e
+	}
+	return lua.LVAsBool(ret), nil
+}
+
+func (c *Condition) newVM() *condVM {
+	m := newVM(vmConfig{chunk: conditionChunk, nilSafe: true, allocMax: defaultAllocMax})
+	cv := &condVM{vm: m, fn: m.L.NewFunctionFromProto(c.proto)}
+	cv.globMT = m.L.CreateTable(0, 2)
+	cv.globMT.RawSetString("__index", m.L.NewFunction(cv.global))
+	cv.globMT.RawSetString("__metatable", lua.LString("locked"))
+	return cv
+}
+
+// global answers a name in a condition: a variable (converted lazily and
+// kept for the rest of the evaluation), else a safe library name.
+func (cv *condVM) global(L *lua.LState) int {
+	t := L.CheckTable(1)
+	k, ok := L.Get(2).(lua.LString)
+	if !ok {
+		L.Push(lua.LNil)
+		return 1
+	}
+	if x, ok := cv.vars[string(k)]; ok {
+		lv, err := cv.toLua(x, "", string(k), 0)
+		if err != nil {
+			L.RaiseError("%s", err.Error())
+		}
+		t.RawSetString(string(k), lv)
+		L.Push(lv)
+		return 1
+	}
+	L.Push(L.GetField(cv.lib, string(k)))
+	return 1
+}

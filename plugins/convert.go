@@ -1,0 +1,450 @@
+package plugins
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// maxDepth bounds nesting when values cross between Go and Lua.
+const maxDepth = 64
+
+// lazySource is the Go value behind a lazy view, and its path for errors.
+type lazySource struct {
+	v    any
+	path string
+}
+
+// roSource is the table behind a read-only proxy.
+type roSource struct {
+	backing *lua.LTable
+	path    string
+}
+
+// joinPath names a field below parent: lead.city, items[2], tags["a b"].
+func joinPath(parent, key string, idx int) string {
+	if idx > 0 {
+		return parent + "[" + strconv.Itoa(idx) + "]"
+	}
+	if !isIdent(key) {
+		return parent + "[" + strconv.Quote(key) + "]"
+	}
+	if parent == "" {
+		return key
+	}
+	return parent + "." + key
+}
+
+func isIdent(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		if r != '_' && !(r >= 'a' && r <= 'z') && !(r >= 'A' && r <= 'Z') && (i == 0 || !(r >= '0' && r <= '9')) {
+			return false
+		}
+	}
+	return true
+}
+
+// toLua converts a Go value for Lua. Maps, slices and structs become lazy
+// views: empty tables that convert their Go value the first time they are
+// touched, one level at a time, so a call pays only for what it reads.
+func (v *vm) toLua(x any, parent, key string, idx int) (lua.LValue, error) {
+	switch x := x.(type) {
+	case nil:
+		return lua.LNil, nil
+	case string:
+		return lua.LString(x), nil
+	case bool:
+		return lua.LBool(x), nil
+	case float64:
+		return lua.LNumber(x), nil
+	case int:
+		return lua.LNumber(x), nil
+	case int64:
+		return lua.LNumber(x), nil
+	case map[string]any, []any:
+		return v.newLazy(x, joinPath(parent, key, idx)), nil
+	case json.Number:
+		f, err := x.Float64()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %q is not a number", joinPath(parent, key, idx), x)
+		}
+		return lua.LNumber(f), nil
+	case time.Time:
+		return lua.LString(x.Format(time.RFC3339)), nil
+	case time.Duration:
+		return lua.LNumber(x.Seconds()), nil
+	case []byte:
+		return lua.LString(x), nil
+	case lua.LValue:
+		return nil, fmt.Errorf("%s: cannot pass a Lua value from outside", joinPath(parent, key, idx))
+	}
+	rv := reflect.ValueOf(x)
+	switch rv.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if rv.IsNil() {
+			return lua.LNil, nil
+		}
+		return v.toLua(rv.Elem().Interface(), parent, key, idx)
+	case reflect.Bool:
+		return lua.LBool(rv.Bool()), nil
+	case reflect.String:
+		return lua.LString(rv.String()), nil
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return lua.LNumber(rv.Int()), nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return lua.LNumber(rv.Uint()), nil
+	case reflect.Float32, reflect.Float64:
+		return lua.LNumber(rv.Float()), nil
+	case reflect.Map:
+		if rv.Type().Key().Kind() != reflect.String {
+			return nil, fmt.Errorf("%s: a map with %s keys cannot be given to Lua (want string keys)", joinPath(parent, key, idx), rv.Type().Key())
+		}
+		if rv.IsNil() {
+			return lua.LNil, nil
+		}
+		return v.newLazy(x, joinPath(parent, key, idx)), nil
+	case reflect.Slice, reflect.Array, reflect.Struct:
+		return v.newLazy(x, joinPath(parent, key, idx)), nil
+	}
+	return nil, fmt.Errorf("%s: a Go %T cannot be given to Lua", joinPath(parent, key, idx), x)
+}
+
+func (v *vm) newLazy(x any, path string) *lua.LTable {
+	t := v.L.CreateTable(0, 0)
+	t.Metatable = v.lazyMT
+	v.pending[t] = lazySource{v: x, path: path}
+	return t
+}
+
+// materialize fills a lazy view with its Go value's fields (nested maps
+// become lazy views in turn) and makes it a plain table.
+func (v *vm) materialize(t *lua.LTable) error {
+	src, ok := v.pending[t]
+	if t.Metatable == v.lazyMT {
+		t.Metatable = lua.LNil
+	}
+	if !ok {
+		return nil
+	}
+	delete(v.pending, t)
+	switch m := src.v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			lv, err := v.toLua(m[k], src.path, k, 0)
+			if err != nil {
+				return err
+			}
+			t.RawSetString(k, lv)
+		}
+		return nil
+	case []any:
+		for i, e := range m {
+			lv, err := v.toLua(e, src.path, "", i+1)
+			if err != nil {
+				return err
+			}
+			t.RawSetInt(i+1, lv)
+		}
+		return nil
+	}
+	return v.materializeReflect(t, src)
+}
+
+func (v *vm) materializeReflect(t *lua.LTable, src lazySource) error {
+	rv := reflect.ValueOf(src.v)
+	switch rv.Kind() {
+	case reflect.Map:
+		keys := rv.MapKeys()
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+		for _, k := range keys {
+			lv, err := v.toLua(rv.MapIndex(k).Interface(), src.path, k.String(), 0)
+			if err != nil {
+				return err
+			}
+			t.RawSetString(k.String(), lv)
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < rv.Len(); i++ {
+			lv, err := v.toLua(rv.Index(i).Interface(), src.path, "", i+1)
+			if err != nil {
+				return err
+			}
+			t.RawSetInt(i+1, lv)
+		}
+	case reflect.Struct:
+		rt := rv.Type()
+		for i := 0; i < rt.NumField(); i++ {
+			f := rt.Field(i)
+			name := fieldName(f)
+			if name == "" {
+				continue
+			}
+			lv, err := v.toLua(rv.Field(i).Interface(), src.path, name, 0)
+			if err != nil {
+				return err
+			}
+			t.RawSetString(name, lv)
+		}
+	}
+	return nil
+}
+
+// fieldName is a struct field's name in Lua: its json tag, else its yaml
+// tag, else the field name; "" for unexported or "-" fields.
+func fieldName(f reflect.StructField) string {
+	if !f.IsExported() {
+		return ""
+	}
+	for _, tag := range []string{"json", "yaml"} {
+		if name, _, _ := strings.Cut(f.Tag.Get(tag), ","); name != "" {
+			if name == "-" {
+				return ""
+			}
+			return name
+		}
+	}
+	return f.Name
+}
+
+func (v *vm) lazyIndex(L *lua.LState) int {
+	t := L.CheckTable(1)
+	if err := v.materialize(t); err != nil {
+		L.RaiseError("%s", err.Error())
+	}
+	L.Push(t.RawGet(L.Get(2)))
+	return 1
+}
+
+func (v *vm) lazyNewIndex(L *lua.LState) int {
+	t := L.CheckTable(1)
+	if err := v.materialize(t); err != nil {
+		L.RaiseError("%s", err.Error())
+	}
+	k := L.Get(2)
+	if k == lua.LNil {
+		L.RaiseError("table index is nil")
+	}
+	t.RawSet(k, L.Get(3))
+	return 0
+}
+
+func (v *vm) lazyLen(L *lua.LState) int {
+	t := L.CheckTable(1)
+	if err := v.materialize(t); err != nil {
+		L.RaiseError("%s", err.Error())
+	}
+	L.Push(lua.LNumber(t.Len()))
+	return 1
+}
+
+func (v *vm) lazyPairs(L *lua.LState) int {
+	t := L.CheckTable(1)
+	if err := v.materialize(t); err != nil {
+		L.RaiseError("%s", err.Error())
+	}
+	L.Push(v.lib.RawGetString("next"))
+	L.Push(t)
+	L.Push(lua.LNil)
+	return 3
+}
+
+// plainTable returns the table holding t's contents: a lazy view is filled
+// first, a read-only proxy gives its backing table (and raises an error
+// when the caller means to write).
+func (v *vm) plainTable(t *lua.LTable, writes bool) *lua.LTable {
+	if t.Metatable == v.lazyMT {
+		if err := v.materialize(t); err != nil {
+			v.L.RaiseError("%s", err.Error())
+		}
+		return t
+	}
+	if src, ok := v.readonly[t]; ok {
+		if writes {
+			v.L.RaiseError("%s is read-only", src.path)
+		}
+		return src.backing
+	}
+	return t
+}
+
+// readOnly converts a Go value into read-only Lua tables, eagerly: used
+// once per state for ctx.config.
+func (v *vm) readOnly(x any, path string, depth int) (lua.LValue, error) {
+	if depth > maxDepth {
+		return nil, fmt.Errorf("%s: nested deeper than %d levels", path, maxDepth)
+	}
+	lv, err := v.toLua(x, path, "", 0)
+	if err != nil {
+		return nil, err
+	}
+	lazy, ok := lv.(*lua.LTable)
+	if !ok {
+		return lv, nil
+	}
+	src := v.pending[lazy]
+	delete(v.pending, lazy)
+	lazy.Metatable = lua.LNil
+	backing := v.L.CreateTable(0, 0)
+	fill := func(k lua.LValue, child any, name string, idx int) error {
+		cv, err := v.readOnly(child, joinPath(src.path, name, idx), depth+1)
+		if err != nil {
+			return err
+		}
+		backing.RawSet(k, cv)
+		return nil
+	}
+	rv := reflect.ValueOf(src.v)
+	switch rv.Kind() {
+	case reflect.Map:
+		for _, k := range rv.MapKeys() {
+			if err := fill(lua.LString(k.String()), rv.MapIndex(k).Interface(), k.String(), 0); err != nil {
+				return nil, err
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < rv.Len(); i++ {
+			if err := fill(lua.LNumber(i+1), rv.Index(i).Interface(), "", i+1); err != nil {
+				return nil, err
+			}
+		}
+	case reflect.Struct:
+		for i := 0; i < rv.NumField(); i++ {
+			if name := fieldName(rv.Type().Field(i)); name != "" {
+				if err := fill(lua.LString(name), rv.Field(i).Interface(), name, 0); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	return v.roProxy(backing, src.path), nil
+}
+
+func (v *vm) roProxy(backing *lua.LTable, path string) *lua.LTable {
+	L := v.L
+	p := L.CreateTable(0, 0)
+	mt := L.CreateTable(0, 5)
+	mt.RawSetString("__index", backing)
+	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
+		L.RaiseError("%s is read-only", path)
+		return 0
+	}))
+	mt.RawSetString("__len", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LNumber(backing.Len()))
+		return 1
+	}))
+	mt.RawSetString("__pairs", L.NewFunction(func(L *lua.LState) int {
+		L.Push(v.lib.RawGetString("next"))
+		L.Push(backing)
+		L.Push(lua.LNil)
+		return 3
+	}))
+	mt.RawSetString("__metatable", lua.LString("locked"))
+	p.Metatable = mt
+	v.readonly[p] = roSource{backing: backing, path: path}
+	return p
+}
+
+// fromLua converts a Lua value to Go: tables whose keys are 1..n become
+// []any, other tables map[string]any (integer keys written as strings),
+// numbers float64. Functions, userdata, cyclic tables, NaN and infinities
+// are errors that name the field.
+func (v *vm) fromLua(lv lua.LValue, path string, depth int, seen []*lua.LTable) (any, error) {
+	switch x := lv.(type) {
+	case *lua.LNilType:
+		return nil, nil
+	case lua.LBool:
+		return bool(x), nil
+	case lua.LString:
+		return string(x), nil
+	case lua.LNumber:
+		f := float64(x)
+		if math.IsNaN(f) {
+			return nil, fieldErr(path, "NaN is not a number a result can hold")
+		}
+		if math.IsInf(f, 0) || math.Abs(f) >= math.MaxFloat64 {
+			return nil, fieldErr(path, "infinity is not a number a result can hold")
+		}
+		return f, nil
+	case *lua.LTable:
+		return v.tableFromLua(x, path, depth, seen)
+	case *lua.LFunction:
+		return nil, fieldErr(path, "a function cannot be converted to a value")
+	}
+	return nil, fieldErr(path, "a %s cannot be converted to a value", lv.Type())
+}
+
+func (v *vm) tableFromLua(t *lua.LTable, path string, depth int, seen []*lua.LTable) (any, error) {
+	if t.Metatable == v.lazyMT {
+		if err := v.materialize(t); err != nil {
+			return nil, err
+		}
+	}
+	if src, ok := v.readonly[t]; ok {
+		t = src.backing
+	}
+	if slices.Contains(seen, t) {
+		return nil, fieldErr(path, "cyclic table (it contains itself)")
+	}
+	if depth >= maxDepth {
+		return nil, fieldErr(path, "nested deeper than %d levels", maxDepth)
+	}
+	seen = append(seen, t)
+	n, count := t.Len(), 0
+	for k, _ := t.Next(lua.LNil); k != lua.LNil; k, _ = t.Next(k) {
+		count++
+	}
+	if n > 0 && count == n {
+		out := make([]any, n)
+		for i := 1; i <= n; i++ {
+			e, err := v.fromLua(t.RawGetInt(i), joinPath(path, "", i), depth+1, seen)
+			if err != nil {
+				return nil, err
+			}
+			out[i-1] = e
+		}
+		return out, nil
+	}
+	out := make(map[string]any, count)
+	var err error
+	for k, val := t.Next(lua.LNil); k != lua.LNil && err == nil; k, val = t.Next(k) {
+		var name string
+		switch kk := k.(type) {
+		case lua.LString:
+			name = string(kk)
+		case lua.LNumber:
+			name = strconv.FormatFloat(float64(kk), 'g', -1, 64)
+		default:
+			return nil, fieldErr(path, "a %s key cannot be converted (use string keys)", k.Type())
+		}
+		var e any
+		if e, err = v.fromLua(val, joinPath(path, name, 0), depth+1, seen); err == nil {
+			out[name] = e
+		}
+	}
+	return out, err
+}
+
+// resultError names the returned value when a field path is empty.
+func resultError(err error) error {
+	var fe *fieldError
+	if errors.As(err, &fe) && fe.path == "" {
+		return &fieldError{path: "returned value", msg: fe.msg}
+	}
+	return err
+}

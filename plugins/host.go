@@ -1,0 +1,609 @@
+package plugins
+
+import (
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
+)
+
+//go:embed *.lua
+var shipped embed.FS
+
+// ShippedFS returns the plugins that ship with AllMyLeads (pricing.lua and
+// its tests).
+func ShippedFS() fs.FS { return shipped }
+
+// DefaultTimeout is the time one call may take when Options.Timeout is 0.
+const DefaultTimeout = 100 * time.Millisecond
+
+// Options configures a Host.
+type Options struct {
+	Dir      string         // user folder of *.lua; "" = none. Files there override shipped files of the same name.
+	Shipped  fs.FS          // shipped plugins; nil = none. Use ShippedFS().
+	Timeout  time.Duration  // per call; 0 = 100ms
+	Config   map[string]any // read-only ctx.config for every call
+	Logger   *slog.Logger   // nil = discard
+	Watch    bool           // hot reload Dir with fsnotify
+	PoolSize int            // max idle states per file; 0 = GOMAXPROCS*2
+
+	// AllocLimit is how many bytes one call may allocate before it is
+	// stopped; 0 = 64 MiB. It is measured on the process's allocation
+	// counter every 16k Lua instructions, so it stops runaway loops, not a
+	// single huge allocation.
+	AllocLimit int64
+}
+
+// Input is what a plugin function is called with.
+type Input struct {
+	Contact string         // opaque contact tag for logs (already hashed by the caller)
+	Vars    map[string]any // all variables; ctx.lead = Vars["lead"], ctx.project = Vars["project"], ctx.vars = Vars, ctx.config = Options.Config
+}
+
+// Result is what a plugin function returned.
+type Result struct {
+	Value any    // the returned value converted to Go (map[string]any, []any, string, float64, bool, nil); for a quote, Quote.Map()
+	Quote *Quote // non-nil when the function returned a table with an `items` key: the host validates and computes it (pricing contract)
+}
+
+// Host runs the Lua plugins of one configuration: it compiles every file
+// once, keeps a pool of ready states per file, and swaps in new versions of
+// changed files when watching. It is safe for concurrent use.
+type Host struct {
+	opts   Options
+	logger *slog.Logger
+	files  atomic.Pointer[map[string]*version]
+	mu     sync.Mutex // serializes swaps of files
+	closed atomic.Bool
+
+	watcher *fsnotify.Watcher
+	stop    chan struct{}
+	wg      sync.WaitGroup
+}
+
+// version is one compiled version of one file, with its pool of states.
+type version struct {
+	host    *Host
+	name    string // "pricing"
+	file    string // as users know it: DIR/pricing.lua, or pricing.lua when shipped
+	user    bool   // from Options.Dir
+	hash    string // SHA-256 of the source, hex
+	proto   *lua.FunctionProto
+	test    bool            // a *_test.lua file
+	broken  *Error          // test files only: why it does not compile
+	funcs   map[string]int  // global functions → line defined
+	idle    chan *vm        // ready states
+	gone    atomic.Bool     // replaced by a newer version
+	config  map[string]any  // ctx.config
+	limit   time.Duration   // per call
+	alloc   uint64          // per-call allocation budget
+	log     *slog.Logger    // for log()
+	subject func() *version // test files: the file under test
+}
+
+// Open compiles every plugin file (a user file overrides a shipped one of
+// the same name), runs each file's top level once to learn its functions,
+// and starts watching Dir when asked. Compile and load errors are *Error
+// values with FILE:LINE (joined when there are several).
+func Open(opts Options) (*Host, error) {
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	if opts.PoolSize <= 0 {
+		opts.PoolSize = runtime.GOMAXPROCS(0) * 2
+	}
+	if opts.AllocLimit <= 0 {
+		opts.AllocLimit = defaultAllocMax
+	}
+	h := &Host{opts: opts, logger: opts.Logger}
+	if h.logger == nil {
+		h.logger = slog.New(slog.DiscardHandler)
+	}
+	sources, err := h.readSources()
+	if err != nil {
+		return nil, err
+	}
+	files := make(map[string]*version, len(sources))
+	var errs []error
+	for _, src := range sources {
+		v, err := h.compile(src)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		files[v.name] = v
+	}
+	if len(errs) == 1 {
+		return nil, errs[0]
+	}
+	if len(errs) > 1 {
+		return nil, errors.Join(errs...)
+	}
+	h.files.Store(&files)
+	if opts.Watch && opts.Dir != "" {
+		if err := h.watch(); err != nil {
+			h.Close()
+			return nil, err
+		}
+	}
+	return h, nil
+}
+
+// source is one plugin file's text.
+type source struct {
+	name string // without .lua
+	file string // display name
+	user bool
+	text []byte
+}
+
+func (h *Host) readSources() ([]source, error) {
+	byName := map[string]source{}
+	if h.opts.Shipped != nil {
+		paths, err := fs.Glob(h.opts.Shipped, "*.lua")
+		if err != nil {
+			return nil, fmt.Errorf("list shipped plugins: %w", err)
+		}
+		for _, p := range paths {
+			text, err := fs.ReadFile(h.opts.Shipped, p)
+			if err != nil {
+				return nil, fmt.Errorf("read shipped plugin %s: %w", p, err)
+			}
+			name := strings.TrimSuffix(p, ".lua")
+			byName[name] = source{name: name, file: p, text: text}
+		}
+	}
+	if h.opts.Dir != "" {
+		entries, err := os.ReadDir(h.opts.Dir)
+		if err != nil {
+			return nil, fmt.Errorf("read plugins folder: %w", err)
+		}
+		for _, e := range entries {
+			if e.IsDir() || filepath.Ext(e.Name()) != ".lua" {
+				continue
+			}
+			src, err := h.readUserFile(e.Name())
+			if err != nil {
+				return nil, err
+			}
+			byName[src.name] = src
+		}
+	}
+	out := make([]source, 0, len(byName))
+	for _, s := range byName {
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b source) int { return strings.Compare(a.name, b.name) })
+	return out, nil
+}
+
+func (h *Host) readUserFile(base string) (source, error) {
+	path := filepath.Join(h.opts.Dir, base)
+	name := strings.TrimSuffix(base, ".lua")
+	if strings.ContainsAny(name, ". ") || name == "" {
+		return source{}, &Error{File: path, Msg: "a plugin file name may not contain dots or spaces (flows call it as NAME.FUNCTION)"}
+	}
+	text, err := os.ReadFile(path)
+	if err != nil {
+		return source{}, fmt.Errorf("read plugin: %w", err)
+	}
+	return source{name: name, file: path, user: true, text: text}, nil
+}
+
+// compile parses a file and, for plugin files, loads it into a first state
+// (which becomes the pool's first idle state).
+func (h *Host) compile(src source) (*version, error) {
+	v := &version{
+		host:   h,
+		name:   src.name,
+		file:   src.file,
+		user:   src.user,
+		hash:   sourceHash(src.text),
+		test:   strings.HasSuffix(src.name, "_test"),
+		idle:   make(chan *vm, h.opts.PoolSize),
+		config: h.opts.Config,
+		limit:  h.opts.Timeout,
+		alloc:  uint64(h.opts.AllocLimit),
+		log:    h.logger,
+	}
+	proto, err := compileChunk(src.file, src.text)
+	if err != nil {
+		if v.test {
+			// A broken test file must not stop the bot; `plugin test` reports it.
+			v.broken = err
+			h.logger.Warn("plugin test file does not compile", "error", err.Error())
+			return v, nil
+		}
+		return nil, err
+	}
+	v.proto = proto
+	if v.test {
+		subject := strings.TrimSuffix(v.name, "_test")
+		v.subject = func() *version { return h.current(subject) }
+		return v, nil
+	}
+	first, lerr := v.newVM()
+	if lerr != nil {
+		return nil, lerr
+	}
+	v.funcs = map[string]int{}
+	for k, val := first.module.Next(lua.LNil); k != lua.LNil; k, val = first.module.Next(k) {
+		if fn, ok := val.(*lua.LFunction); ok && k.Type() == lua.LTString {
+			v.funcs[k.String()] = fn.Proto.LineDefined
+		}
+	}
+	v.idle <- first
+	return v, nil
+}
+
+// sourceHash identifies a version of a plugin file: SHA-256, hex.
+func sourceHash(text []byte) string {
+	sum := sha256.Sum256(text)
+	return hex.EncodeToString(sum[:])
+}
+
+func compileChunk(file string, text []byte) (*lua.FunctionProto, *Error) {
+	chunk, err := parse.Parse(strings.NewReader(string(text)), file)
+	if err != nil {
+		return nil, syntaxError(file, err)
+	}
+	proto, err := lua.Compile(chunk, file)
+	if err != nil {
+		return nil, syntaxError(file, err)
+	}
+	return proto, nil
+}
+
+// newVM makes a state with the file loaded: its top level has run, so its
+// functions and constants are defined.
+func (v *version) newVM() (*vm, error) {
+	m := newVM(vmConfig{chunk: v.file, logger: v.log, allocMax: v.alloc})
+	if err := m.setConfig(v.config); err != nil {
+		m.L.Close()
+		return nil, &Error{File: v.file, Msg: "configuration: " + err.Error()}
+	}
+	if err := m.load(v.proto, v.file, v.limit); err != nil {
+		m.L.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+func (m *vm) setConfig(cfg map[string]any) error {
+	if cfg == nil {
+		cfg = map[string]any{}
+	}
+	c, err := m.readOnly(cfg, "ctx.config", 0)
+	if err != nil {
+		return err
+	}
+	m.config = c
+	return nil
+}
+
+// load runs a compiled file's top level with the file's globals as its
+// environment.
+func (m *vm) load(proto *lua.FunctionProto, file string, limit time.Duration) *Error {
+	fn := m.L.NewFunctionFromProto(proto)
+	fn.Env = m.env
+	m.useGlobals(m.module)
+	m.ref, m.contact = strings.TrimSuffix(filepath.Base(file), ".lua"), ""
+	_, err := m.run(context.Background(), limit, fn, "", nil)
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+// run calls fn(arg) under the limits and returns its first result.
+func (m *vm) run(ctx context.Context, limit time.Duration, fn *lua.LFunction, fname string, arg lua.LValue) (ret lua.LValue, e *Error) {
+	L := m.L
+	m.cc.start(ctx, limit)
+	defer m.cc.stop()
+	L.SetTop(0)
+	var err error
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("internal error: %v", r)
+				m.broken = true
+			}
+		}()
+		L.Push(fn)
+		nargs := 0
+		if arg != nil {
+			L.Push(arg)
+			nargs = 1
+		}
+		err = L.PCall(nargs, 1, nil)
+	}()
+	if err == nil && m.cc.tripped() {
+		err = m.cc.err
+	}
+	if err != nil {
+		e = luaError(m.chunks, fname, err)
+		var api *lua.ApiError
+		if errors.As(err, &api) && api.Type == lua.ApiErrorPanic {
+			m.broken = true
+		}
+		if strings.Contains(e.Msg, "overflow") {
+			m.broken = true // call stack or registry exhausted
+		}
+		if m.cc.tripped() {
+			m.broken = true
+			e.Msg = m.cc.err.Error()
+			e.Timeout = m.cc.timeout
+			e.cause = m.cc.err
+			if ctxErr := ctx.Err(); ctxErr != nil && !m.cc.timeout {
+				e.cause = ctxErr
+				e.Msg = "stopped: " + ctxErr.Error()
+			}
+		}
+		L.SetTop(0)
+		return lua.LNil, e
+	}
+	ret = L.Get(-1)
+	L.SetTop(0)
+	return ret, nil
+}
+
+// current returns the version of a file now in use, or nil.
+func (h *Host) current(name string) *version {
+	files := h.files.Load()
+	if files == nil {
+		return nil
+	}
+	return (*files)[name]
+}
+
+// ErrNotFound is matched (errors.Is) by the error of Has and Call when the
+// file or function of a reference does not exist.
+var ErrNotFound = errors.New("plugin not found")
+
+type notFoundError struct{ msg string }
+
+func (e *notFoundError) Error() string        { return e.msg }
+func (e *notFoundError) Is(target error) bool { return target == ErrNotFound }
+
+// splitRef splits "pricing.quote" into its file and function.
+func splitRef(ref string) (file, fn string, err error) {
+	file, fn, ok := strings.Cut(ref, ".")
+	if !ok || file == "" || !isIdent(fn) {
+		return "", "", fmt.Errorf("plugin %q: want FILE.FUNCTION, e.g. pricing.quote", ref)
+	}
+	return file, fn, nil
+}
+
+// Has checks a reference FILE.FUNCTION: nil when the file has that
+// function, else an error (matching ErrNotFound) that says what is missing
+// and suggests a near name.
+func (h *Host) Has(ref string) error {
+	_, _, err := h.resolve(ref)
+	return err
+}
+
+func (h *Host) resolve(ref string) (*version, string, error) {
+	file, fn, err := splitRef(ref)
+	if err != nil {
+		return nil, "", err
+	}
+	v := h.current(file)
+	if v == nil || v.test {
+		var names []string
+		for name, f := range *h.files.Load() {
+			if !f.test {
+				names = append(names, name)
+			}
+		}
+		slices.Sort(names)
+		msg := fmt.Sprintf("plugin file %s.lua not found", file)
+		if v != nil {
+			msg = fmt.Sprintf("%s is a test file, not a plugin", v.file)
+		}
+		if s := suggest(file, names); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s+"."+fn)
+		} else if len(names) > 0 {
+			msg += " (plugins: " + strings.Join(names, ", ") + ")"
+		} else {
+			msg += " (no plugins are loaded)"
+		}
+		return nil, "", &notFoundError{msg}
+	}
+	if _, ok := v.funcs[fn]; !ok {
+		names := make([]string, 0, len(v.funcs))
+		for name := range v.funcs {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		msg := fmt.Sprintf("%s has no function %s", v.file, fn)
+		if s := suggest(fn, names); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", file+"."+s)
+		} else if len(names) > 0 {
+			msg += " (functions: " + strings.Join(names, ", ") + ")"
+		}
+		return nil, "", &notFoundError{msg}
+	}
+	return v, fn, nil
+}
+
+// Source returns the SHA-256 (hex) of the source of a file in use, named
+// with or without ".lua".
+func (h *Host) Source(file string) (hash string, ok bool) {
+	v := h.current(strings.TrimSuffix(file, ".lua"))
+	if v == nil {
+		return "", false
+	}
+	return v.hash, true
+}
+
+// Call runs FILE.FUNCTION with ctx = {lead, project, vars, config} built
+// from in. The call is bounded by Options.Timeout and by ctx. A returned
+// table with an `items` key is a quote: the host validates it and computes
+// its amounts.
+func (h *Host) Call(ctx context.Context, ref string, in Input) (*Result, error) {
+	if h.closed.Load() {
+		return nil, ErrClosed
+	}
+	v, fn, err := h.resolve(ref)
+	if err != nil {
+		return nil, err
+	}
+	m, err := v.acquire()
+	if err != nil {
+		return nil, err
+	}
+	res, err := v.call(ctx, m, ref, fn, in)
+	v.release(m)
+	return res, err
+}
+
+func (v *version) acquire() (*vm, error) {
+	select {
+	case m := <-v.idle:
+		return m, nil
+	default:
+		return v.newVM()
+	}
+}
+
+func (v *version) release(m *vm) {
+	clear(m.pending)
+	if m.broken || v.gone.Load() || v.host.closed.Load() {
+		m.L.Close()
+		return
+	}
+	select {
+	case v.idle <- m:
+	default:
+		m.L.Close()
+	}
+}
+
+// retire closes the idle states of a version that was replaced; states in
+// use are closed when released.
+func (v *version) retire() {
+	v.gone.Store(true)
+	for {
+		select {
+		case m := <-v.idle:
+			m.L.Close()
+		default:
+			return
+		}
+	}
+}
+
+func (v *version) call(ctx context.Context, m *vm, ref, fname string, in Input) (*Result, error) {
+	m.ref, m.contact = ref, in.Contact
+	fn, ok := m.module.RawGetString(fname).(*lua.LFunction)
+	if !ok {
+		return nil, &notFoundError{fmt.Sprintf("%s has no function %s", v.file, fname)}
+	}
+	m.freshGlobals()
+	arg, err := m.newCtx(in.Vars, m.config)
+	if err != nil {
+		return nil, &Error{File: v.file, Func: fname, Msg: err.Error()}
+	}
+	ret, e := m.run(ctx, v.limit, fn, fname, arg)
+	if e != nil {
+		return nil, e
+	}
+	fail := func(err error) error {
+		return &Error{File: v.file, Line: fn.Proto.LineDefined, Func: fname, Msg: fname + ": " + err.Error()}
+	}
+	if t, ok := ret.(*lua.LTable); ok {
+		if t, err = m.plain(t); err != nil {
+			return nil, fail(err)
+		}
+		ret = t
+	}
+	if t, ok := isQuote(ret); ok {
+		q, err := buildQuote(t, m.plain)
+		if err != nil {
+			return nil, fail(fmt.Errorf("invalid quote: %w", err))
+		}
+		q.Plugin, q.SourceHash = ref, v.hash
+		q.Inputs = map[string]any{"vars": in.Vars, "config": v.config}
+		return &Result{Value: q.Map(), Quote: q}, nil
+	}
+	val, err := m.fromLua(ret, "", 0, nil)
+	if err != nil {
+		return nil, fail(fmt.Errorf("cannot convert the result: %w", resultError(err)))
+	}
+	return &Result{Value: val}, nil
+}
+
+// newCtx builds a call's ctx table: lead and project (empty tables when
+// unknown), vars, and the read-only config, as lazy views of the Go values.
+func (m *vm) newCtx(vars map[string]any, config lua.LValue) (*lua.LTable, error) {
+	t := m.L.CreateTable(0, 4)
+	for _, k := range [...]string{"lead", "project"} {
+		x, ok := vars[k]
+		if !ok || x == nil {
+			x = map[string]any(nil)
+		}
+		lv, err := m.toLua(x, "ctx", k, 0)
+		if err != nil {
+			return nil, err
+		}
+		t.RawSetString(k, lv)
+	}
+	if vars == nil {
+		vars = map[string]any{}
+	}
+	t.RawSetString("vars", m.newLazy(vars, "ctx.vars"))
+	t.RawSetString("config", config)
+	return t, nil
+}
+
+// plain returns the contents of a table that may be a lazy view or a
+// read-only proxy.
+func (m *vm) plain(t *lua.LTable) (*lua.LTable, error) {
+	if t.Metatable == m.lazyMT {
+		if err := m.materialize(t); err != nil {
+			return nil, err
+		}
+	}
+	if src, ok := m.readonly[t]; ok {
+		return src.backing, nil
+	}
+	return t, nil
+}
+
+// Close stops watching and closes idle states. Calls in flight finish;
+// later calls return ErrClosed.
+func (h *Host) Close() error {
+	if h.closed.Swap(true) {
+		return nil
+	}
+	var err error
+	if h.watcher != nil {
+		close(h.stop)
+		err = h.watcher.Close()
+		h.wg.Wait()
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if files := h.files.Load(); files != nil {
+		for _, v := range *files {
+			v.retire()
+		}
+	}
+	return err
+}
