@@ -51,7 +51,7 @@ func (e *Engine) start(t *turn) {
 	if s.Ended || s.Step != "" {
 		delete(s.Vars, "project")
 		delete(s.Vars, "quote")
-		s.ProjectID, s.QuoteID = "", ""
+		s.ProjectID, s.Quote = "", nil
 	}
 	s.Ended, s.Waiting, s.Pending = false, false, ""
 	e.follow(t, nil, goTo("flow:"+e.cfg.StartFlow))

@@ -1,8 +1,11 @@
 package engine
 
 import (
+	"errors"
 	"strconv"
 	"strings"
+
+	"github.com/go-playground/validator/v10"
 
 	"github.com/allmyleads/allmyleads/flows"
 )
@@ -32,11 +35,13 @@ func answerAsk(t *turn, s *flows.Step, in *Inbound) outcome {
 	if !strings.Contains(s.Validate, "required") && contains(skipWords, normalizeAnswer(text)) {
 		return next()
 	}
-	value, ok := t.e.askValue(s, text)
-	if !ok {
+	value, err := t.e.askValue(s, text)
+	if err != nil {
 		return t.retry(s, func() {
 			if s.Error != nil {
 				t.sayText(s.Error, nil)
+			} else {
+				t.say(hint(err), nil)
 			}
 			t.sayText(s.Text, nil)
 		})
@@ -49,22 +54,51 @@ func answerAsk(t *turn, s *flows.Step, in *Inbound) outcome {
 
 // askValue validates an answer and converts it to what is saved: numbers for
 // numeric rules, E.164 for phone numbers, trimmed text otherwise.
-func (e *Engine) askValue(s *flows.Step, text string) (any, bool) {
+func (e *Engine) askValue(s *flows.Step, text string) (any, error) {
 	if err := e.valid.check(s.Validate, text); err != nil {
-		return nil, false
+		return nil, err
 	}
 	tags := "," + s.Validate + ","
 	switch {
 	case strings.Contains(tags, ",phone,"):
 		if p, err := NormalizePhone(text); err == nil {
-			return p, true
+			return p, nil
 		}
 	case strings.Contains(tags, ",numeric,") || strings.Contains(tags, ",number,"):
 		if f, err := strconv.ParseFloat(strings.ReplaceAll(text, ",", "."), 64); err == nil {
-			return f, true
+			return f, nil
 		}
 	}
-	return text, true
+	return text, nil
+}
+
+// hint turns a failed validation into a friendly sentence for a step
+// without its own `error` text.
+func hint(err error) string {
+	var ve validator.ValidationErrors
+	if !errors.As(err, &ve) || len(ve) == 0 {
+		return "Sorry, that doesn't look right. Please try again."
+	}
+	fe := ve[0]
+	switch fe.Tag() {
+	case "required":
+		return "Please type an answer."
+	case "email":
+		return "That doesn't look like an email address. It should look like name@example.com."
+	case "phone", "e164":
+		return "That doesn't look like a phone number. Please include the country code, like +44 7700 900123."
+	case "numeric", "number", "gt", "gte", "lt", "lte":
+		return "Please answer with a number, like 42."
+	case "min":
+		return "That's a bit short. Could you give me a little more?"
+	case "max":
+		return "That's a bit long. Please keep it under " + fe.Param() + " characters."
+	case "yesno":
+		return "Please answer yes or no."
+	case "url":
+		return "Please send a web address, like https://example.com."
+	}
+	return "Sorry, that doesn't look right. Please try again."
 }
 
 // retry counts a failed answer: below the step's retries it re-asks

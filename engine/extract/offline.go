@@ -722,7 +722,7 @@ func (s *scanner) numberFor(f flows.Field, kind string) []candidate {
 		}
 		var out []candidate
 		for _, c := range cs {
-			if v, _ := c.value.(float64); v == math.Trunc(v) {
+			if v, _ := c.value.(float64); isWhole(v) {
 				out = append(out, c)
 			}
 		}

@@ -162,3 +162,32 @@ It's a two-storey house with 2 floors, the main roof is about 12 x 8 m and there
 Currently it has concrete tiles, a few are cracked and we'd like a quote to replace them. We don't need scaffolding,
 my brother has some. We'd like to start on 1 March 2026 if possible. The address is Keizersgracht 12, 1015 CJ
 Amsterdam. You can reach me at jan.devries@example.nl or on +31 6 1234 5678 after 5pm. Thanks!`
+
+// FuzzOffline feeds the rules arbitrary customer text: they must never
+// panic, and what they read must pass Validate with low confidence.
+func FuzzOffline(f *testing.F) {
+	for _, cases := range loadOfflineCases(f) {
+		for _, c := range cases {
+			f.Add(c.Text)
+		}
+	}
+	f.Add(benchParagraph)
+	fields := mustFields(f, "area_m2:number?,material:enum(tiles|metal|flat_roof)?,email:string?,phone:string?,"+
+		"postcode:string?,start:date?,scaffolding:boolean?,floors:integer?,notes:string?,areas:number[]?")
+	x := NewOffline()
+	f.Fuzz(func(t *testing.T, text string) {
+		req := engine.ExtractRequest{Fields: fields, Texts: []string{text}}
+		res, err := x.Extract(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Validate(fields, replyJSON(req, res.Fields)); err != nil {
+			t.Fatalf("offline result does not validate: %v", err)
+		}
+		for name, fr := range res.Fields {
+			if fr.Confidence <= 0 || fr.Confidence > 0.5 {
+				t.Fatalf("%s: confidence %v", name, fr.Confidence)
+			}
+		}
+	})
+}

@@ -226,7 +226,7 @@ func convert(f flows.Field, kind string, raw any) (v any, present bool, err erro
 		if err != nil || math.IsInf(x, 0) || math.IsNaN(x) {
 			return nil, false, errors.New("number out of range")
 		}
-		if kind == TypeInteger && (x != math.Trunc(x) || math.Abs(x) > 1<<53) {
+		if kind == TypeInteger && !isWhole(x) {
 			return nil, false, errors.New("want a whole number")
 		}
 		return x, true, nil
@@ -264,3 +264,6 @@ func jsonKind(v any) string {
 	}
 	return fmt.Sprintf("%T", v)
 }
+
+// isWhole reports whether x is an integer that float64 holds exactly.
+func isWhole(x float64) bool { return x == math.Trunc(x) && math.Abs(x) <= 1<<53 }

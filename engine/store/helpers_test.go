@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -89,21 +90,36 @@ const (
 	testText  = "my roof leaks above the purple kitchen"
 )
 
+// person is a test customer's personal data.
+type person struct{ name, email, text, address string }
+
+// personFor returns the test customer for testPhone, and distinct made-up
+// people for other numbers, so a test can tell their data apart.
+func personFor(phone string) person {
+	if phone == testPhone {
+		return person{testName, testEmail, testText, "12 Marigold Lane"}
+	}
+	tag := strings.TrimPrefix(phone, "+")
+	return person{"Other Person " + tag, "other" + tag + "@example.org", "other text " + tag, tag + " Other Road"}
+}
+
 // turnFor is a realistic turn: a customer's text, the session after it, a
 // contact record and one reply.
 func turnFor(phone, id, text string, at time.Time) *engine.Turn {
+	p := personFor(phone)
 	return &engine.Turn{
-		Inbound: &engine.Inbound{Channel: "whatsapp", Contact: phone, ProfileName: testName, ID: id, Time: at, Kind: engine.InText, Text: text},
+		Inbound: &engine.Inbound{Channel: "whatsapp", Contact: phone, ProfileName: p.name, ID: id, Time: at, Kind: engine.InText, Text: text},
 		Session: &engine.Session{
 			Contact: phone, Flow: "quote", Step: "ask_email", Waiting: true,
 			Vars: map[string]any{
-				"lead":    map[string]any{"name": testName, "email": testEmail},
+				"lead":    map[string]any{"name": p.name, "email": p.email},
 				"project": map[string]any{"service": "roofing", "description": text},
+				"consent": map[string]any{"quote": map[string]any{"id": "c1", "granted": true}},
 			},
 			Started: at, Updated: at, LastInbound: at,
 		},
-		Contact:  &engine.Contact{Phone: phone, ProfileName: testName, Name: testName, Email: testEmail, Status: "details", Created: at, Updated: at, LastInbound: at},
-		Outbound: []engine.Outbound{{Kind: engine.OutText, Text: "Thanks " + testName + ", what is your email?"}},
+		Contact:  &engine.Contact{Phone: phone, ProfileName: p.name, Name: p.name, Email: p.email, Status: "details", Created: at, Updated: at, LastInbound: at},
+		Outbound: []engine.Outbound{{Kind: engine.OutText, Text: "Thanks " + p.name + ", what is your email?"}},
 	}
 }
 

@@ -1,0 +1,77 @@
+package engine_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/enginetest"
+)
+
+func shippedScript(t testing.TB) []string {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/shipped/script.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSpace(string(raw)), "\n")
+}
+
+// TestShippedConversation plays the whole shipped quote conversation and
+// checks the transcript and the stored quote.
+func TestShippedConversation(t *testing.T) {
+	h := enginetest.New(t, enginetest.Options{})
+	raw, _ := os.ReadFile("testdata/shipped/script.txt")
+	got := enginetest.Run(h, "testdata/shipped", string(raw))
+	golden(t, "testdata/shipped/transcript.golden", got)
+
+	s := h.Session(enginetest.DefaultContact)
+	if !s.Ended || s.Quote == nil {
+		t.Fatalf("conversation did not end with a quote: ended=%v quote=%v", s.Ended, s.Quote)
+	}
+	q := s.Quote
+	if q.Status != engine.QuoteAccepted || q.Total <= 0 || q.Currency != "EUR" || len(q.Items) == 0 {
+		t.Fatalf("stored quote: %+v", q)
+	}
+	if q.Subtotal-q.Discount+q.Tax != q.Total {
+		t.Fatalf("quote does not add up: %d - %d + %d != %d", q.Subtotal, q.Discount, q.Tax, q.Total)
+	}
+	if q.Plugin != "pricing.quote" || q.SourceHash == "" {
+		t.Fatalf("quote does not say what priced it: plugin=%q hash=%q", q.Plugin, q.SourceHash)
+	}
+}
+
+// TestShippedStopAtEveryStep sends STOP after each message of the shipped
+// conversation: one confirmation, then nothing for the rest of it.
+func TestShippedStopAtEveryStep(t *testing.T) {
+	lines := shippedScript(t)
+	for i := range lines {
+		h := enginetest.New(t, enginetest.Options{})
+		enginetest.Run(h, "testdata/shipped", strings.Join(lines[:i], "\n"))
+		if out := h.Say(enginetest.DefaultContact, "STOP"); len(out) != 1 {
+			t.Fatalf("STOP after line %d: want one confirmation, got:\n%s", i, enginetest.Format(out))
+		}
+		rest := enginetest.Run(h, "testdata/shipped", strings.Join(lines[i:], "\n"))
+		if strings.Contains(rest, "bot:") {
+			t.Fatalf("STOP after line %d: the bot spoke again:\n%s", i, rest)
+		}
+	}
+}
+
+// TestShippedCrashBetweenAnySteps closes and reopens the store between
+// every two messages: the transcript is the same as without restarts.
+func TestShippedCrashBetweenAnySteps(t *testing.T) {
+	lines := shippedScript(t)
+	h := enginetest.New(t, enginetest.Options{})
+	want := enginetest.Run(h, "testdata/shipped", strings.Join(lines, "\n"))
+
+	h2 := enginetest.New(t, enginetest.Options{})
+	got := enginetest.Run(h2, "testdata/shipped", strings.Join(lines, "\nreopen\n"))
+	got = strings.ReplaceAll(got, "-- restart --\n", "")
+	if got != want {
+		t.Fatalf("restarts changed the conversation\n--- with restarts ---\n%s\n--- without ---\n%s", got, want)
+	}
+	_ = context.Background
+}

@@ -1,0 +1,206 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/allmyleads/allmyleads/engine"
+)
+
+// Lead is a contact as the business's pipeline shows it: the contact, its
+// latest project and a summary of its latest quote.
+type Lead struct {
+	engine.Contact
+	Project *engine.Project `json:"project,omitempty"`
+	Quote   *QuoteSummary   `json:"quote,omitempty"`
+}
+
+// QuoteSummary is the part of a quote a lead list shows.
+type QuoteSummary struct {
+	ID       string    `json:"id"`
+	Status   string    `json:"status"`
+	Currency string    `json:"currency"`
+	Total    int64     `json:"total"` // minor units
+	Revision int       `json:"revision"`
+	Updated  time.Time `json:"updated"`
+}
+
+// LeadFilter selects leads: by contact status, and created on or after Since.
+type LeadFilter struct {
+	Status string
+	Since  time.Time
+}
+
+// Leads returns the contacts that match, most recently active first.
+func (s *Store) Leads(ctx context.Context, f LeadFilter) ([]Lead, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	leads := []Lead{}
+	err := s.withKeys(func(ks *keyset) error {
+		return s.db.View(func(tx *bolt.Tx) error {
+			return tx.Bucket(bContacts).ForEach(func(k, v []byte) error {
+				var c engine.Contact
+				if err := ks.decode(string(bContacts), k, v, &c); err != nil {
+					return err
+				}
+				if f.Status != "" && !strings.EqualFold(c.Status, f.Status) {
+					return nil
+				}
+				if !f.Since.IsZero() && c.Created.Before(f.Since) {
+					return nil
+				}
+				lead, err := leadOf(tx, ks, string(k), c)
+				if err != nil {
+					return err
+				}
+				leads = append(leads, lead)
+				return nil
+			})
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list leads: %w", err)
+	}
+	sort.SliceStable(leads, func(i, j int) bool { return leads[i].Updated.After(leads[j].Updated) })
+	return leads, nil
+}
+
+// leadOf adds the latest project and quote to a contact.
+func leadOf(tx *bolt.Tx, ks *keyset, ck string, c engine.Contact) (Lead, error) {
+	lead := Lead{Contact: c}
+	var projects []engine.Project
+	if err := collectPrefix(tx, ks, bProjects, ck, &projects); err != nil {
+		return lead, err
+	}
+	for i := range projects {
+		if lead.Project == nil || projects[i].Updated.After(lead.Project.Updated) {
+			lead.Project = &projects[i]
+		}
+	}
+	quotes, _, err := contactQuotes(tx, ks, ck)
+	if err != nil {
+		return lead, err
+	}
+	for _, q := range quotes {
+		if lead.Quote == nil || q.Updated.After(lead.Quote.Updated) {
+			lead.Quote = &QuoteSummary{ID: q.ID, Status: q.Status, Currency: q.Currency, Total: q.Total, Revision: q.Revision, Updated: q.Updated}
+		}
+	}
+	return lead, nil
+}
+
+// QuoteFilter selects quotes: by status, contact, and created on or after Since.
+type QuoteFilter struct {
+	Status  string
+	Contact string // a phone number; "" for all
+	Since   time.Time
+}
+
+// Quotes returns the matching quotes, newest first.
+func (s *Store) Quotes(ctx context.Context, f QuoteFilter) ([]engine.QuoteRecord, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var contact string
+	if f.Contact != "" {
+		p, err := engine.NormalizePhone(f.Contact)
+		if err != nil {
+			return nil, fmt.Errorf("list quotes: %w", err)
+		}
+		contact = p
+	}
+	quotes := []engine.QuoteRecord{}
+	err := s.withKeys(func(ks *keyset) error {
+		return s.db.View(func(tx *bolt.Tx) error {
+			keep := func(q engine.QuoteRecord) {
+				if f.Status != "" && !strings.EqualFold(q.Status, f.Status) {
+					return
+				}
+				if !f.Since.IsZero() && q.Created.Before(f.Since) {
+					return
+				}
+				quotes = append(quotes, q)
+			}
+			if contact != "" {
+				qs, _, err := contactQuotes(tx, ks, ks.contactKey(contact))
+				for _, q := range qs {
+					keep(q)
+				}
+				return err
+			}
+			return tx.Bucket(bQuotes).ForEach(func(k, v []byte) error {
+				var q engine.QuoteRecord
+				if err := ks.decode(string(bQuotes), k, v, &q); err != nil {
+					return err
+				}
+				keep(q)
+				return nil
+			})
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list quotes: %w", err)
+	}
+	sort.SliceStable(quotes, func(i, j int) bool { return quotes[i].Created.After(quotes[j].Created) })
+	return quotes, nil
+}
+
+// ErrQuoteState is returned by MarkPaid for a quote that cannot be paid in
+// its status.
+var ErrQuoteState = errors.New("quote cannot be marked paid")
+
+// MarkPaid records the payment provider's reference on a quote: status
+// "paid", with the time. Draft and declined quotes cannot be paid; marking
+// a paid quote again with the same reference changes nothing.
+func (s *Store) MarkPaid(ctx context.Context, quoteID, ref, actor string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return fmt.Errorf("mark paid %s: empty payment reference", quoteID)
+	}
+	now := s.now()
+	err := s.withKeys(func(ks *keyset) error {
+		return s.db.Update(func(tx *bolt.Tx) error {
+			b := tx.Bucket(bQuotes)
+			var q engine.QuoteRecord
+			found, err := ks.getJSON(b, string(bQuotes), []byte(quoteID), &q)
+			if err != nil {
+				return err
+			}
+			if !found {
+				return engine.ErrNotFound
+			}
+			switch q.Status {
+			case engine.QuotePaid:
+				if q.PaymentRef == ref {
+					return nil
+				}
+				return fmt.Errorf("%w: already paid with reference %q", ErrQuoteState, q.PaymentRef)
+			case engine.QuoteDraft, engine.QuoteDeclined:
+				return fmt.Errorf("%w: it is %s", ErrQuoteState, q.Status)
+			}
+			q.Status, q.PaymentRef, q.PaidAt, q.Updated = engine.QuotePaid, ref, now, now
+			if err := ks.putJSON(b, string(bQuotes), []byte(quoteID), q); err != nil {
+				return err
+			}
+			ck := ""
+			if q.Contact != "" {
+				ck = ks.contactKey(q.Contact)
+			}
+			return appendAudit(tx, ks, engine.AuditEntry{Time: now, Actor: actor, Action: "mark_paid", Contact: ck, Detail: "quote " + quoteID})
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("mark paid %s: %w", quoteID, err)
+	}
+	return nil
+}

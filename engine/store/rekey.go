@@ -1,0 +1,237 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Rekey re-encrypts every value under newKey (with a new salt) and hashes
+// every contact, message id and provider id again, in one write
+// transaction: it is safe while the server runs (commits wait for it, reads
+// before it finish first), and a crash leaves the old key working. After it
+// the old key no longer opens the file. It holds the rewritten pages in
+// memory until it commits, so it needs about the database's size in RAM.
+func (s *Store) Rekey(ctx context.Context, newKey []byte, actor string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	nk, err := newKeyset(newKey, nil, s.noSeal)
+	if err != nil {
+		return fmt.Errorf("rekey: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.keys
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		if err := rekeyTx(tx, old, nk); err != nil {
+			return err
+		}
+		if err := writeKeyMeta(tx.Bucket(bMeta), nk); err != nil {
+			return err
+		}
+		return appendAudit(tx, nk, auditEntry(s.now(), actor, "rekey", "", "every value sealed again under a new key"))
+	})
+	if err != nil {
+		return fmt.Errorf("rekey: %w", err)
+	}
+	s.keys = nk
+	s.log.Info("database rekeyed", "actor", actor)
+	return nil
+}
+
+// rekeyer rewrites the buckets from the old keyset to the new one.
+type rekeyer struct {
+	tx       *bolt.Tx
+	old, new *keyset
+	cks      map[string]string // old contact key -> new contact key
+	msgKeys  map[string]string // old message key -> new message key
+}
+
+// contactOf reads the phone number a record belongs to.
+type contactOf struct {
+	Contact string `json:"contact"`
+	Phone   string `json:"phone"`
+}
+
+func rekeyTx(tx *bolt.Tx, old, nk *keyset) error {
+	r := &rekeyer{tx: tx, old: old, new: nk, cks: map[string]string{}, msgKeys: map[string]string{}}
+	// Contact-keyed buckets: the new key is the new hash of the record's
+	// phone number. Messages go first: outbox and provider entries point at them.
+	for _, b := range [][]byte{bContacts, bSessions, bLastIn, bMessages, bProjects, bConsents, bOptEvents, bAI, bQuoteIndex} {
+		if err := r.rewrite(b, r.byContact(b)); err != nil {
+			return err
+		}
+	}
+	if err := r.rewrite(bMediaOwners, r.mediaOwner); err != nil {
+		return err
+	}
+	if err := r.rewrite(bSeen, r.seen); err != nil {
+		return err
+	}
+	if err := r.rewrite(bProvider, r.provider); err != nil {
+		return err
+	}
+	for _, b := range [][]byte{bQuotes, bQuoteRevs, bInbox, bMedia} {
+		if err := r.rewrite(b, same); err != nil {
+			return err
+		}
+	}
+	if err := r.rewrite(bAudit, r.audit); err != nil {
+		return err
+	}
+	ob := tx.Bucket(bOutbox)
+	for _, ch := range outboxChannels(ob, "") {
+		if err := r.rewriteIn(ob.Bucket([]byte(ch)), outboxName(ch), r.outbox); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// remap returns the new key and body of a record from its old ones.
+type remap func(key, body []byte) ([]byte, []byte, error)
+
+func same(key, body []byte) ([]byte, []byte, error) { return key, body, nil }
+
+func (r *rekeyer) rewrite(bucket []byte, fn remap) error {
+	return r.rewriteIn(r.tx.Bucket(bucket), string(bucket), fn)
+}
+
+// rewriteIn opens every value of b with the old keys and seals it again,
+// under a new key when fn says so.
+func (r *rekeyer) rewriteIn(b *bolt.Bucket, name string, fn remap) error {
+	var keys [][]byte
+	b.ForEach(func(k, v []byte) error {
+		if v != nil {
+			keys = append(keys, bytes.Clone(k))
+		}
+		return nil
+	})
+	for _, k := range keys {
+		body, err := r.old.open(name, k, b.Get(k))
+		if err != nil {
+			return err
+		}
+		nk, nb, err := fn(k, body)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		if !bytes.Equal(nk, k) {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		if err := b.Put(nk, r.new.seal(name, nk, nb)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// newCK returns the new contact key for an old one, from a phone number
+// read in a record, or from a mapping learnt from other records.
+func (r *rekeyer) newCK(oldCK string, body []byte) (string, error) {
+	var c contactOf
+	json.Unmarshal(body, &c)
+	phone := c.Contact
+	if phone == "" {
+		phone = c.Phone
+	}
+	if phone != "" {
+		nk := r.new.contactKey(phone)
+		r.cks[oldCK] = nk
+		return nk, nil
+	}
+	if nk, ok := r.cks[oldCK]; ok {
+		return nk, nil
+	}
+	return "", fmt.Errorf("record of contact %s names no phone number", short(oldCK))
+}
+
+// byContact remaps keys that are a contact key or start with one.
+func (r *rekeyer) byContact(bucket []byte) remap {
+	return func(key, body []byte) ([]byte, []byte, error) {
+		ck, rest, per := splitCK(key)
+		if !per {
+			ck = string(key)
+		}
+		nck, err := r.newCK(ck, body)
+		if err != nil {
+			return nil, nil, err
+		}
+		nk := []byte(nck)
+		if per {
+			nk = ckKey(nck, rest)
+		}
+		if bytes.Equal(bucket, bMessages) {
+			r.msgKeys[string(key)] = string(nk)
+		}
+		return nk, body, nil
+	}
+}
+
+// mediaOwner remaps sha/ck keys.
+func (r *rekeyer) mediaOwner(key, body []byte) ([]byte, []byte, error) {
+	i := bytes.LastIndexByte(key, '/')
+	if i < 0 {
+		return key, body, nil
+	}
+	nck, err := r.newCK(string(key[i+1:]), body)
+	if err != nil {
+		return nil, nil, err
+	}
+	return []byte(string(key[:i+1]) + nck), body, nil
+}
+
+func (r *rekeyer) seen(_, body []byte) ([]byte, []byte, error) {
+	var s seenRecord
+	if err := json.Unmarshal(body, &s); err != nil {
+		return nil, nil, err
+	}
+	return r.new.seenKey(s.Channel, s.ID), body, nil
+}
+
+func (r *rekeyer) provider(_, body []byte) ([]byte, []byte, error) {
+	var p providerRecord
+	if err := json.Unmarshal(body, &p); err != nil {
+		return nil, nil, err
+	}
+	if nk, ok := r.msgKeys[p.MessageKey]; ok {
+		p.MessageKey = nk
+	}
+	nb, err := json.Marshal(p)
+	return r.new.providerKey(p.ProviderID), nb, err
+}
+
+func (r *rekeyer) outbox(key, body []byte) ([]byte, []byte, error) {
+	var rec outboxRecord
+	if err := json.Unmarshal(body, &rec); err != nil {
+		return nil, nil, err
+	}
+	if nk, ok := r.msgKeys[rec.MessageKey]; ok {
+		rec.MessageKey = nk
+	}
+	nb, err := json.Marshal(rec)
+	return key, nb, err
+}
+
+// audit points entries that name a contact by its old key at the new one;
+// keys of erased contacts stay as they were, now unlinkable.
+func (r *rekeyer) audit(key, body []byte) ([]byte, []byte, error) {
+	var a map[string]any
+	if err := json.Unmarshal(body, &a); err != nil {
+		return nil, nil, err
+	}
+	if c, _ := a["contact"].(string); c != "" {
+		if nck, ok := r.cks[c]; ok {
+			a["contact"] = nck
+			nb, err := json.Marshal(a)
+			return key, nb, err
+		}
+	}
+	return key, body, nil
+}

@@ -1,0 +1,369 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/allmyleads/allmyleads/engine"
+)
+
+// Policy is how long each kind of record is kept (section 7 of the privacy
+// policy). A zero duration keeps that kind for ever.
+type Policy struct {
+	Communications time.Duration // messages, seen ids, and media only messages refer to: 3 years
+	AIRecords      time.Duration // AI processing records: 1 year
+	Projects       time.Duration // after a project's completion (or last activity): 7 years
+	Payments       time.Duration // paid quotes, after payment: 7 years
+}
+
+// DefaultPolicy is the privacy policy's retention.
+func DefaultPolicy() Policy {
+	const year = 365 * 24 * time.Hour
+	return Policy{Communications: 3 * year, AIRecords: 1 * year, Projects: 7 * year, Payments: 7 * year}
+}
+
+// RetentionReport counts what a retention run deleted, or would delete in
+// a dry run, per category.
+type RetentionReport struct {
+	DryRun   bool      `json:"dry_run"`
+	Now      time.Time `json:"now"`
+	Messages int       `json:"messages"` // communications
+	SeenIDs  int       `json:"seen_ids"` // communications
+	Media    int       `json:"media"`    // photos and files nothing kept refers to any more
+	AI       int       `json:"ai_records"`
+	Projects int       `json:"projects"`
+	Quotes   int       `json:"quotes"`   // unpaid quotes of expired projects
+	Payments int       `json:"payments"` // paid quotes past the payment retention
+	Contacts int       `json:"contacts"` // contacts with nothing left, with their conversation, consents and opt events
+}
+
+// String is the report in one line, for the audit log.
+func (r RetentionReport) String() string {
+	return fmt.Sprintf("communications: %d messages, %d seen ids, %d media; ai_records: %d; projects: %d projects, %d quotes; payments: %d; contacts: %d",
+		r.Messages, r.SeenIDs, r.Media, r.AI, r.Projects, r.Quotes, r.Payments, r.Contacts)
+}
+
+// errDryRun rolls back a dry run's transaction.
+var errDryRun = errors.New("dry run")
+
+// RunRetention deletes what is past its retention at now, or with dryRun
+// only counts it: the same code runs, in a transaction that is rolled back.
+// A real run records an audit entry with the counts.
+func (s *Store) RunRetention(ctx context.Context, p Policy, now time.Time, dryRun bool, actor string) (RetentionReport, error) {
+	var rep RetentionReport
+	if err := ctx.Err(); err != nil {
+		return rep, err
+	}
+	err := s.withKeys(func(ks *keyset) error {
+		return s.db.Update(func(tx *bolt.Tx) error {
+			rep = RetentionReport{DryRun: dryRun, Now: now}
+			if err := retentionTx(tx, ks, p, now, &rep); err != nil {
+				return err
+			}
+			if dryRun {
+				return errDryRun
+			}
+			return appendAudit(tx, ks, engine.AuditEntry{Time: now, Actor: actor, Action: "retention", Detail: rep.String()})
+		})
+	})
+	if err != nil && !errors.Is(err, errDryRun) {
+		return RetentionReport{}, fmt.Errorf("retention: %w", err)
+	}
+	if !dryRun {
+		s.log.Info("retention run", "messages", rep.Messages, "ai_records", rep.AI, "projects", rep.Projects, "payments", rep.Payments, "contacts", rep.Contacts)
+	}
+	return rep, nil
+}
+
+func retentionTx(tx *bolt.Tx, ks *keyset, p Policy, now time.Time, rep *RetentionReport) error {
+	touched := map[string]bool{} // contacts that lost records
+	if p.Communications > 0 {
+		cut := now.Add(-p.Communications)
+		if err := expireMessages(tx, ks, cut, touched, rep); err != nil {
+			return err
+		}
+		if err := expireSeen(tx, ks, cut, rep); err != nil {
+			return err
+		}
+	}
+	if p.AIRecords > 0 {
+		n, err := expireTimed(tx, bAI, now.Add(-p.AIRecords), touched)
+		if err != nil {
+			return err
+		}
+		rep.AI = n
+	}
+	if err := expireProjectsAndQuotes(tx, ks, p, now, touched, rep); err != nil {
+		return err
+	}
+	for ck := range touched {
+		if err := tidyContact(tx, ks, ck, p, now, rep); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// expireTimed deletes the records of a ck/time/seq bucket older than cut.
+func expireTimed(tx *bolt.Tx, bucket []byte, cut time.Time, touched map[string]bool) (int, error) {
+	b := tx.Bucket(bucket)
+	var doomed [][]byte
+	b.ForEach(func(k, _ []byte) error {
+		if at, ok := timeOf(k); ok && at.Before(cut) {
+			doomed = append(doomed, bytes.Clone(k))
+			if ck, _, ok := splitCK(k); ok {
+				touched[ck] = true
+			}
+		}
+		return nil
+	})
+	return len(doomed), deleteKeys(b, doomed)
+}
+
+// expireMessages deletes messages older than cut and their provider ids.
+func expireMessages(tx *bolt.Tx, ks *keyset, cut time.Time, touched map[string]bool, rep *RetentionReport) error {
+	mb, pb := tx.Bucket(bMessages), tx.Bucket(bProvider)
+	var doomed [][]byte
+	err := mb.ForEach(func(k, v []byte) error {
+		at, ok := timeOf(k)
+		if !ok || !at.Before(cut) {
+			return nil
+		}
+		var m Message
+		if err := ks.decode(string(bMessages), k, v, &m); err != nil {
+			return err
+		}
+		if m.ProviderID != "" {
+			if err := pb.Delete(ks.providerKey(m.ProviderID)); err != nil {
+				return err
+			}
+		}
+		doomed = append(doomed, bytes.Clone(k))
+		if ck, _, ok := splitCK(k); ok {
+			touched[ck] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	rep.Messages = len(doomed)
+	return deleteKeys(mb, doomed)
+}
+
+// expireSeen forgets inbound ids handled before cut.
+func expireSeen(tx *bolt.Tx, ks *keyset, cut time.Time, rep *RetentionReport) error {
+	b := tx.Bucket(bSeen)
+	var doomed [][]byte
+	err := b.ForEach(func(k, v []byte) error {
+		var r seenRecord
+		if err := ks.decode(string(bSeen), k, v, &r); err != nil {
+			return err
+		}
+		if r.Time.Before(cut) {
+			doomed = append(doomed, bytes.Clone(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	rep.SeenIDs = len(doomed)
+	return deleteKeys(b, doomed)
+}
+
+// projectEnd is when a project's retention starts: its completion, or for
+// a project that never completed, its last activity.
+func projectEnd(pr *engine.Project) time.Time {
+	if !pr.Completed.IsZero() {
+		return pr.Completed
+	}
+	return pr.Updated
+}
+
+// expireProjectsAndQuotes deletes projects past their retention with their
+// unpaid quotes, paid quotes past the payment retention, and unpaid quotes
+// of no project that are past the project retention.
+func expireProjectsAndQuotes(tx *bolt.Tx, ks *keyset, p Policy, now time.Time, touched map[string]bool, rep *RetentionReport) error {
+	gone := map[string]bool{} // expired project ids
+	if p.Projects > 0 {
+		cut := now.Add(-p.Projects)
+		pb := tx.Bucket(bProjects)
+		var doomed [][]byte
+		err := pb.ForEach(func(k, v []byte) error {
+			var pr engine.Project
+			if err := ks.decode(string(bProjects), k, v, &pr); err != nil {
+				return err
+			}
+			if projectEnd(&pr).Before(cut) {
+				doomed = append(doomed, bytes.Clone(k))
+				gone[pr.ID] = true
+				if ck, _, ok := splitCK(k); ok {
+					touched[ck] = true
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		rep.Projects = len(doomed)
+		if err := deleteKeys(pb, doomed); err != nil {
+			return err
+		}
+	}
+	qb := tx.Bucket(bQuotes)
+	var doomed []engine.QuoteRecord
+	err := qb.ForEach(func(k, v []byte) error {
+		var q engine.QuoteRecord
+		if err := ks.decode(string(bQuotes), k, v, &q); err != nil {
+			return err
+		}
+		switch {
+		case isPaid(&q):
+			paid := q.PaidAt
+			if paid.IsZero() {
+				paid = q.Updated
+			}
+			if p.Payments > 0 && paid.Before(now.Add(-p.Payments)) {
+				rep.Payments++
+				doomed = append(doomed, q)
+			}
+		case gone[q.ProjectID]:
+			rep.Quotes++
+			doomed = append(doomed, q)
+		case q.ProjectID == "" && p.Projects > 0 && q.Updated.Before(now.Add(-p.Projects)):
+			rep.Quotes++
+			doomed = append(doomed, q)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, q := range doomed {
+		if err := deleteQuote(tx, ks, q, touched); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteQuote deletes a quote, its revisions and its index entry.
+func deleteQuote(tx *bolt.Tx, ks *keyset, q engine.QuoteRecord, touched map[string]bool) error {
+	if err := tx.Bucket(bQuotes).Delete([]byte(q.ID)); err != nil {
+		return err
+	}
+	rb := tx.Bucket(bQuoteRevs)
+	if err := deleteKeys(rb, keysWithPrefix(rb, []byte(q.ID+"/"))); err != nil {
+		return err
+	}
+	if q.Contact == "" {
+		return nil // depersonalised after an erasure: no index entry
+	}
+	ck := ks.contactKey(q.Contact)
+	touched[ck] = true
+	return tx.Bucket(bQuoteIndex).Delete(ckKey(ck, q.ID))
+}
+
+// tidyContact drops media nothing kept refers to any more, and removes a
+// contact that has nothing left (no messages, projects or quotes) and has
+// been quiet for the communications retention, with its conversation,
+// consents and opt events.
+func tidyContact(tx *bolt.Tx, ks *keyset, ck string, p Policy, now time.Time, rep *RetentionReport) error {
+	refs, err := mediaRefs(tx, ks, ck)
+	if err != nil {
+		return err
+	}
+	n, err := dropOwners(tx, ck, refs)
+	if err != nil {
+		return err
+	}
+	rep.Media += n
+	prefix := ckPrefix(ck)
+	for _, b := range [][]byte{bMessages, bProjects, bQuoteIndex} {
+		if k, _ := tx.Bucket(b).Cursor().Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) {
+			return nil
+		}
+	}
+	var c engine.Contact
+	if _, err := ks.getJSON(tx.Bucket(bContacts), string(bContacts), []byte(ck), &c); err != nil {
+		return err
+	}
+	var li lastInbound
+	if _, err := ks.getJSON(tx.Bucket(bLastIn), string(bLastIn), []byte(ck), &li); err != nil {
+		return err
+	}
+	last := c.Updated
+	if li.Time.After(last) {
+		last = li.Time
+	}
+	if p.Communications == 0 || !last.Before(now.Add(-p.Communications)) {
+		return nil
+	}
+	found, err := deleteKey(tx.Bucket(bContacts), []byte(ck))
+	if err != nil {
+		return err
+	}
+	if found {
+		rep.Contacts++
+	}
+	for _, b := range [][]byte{bSessions, bLastIn} {
+		if _, err := deleteKey(tx.Bucket(b), []byte(ck)); err != nil {
+			return err
+		}
+	}
+	for _, b := range [][]byte{bConsents, bOptEvents, bAI} {
+		if err := deleteKeys(tx.Bucket(b), keysWithPrefix(tx.Bucket(b), prefix)); err != nil {
+			return err
+		}
+	}
+	n, err = dropOwners(tx, ck, nil)
+	rep.Media += n
+	return err
+}
+
+// mediaRefs returns the media ids the contact's remaining messages,
+// projects and conversation refer to.
+func mediaRefs(tx *bolt.Tx, ks *keyset, ck string) (map[string]bool, error) {
+	owned := contactMedia(tx, ck)
+	refs := map[string]bool{}
+	if len(owned) == 0 {
+		return refs, nil
+	}
+	var msgs []Message
+	if err := collectPrefix(tx, ks, bMessages, ck, &msgs); err != nil {
+		return nil, err
+	}
+	for _, m := range msgs {
+		for _, md := range m.Media {
+			refs[md.ID] = true
+		}
+	}
+	var projects []engine.Project
+	if err := collectPrefix(tx, ks, bProjects, ck, &projects); err != nil {
+		return nil, err
+	}
+	for _, pr := range projects {
+		for _, md := range pr.Photos {
+			refs[md.ID] = true
+		}
+	}
+	if raw := tx.Bucket(bSessions).Get([]byte(ck)); raw != nil {
+		body, err := ks.open(string(bSessions), []byte(ck), raw)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range owned {
+			if bytes.Contains(body, []byte(id)) {
+				refs[id] = true
+			}
+		}
+	}
+	return refs, nil
+}

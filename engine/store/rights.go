@@ -1,0 +1,526 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/allmyleads/allmyleads/engine"
+)
+
+// Audit appends an entry to the audit log (time defaults to now).
+func (s *Store) Audit(ctx context.Context, a engine.AuditEntry) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if a.Time.IsZero() {
+		a.Time = s.now()
+	}
+	err := s.withKeys(func(ks *keyset) error {
+		return s.db.Update(func(tx *bolt.Tx) error { return appendAudit(tx, ks, a) })
+	})
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", a.Action, err)
+	}
+	return nil
+}
+
+// AuditLog returns the audit entries from since on, oldest first.
+func (s *Store) AuditLog(ctx context.Context, since time.Time) ([]engine.AuditEntry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []engine.AuditEntry
+	err := s.withKeys(func(ks *keyset) error {
+		return s.db.View(func(tx *bolt.Tx) error {
+			c := tx.Bucket(bAudit).Cursor()
+			for k, v := c.Seek([]byte(timeSeq(since, 0))); k != nil; k, v = c.Next() {
+				var a engine.AuditEntry
+				if err := ks.decode(string(bAudit), k, v, &a); err != nil {
+					return err
+				}
+				out = append(out, a)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	return out, nil
+}
+
+// EraseReport says what an erasure removed.
+type EraseReport struct {
+	ContactKey   string `json:"contact_key"`
+	Contact      bool   `json:"contact"`  // the contact record
+	Session      bool   `json:"session"`  // the conversation
+	Projects     int    `json:"projects"` //
+	Quotes       int    `json:"quotes"`   // quotes without a payment, removed
+	KeptPayments int    `json:"kept_payments"`
+	Consents     int    `json:"consents"`
+	OptEvents    int    `json:"opt_events"`
+	Messages     int    `json:"messages"`
+	Outbox       int    `json:"outbox"` // messages still waiting to be sent
+	Media        int    `json:"media"`
+	AIRecords    int    `json:"ai_records"`
+}
+
+// String is the report in one line, for the command and the audit log.
+func (r EraseReport) String() string {
+	return fmt.Sprintf("contact %t, session %t, %d projects, %d quotes, %d paid quotes kept without personal data, %d consents, %d opt events, %d messages, %d queued messages, %d media, %d AI records",
+		r.Contact, r.Session, r.Projects, r.Quotes, r.KeptPayments, r.Consents, r.OptEvents, r.Messages, r.Outbox, r.Media, r.AIRecords)
+}
+
+// Erase removes the contact's personal data: contact record, conversation,
+// projects, quotes, consents, opt events, messages (also those still queued),
+// photos and files, AI records. Quotes with a payment stay, because the law
+// requires keeping payment records, with their personal fields removed.
+// Seen message ids stay, as bare ids, so a late redelivery is still ignored.
+// Audit entries keep the contact key only; the erasure itself is audited.
+func (s *Store) Erase(ctx context.Context, phone, actor string) (EraseReport, error) {
+	var rep EraseReport
+	if err := ctx.Err(); err != nil {
+		return rep, err
+	}
+	e164, err := engine.NormalizePhone(phone)
+	if err != nil {
+		return rep, fmt.Errorf("erase: %w", err)
+	}
+	now := s.now()
+	err = s.withKeys(func(ks *keyset) error {
+		return s.db.Update(func(tx *bolt.Tx) error {
+			rep = EraseReport{}
+			if err := eraseTx(tx, ks, e164, &rep); err != nil {
+				return err
+			}
+			return appendAudit(tx, ks, engine.AuditEntry{Time: now, Actor: actor, Action: "erase", Contact: rep.ContactKey, Detail: rep.String()})
+		})
+	})
+	if err != nil {
+		return EraseReport{}, fmt.Errorf("erase: %w", err)
+	}
+	s.log.Info("contact erased", "contact", short(rep.ContactKey), "actor", actor)
+	return rep, nil
+}
+
+func eraseTx(tx *bolt.Tx, ks *keyset, phone string, rep *EraseReport) error {
+	ck := ks.contactKey(phone)
+	rep.ContactKey = ck
+	var err error
+	if rep.Contact, err = deleteKey(tx.Bucket(bContacts), []byte(ck)); err != nil {
+		return err
+	}
+	if rep.Session, err = deleteKey(tx.Bucket(bSessions), []byte(ck)); err != nil {
+		return err
+	}
+	if _, err := deleteKey(tx.Bucket(bLastIn), []byte(ck)); err != nil {
+		return err
+	}
+	for _, d := range []struct {
+		bucket []byte
+		n      *int
+	}{{bProjects, &rep.Projects}, {bConsents, &rep.Consents}, {bOptEvents, &rep.OptEvents}, {bAI, &rep.AIRecords}} {
+		keys := keysWithPrefix(tx.Bucket(d.bucket), ckPrefix(ck))
+		*d.n = len(keys)
+		if err := deleteKeys(tx.Bucket(d.bucket), keys); err != nil {
+			return err
+		}
+	}
+	if err := eraseMessages(tx, ks, ck, rep); err != nil {
+		return err
+	}
+	if err := eraseOutbox(tx, ks, phone, rep); err != nil {
+		return err
+	}
+	if err := eraseQuotes(tx, ks, ck, rep); err != nil {
+		return err
+	}
+	n, err := dropOwners(tx, ck, nil)
+	if err != nil {
+		return err
+	}
+	rep.Media = n
+	return pseudonymiseAudit(tx, ks, phone, ck)
+}
+
+// deleteKey deletes one key and says whether it was there.
+func deleteKey(b *bolt.Bucket, key []byte) (bool, error) {
+	if b.Get(key) == nil {
+		return false, nil
+	}
+	return true, b.Delete(key)
+}
+
+// eraseMessages deletes a contact's messages and their provider id entries.
+func eraseMessages(tx *bolt.Tx, ks *keyset, ck string, rep *EraseReport) error {
+	mb, pb := tx.Bucket(bMessages), tx.Bucket(bProvider)
+	keys := keysWithPrefix(mb, ckPrefix(ck))
+	for _, k := range keys {
+		var m Message
+		if err := ks.decode(string(bMessages), k, mb.Get(k), &m); err != nil {
+			return err
+		}
+		if m.ProviderID != "" {
+			if err := pb.Delete(ks.providerKey(m.ProviderID)); err != nil {
+				return err
+			}
+		}
+	}
+	rep.Messages = len(keys)
+	return deleteKeys(mb, keys)
+}
+
+// eraseOutbox deletes the contact's messages still waiting to be sent.
+func eraseOutbox(tx *bolt.Tx, ks *keyset, phone string, rep *EraseReport) error {
+	ob := tx.Bucket(bOutbox)
+	for _, ch := range outboxChannels(ob, "") {
+		b := ob.Bucket([]byte(ch))
+		var doomed [][]byte
+		err := b.ForEach(func(k, v []byte) error {
+			var rec outboxRecord
+			if err := ks.decode(outboxName(ch), k, v, &rec); err != nil {
+				return err
+			}
+			if normalize(rec.Contact) == phone {
+				doomed = append(doomed, append([]byte(nil), k...))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		rep.Outbox += len(doomed)
+		if err := deleteKeys(b, doomed); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eraseQuotes deletes the contact's quotes, except paid ones, which stay
+// (with their revisions) without personal fields.
+func eraseQuotes(tx *bolt.Tx, ks *keyset, ck string, rep *EraseReport) error {
+	idx, qb, rb := tx.Bucket(bQuoteIndex), tx.Bucket(bQuotes), tx.Bucket(bQuoteRevs)
+	ikeys := keysWithPrefix(idx, ckPrefix(ck))
+	for _, ik := range ikeys {
+		_, id, _ := splitCK(ik)
+		var q engine.QuoteRecord
+		found, err := ks.getJSON(qb, string(bQuotes), []byte(id), &q)
+		if err != nil {
+			return err
+		}
+		revKeys := keysWithPrefix(rb, []byte(id+"/"))
+		if found && isPaid(&q) {
+			rep.KeptPayments++
+			if err := ks.putJSON(qb, string(bQuotes), []byte(id), depersonalise(q)); err != nil {
+				return err
+			}
+			for _, rk := range revKeys {
+				var r engine.QuoteRecord
+				if err := ks.decode(string(bQuoteRevs), rk, rb.Get(rk), &r); err != nil {
+					return err
+				}
+				if err := ks.putJSON(rb, string(bQuoteRevs), rk, depersonalise(r)); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if found {
+			rep.Quotes++
+			if err := qb.Delete([]byte(id)); err != nil {
+				return err
+			}
+		}
+		if err := deleteKeys(rb, revKeys); err != nil {
+			return err
+		}
+	}
+	return deleteKeys(idx, ikeys)
+}
+
+// isPaid says whether a payment was recorded on the quote.
+func isPaid(q *engine.QuoteRecord) bool {
+	return q.Status == engine.QuotePaid || q.PaymentRef != "" || !q.PaidAt.IsZero()
+}
+
+// depersonalise strips a kept financial record of what identifies the
+// customer: the phone number, the answers that priced it, free-text notes.
+func depersonalise(q engine.QuoteRecord) engine.QuoteRecord {
+	q.Contact = ""
+	q.Inputs = nil
+	q.Notes = ""
+	return q
+}
+
+// dropOwners removes the contact's ownership of media, except the ids in
+// keep, and deletes media nobody owns any more. It returns how many of the
+// contact's media it dropped.
+func dropOwners(tx *bolt.Tx, ck string, keep map[string]bool) (int, error) {
+	owners, mb := tx.Bucket(bMediaOwners), tx.Bucket(bMedia)
+	n := 0
+	for _, id := range contactMedia(tx, ck) {
+		if keep[id] {
+			continue
+		}
+		n++
+		if err := owners.Delete([]byte(id + "/" + ck)); err != nil {
+			return n, err
+		}
+		if len(keysWithPrefix(owners, []byte(id+"/"))) == 0 {
+			if err := mb.Delete([]byte(id)); err != nil {
+				return n, err
+			}
+		}
+	}
+	return n, nil
+}
+
+// pseudonymiseAudit replaces the phone number with the contact key in
+// audit entries about the contact.
+func pseudonymiseAudit(tx *bolt.Tx, ks *keyset, phone, ck string) error {
+	b := tx.Bucket(bAudit)
+	type change struct {
+		k []byte
+		a engine.AuditEntry
+	}
+	var changes []change
+	err := b.ForEach(func(k, v []byte) error {
+		var a engine.AuditEntry
+		if err := ks.decode(string(bAudit), k, v, &a); err != nil {
+			return err
+		}
+		if a.Contact != "" && a.Contact != ck && normalize(a.Contact) == phone {
+			a.Contact = ck
+			changes = append(changes, change{append([]byte(nil), k...), a})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, c := range changes {
+		if err := ks.putJSON(b, string(bAudit), c.k, c.a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Correctable lists the fields Correct can change.
+var correctable = []string{"lead.name", "lead.email", "lead.company", "lead.address", "lead.phone", "contact.name"}
+
+// CorrectableFields returns the paths Correct accepts.
+func CorrectableFields() []string { return append([]string(nil), correctable...) }
+
+// ErrInvalidValue is returned by Correct for a value that fails validation.
+var ErrInvalidValue = errors.New("invalid value")
+
+// CheckCorrection validates a corrected value for a field and returns it
+// cleaned (trimmed; a phone number in E.164).
+func CheckCorrection(path, value string) (string, error) {
+	value = strings.TrimSpace(value)
+	switch path {
+	case "lead.email":
+		a, err := mail.ParseAddress(value)
+		if err != nil || a.Address != value || a.Name != "" {
+			return "", fmt.Errorf("%s: %q is not an email address: %w", path, value, ErrInvalidValue)
+		}
+	case "lead.phone":
+		p, err := engine.NormalizePhone(value)
+		if err != nil {
+			return "", fmt.Errorf("%s: %v: %w", path, err, ErrInvalidValue)
+		}
+		value = p
+	case "lead.name", "lead.company", "lead.address", "contact.name":
+		if value == "" || len(value) > 300 || strings.IndexFunc(value, unicode.IsControl) >= 0 {
+			return "", fmt.Errorf("%s: want 1 to 300 printable characters: %w", path, ErrInvalidValue)
+		}
+	default:
+		return "", fmt.Errorf("cannot correct %q: correctable fields are %s", path, strings.Join(correctable, ", "))
+	}
+	return value, nil
+}
+
+// Correct changes one field of what is held about the contact, in the
+// contact record and in the conversation's variables alike, and audits it
+// (the field, not the value). Callers that know a flow's own rule for the
+// field check it first; Correct applies CheckCorrection.
+func (s *Store) Correct(ctx context.Context, phone, path, value, actor string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	e164, err := engine.NormalizePhone(phone)
+	if err != nil {
+		return fmt.Errorf("correct: %w", err)
+	}
+	value, err = CheckCorrection(path, value)
+	if err != nil {
+		return fmt.Errorf("correct: %w", err)
+	}
+	now := s.now()
+	err = s.withKeys(func(ks *keyset) error {
+		return s.db.Update(func(tx *bolt.Tx) error {
+			ck := ks.contactKey(e164)
+			changedContact, err := correctContact(tx, ks, ck, path, value, now)
+			if err != nil {
+				return err
+			}
+			changedSession, err := updateSession(tx, ks, ck, func(sess *engine.Session) {
+				setVar(sess.Vars, path, value)
+				sess.Updated = now
+			})
+			if err != nil {
+				return err
+			}
+			if !changedContact && !changedSession {
+				return engine.ErrNotFound
+			}
+			return appendAudit(tx, ks, engine.AuditEntry{Time: now, Actor: actor, Action: "correct", Contact: ck, Detail: path})
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("correct %s: %w", path, err)
+	}
+	return nil
+}
+
+// correctContact applies a correction to the contact record.
+func correctContact(tx *bolt.Tx, ks *keyset, ck, path, value string, now time.Time) (bool, error) {
+	b := tx.Bucket(bContacts)
+	var c engine.Contact
+	found, err := ks.getJSON(b, string(bContacts), []byte(ck), &c)
+	if err != nil || !found {
+		return false, err
+	}
+	switch path {
+	case "lead.name":
+		c.Name = value
+	case "lead.email":
+		c.Email = value
+	case "lead.company":
+		c.Company = value
+	case "lead.address":
+		c.Address = value
+	case "contact.name":
+		c.ProfileName = value
+	}
+	c.Updated = now
+	return true, ks.putJSON(b, string(bContacts), []byte(ck), c)
+}
+
+// updateSession applies fn to the contact's session, if there is one.
+func updateSession(tx *bolt.Tx, ks *keyset, ck string, fn func(*engine.Session)) (bool, error) {
+	b := tx.Bucket(bSessions)
+	var sess engine.Session
+	found, err := ks.getJSON(b, string(bSessions), []byte(ck), &sess)
+	if err != nil || !found {
+		return false, err
+	}
+	if sess.Vars == nil {
+		sess.Vars = map[string]any{}
+	}
+	fn(&sess)
+	return true, ks.putJSON(b, string(bSessions), []byte(ck), sess)
+}
+
+// setVar sets a dotted path in session variables, making maps on the way.
+func setVar(vars map[string]any, path string, value any) {
+	parts := strings.Split(path, ".")
+	m := vars
+	for _, p := range parts[:len(parts)-1] {
+		next, ok := m[p].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			m[p] = next
+		}
+		m = next
+	}
+	m[parts[len(parts)-1]] = value
+}
+
+// WithdrawConsent records the withdrawal of the contact's granted consents
+// for purpose ("" for every purpose) and stops the conversation, since
+// processing based on that consent stops. It returns engine.ErrNotFound
+// when no granted, unwithdrawn consent matches.
+func (s *Store) WithdrawConsent(ctx context.Context, phone, purpose, actor string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	e164, err := engine.NormalizePhone(phone)
+	if err != nil {
+		return fmt.Errorf("withdraw consent: %w", err)
+	}
+	now := s.now()
+	err = s.withKeys(func(ks *keyset) error {
+		return s.db.Update(func(tx *bolt.Tx) error {
+			ck := ks.contactKey(e164)
+			purposes, err := withdrawRecords(tx, ks, ck, purpose, now)
+			if err != nil {
+				return err
+			}
+			if len(purposes) == 0 {
+				return engine.ErrNotFound
+			}
+			if _, err := updateSession(tx, ks, ck, func(sess *engine.Session) {
+				consents, _ := sess.Vars["consent"].(map[string]any)
+				for _, p := range purposes {
+					if c, ok := consents[p].(map[string]any); ok {
+						c["granted"] = false
+						c["withdrawn"] = now.Format(time.RFC3339)
+					}
+				}
+				sess.Ended, sess.Waiting = true, false
+				sess.Updated = now
+			}); err != nil {
+				return err
+			}
+			return appendAudit(tx, ks, engine.AuditEntry{Time: now, Actor: actor, Action: "consent_withdraw", Contact: ck, Detail: strings.Join(purposes, ",")})
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("withdraw consent: %w", err)
+	}
+	return nil
+}
+
+// withdrawRecords marks matching consent records withdrawn and returns
+// their purposes.
+func withdrawRecords(tx *bolt.Tx, ks *keyset, ck, purpose string, now time.Time) ([]string, error) {
+	b := tx.Bucket(bConsents)
+	type change struct {
+		k []byte
+		c engine.ConsentRecord
+	}
+	var changes []change
+	err := forPrefix(b, ckPrefix(ck), func(k, v []byte) error {
+		var c engine.ConsentRecord
+		if err := ks.decode(string(bConsents), k, v, &c); err != nil {
+			return err
+		}
+		if c.Granted && c.Withdrawn.IsZero() && (purpose == "" || strings.EqualFold(c.Purpose, purpose)) {
+			c.Withdrawn = now
+			changes = append(changes, change{bytes.Clone(k), c})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var purposes []string
+	for _, ch := range changes {
+		if err := ks.putJSON(b, string(bConsents), ch.k, ch.c); err != nil {
+			return nil, err
+		}
+		purposes = append(purposes, ch.c.Purpose)
+	}
+	return purposes, nil
+}
