@@ -30,6 +30,7 @@ type Plugins interface {
 // Config tunes the engine. Zero values take the defaults of DefaultConfig.
 type Config struct {
 	StartFlow      string        // the flow a new conversation starts in
+	OptOutFlow     string        // the flow that confirms an opt-out ("" = the engine's text); default opt_out
 	IdleTimeout    time.Duration // after this long without a message, the next one starts over
 	MaxSteps       int           // steps one message may run before the loop guard hands off
 	Keywords       Keywords
@@ -57,6 +58,7 @@ type Keywords struct {
 func DefaultConfig() Config {
 	return Config{
 		StartFlow:   "greeting",
+		OptOutFlow:  "opt_out",
 		IdleTimeout: 7 * 24 * time.Hour,
 		MaxSteps:    100,
 		Keywords: Keywords{
@@ -154,6 +156,9 @@ func withDefaults(cfg Config) Config {
 	d := DefaultConfig()
 	if cfg.StartFlow == "" {
 		cfg.StartFlow = d.StartFlow
+	}
+	if cfg.OptOutFlow == "" {
+		cfg.OptOutFlow = d.OptOutFlow
 	}
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = d.IdleTimeout

@@ -38,9 +38,9 @@ func (e *Engine) keyword(t *turn) bool {
 	switch {
 	case matches(word, kw.OptOut):
 		if !s.OptedOut {
-			s.OptedOut, s.Waiting, s.Pending = true, false, ""
 			t.optEvents = append(t.optEvents, OptEvent{Contact: s.Contact, Keyword: word, Channel: t.channel, Time: t.now})
-			t.say(e.cfg.Texts.OptedOut, nil)
+			e.confirmOptOut(t)
+			s.OptedOut, s.Waiting, s.Pending, s.Ended = true, false, "", true
 		}
 		return true
 	case matches(word, kw.OptIn):
@@ -171,4 +171,15 @@ type Rights interface {
 	Export(ctx context.Context, contact string) (data []byte, filename string, err error)
 	// Erase removes the contact's personal data (see the privacy policy).
 	Erase(ctx context.Context, contact, actor string) error
+}
+
+// confirmOptOut sends the one opt-out confirmation: the opt-out flow when
+// one is loaded (so its wording is the business's to edit), else the
+// engine's text.
+func (e *Engine) confirmOptOut(t *turn) {
+	if e.cfg.OptOutFlow != "" && e.deps.Flows.Flow(e.cfg.OptOutFlow) != nil {
+		e.follow(t, nil, goTo("flow:"+e.cfg.OptOutFlow))
+		return
+	}
+	t.say(e.cfg.Texts.OptedOut, nil)
 }

@@ -77,7 +77,11 @@ func answerPhotos(t *turn, s *flows.Step, in *Inbound) outcome {
 		if len(got) >= lo {
 			return t.savePhotos(s, got)
 		}
-		t.say(t.e.cfg.Texts.PhotosNeedMore, limits)
+		if s.Error != nil {
+			t.sayText(s.Error, limits)
+		} else {
+			t.say(t.e.cfg.Texts.PhotosNeedMore, limits)
+		}
 		return wait()
 	}
 	t.say(t.e.cfg.Texts.PhotosReminder, limits)
