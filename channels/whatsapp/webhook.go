@@ -37,8 +37,9 @@ type WebhookOptions struct {
 	AppSecret   string       // WHATSAPP_APP_SECRET; without it POSTs are answered 503
 	VerifyToken string       // WHATSAPP_VERIFY_TOKEN; without it the handshake is answered 503
 	Inbox       engine.Inbox // where raw payloads are stored before the 200
-	// Notify is called after a payload is stored (the processor's Notify).
-	Notify func()
+	// Stored is called with each payload once it is stored (the
+	// processor's Add), so processing starts at once.
+	Stored func(engine.InboxItem)
 	// Ready reports whether the process can take work (store open,
 	// workers running); nil means ready.
 	Ready  func() error
@@ -61,8 +62,8 @@ func NewWebhook(o WebhookOptions) *Webhook {
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
-	if o.Notify == nil {
-		o.Notify = func() {}
+	if o.Stored == nil {
+		o.Stored = func(engine.InboxItem) {}
 	}
 	return &Webhook{opts: o, log: o.Logger}
 }
@@ -161,12 +162,14 @@ func (w *Webhook) receive(rw http.ResponseWriter, r *http.Request) {
 	// a half-written request from leaving the store call half done.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Second)
 	defer cancel()
-	if _, err := w.opts.Inbox.AddInbox(ctx, Channel, body, w.opts.Clock()); err != nil {
+	received := w.opts.Clock()
+	id, err := w.opts.Inbox.AddInbox(ctx, Channel, body, received)
+	if err != nil {
 		w.log.Error("webhook: store payload", "err", err)
 		plain(rw, http.StatusInternalServerError, "could not store the payload; Meta will retry")
 		return
 	}
-	w.opts.Notify()
+	w.opts.Stored(engine.InboxItem{ID: id, Channel: Channel, Body: body, Received: received})
 	rw.WriteHeader(http.StatusOK)
 }
 

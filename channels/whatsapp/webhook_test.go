@@ -164,7 +164,7 @@ func TestWebhookReceive(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			inbox := newMemInbox()
 			var notified atomic.Int32
-			h := NewWebhook(WebhookOptions{AppSecret: testSecret, VerifyToken: "v", Inbox: inbox, Notify: func() { notified.Add(1) }}).Handler()
+			h := NewWebhook(WebhookOptions{AppSecret: testSecret, VerifyToken: "v", Inbox: inbox, Stored: func(engine.InboxItem) { notified.Add(1) }}).Handler()
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, tc.req())
 			if rec.Code != tc.status {

@@ -1,0 +1,126 @@
+package whatsapp
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/allmyleads/allmyleads/engine"
+)
+
+// memOutbox records delivery updates; it knows the provider ids in known.
+type memOutbox struct {
+	mu      sync.Mutex
+	known   map[string]bool
+	updates []string
+	items   []engine.OutboxItem
+	sent    map[string]string // outbox id → provider id
+	retry   map[string]time.Time
+	failed  map[string]string // outbox id → "code held reason"
+}
+
+func newMemOutbox() *memOutbox {
+	return &memOutbox{known: map[string]bool{}, sent: map[string]string{}, retry: map[string]time.Time{}, failed: map[string]string{}}
+}
+
+func (m *memOutbox) UpdateDelivery(_ context.Context, providerID string, d engine.Delivery) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.known[providerID] {
+		return fmt.Errorf("update delivery: %w", engine.ErrNotFound)
+	}
+	m.updates = append(m.updates, fmt.Sprintf("%s %s %s %d", providerID, d.Status, d.Time.Format(time.RFC3339), d.ErrorCode))
+	return nil
+}
+
+func (m *memOutbox) add(out engine.Outbound) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if out.ID == "" {
+		out.ID = fmt.Sprintf("out-%03d", len(m.items)+len(m.sent)+len(m.failed)+1)
+	}
+	if out.Channel == "" {
+		out.Channel = Channel
+	}
+	m.items = append(m.items, engine.OutboxItem{Outbound: out})
+	return out.ID
+}
+
+// PendingOutbound follows the store's rule: oldest first, and a contact's
+// later items wait while an earlier one waits for its retry.
+func (m *memOutbox) PendingOutbound(_ context.Context, channel string, limit int) ([]engine.OutboxItem, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := time.Now()
+	blocked := map[string]bool{}
+	var out []engine.OutboxItem
+	sort.SliceStable(m.items, func(i, j int) bool { return m.items[i].ID < m.items[j].ID })
+	for _, it := range m.items {
+		if it.Channel != channel || blocked[it.Contact] {
+			continue
+		}
+		if it.NotBefore.After(now) {
+			blocked[it.Contact] = true
+			continue
+		}
+		if len(out) < limit {
+			out = append(out, it)
+		}
+	}
+	return out, nil
+}
+
+func (m *memOutbox) remove(id string) (engine.OutboxItem, bool) {
+	for i, it := range m.items {
+		if it.ID == id {
+			m.items = append(m.items[:i], m.items[i+1:]...)
+			return it, true
+		}
+	}
+	return engine.OutboxItem{}, false
+}
+
+func (m *memOutbox) MarkSent(_ context.Context, id, providerID string, _ time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.remove(id); !ok {
+		return fmt.Errorf("mark sent %s: %w", id, engine.ErrNotFound)
+	}
+	m.sent[id] = providerID
+	m.known[providerID] = true
+	return nil
+}
+
+func (m *memOutbox) MarkRetry(_ context.Context, id string, notBefore time.Time, reason string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := range m.items {
+		if m.items[i].ID == id {
+			m.items[i].Attempts++
+			m.items[i].NotBefore = notBefore
+			m.retry[id] = notBefore
+			return nil
+		}
+	}
+	return fmt.Errorf("mark retry %s: %w", id, engine.ErrNotFound)
+}
+
+func (m *memOutbox) MarkFailed(_ context.Context, id string, code int, reason string, held bool) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.remove(id); !ok {
+		return fmt.Errorf("mark failed %s: %w", id, engine.ErrNotFound)
+	}
+	m.failed[id] = fmt.Sprintf("%d held=%v %s", code, held, reason)
+	return nil
+}
+
+func (m *memOutbox) pending() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.items)
+}
+
+var _ engine.Outbox = (*memOutbox)(nil)
