@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,10 +23,10 @@ const OfflineModel = "offline-rules-1"
 // never claims more than 0.5: a flow's confirm_below puts its values to the
 // customer.
 const (
-	confSure    = 0.5 // an unmistakable pattern: "40 m2", an email, "2026-03-01"
-	confLikely  = 0.4 // a number beside the field's word, a national phone number
-	confGuess   = 0.3 // the only number in the text, an ambiguous date
-	maxTextScan = 64 << 10
+	confSure    = 0.5      // an unmistakable pattern: "40 m2", an email, "2026-03-01"
+	confLikely  = 0.4      // a number beside the field's word, a national phone number
+	confGuess   = 0.3      // the only number in the text, an ambiguous date
+	maxTextScan = 16 << 10 // bytes read of each text; a chat message is far shorter
 )
 
 // Offline reads fields from text and image captions with plain rules:
@@ -107,7 +108,7 @@ type word struct {
 type scanner struct {
 	text     string
 	segs     []string
-	taken    []candidate // spans already explained (emails, dates, phones...)
+	taken    []bool // bytes already explained (by emails, dates, phones...)
 	words    []word
 	emails   []candidate
 	phones   []candidate
@@ -122,6 +123,7 @@ const segSep = "\n\n"
 
 func scan(segs []string) *scanner {
 	s := &scanner{segs: segs, text: strings.Join(segs, segSep)}
+	s.taken = make([]bool, len(s.text))
 	off := 0
 	for _, seg := range segs {
 		s.segStart = append(s.segStart, off)
@@ -155,7 +157,9 @@ func (s *scanner) find(re *regexp.Regexp, conv func(m []int) (any, float64, bool
 			continue
 		}
 		c := candidate{value: v, conf: conf, start: m[0], end: m[1]}
-		s.taken = append(s.taken, c)
+		for i := m[0]; i < m[1]; i++ {
+			s.taken[i] = true
+		}
 		if v != nil {
 			out = append(out, c)
 		}
@@ -164,12 +168,7 @@ func (s *scanner) find(re *regexp.Regexp, conv func(m []int) (any, float64, bool
 }
 
 func (s *scanner) overlaps(start, end int) bool {
-	for _, t := range s.taken {
-		if start < t.end && t.start < end {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(s.taken[start:end], true)
 }
 
 // alnumAt reports whether the rune at i (or just before it, with before) is
@@ -491,11 +490,7 @@ func parseNumber(s string) (float64, bool) {
 func round2(v float64) float64 { return math.Round(v*100) / 100 }
 
 func sortByStart(c []candidate) {
-	for i := 1; i < len(c); i++ {
-		for j := i; j > 0 && c[j].start < c[j-1].start; j-- {
-			c[j], c[j-1] = c[j-1], c[j]
-		}
-	}
+	slices.SortStableFunc(c, func(a, b candidate) int { return a.start - b.start })
 }
 
 // --- words
