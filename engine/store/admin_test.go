@@ -2,6 +2,8 @@ package store
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,7 +40,9 @@ func TestRetentionPerCategory(t *testing.T) {
 	seedContact(t, td, b, "b")
 	// B's project completes two years in.
 	done := t0.AddDate(2, 0, 0)
-	proj := &engine.Project{ID: "b-p1", Contact: b, Service: "roofing", Status: "completed", Created: t0, Updated: done, Completed: done}
+	sum := sha256.Sum256([]byte("PHOTO-of-" + b + "-roof"))
+	photo := engine.Media{ID: hex.EncodeToString(sum[:]), MIME: "image/jpeg"}
+	proj := &engine.Project{ID: "b-p1", Contact: b, Service: "roofing", Photos: []engine.Media{photo}, Status: "completed", Created: t0, Updated: done, Completed: done}
 	if err := td.Commit(ctx, &engine.Turn{Session: &engine.Session{Contact: b}, Project: proj}); err != nil {
 		t.Fatal(err)
 	}
@@ -208,6 +212,7 @@ func TestBackupWhileCommitting(t *testing.T) {
 	if s, _ := bk.Session(ctx, testPhone); s == nil {
 		t.Error("backup lacks the session committed before it")
 	}
+	bk.closeDB(t)
 	if _, err := Open(Options{Path: path, Key: testKey(1)}); !errors.Is(err, ErrWrongKey) {
 		t.Errorf("backup with another key: %v", err)
 	}

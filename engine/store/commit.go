@@ -122,7 +122,7 @@ func (s *Store) Commit(ctx context.Context, t *engine.Turn) error {
 	}
 
 	var dup bool
-	err = s.db.Batch(func(tx *bolt.Tx) error {
+	err = s.group.write(func(tx *bolt.Tx) error {
 		dup = false
 		return commitTx(tx, ks, ck, contact, now, t, pre, media, &dup)
 	})

@@ -28,7 +28,7 @@ func (s *Store) AddInbox(ctx context.Context, channel string, body []byte, recei
 	}
 	var id string
 	err := s.withKeys(func(ks *keyset) error {
-		return s.db.Batch(func(tx *bolt.Tx) error {
+		return s.group.write(func(tx *bolt.Tx) error {
 			b := tx.Bucket(bInbox)
 			seq, err := b.NextSequence()
 			if err != nil {
@@ -78,7 +78,7 @@ func (s *Store) DoneInbox(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := s.db.Batch(func(tx *bolt.Tx) error {
+	err := s.group.write(func(tx *bolt.Tx) error {
 		return tx.Bucket(bInbox).Delete([]byte(id))
 	})
 	if err != nil {

@@ -126,7 +126,7 @@ func (s *Store) outboxUpdate(ctx context.Context, what, id string, fn func(tx *b
 		return err
 	}
 	err := s.withKeys(func(ks *keyset) error {
-		return s.db.Batch(func(tx *bolt.Tx) error {
+		return s.group.write(func(tx *bolt.Tx) error {
 			b, _, rec, err := findOutbox(tx, ks, id)
 			if err != nil {
 				return err
@@ -214,7 +214,7 @@ func (s *Store) UpdateDelivery(ctx context.Context, providerID string, d engine.
 		return fmt.Errorf("update delivery: unknown status %q", d.Status)
 	}
 	err := s.withKeys(func(ks *keyset) error {
-		return s.db.Batch(func(tx *bolt.Tx) error {
+		return s.group.write(func(tx *bolt.Tx) error {
 			var pr providerRecord
 			found, err := ks.getJSON(tx.Bucket(bProvider), string(bProvider), ks.providerKey(providerID), &pr)
 			if err != nil {

@@ -65,6 +65,8 @@ type Store struct {
 	// opens or hashes; Rekey holds it for writing while it swaps them.
 	mu   sync.RWMutex
 	keys *keyset
+
+	group *groupCommit
 }
 
 var (
@@ -140,6 +142,7 @@ func Open(opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", opts.Path, err)
 	}
+	s.group = startGroupCommit(db)
 	return s, nil
 }
 
@@ -191,8 +194,12 @@ func writeKeyMeta(meta *bolt.Bucket, ks *keyset) error {
 	return meta.Put([]byte("check"), ks.checkValue())
 }
 
-// Close closes the database file.
-func (s *Store) Close() error { return s.db.Close() }
+// Close finishes the writes in flight and closes the database file. Calls
+// after Close fail.
+func (s *Store) Close() error {
+	s.group.stop()
+	return s.db.Close()
+}
 
 // Path returns the database file's path.
 func (s *Store) Path() string { return s.path }
