@@ -124,3 +124,38 @@ func (m *memOutbox) pending() int {
 }
 
 var _ engine.Outbox = (*memOutbox)(nil)
+
+// memStore is the part of engine.Store the sender uses: stored media, and
+// Commit for the templates it queues (they land in the outbox).
+type memStore struct {
+	mu     sync.Mutex
+	media  map[string]*engine.Media
+	outbox *memOutbox
+	turns  int
+}
+
+func (m *memStore) Session(context.Context, string) (*engine.Session, error) { return nil, nil }
+
+func (m *memStore) Seen(context.Context, string, string) (bool, error) { return false, nil }
+
+func (m *memStore) Commit(_ context.Context, t *engine.Turn) error {
+	m.mu.Lock()
+	m.turns++
+	m.mu.Unlock()
+	for _, out := range t.Outbound {
+		m.outbox.add(out)
+	}
+	return nil
+}
+
+func (m *memStore) Media(_ context.Context, id string) (*engine.Media, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	md, ok := m.media[id]
+	if !ok {
+		return nil, fmt.Errorf("media %s: %w", id, engine.ErrNotFound)
+	}
+	return md, nil
+}
+
+var _ engine.Store = (*memStore)(nil)
