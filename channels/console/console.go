@@ -7,6 +7,9 @@ package console
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	_ "embed"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"mime"
@@ -18,6 +21,12 @@ import (
 
 	"github.com/allmyleads/allmyleads/engine"
 )
+
+// sampleRoof is a small picture of a roof that `/photo` sends when no
+// file is given, so a newcomer can finish the quote conversation.
+//
+//go:embed sample-roof.png
+var sampleRoof []byte
 
 // Channel is the name of this channel in messages and the outbox.
 const Channel = "console"
@@ -103,7 +112,7 @@ func inbound(o Options, line string, n int) (engine.Inbound, error) {
 	now := o.Clock()
 	in := engine.Inbound{
 		Channel: Channel, Contact: o.Contact, ProfileName: o.Name, Time: now,
-		ID:   "console-" + strconv.FormatInt(now.UnixNano(), 36) + "-" + strconv.Itoa(n),
+		ID:   messageID(now, n),
 		Kind: engine.InText, Text: line,
 	}
 	rest, ok := strings.CutPrefix(line, "/photo")
@@ -111,8 +120,11 @@ func inbound(o Options, line string, n int) (engine.Inbound, error) {
 		return in, nil
 	}
 	path, caption, _ := strings.Cut(strings.TrimSpace(rest), " ")
-	if path == "" {
-		return in, fmt.Errorf("usage: /photo PATH [caption]")
+	if path == "" || path == "sample" {
+		// No photo at hand (a fresh checkout): send the bundled sample.
+		in.Kind, in.Text = engine.InImage, strings.TrimSpace(caption)
+		in.Media = []engine.Media{{MIME: "image/png", Caption: in.Text, Filename: "sample-roof.png", Data: sampleRoof, Size: len(sampleRoof)}}
+		return in, nil
 	}
 	info, err := os.Stat(path)
 	if err != nil {
@@ -132,6 +144,14 @@ func inbound(o Options, line string, n int) (engine.Inbound, error) {
 	in.Kind, in.Text = engine.InImage, strings.TrimSpace(caption)
 	in.Media = []engine.Media{{MIME: mt, Caption: in.Text, Filename: filepath.Base(path), Data: data, Size: len(data)}}
 	return in, nil
+}
+
+// messageID makes an id unique across runs on the same database, even
+// with a fixed clock: time, sequence and random bits.
+func messageID(now time.Time, n int) string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return "console-" + strconv.FormatInt(now.UnixNano(), 36) + "-" + strconv.Itoa(n) + "-" + hex.EncodeToString(b[:])
 }
 
 // flush prints and marks sent every queued outbound message of the chat.

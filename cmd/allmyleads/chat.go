@@ -40,7 +40,7 @@ func runChat(ctx context.Context, env *cliEnv, args []string) int {
 	defer rt.Close()
 	interactive := isTerminal(env.stdin)
 	if interactive {
-		fmt.Fprintf(env.stdout, "Chatting with %s as %s. Type a message; /photo PATH sends an image, /quit leaves.\n", cfg.Business.Name, phone)
+		fmt.Fprintf(env.stdout, "Chatting with %s as %s. Type a message; /photo PATH [caption] sends an image (/photo alone sends a sample), /quit leaves.\n", cfg.Business.Name, phone)
 	}
 	err = console.Run(ctx, console.Options{
 		In: env.stdin, Out: env.stdout, Contact: phone, Name: *name,
