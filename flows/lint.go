@@ -300,6 +300,11 @@ func successors(f *Flow, i int) []edge {
 	return out
 }
 
+// unreachable warns about steps nothing leads to from the flow's start. A
+// misspelt target (reported as an error) counts as going to the step it
+// most likely meant, so one typo does not also flag that step; when a
+// target matches nothing at all, the flow's reachability is unknown and no
+// warnings are given.
 func (l *linter) unreachable(f *Flow) {
 	if len(f.Steps) == 0 {
 		return
@@ -310,16 +315,31 @@ func (l *linter) unreachable(f *Flow) {
 			return // reported as a bad start
 		}
 	}
+	ids := stepIDs(f)
 	seen := make([]bool, len(f.Steps))
 	queue := []int{start}
 	seen[start] = true
 	for len(queue) > 0 {
 		i := queue[0]
 		queue = queue[1:]
-		if f.Steps[i] == nil {
+		s := f.Steps[i]
+		if s == nil {
 			continue
 		}
-		for _, e := range successors(f, i) {
+		next := successors(f, i)
+		for _, t := range targetsOf(s) {
+			if t.id == End || f.stepIndex(t.id) >= 0 {
+				continue
+			}
+			guess := closest(t.id, ids)
+			if guess == "" {
+				return
+			}
+			if j := f.stepIndex(guess); j >= 0 {
+				next = append(next, edge{to: j})
+			}
+		}
+		for _, e := range next {
 			if !seen[e.to] {
 				seen[e.to] = true
 				queue = append(queue, e.to)

@@ -281,7 +281,11 @@ func describe(n *yaml.Node) string {
 // text reads a scalar as text; a missing value reads as "".
 func (d *decoder) text(p pair, what string) (string, bool) {
 	if p.v.Kind != yaml.ScalarNode {
-		d.errorf(d.pos(p.v), "", "%s: want text, got %s", what, describe(p.v))
+		hint := ""
+		if p.v.Kind == yaml.MappingNode && p.v.Style&yaml.FlowStyle != 0 {
+			hint = `put quotes around text that starts with {{: "{{ lead.name }}, hello"`
+		}
+		d.errorf(d.pos(p.v), hint, "%s: want text, got %s", what, describe(p.v))
 		return "", false
 	}
 	if p.v.Tag == "!!null" {
@@ -748,11 +752,11 @@ func (d *decoder) message(p pair, what string, limit int) *Template {
 		return t
 	}
 	if n := utf8.RuneCountInString(t.Source); n > limit {
-		where := "a WhatsApp message"
+		where := "in a message"
 		if limit == maxInteractiveLen {
-			where = "WhatsApp above buttons or a list"
+			where = "above buttons or a list"
 		}
-		d.errorf(d.pos(p.v), "", "%s: text is %d characters; %s allows %d", what, n, where, limit)
+		d.errorf(d.pos(p.v), "", "%s: text is %d characters; WhatsApp allows %d %s", what, n, limit, where)
 	}
 	return t
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Template is a text with {{ path }} and {{ path | filter "arg" }}
@@ -104,6 +105,12 @@ func (p *placeholderParser) fail(at int, hint, format string, args ...any) error
 	return &TemplateError{Offset: at, Msg: fmt.Sprintf(format, args...), Hint: hint}
 }
 
+// peek returns the character at the current position, for messages.
+func (p *placeholderParser) peek() string {
+	r, _ := utf8.DecodeRuneInString(p.src[p.pos:])
+	return string(r)
+}
+
 func (p *placeholderParser) skipSpace() {
 	for p.pos < len(p.src) && (p.src[p.pos] == ' ' || p.src[p.pos] == '\t') {
 		p.pos++
@@ -125,7 +132,7 @@ func (p *placeholderParser) parse() (Part, error) {
 		case strings.HasPrefix(p.src[p.pos:], "}}"):
 			return Part{}, p.fail(p.open, `write a variable such as {{ lead.name }}`, "empty placeholder {{ }}")
 		}
-		return Part{}, p.fail(at, "", "unexpected %q in placeholder: a variable path such as lead.name comes first", p.src[p.pos])
+		return Part{}, p.fail(at, "", "unexpected %q in placeholder: a variable path such as lead.name comes first", p.peek())
 	}
 	if err := checkPath(path); err != nil {
 		return Part{}, p.fail(at, "", "bad path %q: %v", path, err)
@@ -144,7 +151,7 @@ func (p *placeholderParser) parse() (Part, error) {
 			if strings.HasPrefix(p.src[p.pos:], "{{") {
 				return Part{}, p.unclosed()
 			}
-			return Part{}, p.fail(p.pos, `filters follow a "|"`, "unexpected %q after %s", p.src[p.pos], path)
+			return Part{}, p.fail(p.pos, `filters follow a "|"`, "unexpected %q after %s", p.src[p.pos:p.pos+1], path)
 		}
 		p.pos++
 		f, err := p.filter()
@@ -191,7 +198,7 @@ func (p *placeholderParser) filter() (Filter, error) {
 		case c == '-' || c == '.' || (c >= '0' && c <= '9'):
 			arg = p.word(isNumberByte)
 		default:
-			err = p.fail(p.pos, `quote text arguments: default "there"`, "filter %s: unexpected %q", name, c)
+			err = p.fail(p.pos, `quote text arguments: default "there"`, "filter %s: unexpected %q", name, p.peek())
 		}
 		if err != nil {
 			return Filter{}, err
