@@ -237,6 +237,9 @@ func (s *Store) ExportJSON(ctx context.Context, phone string) ([]byte, string, e
 func (e *Export) WriteExport(jsonPath string) ([]string, error) {
 	dir := filepath.Dir(jsonPath)
 	stem := strings.TrimSuffix(filepath.Base(jsonPath), filepath.Ext(jsonPath))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("write export: %w", err)
+	}
 	var written []string
 	if len(e.Media) > 0 {
 		mediaDir := stem + "-media"

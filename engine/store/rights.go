@@ -332,17 +332,17 @@ func CheckCorrection(path, value string) (string, error) {
 	case "lead.email":
 		a, err := mail.ParseAddress(value)
 		if err != nil || a.Address != value || a.Name != "" {
-			return "", fmt.Errorf("%s: %q is not an email address: %w", path, value, ErrInvalidValue)
+			return "", fmt.Errorf("%w for %s: %q is not an email address", ErrInvalidValue, path, value)
 		}
 	case "lead.phone":
 		p, err := engine.NormalizePhone(value)
 		if err != nil {
-			return "", fmt.Errorf("%s: %v: %w", path, err, ErrInvalidValue)
+			return "", fmt.Errorf("%w for %s: %v", ErrInvalidValue, path, err)
 		}
 		value = p
 	case "lead.name", "lead.company", "lead.address", "contact.name":
 		if value == "" || len(value) > 300 || strings.IndexFunc(value, unicode.IsControl) >= 0 {
-			return "", fmt.Errorf("%s: want 1 to 300 printable characters: %w", path, ErrInvalidValue)
+			return "", fmt.Errorf("%w for %s: want 1 to 300 printable characters", ErrInvalidValue, path)
 		}
 	default:
 		return "", fmt.Errorf("cannot correct %q: correctable fields are %s", path, strings.Join(correctable, ", "))

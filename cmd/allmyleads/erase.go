@@ -1,0 +1,78 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/allmyleads/allmyleads/engine"
+)
+
+// runErase erases a contact's personal data (the right to erasure). It asks
+// for confirmation on a terminal; without a terminal it needs --yes.
+func runErase(ctx context.Context, env *cliEnv, args []string) int {
+	fs := newFlagSet(env, "erase", "erase --contact PHONE [--yes] [--actor NAME] [--db PATH] [--config FILE]")
+	opts := addCommonFlags(fs, false)
+	contact := fs.String("contact", "", "the contact's phone number (required)")
+	yes := fs.Bool("yes", false, "do not ask for confirmation")
+	actor := addActorFlag(fs, env)
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if *contact == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return exitUsage
+	}
+	phone, err := engine.NormalizePhone(*contact)
+	if err != nil {
+		return failf(env.stderr, exitUsage, "--contact: %v", err)
+	}
+	interactive := isTerminal(env.stdin)
+	if !*yes && !interactive {
+		return failf(env.stderr, exitUsage, "erase: stdin is not a terminal, so I cannot ask; add --yes to erase %s", phone)
+	}
+	cfg, err := opts.load(env)
+	if err != nil {
+		return failf(env.stderr, exitInput, "%v", err)
+	}
+	st, err := openExistingStore(cfg, env)
+	if err != nil {
+		return failf(env.stderr, exitRuntime, "%v", err)
+	}
+	defer st.Close()
+	if !*yes {
+		e, err := st.Export(ctx, phone)
+		if err != nil {
+			return failf(env.stderr, exitRuntime, "%v", err)
+		}
+		if e.Empty() {
+			fmt.Fprintf(env.stderr, "nothing is held about %s\n", phone)
+			return exitOK
+		}
+		paid := 0
+		for _, q := range e.Quotes {
+			if q.Status == engine.QuotePaid || q.PaymentRef != "" {
+				paid++
+			}
+		}
+		fmt.Fprintf(env.stderr, "This erases everything held about %s for good: %d messages, %d photos or files, %d projects, %d quotes, %d consents, %d AI records and the conversation.\n",
+			phone, len(e.Messages), len(e.Media), len(e.Projects), len(e.Quotes)-paid, len(e.Consents), len(e.AIRecords))
+		if paid > 0 {
+			fmt.Fprintf(env.stderr, "%d paid quotes stay as payment records, without personal details.\n", paid)
+		}
+		fmt.Fprint(env.stderr, "Type yes to erase: ")
+		line, _ := bufio.NewReader(env.stdin).ReadString('\n')
+		if !strings.EqualFold(strings.TrimSpace(line), "yes") {
+			fmt.Fprintln(env.stderr, "not erased")
+			return exitInput
+		}
+	}
+	rep, err := st.Erase(ctx, phone, *actor)
+	if err != nil {
+		return failf(env.stderr, exitRuntime, "%v", err)
+	}
+	fmt.Fprintf(env.stdout, "erased %s: %s\n", phone, rep)
+	fmt.Fprintln(env.stdout, "backups made from now on hold none of it; older backups still do until they expire")
+	return exitOK
+}

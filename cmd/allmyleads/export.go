@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/store"
+)
+
+// runExport writes everything held about a contact as one JSON document
+// (format allmyleads-export/v1), with the photos beside it when --out is
+// given, and audits the export.
+func runExport(ctx context.Context, env *cliEnv, args []string) int {
+	fs := newFlagSet(env, "export", "export --contact PHONE [--out FILE] [--schema] [--actor NAME] [--db PATH] [--config FILE]")
+	opts := addCommonFlags(fs, false)
+	contact := fs.String("contact", "", "the contact's phone number (required)")
+	out := fs.String("out", "", "write the JSON to FILE and the photos to FILE's name + -media/ (default: JSON to stdout, photos listed only)")
+	schema := fs.Bool("schema", false, "print the export format's JSON Schema and exit")
+	actor := addActorFlag(fs, env)
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if *schema {
+		env.stdout.Write(store.ExportSchema())
+		return exitOK
+	}
+	if *contact == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return exitUsage
+	}
+	phone, err := engine.NormalizePhone(*contact)
+	if err != nil {
+		return failf(env.stderr, exitUsage, "--contact: %v", err)
+	}
+	cfg, err := opts.load(env)
+	if err != nil {
+		return failf(env.stderr, exitInput, "%v", err)
+	}
+	st, err := openExistingStore(cfg, env)
+	if err != nil {
+		return failf(env.stderr, exitRuntime, "%v", err)
+	}
+	defer st.Close()
+	e, err := st.Export(ctx, phone)
+	if err != nil {
+		return failf(env.stderr, exitRuntime, "%v", err)
+	}
+	if e.Empty() {
+		fmt.Fprintf(env.stderr, "allmyleads: nothing is held about %s\n", phone)
+	}
+	if *out == "" {
+		data, err := e.JSON()
+		if err != nil {
+			return failf(env.stderr, exitRuntime, "export: %v", err)
+		}
+		env.stdout.Write(append(data, '\n'))
+		if len(e.Media) > 0 {
+			fmt.Fprintf(env.stderr, "allmyleads: %d photos or files are listed; use --out FILE to write them too\n", len(e.Media))
+		}
+	} else {
+		files, err := e.WriteExport(*out)
+		if err != nil {
+			return failf(env.stderr, exitRuntime, "%v", err)
+		}
+		for _, f := range files {
+			fmt.Fprintln(env.stdout, f)
+		}
+	}
+	if err := st.Audit(ctx, engine.AuditEntry{Actor: *actor, Action: "export", Contact: st.ContactKey(phone)}); err != nil {
+		return failf(env.stderr, exitRuntime, "%v", err)
+	}
+	return exitOK
+}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/store"
+)
+
+// runQuote changes a quote: `quote mark-paid QUOTE_ID --ref REF` records
+// the payment provider's reference.
+func runQuote(ctx context.Context, env *cliEnv, args []string) int {
+	usage := "quote mark-paid QUOTE_ID --ref REF [--actor NAME] [--db PATH] [--config FILE]"
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintf(env.stderr, "Usage: allmyleads %s\n", usage)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	if args[0] != "mark-paid" {
+		return failf(env.stderr, exitUsage, "quote: unknown subcommand %q (want mark-paid)", args[0])
+	}
+	fs := newFlagSet(env, "quote mark-paid", usage)
+	opts := addCommonFlags(fs, false)
+	ref := fs.String("ref", "", "the payment provider's reference (required)")
+	actor := addActorFlag(fs, env)
+	// The quote id may come before or after the flags.
+	rest := args[1:]
+	var id string
+	if len(rest) > 0 && rest[0] != "" && rest[0][0] != '-' {
+		id, rest = rest[0], rest[1:]
+	}
+	if code, ok := parseFlags(fs, rest); !ok {
+		return code
+	}
+	if id == "" && fs.NArg() > 0 {
+		id = fs.Arg(0)
+	}
+	if id == "" || *ref == "" {
+		fs.Usage()
+		return exitUsage
+	}
+	cfg, err := opts.load(env)
+	if err != nil {
+		return failf(env.stderr, exitInput, "%v", err)
+	}
+	st, err := openExistingStore(cfg, env)
+	if err != nil {
+		return failf(env.stderr, exitRuntime, "%v", err)
+	}
+	defer st.Close()
+	if err := st.MarkPaid(ctx, id, *ref, *actor); err != nil {
+		if errors.Is(err, engine.ErrNotFound) || errors.Is(err, store.ErrQuoteState) {
+			return failf(env.stderr, exitInput, "%v", err)
+		}
+		return failf(env.stderr, exitRuntime, "%v", err)
+	}
+	fmt.Fprintf(env.stdout, "quote %s marked paid (ref %s)\n", id, *ref)
+	return exitOK
+}
