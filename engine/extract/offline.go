@@ -129,18 +129,56 @@ func scan(segs []string) *scanner {
 		s.segStart = append(s.segStart, off)
 		off += len(seg) + len(segSep)
 	}
-	s.emails = s.find(emailRe, func(m []int) (any, float64, bool) {
-		return strings.TrimRight(s.text[m[0]:m[1]], "."), confSure, true
-	})
-	s.dates = s.findDates()
-	s.postals = s.find(zip4Re, func(m []int) (any, float64, bool) { return s.text[m[0]:m[1]], confSure, true })
-	s.phones = s.findPhones()
-	s.postals = append(s.postals, s.findPostcodes()...)
-	s.find(timeRe, func([]int) (any, float64, bool) { return nil, 0, true })
-	s.areas = s.findAreas()
-	s.postals = append(s.postals, s.findFiveDigit()...)
-	s.numbers = s.findNumbers()
+	// Cheap looks first: most patterns need digits, dates a 4-digit year,
+	// phones 8 digits, emails an @.
+	digits, run, longest := 0, 0, 0
+	for i := 0; i < len(s.text); i++ {
+		if c := s.text[i]; c >= '0' && c <= '9' {
+			digits++
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
 	s.words = splitWords(s.text)
+	lower := strings.ToLower(s.text)
+	has := func(subs ...string) bool {
+		for _, sub := range subs {
+			if strings.Contains(lower, sub) {
+				return true
+			}
+		}
+		return false
+	}
+	if has("@") {
+		s.emails = s.find(emailRe, func(m []int) (any, float64, bool) {
+			return strings.TrimRight(s.text[m[0]:m[1]], "."), confSure, true
+		})
+	}
+	if digits == 0 {
+		return s
+	}
+	if longest >= 4 {
+		s.dates = s.findDates(s.hasMonthWord())
+	}
+	if digits >= 8 {
+		if has("-") {
+			s.postals = s.find(zip4Re, func(m []int) (any, float64, bool) { return s.text[m[0]:m[1]], confSure, true })
+		}
+		s.phones = s.findPhones(digits)
+	}
+	s.postals = append(s.postals, s.findPostcodes(longest >= 4, s.hasLetterDigitWord())...)
+	if has(":", "am", "pm", "h", "uur") {
+		s.find(timeRe, func([]int) (any, float64, bool) { return nil, 0, true })
+	}
+	if has("m2", "m²", "m^2", "sq", "square", "ft", "qm", "vierkante", "quadratmeter", "met", "x", "×", "*", " by ") {
+		s.areas = s.findAreas()
+	}
+	if longest >= 5 {
+		s.postals = append(s.postals, s.findFiveDigit()...)
+	}
+	s.numbers = s.findNumbers()
 	return s
 }
 
@@ -254,7 +292,29 @@ const monthAlt = `january|jan|januari|januar|janvier|february|feb|februari|febru
 
 // --- dates
 
-func (s *scanner) findDates() []candidate {
+// hasMonthWord reports whether a word of the text names a month.
+func (s *scanner) hasMonthWord() bool {
+	for _, w := range s.words {
+		if _, ok := months[strings.TrimSuffix(w.stem, ".")]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// hasLetterDigitWord reports whether a word starts with a letter and holds
+// a digit, as UK postcodes do (SW1A, M1).
+func (s *scanner) hasLetterDigitWord() bool {
+	for _, w := range s.words {
+		word := s.text[w.start:w.end]
+		if r, _ := utf8.DecodeRuneInString(word); unicode.IsLetter(r) && strings.ContainsAny(word, "0123456789") {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *scanner) findDates(monthWords bool) []candidate {
 	mkDate := func(y, m, d int) (string, bool) {
 		if m < 1 || m > 12 || d < 1 || d > 31 || y < 1900 || y > 2200 {
 			return "", false
@@ -274,16 +334,18 @@ func (s *scanner) findDates() []candidate {
 		v, ok := mkDate(atoi(m, 1), atoi(m, 2), atoi(m, 3))
 		return v, confSure, ok
 	})...)
-	out = append(out, s.find(dmyDateRe, func(m []int) (any, float64, bool) {
-		mon := months[strings.ToLower(s.text[m[4]:m[5]])]
-		v, ok := mkDate(atoi(m, 3), int(mon), atoi(m, 1))
-		return v, confSure, ok
-	})...)
-	out = append(out, s.find(mdyDateRe, func(m []int) (any, float64, bool) {
-		mon := months[strings.ToLower(s.text[m[2]:m[3]])]
-		v, ok := mkDate(atoi(m, 3), int(mon), atoi(m, 2))
-		return v, confSure, ok
-	})...)
+	if monthWords {
+		out = append(out, s.find(dmyDateRe, func(m []int) (any, float64, bool) {
+			mon := months[strings.ToLower(s.text[m[4]:m[5]])]
+			v, ok := mkDate(atoi(m, 3), int(mon), atoi(m, 1))
+			return v, confSure, ok
+		})...)
+		out = append(out, s.find(mdyDateRe, func(m []int) (any, float64, bool) {
+			mon := months[strings.ToLower(s.text[m[2]:m[3]])]
+			v, ok := mkDate(atoi(m, 3), int(mon), atoi(m, 2))
+			return v, confSure, ok
+		})...)
+	}
 	out = append(out, s.find(numDateRe, func(m []int) (any, float64, bool) {
 		if s.text[m[4]:m[5]] != s.text[m[8]:m[9]] {
 			return nil, 0, false // 01/03-2026
@@ -307,7 +369,7 @@ func (s *scanner) findDates() []candidate {
 
 // --- phones and postal codes
 
-func (s *scanner) findPhones() []candidate {
+func (s *scanner) findPhones(digitCount int) []candidate {
 	digits := func(str string) string {
 		str = strings.Replace(str, "(0)", "", 1)
 		var b strings.Builder
@@ -338,39 +400,44 @@ func (s *scanner) findPhones() []candidate {
 		}
 		return d, confLikely, true
 	})...)
-	out = append(out, s.find(naPhoneRe, func(m []int) (any, float64, bool) {
-		return digits(s.text[m[0]:m[1]]), confLikely, true
-	})...)
+	if digitCount >= 10 {
+		out = append(out, s.find(naPhoneRe, func(m []int) (any, float64, bool) {
+			return digits(s.text[m[0]:m[1]]), confLikely, true
+		})...)
+	}
 	sortByStart(out)
 	return out
 }
 
-func (s *scanner) findPostcodes() []candidate {
+func (s *scanner) findPostcodes(dutch, british bool) []candidate {
 	keyword := func(start int) bool { return postKeywordRe.MatchString(s.text[max(0, start-16):start]) }
 	var out []candidate
-	out = append(out, s.find(nlPostRe, func(m []int) (any, float64, bool) {
-		letters, spaced := s.text[m[6]:m[7]], m[5] > m[4]
-		upper := letters == strings.ToUpper(letters)
-		code := s.text[m[2]:m[3]] + " " + strings.ToUpper(letters)
-		switch {
-		case upper:
-			return code, confSure, true
-		case !spaced || keyword(m[0]):
-			return code, confLikely, true
-		}
-		return nil, 0, false
-	})...)
-	out = append(out, s.find(ukPostRe, func(m []int) (any, float64, bool) {
-		raw := s.text[m[0]:m[1]]
-		code := strings.ToUpper(s.text[m[2]:m[3]] + " " + s.text[m[6]:m[7]])
-		switch {
-		case raw == strings.ToUpper(raw):
-			return code, confSure, true
-		case m[5] > m[4] || keyword(m[0]):
-			return code, confLikely, true
-		}
-		return nil, 0, false
-	})...)
+	if dutch {
+		out = append(out, s.find(nlPostRe, func(m []int) (any, float64, bool) {
+			letters, spaced := s.text[m[6]:m[7]], m[5] > m[4]
+			code := s.text[m[2]:m[3]] + " " + strings.ToUpper(letters)
+			switch {
+			case letters == strings.ToUpper(letters):
+				return code, confSure, true
+			case !spaced || keyword(m[0]):
+				return code, confLikely, true
+			}
+			return nil, 0, false
+		})...)
+	}
+	if british {
+		out = append(out, s.find(ukPostRe, func(m []int) (any, float64, bool) {
+			raw := s.text[m[0]:m[1]]
+			code := strings.ToUpper(s.text[m[2]:m[3]] + " " + s.text[m[6]:m[7]])
+			switch {
+			case raw == strings.ToUpper(raw):
+				return code, confSure, true
+			case m[5] > m[4] || keyword(m[0]):
+				return code, confLikely, true
+			}
+			return nil, 0, false
+		})...)
+	}
 	return out
 }
 
@@ -522,7 +589,10 @@ func splitWords(text string) []word {
 // stem folds simple English plurals and apostrophes: tiles → tile,
 // shingles → shingle, storeys → storey, boxes → box, properties → property.
 func stem(w string) string {
-	w = strings.NewReplacer("’", "'", "'s", "", "'", "").Replace(w)
+	if strings.ContainsAny(w, "'’") {
+		w = strings.TrimSuffix(strings.ReplaceAll(w, "’", "'"), "'s")
+		w = strings.ReplaceAll(w, "'", "")
+	}
 	switch {
 	case len(w) > 4 && strings.HasSuffix(w, "ies"):
 		return w[:len(w)-3] + "y"
@@ -612,7 +682,7 @@ var (
 func roleOf(f flows.Field, kind string) fieldRole {
 	name := strings.ToLower(camelSplit(f.Name))
 	var nameWords []string
-	for _, w := range splitWords(strings.NewReplacer("_", " ", "-", " ").Replace(name)) {
+	for _, w := range splitWords(name) {
 		nameWords = append(nameWords, w.stem)
 	}
 	desc := strings.Fields(strings.ToLower(f.Description))
@@ -843,7 +913,7 @@ func (s *scanner) enumFor(f flows.Field) []candidate {
 		if genericEnumValues[strings.ToLower(val)] {
 			continue
 		}
-		target := splitWords(strings.NewReplacer("_", " ", "-", " ").Replace(val))
+		target := splitWords(val)
 		if len(target) == 0 {
 			continue
 		}
@@ -897,7 +967,7 @@ func (s *scanner) boolFor(f flows.Field) []candidate {
 			if !s.sameSentence(prev.end, w.start) {
 				break
 			}
-			p := strings.NewReplacer("’", "'").Replace(strings.ToLower(s.text[prev.start:prev.end]))
+			p := strings.ReplaceAll(strings.ToLower(s.text[prev.start:prev.end]), "’", "'")
 			if negatingWords[p] {
 				val = false
 				break

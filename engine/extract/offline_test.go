@@ -157,6 +157,18 @@ func BenchmarkOffline(b *testing.B) {
 	}
 }
 
+// BenchmarkOfflineShort reads a typical one-line answer.
+func BenchmarkOfflineShort(b *testing.B) {
+	req := engine.ExtractRequest{Fields: mustFields(b, "area_m2:number,material:enum(tiles|metal)?"), Texts: []string{"It's about 40 m2, metal roof"}}
+	x := NewOffline()
+	b.ReportAllocs()
+	for b.Loop() {
+		if res, err := x.Extract(context.Background(), req); err != nil || len(res.Fields) != 2 {
+			b.Fatalf("got %v, %v", res, err)
+		}
+	}
+}
+
 const benchParagraph = `Hi there! We bought an old house last year and the roof really needs work before winter.
 It's a two-storey house with 2 floors, the main roof is about 12 x 8 m and there's a small flat bit over the kitchen.
 Currently it has concrete tiles, a few are cracked and we'd like a quote to replace them. We don't need scaffolding,
