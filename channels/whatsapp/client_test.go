@@ -89,7 +89,7 @@ func TestSendRefuses(t *testing.T) {
 }
 
 func TestSendErrorClassification(t *testing.T) {
-	text := engine.Outbound{Channel: Channel, Contact: "+447700900123", Kind: engine.OutText, Text: "hi"}
+	text := engine.Outbound{Channel: ChannelName, Contact: "+447700900123", Kind: engine.OutText, Text: "hi"}
 	cases := []struct {
 		status, code                                    int
 		retry, rateLimited, tokenExpired, needsTemplate bool

@@ -42,7 +42,7 @@ func (m *memOutbox) add(out engine.Outbound) string {
 		out.ID = fmt.Sprintf("out-%03d", len(m.items)+len(m.sent)+len(m.failed)+1)
 	}
 	if out.Channel == "" {
-		out.Channel = Channel
+		out.Channel = ChannelName
 	}
 	m.items = append(m.items, engine.OutboxItem{Outbound: out})
 	return out.ID

@@ -24,8 +24,8 @@ import (
 	"github.com/allmyleads/allmyleads/engine"
 )
 
-// Channel is the channel name of WhatsApp messages in the engine and store.
-const Channel = "whatsapp"
+// ChannelName is the channel name of WhatsApp messages in the engine and store.
+const ChannelName = "whatsapp"
 
 // Envelope is the outer shape of every webhook Meta POSTs for a WhatsApp
 // Business Account: one or more entries, each with one or more changes.
@@ -439,7 +439,7 @@ func inbound(v *Value, m *WireMessage, path string) (engine.Inbound, error) {
 		return engine.Inbound{}, err
 	}
 	in := engine.Inbound{
-		Channel:     Channel,
+		Channel:     ChannelName,
 		Contact:     contact,
 		ProfileName: profileName(v, m.From),
 		ID:          m.ID,

@@ -197,7 +197,7 @@ func FuzzParseWebhook(f *testing.F) {
 			return
 		}
 		for _, in := range b.Messages {
-			if in.ID == "" || in.Channel != Channel || in.Kind == "" || in.Time.IsZero() {
+			if in.ID == "" || in.Channel != ChannelName || in.Kind == "" || in.Time.IsZero() {
 				t.Fatalf("incomplete message %+v", in)
 			}
 			if _, err := engine.NormalizePhone(in.Contact); err != nil || !strings.HasPrefix(in.Contact, "+") {

@@ -246,7 +246,7 @@ func (p *Processor) scan(ctx, work context.Context, wg *sync.WaitGroup) bool {
 // take starts a payload unless it is in flight or waiting for a retry. It
 // returns false when no slot is free.
 func (p *Processor) take(work context.Context, wg *sync.WaitGroup, it engine.InboxItem) bool {
-	if it.Channel != Channel && it.Channel != "" {
+	if it.Channel != ChannelName && it.Channel != "" {
 		return true
 	}
 	p.mu.Lock()
@@ -348,7 +348,7 @@ func (p *Processor) message(ctx context.Context, j *job) (bool, error) {
 			close(j.mine)
 		}
 	}()
-	seen, err := p.o.Inbox.Seen(ctx, Channel, j.in.ID)
+	seen, err := p.o.Inbox.Seen(ctx, ChannelName, j.in.ID)
 	if err != nil {
 		return false, fmt.Errorf("check message %s: %w", j.in.ID, err)
 	}

@@ -196,7 +196,7 @@ func (s *Sender) claimTemplate(contact string) bool {
 
 func (s *Sender) template(contact string) engine.Outbound {
 	return engine.Outbound{
-		Channel:  Channel,
+		Channel:  ChannelName,
 		Contact:  contact,
 		Kind:     engine.OutTemplate,
 		Template: &engine.Template{Name: s.o.WindowTemplate, Language: s.o.TemplateLanguage},
@@ -289,7 +289,7 @@ func (s *Sender) pause() time.Duration {
 // round reads due items and hands each contact's run of them to a worker.
 // It returns how many items it started.
 func (s *Sender) round(ctx context.Context) int {
-	items, err := s.o.Outbox.PendingOutbound(ctx, Channel, s.o.Batch)
+	items, err := s.o.Outbox.PendingOutbound(ctx, ChannelName, s.o.Batch)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.log.Error("whatsapp sender: read outbox", "err", err)

@@ -77,7 +77,7 @@ func (f *senderFixture) stop() {
 }
 
 func text(contact, body string) engine.Outbound {
-	return engine.Outbound{Channel: Channel, Contact: contact, Kind: engine.OutText, Text: body}
+	return engine.Outbound{Channel: ChannelName, Contact: contact, Kind: engine.OutText, Text: body}
 }
 
 // sentTexts lists the bodies the double accepted, per recipient.

@@ -163,13 +163,13 @@ func (w *Webhook) receive(rw http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Second)
 	defer cancel()
 	received := w.opts.Clock()
-	id, err := w.opts.Inbox.AddInbox(ctx, Channel, body, received)
+	id, err := w.opts.Inbox.AddInbox(ctx, ChannelName, body, received)
 	if err != nil {
 		w.log.Error("webhook: store payload", "err", err)
 		plain(rw, http.StatusInternalServerError, "could not store the payload; Meta will retry")
 		return
 	}
-	w.opts.Stored(engine.InboxItem{ID: id, Channel: Channel, Body: body, Received: received})
+	w.opts.Stored(engine.InboxItem{ID: id, Channel: ChannelName, Body: body, Received: received})
 	rw.WriteHeader(http.StatusOK)
 }
 
