@@ -150,7 +150,7 @@ type Step struct {
 
 	Extract      *Extract  // extract: what to read
 	ConfirmBelow float64   // extract: confirm values under this confidence
-	Confirm      *Template // extract: confirmation wording; {{ field }} and {{ value }} available
+	Confirm      *Template // extract: confirmation wording; {{ field }}, {{ name }} and {{ value }} available
 
 	Link string // link: name of the flow to continue in
 

@@ -213,7 +213,7 @@ func (l *linter) step(s *Step, label string) {
 	}
 	l.paths(s, label, string(s.Kind), s.Text, nil)
 	l.paths(s, label, "error", s.Error, nil)
-	l.paths(s, label, "confirm", s.Confirm, []string{"field", "value"})
+	l.paths(s, label, "confirm", s.Confirm, []string{"field", "value", "name"})
 	_, saves := s.Keys["save"]
 	if s.Kind == KindAsk && !saves {
 		l.warnf(s.KeyPos("ask"), "add save: lead.SOMETHING", "%s: the answer is not saved", label)

@@ -103,7 +103,7 @@ func stepKeySchemas() map[string]object {
 		"decline_title": object{"type": "string", "minLength": 1, "maxLength": maxButtonTitle, "description": "the decline button's title"},
 		"purpose":       object{"type": "string", "pattern": `^[A-Za-z0-9_]+$`, "description": "what the consent is for, e.g. quote_processing"},
 		"confirm_below": object{"type": "number", "minimum": 0, "maximum": 1, "description": "ask the customer to confirm values read with less confidence than this"},
-		"confirm":       ref("template", "the confirmation question; {{ field }} and {{ value }} are available"),
+		"confirm":       ref("template", "the confirmation question; {{ field }} (its description), {{ name }} and {{ value }} are available"),
 		"next":          ref("target", "the step after this one (default: the step below; end ends the conversation)"),
 		"on_error":      ref("target", "where to go when the step fails: retries used up, plugin or extractor error"),
 	}
