@@ -9,7 +9,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/allmyleads/allmyleads/flows"
@@ -205,20 +205,18 @@ func writeOrdered(b *bytes.Buffer, v any, names []string) error {
 			}
 			return 1 << 20
 		}
-		sort.Slice(keys, func(i, j int) bool {
-			ri, rj := rank(keys[i]), rank(keys[j])
-			if ri != rj {
-				return ri < rj
+		slices.SortFunc(keys, func(a, b string) int {
+			if ra, rb := rank(a), rank(b); ra != rb {
+				return ra - rb
 			}
-			return keys[i] < keys[j]
+			return strings.Compare(a, b)
 		})
 		b.WriteByte('{')
 		for i, k := range keys {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			kb, _ := json.Marshal(k)
-			b.Write(kb)
+			writeString(b, k)
 			b.WriteByte(':')
 			var sub []string
 			if !isProps && k == "properties" {
@@ -243,6 +241,23 @@ func writeOrdered(b *bytes.Buffer, v any, names []string) error {
 			}
 		}
 		b.WriteByte(']')
+	case string:
+		writeString(b, v)
+	case []string:
+		b.WriteByte('[')
+		for i, e := range v {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			writeString(b, e)
+		}
+		b.WriteByte(']')
+	case int:
+		b.WriteString(strconv.Itoa(v))
+	case bool:
+		b.WriteString(strconv.FormatBool(v))
+	case nil:
+		b.WriteString("null")
 	default:
 		raw, err := json.Marshal(v)
 		if err != nil {
@@ -251,6 +266,21 @@ func writeOrdered(b *bytes.Buffer, v any, names []string) error {
 		b.Write(raw)
 	}
 	return nil
+}
+
+// writeString writes s as a JSON string: names and plain words directly,
+// anything that needs escaping through encoding/json.
+func writeString(b *bytes.Buffer, s string) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x7f || c == '<' || c == '>' || c == '&' {
+			raw, _ := json.Marshal(s)
+			b.Write(raw)
+			return
+		}
+	}
+	b.WriteByte('"')
+	b.WriteString(s)
+	b.WriteByte('"')
 }
 
 // SchemaJSON renders a schema from BuildSchema as JSON in the order the
