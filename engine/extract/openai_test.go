@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -385,9 +386,9 @@ func TestOpenAICancelledIsNotTimeout(t *testing.T) {
 
 // A 4xx other than 429 is not retried.
 func TestOpenAIClientErrorNotRetried(t *testing.T) {
-	calls := 0
+	var calls atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		calls++
+		calls.Add(1)
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUnauthorized)
 		_, _ = w.Write([]byte(`{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}`))
@@ -395,8 +396,8 @@ func TestOpenAIClientErrorNotRetried(t *testing.T) {
 	defer srv.Close()
 	x := NewOpenAI(OpenAIOptions{APIKey: "sk-wrong", BaseURL: srv.URL + "/v1", Sleep: (&sleeps{}).sleep})
 	_, err := x.Extract(context.Background(), roofRequest(t))
-	if extractOutcome(err) != engine.OutcomeError || calls != 1 || !strings.Contains(err.Error(), "401") {
-		t.Fatalf("err = %v after %d calls", err, calls)
+	if extractOutcome(err) != engine.OutcomeError || calls.Load() != 1 || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("err = %v after %d calls", err, calls.Load())
 	}
 }
 
@@ -412,5 +413,61 @@ func TestNewChoosesExtractor(t *testing.T) {
 	x, ok := New(Options{OpenAI: OpenAIOptions{APIKey: "sk-x"}, Logger: log}).(*OpenAI)
 	if !ok || x.opts.Model != DefaultModel || x.opts.Timeout != DefaultTimeout || x.opts.MaxRetries != DefaultMaxRetries || x.log != log {
 		t.Fatalf("New with a key = %#v", x)
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	cases := []struct {
+		header map[string]string
+		want   time.Duration
+		ok     bool
+	}{
+		{map[string]string{"Retry-After": "3"}, 3 * time.Second, true},
+		{map[string]string{"Retry-After": "1.5"}, 1500 * time.Millisecond, true},
+		{map[string]string{"Retry-After": now.Add(20 * time.Second).Format(http.TimeFormat)}, 20 * time.Second, true},
+		{map[string]string{"Retry-After": now.Add(-time.Minute).Format(http.TimeFormat)}, 0, true},
+		{map[string]string{"Retry-After-Ms": "250", "Retry-After": "1"}, 250 * time.Millisecond, true},
+		{map[string]string{"Retry-After": "soon"}, 0, false},
+		{map[string]string{"Retry-After": "-4"}, 0, false},
+		{nil, 0, false},
+	}
+	for _, c := range cases {
+		h := http.Header{}
+		for k, v := range c.header {
+			h.Set(k, v)
+		}
+		got, ok := retryAfter(h, now)
+		if got != c.want || ok != c.ok {
+			t.Errorf("retryAfter(%v) = %v, %v; want %v, %v", c.header, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+// A connection cut before any reply is retried like a 5xx.
+func TestOpenAIRetriesDroppedConnection(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				conn.Close()
+			}
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"id":"chatcmpl-1","object":"chat.completion","created":1767225600,"model":"gpt-4o-mini-2024-07-18",` +
+			`"choices":[{"index":0,"message":{"role":"assistant","content":"{\"n\":{\"value\":3,\"confidence\":0.9}}","refusal":null},"finish_reason":"stop"}],` +
+			`"usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15}}`))
+	}))
+	defer srv.Close()
+	wait := &sleeps{}
+	x := NewOpenAI(OpenAIOptions{APIKey: "sk-x", BaseURL: srv.URL + "/v1", Sleep: wait.sleep})
+	res, err := x.Extract(context.Background(), engine.ExtractRequest{Fields: mustFields(t, "n:integer"), Texts: []string{"three"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 2 || len(wait.got()) != 1 || res.Fields["n"].Value != 3.0 || res.Model != "gpt-4o-mini-2024-07-18" {
+		t.Fatalf("calls %d waits %v result %+v", calls.Load(), wait.got(), res)
 	}
 }
