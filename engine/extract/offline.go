@@ -258,7 +258,7 @@ var (
 	fiveRe   = regexp.MustCompile(`\b\d{5}\b`)
 
 	numPat = `\d+(?:[.,]\d+)*`
-	dimRe  = regexp.MustCompile(`(?i)(` + numPat + `)\s*(` + lenUnit + `)?(?:\s*[x×*]\s*|\s+by\s+)(` + numPat + `)\s*(` + areaUnit + `|` + lenUnit + `)?`)
+	dimRe  = regexp.MustCompile(`(?i)(` + numPat + `)\s*(` + lenUnit + `)?(?:\s*[x×*]\s*|\s+(?:by|bij|mal)\s+)(` + numPat + `)\s*(` + areaUnit + `|` + lenUnit + `)?`)
 	areaRe = regexp.MustCompile(`(?i)(` + numPat + `)\s*(` + areaUnit + `)`)
 	numRe  = regexp.MustCompile(numPat)
 	// unitSuffixRe: a number glued to one of these units is still a number.
