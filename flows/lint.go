@@ -121,8 +121,12 @@ func (l *linter) resolves(p string, extra []string) bool {
 }
 
 func (l *linter) flow(f *Flow) {
-	if f.Start != "" && f.Start != End && f.stepIndex(f.Start) < 0 {
-		l.errorf(f.Keys["start"], didYouMean(f.Start, stepIDs(f)), "flow %s: start: no step %q", f.Name, f.Start)
+	switch {
+	case f.Start == End:
+		l.errorf(f.Keys["start"], "name the first step, or leave start out", "flow %s: start: %q would end the conversation at once", f.Name, End)
+	case f.Start != "" && f.stepIndex(f.Start) < 0:
+		ids := stepIDs(f)
+		l.errorf(f.Keys["start"], didYouMean(f.Start, ids[:len(ids)-1]), "flow %s: start: no step %q", f.Name, f.Start)
 	}
 	for i, s := range f.Steps {
 		if s == nil {
