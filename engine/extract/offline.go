@@ -77,7 +77,11 @@ func segments(req engine.ExtractRequest) []string {
 			return
 		}
 		if len(s) > maxTextScan {
-			s = s[:maxTextScan]
+			n := maxTextScan
+			for n > 0 && !utf8.RuneStart(s[n]) {
+				n--
+			}
+			s = s[:n]
 		}
 		seen[s] = true
 		segs = append(segs, s)

@@ -318,9 +318,11 @@ func (o *OpenAI) userParts(req engine.ExtractRequest) ([]openai.ChatMessagePart,
 	}
 	text("Instructions from the business: " + instr + "\n\nFields:\n" + describeFields(req.Fields))
 	read := 0
+	sent := map[string]bool{}
 	for _, t := range req.Texts {
 		if t = strings.TrimSpace(t); t != "" {
 			text("Customer message:\n" + t)
+			sent[t] = true
 			read++
 		}
 	}
@@ -329,7 +331,8 @@ func (o *OpenAI) userParts(req engine.ExtractRequest) ([]openai.ChatMessagePart,
 		if mime == "" && len(m.Data) > 0 {
 			mime = http.DetectContentType(m.Data)
 		}
-		if c := strings.TrimSpace(m.Caption); c != "" {
+		// The engine may pass a caption among the texts too: send it once.
+		if c := strings.TrimSpace(m.Caption); c != "" && !sent[c] {
 			text(fmt.Sprintf("Caption of photo %d:\n%s", i+1, c))
 			read++
 		}

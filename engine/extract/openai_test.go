@@ -74,7 +74,7 @@ func roofRequest(t testing.TB) engine.ExtractRequest {
 		Contact:      "+31612345678",
 		Instructions: "Estimate the roof area in square metres and the roofing material.",
 		Fields:       mustFields(t, "area_m2:number,material:enum(tiles|metal|shingles),notes:string?,tags:string[]?"),
-		Texts:        []string{customerText},
+		Texts:        []string{customerText, "the back side"}, // the engine passes captions as texts too
 		Images:       []engine.Media{{ID: "m1", MIME: "image/jpeg", Caption: "the back side", Data: fakeJPEG}},
 	}
 }
@@ -129,6 +129,9 @@ func TestOpenAIGood(t *testing.T) {
 		if !strings.Contains(texts, s) {
 			t.Errorf("user texts lack %q:\n%s", s, texts)
 		}
+	}
+	if n := strings.Count(texts, "the back side"); n != 1 {
+		t.Errorf("caption sent %d times", n)
 	}
 	if imgs := r.ImageURLs(); len(imgs) != 1 || imgs[0] != "data:image/jpeg;base64,"+base64.StdEncoding.EncodeToString(fakeJPEG) {
 		t.Errorf("image URLs = %q", imgs)
