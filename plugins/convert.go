@@ -19,8 +19,9 @@ const maxDepth = 64
 
 // lazySource is the Go value behind a lazy view, and its path for errors.
 type lazySource struct {
-	v    any
-	path string
+	v     any
+	path  string
+	sized bool // the table was remade with room for the map's keys
 }
 
 // roSource is the table behind a read-only proxy.
@@ -127,8 +128,9 @@ func (v *vm) newLazy(x any, path string) *lua.LTable {
 	return t
 }
 
-// materialize fills a lazy view with its Go value's fields (nested maps
-// become lazy views in turn) and makes it a plain table.
+// materialize fills a lazy view with all of its Go value's fields (nested
+// maps become lazy views in turn) and makes it a plain table. Fields read
+// before (cached by lazyIndex) are kept as they are.
 func (v *vm) materialize(t *lua.LTable) error {
 	src, ok := v.pending[t]
 	if t.Metatable == v.lazyMT {
@@ -140,12 +142,19 @@ func (v *vm) materialize(t *lua.LTable) error {
 	delete(v.pending, t)
 	switch m := src.v.(type) {
 	case map[string]any:
+		if !src.sized {
+			v.sizeTable(t, len(m))
+			t.Metatable = lua.LNil
+		}
 		keys := make([]string, 0, len(m))
 		for k := range m {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
 		for _, k := range keys {
+			if t.RawGetString(k) != lua.LNil {
+				continue
+			}
 			lv, err := v.toLua(m[k], src.path, k, 0)
 			if err != nil {
 				return err
@@ -154,6 +163,7 @@ func (v *vm) materialize(t *lua.LTable) error {
 		}
 		return nil
 	case []any:
+		*t = *v.L.CreateTable(len(m), 0)
 		for i, e := range m {
 			lv, err := v.toLua(e, src.path, "", i+1)
 			if err != nil {
@@ -164,6 +174,15 @@ func (v *vm) materialize(t *lua.LTable) error {
 		return nil
 	}
 	return v.materializeReflect(t, src)
+}
+
+// sizeTable remakes an empty table with room for n string keys, keeping
+// its identity: gopher-lua gives a table 32 hash slots on its first string
+// key unless it was made with a size.
+func (v *vm) sizeTable(t *lua.LTable, n int) {
+	mt := t.Metatable
+	*t = *v.L.CreateTable(0, n)
+	t.Metatable = mt
 }
 
 func (v *vm) materializeReflect(t *lua.LTable, src lazySource) error {
@@ -222,12 +241,36 @@ func fieldName(f reflect.StructField) string {
 	return f.Name
 }
 
+// lazyIndex reads a field of a lazy view. A field of a Go map is
+// converted alone and cached in the table; other values are filled whole.
 func (v *vm) lazyIndex(L *lua.LState) int {
 	t := L.CheckTable(1)
+	k := L.Get(2)
+	src, ok := v.pending[t]
+	if m, isMap := src.v.(map[string]any); ok && isMap {
+		ks, isStr := k.(lua.LString)
+		x, found := m[string(ks)]
+		if !isStr || !found {
+			L.Push(lua.LNil)
+			return 1
+		}
+		lv, err := v.toLua(x, src.path, string(ks), 0)
+		if err != nil {
+			L.RaiseError("%s", err.Error())
+		}
+		if !src.sized {
+			v.sizeTable(t, len(m))
+			src.sized = true
+			v.pending[t] = src
+		}
+		t.RawSetString(string(ks), lv)
+		L.Push(lv)
+		return 1
+	}
 	if err := v.materialize(t); err != nil {
 		L.RaiseError("%s", err.Error())
 	}
-	L.Push(t.RawGet(L.Get(2)))
+	L.Push(t.RawGet(k))
 	return 1
 }
 
@@ -289,50 +332,65 @@ func (v *vm) readOnly(x any, path string, depth int) (lua.LValue, error) {
 	if depth > maxDepth {
 		return nil, fmt.Errorf("%s: nested deeper than %d levels", path, maxDepth)
 	}
-	lv, err := v.toLua(x, path, "", 0)
-	if err != nil {
-		return nil, err
+	rv := reflect.ValueOf(x)
+	for rv.Kind() == reflect.Pointer || rv.Kind() == reflect.Interface {
+		if rv.IsNil() {
+			return lua.LNil, nil
+		}
+		rv = rv.Elem()
 	}
-	lazy, ok := lv.(*lua.LTable)
-	if !ok {
+	switch rv.Kind() {
+	case reflect.Map, reflect.Slice, reflect.Array, reflect.Struct:
+		if _, isTime := rv.Interface().(time.Time); isTime {
+			return v.toLua(x, path, "", 0)
+		}
+		if rv.Kind() == reflect.Slice && rv.Type().Elem().Kind() == reflect.Uint8 {
+			return lua.LString(rv.Bytes()), nil
+		}
+	default:
+		lv, err := v.toLua(rv.Interface(), "", path, 0)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), path+": "))
+		}
 		return lv, nil
 	}
-	src := v.pending[lazy]
-	delete(v.pending, lazy)
-	lazy.Metatable = lua.LNil
 	backing := v.L.CreateTable(0, 0)
-	fill := func(k lua.LValue, child any, name string, idx int) error {
-		cv, err := v.readOnly(child, joinPath(src.path, name, idx), depth+1)
+	fill := func(k lua.LValue, child reflect.Value, name string, idx int) error {
+		cv, err := v.readOnly(child.Interface(), joinPath(path, name, idx), depth+1)
 		if err != nil {
 			return err
 		}
 		backing.RawSet(k, cv)
 		return nil
 	}
-	rv := reflect.ValueOf(src.v)
 	switch rv.Kind() {
 	case reflect.Map:
-		for _, k := range rv.MapKeys() {
-			if err := fill(lua.LString(k.String()), rv.MapIndex(k).Interface(), k.String(), 0); err != nil {
+		if rv.Type().Key().Kind() != reflect.String {
+			return nil, fmt.Errorf("%s: a map with %s keys cannot be given to Lua (want string keys)", path, rv.Type().Key())
+		}
+		keys := rv.MapKeys()
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+		for _, k := range keys {
+			if err := fill(lua.LString(k.String()), rv.MapIndex(k), k.String(), 0); err != nil {
 				return nil, err
 			}
 		}
 	case reflect.Slice, reflect.Array:
 		for i := 0; i < rv.Len(); i++ {
-			if err := fill(lua.LNumber(i+1), rv.Index(i).Interface(), "", i+1); err != nil {
+			if err := fill(lua.LNumber(i+1), rv.Index(i), "", i+1); err != nil {
 				return nil, err
 			}
 		}
 	case reflect.Struct:
 		for i := 0; i < rv.NumField(); i++ {
 			if name := fieldName(rv.Type().Field(i)); name != "" {
-				if err := fill(lua.LString(name), rv.Field(i).Interface(), name, 0); err != nil {
+				if err := fill(lua.LString(name), rv.Field(i), name, 0); err != nil {
 					return nil, err
 				}
 			}
 		}
 	}
-	return v.roProxy(backing, src.path), nil
+	return v.roProxy(backing, path), nil
 }
 
 func (v *vm) roProxy(backing *lua.LTable, path string) *lua.LTable {

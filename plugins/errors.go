@@ -71,12 +71,16 @@ func luaError(chunks []string, fn string, err error) *Error {
 	if errors.As(err, &api) {
 		msg = errorObjectString(api.Object)
 		if api.Type == lua.ApiErrorPanic {
-			msg = "internal error: " + msg
+			msg = panicMessage(msg)
 		}
 	} else {
 		msg = err.Error()
 	}
 	e.Msg = strings.TrimSpace(msg)
+	if strings.HasSuffix(msg, "registry overflow") {
+		msg += ": too many values on the Lua stack (runaway varargs, unpack or recursion)"
+		e.Msg = msg
+	}
 	for _, c := range chunks {
 		if line, rest := splitPosition(c, msg); line > 0 {
 			e.File, e.Line, e.Msg = c, line, rest
@@ -84,6 +88,16 @@ func luaError(chunks []string, fn string, err error) *Error {
 		}
 	}
 	return e
+}
+
+// panicMessage words a Go panic inside the Lua runtime. gopher-lua can fail
+// while reporting a registry overflow that happens as a function starts
+// (its position is then -1).
+func panicMessage(detail string) string {
+	if strings.Contains(detail, "index out of range [-1]") {
+		return "registry overflow"
+	}
+	return "internal error in the Lua runtime: " + detail
 }
 
 // splitPosition removes a leading "CHUNK:LINE: " from a Lua error message.

@@ -282,6 +282,7 @@ func (v *version) newVM() (*vm, error) {
 		m.L.Close()
 		return nil, err
 	}
+	m.seal()
 	return m, nil
 }
 
@@ -302,7 +303,6 @@ func (m *vm) setConfig(cfg map[string]any) error {
 func (m *vm) load(proto *lua.FunctionProto, file string, limit time.Duration) *Error {
 	fn := m.L.NewFunctionFromProto(proto)
 	fn.Env = m.env
-	m.useGlobals(m.module)
 	m.ref, m.contact = strings.TrimSuffix(filepath.Base(file), ".lua"), ""
 	_, err := m.run(context.Background(), limit, fn, "", nil)
 	if err != nil {
@@ -321,7 +321,7 @@ func (m *vm) run(ctx context.Context, limit time.Duration, fn *lua.LFunction, fn
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
-				err = fmt.Errorf("internal error: %v", r)
+				err = errors.New(panicMessage(fmt.Sprint(r)))
 				m.broken = true
 			}
 		}()
@@ -484,6 +484,7 @@ func (v *version) acquire() (*vm, error) {
 
 func (v *version) release(m *vm) {
 	clear(m.pending)
+	m.resetGlobals()
 	if m.broken || v.gone.Load() || v.host.closed.Load() {
 		m.L.Close()
 		return
@@ -515,7 +516,6 @@ func (v *version) call(ctx context.Context, m *vm, ref, fname string, in Input) 
 	if !ok {
 		return nil, &notFoundError{fmt.Sprintf("%s has no function %s", v.file, fname)}
 	}
-	m.freshGlobals()
 	arg, err := m.newCtx(in.Vars, m.config)
 	if err != nil {
 		return nil, &Error{File: v.file, Func: fname, Msg: err.Error()}
@@ -549,17 +549,26 @@ func (v *version) call(ctx context.Context, m *vm, ref, fname string, in Input) 
 	return &Result{Value: val}, nil
 }
 
-// newCtx builds a call's ctx table: lead and project (empty tables when
+// newCtx fills a call's ctx table: lead and project (empty tables when
 // unknown), vars, and the read-only config, as lazy views of the Go values.
+// The table is reused by the next call on this state unless the call added
+// keys to it.
 func (m *vm) newCtx(vars map[string]any, config lua.LValue) (*lua.LTable, error) {
-	t := m.L.CreateTable(0, 4)
-	for _, k := range [...]string{"lead", "project"} {
+	t := m.ctx
+	if t == nil || !hasKeys(t, 4) {
+		t = m.L.CreateTable(0, 4)
+		m.ctx = t
+	}
+	for i, k := range [...]string{"lead", "project"} {
 		x, ok := vars[k]
 		if !ok || x == nil {
 			x = map[string]any(nil)
 		}
-		lv, err := m.toLua(x, "ctx", k, 0)
-		if err != nil {
+		var lv lua.LValue
+		var err error
+		if mx, ok := x.(map[string]any); ok {
+			lv = m.newLazy(mx, [...]string{"ctx.lead", "ctx.project"}[i])
+		} else if lv, err = m.toLua(x, "ctx", k, 0); err != nil {
 			return nil, err
 		}
 		t.RawSetString(k, lv)
@@ -570,6 +579,17 @@ func (m *vm) newCtx(vars map[string]any, config lua.LValue) (*lua.LTable, error)
 	t.RawSetString("vars", m.newLazy(vars, "ctx.vars"))
 	t.RawSetString("config", config)
 	return t, nil
+}
+
+// hasKeys reports whether t has at most n keys.
+func hasKeys(t *lua.LTable, n int) bool {
+	for k, _ := t.Next(lua.LNil); k != lua.LNil; k, _ = t.Next(k) {
+		n--
+		if n < 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // plain returns the contents of a table that may be a lazy view or a

@@ -122,46 +122,56 @@ local function area(project)
 end
 
 -- work_lines prices the work: area × rate, raised to the minimum charge.
+-- It returns the lines and what the work costs (the base of the rush fee).
 local function work_lines(label, m2, rate, minimum)
   if m2 * rate < minimum then
     -- One line at the minimum reads better than a discount the customer
     -- never asked for.
     return {
       { description = label .. " (minimum charge, up to " .. m2 .. " m²)", quantity = 1, unit = "job", unit_price = minimum },
-    }
+    }, minimum
   end
-  return { { description = label, quantity = m2, unit = "m²", unit_price = rate } }
+  return { { description = label, quantity = m2, unit = "m²", unit_price = rate } }, m2 * rate
 end
 
+-- Names customers read, for the values the extractor gives.
+local LABELS = {
+  tiles = "tiles", slate = "slate", metal = "metal", flat_roof = "flat roof",
+  interior_walls = "interior walls", ceilings = "ceilings", exterior_walls = "exterior walls", woodwork = "woodwork",
+}
+
+local function label_for(service, material)
+  local name = LABELS[material]
+  if name == nil then
+    return service
+  end
+  return service .. ", " .. name
+end
+
+-- A pricer returns the lines of one service and the cost of the work.
 local PRICERS = {}
 
 function PRICERS.roofing(project, config)
   local material = (project.estimate or {}).material
   local m2 = area(project)
   local rate = rate_for(config, "roofing", material)
-  local label = "Roofing"
-  if material ~= nil and material ~= "other" then
-    label = "Roofing, " .. material:gsub("_", " ")
-  end
-  local items = work_lines(label, m2, rate, setting(config, "roofing", "minimum"))
+  local items, work = work_lines(label_for("Roofing", material), m2, rate, setting(config, "roofing", "minimum"))
   items[#items + 1] = { description = "Scaffolding", quantity = 1, unit = "job", unit_price = setting(config, "roofing", "scaffolding") }
-  return items
+  return items, work
 end
 
 function PRICERS.painting(project, config)
   local surface = (project.estimate or {}).surface
   local m2 = area(project)
   local rate = rate_for(config, "painting", surface)
-  local label = "Painting"
-  if surface ~= nil and surface ~= "other" then
-    label = "Painting, " .. surface:gsub("_", " ")
-  end
-  local items = work_lines(label, m2, rate, setting(config, "painting", "minimum"))
+  local items, work = work_lines(label_for("Painting", surface), m2, rate, setting(config, "painting", "minimum"))
   local primer_for = setting(config, "painting", "primer_for")
   if surface ~= nil and primer_for[surface] then
-    items[#items + 1] = { description = "Primer coat", quantity = m2, unit = "m²", unit_price = setting(config, "painting", "primer") }
+    local primer = setting(config, "painting", "primer")
+    items[#items + 1] = { description = "Primer coat", quantity = m2, unit = "m²", unit_price = primer }
+    work = work + m2 * primer
   end
-  return items
+  return items, work
 end
 
 -- quote is the pricing hook. It reads only ctx; it may call log(...) to
@@ -176,16 +186,12 @@ function quote(ctx)
     -- "other" and anything we do not recognise goes to a person.
     error("needs a human: no automatic price for service " .. tostring(service))
   end
-  local items = pricer(project, config)
+  local items, work = pricer(project, config)
 
   if is_yes(project.urgent) then
-    -- The rush fee is a share of the work lines (not of scaffolding).
-    local work = 0
-    for _, item in ipairs(items) do
-      if item.unit ~= "job" or item.description:find("minimum") then
-        work = work + item.quantity * item.unit_price
-      end
-    end
+    -- The rush fee is a share of the work (not of scaffolding). A price we
+    -- compute ourselves is rounded to cents with round(x, 2) so the line
+    -- shows exactly what the customer pays.
     local rush = setting(config, "rush_rate")
     items[#items + 1] = { description = "Rush fee (" .. round(rush * 100) .. "%)", unit_price = round(work * rush, 2) }
   end

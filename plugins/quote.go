@@ -93,7 +93,12 @@ type fieldError struct {
 	path, msg string
 }
 
-func (e *fieldError) Error() string { return e.path + ": " + e.msg }
+func (e *fieldError) Error() string {
+	if e.path == "" {
+		return e.msg
+	}
+	return e.path + ": " + e.msg
+}
 
 func fieldErr(path, format string, args ...any) *fieldError {
 	return &fieldError{path: path, msg: fmt.Sprintf(format, args...)}
@@ -155,11 +160,11 @@ func buildQuote(t *lua.LTable, plain func(*lua.LTable) (*lua.LTable, error)) (*Q
 		return nil, err
 	}
 	n := items.Len()
-	if n == 0 {
-		return nil, fieldErr("items", "must not be empty")
-	}
 	if err := checkList(items, "items", n); err != nil {
 		return nil, err
+	}
+	if n == 0 {
+		return nil, fieldErr("items", "must not be empty")
 	}
 	q.Items = make([]QuoteItem, n)
 	for i := 1; i <= n; i++ {
@@ -188,44 +193,56 @@ func buildQuote(t *lua.LTable, plain func(*lua.LTable) (*lua.LTable, error)) (*Q
 }
 
 func buildItem(v lua.LValue, i int, unit uint64, it *QuoteItem) error {
-	path := "items[" + strconv.Itoa(i) + "]"
+	err := fillItem(v, unit, it)
+	if fe, ok := err.(*fieldError); ok {
+		path := "items[" + strconv.Itoa(i) + "]"
+		if fe.path != "" {
+			path += "." + fe.path
+		}
+		fe.path = path
+	}
+	return err
+}
+
+// fillItem reads one item; error paths are relative to the item.
+func fillItem(v lua.LValue, unit uint64, it *QuoteItem) error {
 	t, ok := v.(*lua.LTable)
 	if !ok {
-		return fieldErr(path, "must be a table with description, quantity, unit and unit_price, got %s", v.Type())
+		return fieldErr("", "must be a table with description, quantity, unit and unit_price, got %s", v.Type())
 	}
-	if err := checkKeys(t, path+".", itemKeys); err != nil {
+	if err := checkKeys(t, "", itemKeys); err != nil {
 		return err
 	}
-	desc, err := optString(t, "description", path+".")
+	desc, err := optString(t, "description", "")
 	if err != nil {
 		return err
 	}
 	it.Description = strings.TrimSpace(desc)
 	if it.Description == "" {
-		return fieldErr(path+".description", "required")
+		return fieldErr("description", "required")
 	}
-	if it.Unit, err = optString(t, "unit", path+"."); err != nil {
+	if it.Unit, err = optString(t, "unit", ""); err != nil {
 		return err
 	}
 	it.Quantity = 1
 	if qv := t.RawGetString("quantity"); qv != lua.LNil {
-		if it.Quantity, err = amount(qv, path+".quantity"); err != nil {
+		if it.Quantity, err = amount(qv, "quantity"); err != nil {
 			return err
 		}
 	}
 	pv := t.RawGetString("unit_price")
 	if pv == lua.LNil {
-		return fieldErr(path+".unit_price", "required (the price of one unit in major units, e.g. 35.50)")
+		return fieldErr("unit_price", "required (the price of one unit in major units, e.g. 35.50)")
 	}
-	price, err := amount(pv, path+".unit_price")
+	price, err := amount(pv, "unit_price")
 	if err != nil {
 		return err
 	}
 	if it.UnitPrice, ok = mulRoundFloat(price, unit); !ok {
-		return fieldErr(path+".unit_price", "is too large")
+		return fieldErr("unit_price", "is too large")
 	}
 	if it.Total, ok = mulRoundFloat(it.Quantity, uint64(it.UnitPrice)); !ok {
-		return fieldErr(path, "line total is too large")
+		return fieldErr("", "line total is too large")
 	}
 	return nil
 }
@@ -338,7 +355,7 @@ func checkList(t *lua.LTable, path string, n int) error {
 		if f, ok := k.(lua.LNumber); ok && float64(f) == math.Trunc(float64(f)) && f >= 1 && int(f) <= n {
 			return
 		}
-		bad = fieldErr(path, "must be a list (keys 1..%d), found key %s", n, k.String())
+		bad = fieldErr(path, "must be a list { {...}, {...} }, found key %s", k.String())
 	})
 	if bad != nil {
 		return bad

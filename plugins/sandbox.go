@@ -17,7 +17,7 @@ const (
 	callStackSize    = 200
 	registrySize     = 1024
 	registryMaxSize  = 64 * 1024
-	registryGrowStep = 256
+	registryGrowStep = 4096
 	maxStringBytes   = 4 << 20 // string.rep, string.format and table.concat results
 	defaultAllocMax  = 64 << 20
 	checkEvery       = 1024 // instructions between clock checks
@@ -63,13 +63,16 @@ type vm struct {
 	lib    *lua.LTable // the safe globals, shared by every call on this state
 	chunks []string    // chunk names of the files loaded: as users know them
 	config lua.LValue  // ctx.config (read-only)
+	ctx    *lua.LTable // the ctx table, reused between calls
 	logger *slog.Logger
 
-	// Plugin files: functions run with env as their environment; env is
-	// always empty and forwards reads and writes to the current call's
-	// globals (callMT chains those to module, the file's own globals).
-	env, envMT     *lua.LTable
-	module, callMT *lua.LTable
+	// Plugin files run with env as their environment. While a file loads,
+	// env forwards reads and writes to module, the file's own globals. Once
+	// sealed, env reads from globals (the safe library plus the module) and
+	// holds what a call assigns itself, wiped after every call.
+	env, envMT *lua.LTable
+	module     *lua.LTable
+	globals    *lua.LTable
 
 	lazyMT     *lua.LTable
 	ipairsIter *lua.LFunction
@@ -170,18 +173,17 @@ func newVM(cfg vmConfig) *vm {
 	v.lazyMT.RawSetString("__pairs", L.NewFunction(v.lazyPairs))
 	v.lazyMT.RawSetString("__metatable", lua.LString("locked"))
 
-	// The file's globals and the per-call environment.
+	// The file's globals and the environment of its functions.
 	v.module = L.CreateTable(0, 16)
 	modMT := L.CreateTable(0, 1)
 	modMT.RawSetString("__index", lib)
 	L.SetMetatable(v.module, modMT)
-	v.callMT = L.CreateTable(0, 1)
-	v.callMT.RawSetString("__index", v.module)
 	v.env = L.CreateTable(0, 0)
 	v.envMT = L.CreateTable(0, 3)
 	v.envMT.RawSetString("__metatable", lua.LString("locked"))
+	v.envMT.RawSetString("__index", v.module)
+	v.envMT.RawSetString("__newindex", v.module)
 	L.SetMetatable(v.env, v.envMT)
-	v.useGlobals(v.module)
 	lib.RawSetString("_G", v.env)
 
 	if cfg.nilSafe {
@@ -194,18 +196,30 @@ func newVM(cfg vmConfig) *vm {
 	return v
 }
 
-// useGlobals points reads and writes of global names at t.
-func (v *vm) useGlobals(t *lua.LTable) {
-	v.envMT.RawSetString("__index", t)
-	v.envMT.RawSetString("__newindex", t)
+// seal ends loading: global names now resolve in one table holding the
+// safe library and the module's globals, and what a call assigns stays in
+// env until resetGlobals.
+func (v *vm) seal() {
+	g := v.L.CreateTable(0, 64)
+	for _, t := range []*lua.LTable{v.lib, v.module} {
+		for k, val := t.Next(lua.LNil); k != lua.LNil; k, val = t.Next(k) {
+			g.RawSet(k, val)
+		}
+	}
+	g.Metatable = v.lib.Metatable // the guard that names forbidden globals
+	v.globals = g
+	v.envMT.RawSetString("__index", g)
+	v.envMT.RawSetString("__newindex", lua.LNil)
 }
 
-// freshGlobals gives a call its own global table, so what one call sets is
-// never seen by the next.
-func (v *vm) freshGlobals() {
-	g := v.L.CreateTable(0, 0)
-	g.Metatable = v.callMT
-	v.useGlobals(g)
+// resetGlobals forgets the globals a call assigned, so the next call on
+// this state never sees them.
+func (v *vm) resetGlobals() {
+	if k, _ := v.env.Next(lua.LNil); k == lua.LNil {
+		return
+	}
+	*v.env = *v.L.CreateTable(0, 0)
+	v.env.Metatable = v.envMT
 }
 
 // libProxy exposes a library table read-only, and names removed members.
@@ -255,14 +269,15 @@ func guardGlobal(L *lua.LState) int {
 }
 
 func (v *vm) log(L *lua.LState) int {
+	if v.logger == nil || !v.logger.Enabled(context.Background(), slog.LevelInfo) {
+		return 0
+	}
 	n := L.GetTop()
 	parts := make([]string, n)
 	for i := 1; i <= n; i++ {
 		parts[i-1] = L.ToStringMeta(L.Get(i)).String()
 	}
-	if v.logger != nil {
-		v.logger.Info(strings.Join(parts, " "), "plugin", v.ref, "contact", v.contact)
-	}
+	v.logger.Info(strings.Join(parts, " "), "plugin", v.ref, "contact", v.contact)
 	return 0
 }
 

@@ -94,7 +94,7 @@ func (h *Host) runTestFile(ctx context.Context, v *version) []TestResult {
 			}
 		}
 		fn := tv.module.RawGetString(name).(*lua.LFunction)
-		tv.freshGlobals()
+		tv.resetGlobals()
 		tv.ref, tv.contact = v.name+"."+name, "test"
 		start := time.Now()
 		_, e := tv.run(ctx, h.testTimeout(), fn, name, nil)
@@ -128,6 +128,7 @@ func (h *Host) newTestVM(v *version) (*testVM, *Error) {
 		m.L.Close()
 		return nil, err
 	}
+	m.seal()
 	type test struct {
 		name string
 		line int
@@ -266,14 +267,9 @@ func (tv *testVM) assertQuoteTotal(L *lua.LState) int {
 	if err != nil {
 		L.RaiseError("assert_quote_total: %v", err)
 	}
-	// Run quote with its own globals, as a real call would, then restore
-	// the test's.
-	saved := tv.envMT.RawGetString("__index").(*lua.LTable)
-	tv.freshGlobals()
 	L.Push(fn)
 	L.Push(arg)
 	callErr := L.PCall(1, 1, nil)
-	tv.useGlobals(saved)
 	if callErr != nil {
 		msg := callErr.Error()
 		if api, ok := callErr.(*lua.ApiError); ok {

@@ -1,0 +1,66 @@
+package plugins
+
+import (
+	"context"
+	"testing"
+)
+
+// benchVars is a realistic set of variables at the pricing step of the
+// shipped flows.
+func benchVars() map[string]any {
+	lead := map[string]any{
+		"name": "Jane Smith", "email": "jane@example.com", "phone_ok": "yes",
+		"company": "skip", "address": "12 High Street, Bristol BS1 4DJ",
+	}
+	project := map[string]any{
+		"service":     "roofing",
+		"description": "Leaking roof over the kitchen, about 40 m2, tiles are old.",
+		"photos":      []any{"media:1", "media:2", "media:3"},
+		"estimate":    map[string]any{"area_m2": 42.5, "material": "tiles"},
+		"urgent":      true,
+	}
+	return map[string]any{
+		"lead": lead, "project": project,
+		"contact": map[string]any{"phone": "+447700900123", "first_name": "Jane"},
+		"config":  map[string]any{"business_name": "Brightside Roofing & Painting"},
+		"consent": map[string]any{"granted": true, "version": "2025-12-06"},
+	}
+}
+
+// BenchmarkQuote is one pricing.quote call through the pool with a
+// realistic ctx: lazy views, the shipped pricing rules, validation and the
+// money arithmetic, and the template map of the quote.
+func BenchmarkQuote(b *testing.B) {
+	h, err := Open(Options{Shipped: ShippedFS(), Config: map[string]any{"vat_rate": 0.21}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer h.Close()
+	in := Input{Contact: "c_1f3a", Vars: benchVars()}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		res, err := h.Call(ctx, "pricing.quote", in)
+		if err != nil || res.Quote == nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCondition is one evaluation of a typical `when:` expression.
+func BenchmarkCondition(b *testing.B) {
+	c, err := CompileCondition(`project.service == "roofing" and (project.urgent or lead.city == nil)`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	vars := benchVars()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		ok, err := c.Eval(vars)
+		if err != nil || !ok {
+			b.Fatal(ok, err)
+		}
+	}
+}
