@@ -487,11 +487,13 @@ func (c *Client) request(ctx context.Context, method, u string, body io.Reader) 
 }
 
 func (c *Client) postJSON(ctx context.Context, path string, body, into any) error {
-	b, err := json.Marshal(body)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // "&" as is: the text is not HTML
+	if err := enc.Encode(body); err != nil {
 		return localError("encode request: %v", err)
 	}
-	req, err := c.request(ctx, http.MethodPost, c.base+"/"+path, bytes.NewReader(b))
+	req, err := c.request(ctx, http.MethodPost, c.base+"/"+path, &buf)
 	if err != nil {
 		return err
 	}

@@ -457,7 +457,9 @@ func content(in *engine.Inbound, m *WireMessage) {
 			in.Kind = engine.InUnsupported
 			return
 		}
-		in.Text = w.Caption
+		if kind == engine.InImage {
+			in.Text = w.Caption // the engine's contract: an image's Text is its caption
+		}
 		in.Media = []engine.Media{{ID: w.ID, MIME: w.MIMEType, SHA256: w.SHA256, Caption: w.Caption, Filename: w.Filename}}
 	}
 	switch m.Type {
