@@ -137,6 +137,9 @@ func BenchmarkCommitParallel(b *testing.B) {
 				}
 			})
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
+			if ws := st.WriteStats(); ws.Commits > 0 {
+				b.ReportMetric(float64(ws.Writes)/float64(ws.Commits), "msgs/fsync")
+			}
 		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -116,7 +117,7 @@ func (s *Store) Commit(ctx context.Context, t *engine.Turn) error {
 			}
 		}
 	}
-	pre, err := prepareTurn(ks, ck, t)
+	pre, err := prepareTurn(ks, s.seqs, ck, contact, now, t)
 	if err != nil {
 		return fmt.Errorf("commit turn of contact %s: %w", short(ck), err)
 	}
@@ -143,16 +144,36 @@ func short(ck string) string {
 	return ck
 }
 
-// prepared holds the sealed values whose keys are known before the
-// transaction.
+// prepared holds the sealed values of a turn whose keys are known before
+// the transaction, so the single writer only checks, puts and fsyncs.
 type prepared struct {
-	session []byte
-	contact []byte
-	project []byte
-	projKey []byte
+	session          []byte
+	contact          []byte
+	project, projKey []byte
+
+	seenKey, seen []byte // the inbound id, its record
+	inKey, inMsg  []byte // the inbound message's log entry
+	lastIn        []byte
+	out           []preparedOut
+	maxMsg        uint64 // the highest message and outbox sequence used
+	maxOut        uint64
 }
 
-func prepareTurn(ks *keyset, ck string, t *engine.Turn) (*prepared, error) {
+// preparedOut is one outbound message: its outbox entry and its log entry.
+type preparedOut struct {
+	channel       string
+	id, item      []byte
+	msgKey, entry []byte
+}
+
+// sequences hands out message and outbox sequence numbers without the
+// writer; every transaction raises the buckets' stored sequence to the
+// highest number it uses, so they continue after a restart.
+type sequences struct {
+	msgs, outbox atomic.Uint64
+}
+
+func prepareTurn(ks *keyset, seqs *sequences, ck, contact string, now time.Time, t *engine.Turn) (*prepared, error) {
 	p := &prepared{}
 	if t.Session != nil {
 		body, err := json.Marshal(t.Session)
@@ -184,7 +205,56 @@ func prepareTurn(ks *keyset, ck string, t *engine.Turn) (*prepared, error) {
 			return nil, errors.New("quote without an id")
 		}
 	}
+	if in := t.Inbound; in != nil {
+		at := in.Time
+		if at.IsZero() {
+			at = now
+		}
+		p.seenKey = ks.seenKey(in.Channel, in.ID)
+		p.seen = sealJSON(ks, bSeen, p.seenKey, seenRecord{Channel: in.Channel, ID: in.ID, Time: now})
+		p.maxMsg = seqs.msgs.Add(1)
+		p.inKey = ckKey(ck, timeSeq(at, p.maxMsg))
+		p.inMsg = sealJSON(ks, bMessages, p.inKey, inboundMessage(in))
+		p.lastIn = sealJSON(ks, bLastIn, []byte(ck), lastInbound{Contact: contact, Time: at})
+	}
+	for i := range t.Outbound {
+		o := &t.Outbound[i]
+		if o.Contact == "" {
+			o.Contact = contact
+		}
+		if o.Channel == "" && t.Inbound != nil {
+			o.Channel = t.Inbound.Channel
+		}
+		if o.Channel == "" {
+			return nil, errors.New("outbound message without a channel")
+		}
+		if o.Created.IsZero() {
+			o.Created = now
+		}
+		if o.ReplyTo == "" && t.Inbound != nil {
+			o.ReplyTo = t.Inbound.ID
+		}
+		p.maxOut = seqs.outbox.Add(1)
+		o.ID = seqID(p.maxOut)
+		p.maxMsg = seqs.msgs.Add(1)
+		po := preparedOut{channel: o.Channel, id: []byte(o.ID), msgKey: ckKey(ck, timeSeq(o.Created, p.maxMsg))}
+		po.entry = sealJSON(ks, bMessages, po.msgKey, outboundMessage(o))
+		rec := outboxRecord{OutboxItem: engine.OutboxItem{Outbound: *o}, MessageKey: string(po.msgKey)}
+		body, err := json.Marshal(rec)
+		if err != nil {
+			return nil, fmt.Errorf("encode outbound: %w", err)
+		}
+		po.item = ks.seal(outboxName(o.Channel), po.id, body)
+		p.out = append(p.out, po)
+	}
 	return p, nil
+}
+
+// sealJSON encodes and seals a record for a top-level bucket; the records
+// it takes always encode.
+func sealJSON(ks *keyset, bucket, key []byte, v any) []byte {
+	body, _ := json.Marshal(v)
+	return ks.seal(string(bucket), key, body)
 }
 
 // prepareMedia hashes and seals a file with bytes, and fills in its id,
@@ -226,27 +296,22 @@ func decodeMedia(id string, body []byte) (*engine.Media, error) {
 	return &engine.Media{ID: id, MIME: meta.MIME, SHA256: id, Filename: meta.Filename, Size: len(data), Data: data}, nil
 }
 
-// commitTx is the body of one turn's transaction. bbolt's Batch may run it
-// more than once, so it derives everything from the transaction's state.
+// commitTx is the body of one turn's transaction. The group commit may run
+// it more than once, so it derives everything from the transaction's state.
 func commitTx(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *engine.Turn, pre *prepared, media []preparedMedia, dup *bool) error {
-	if in := t.Inbound; in != nil {
+	if t.Inbound != nil {
 		seen := tx.Bucket(bSeen)
-		sk := ks.seenKey(in.Channel, in.ID)
-		if seen.Get(sk) != nil {
+		if seen.Get(pre.seenKey) != nil {
 			*dup = true
 			return nil
 		}
-		at := in.Time
-		if at.IsZero() {
-			at = now
-		}
-		if err := ks.putJSON(seen, string(bSeen), sk, seenRecord{Channel: in.Channel, ID: in.ID, Time: now}); err != nil {
+		if err := seen.Put(pre.seenKey, pre.seen); err != nil {
 			return err
 		}
-		if _, err := appendMessage(tx, ks, ck, inboundMessage(in), at); err != nil {
+		if err := tx.Bucket(bMessages).Put(pre.inKey, pre.inMsg); err != nil {
 			return err
 		}
-		if err := ks.putJSON(tx.Bucket(bLastIn), string(bLastIn), []byte(ck), lastInbound{Contact: contact, Time: at}); err != nil {
+		if err := tx.Bucket(bLastIn).Put([]byte(ck), pre.lastIn); err != nil {
 			return err
 		}
 	}
@@ -289,12 +354,7 @@ func commitTx(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *eng
 			return err
 		}
 	}
-	for i := range t.Outbound {
-		if err := enqueue(tx, ks, ck, contact, now, t, &t.Outbound[i]); err != nil {
-			return err
-		}
-	}
-	return nil
+	return enqueue(tx, pre)
 }
 
 // putMedia stores files not stored yet and records the contact as an owner.
@@ -457,51 +517,31 @@ func appendAudit(tx *bolt.Tx, ks *keyset, a engine.AuditEntry) error {
 	return ks.putJSON(b, string(bAudit), []byte(timeSeq(a.Time, seq)), a)
 }
 
-// appendMessage logs a message and returns its key.
-func appendMessage(tx *bolt.Tx, ks *keyset, ck string, m Message, at time.Time) ([]byte, error) {
-	b := tx.Bucket(bMessages)
-	seq, err := b.NextSequence()
-	if err != nil {
-		return nil, err
+// enqueue puts the turn's outbound messages in their channels' outboxes
+// and logs them as queued, and raises the stored sequences.
+func enqueue(tx *bolt.Tx, pre *prepared) error {
+	ob, mb := tx.Bucket(bOutbox), tx.Bucket(bMessages)
+	for _, po := range pre.out {
+		cb, err := ob.CreateBucketIfNotExists([]byte(po.channel))
+		if err != nil {
+			return err
+		}
+		if err := cb.Put(po.id, po.item); err != nil {
+			return err
+		}
+		if err := mb.Put(po.msgKey, po.entry); err != nil {
+			return err
+		}
 	}
-	key := ckKey(ck, timeSeq(at, seq))
-	return key, ks.putJSON(b, string(bMessages), key, m)
-}
-
-// enqueue appends an outbound message to its channel's outbox and logs it
-// as queued.
-func enqueue(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *engine.Turn, o *engine.Outbound) error {
-	if o.Contact == "" {
-		o.Contact = contact
+	if mb.Sequence() < pre.maxMsg {
+		if err := mb.SetSequence(pre.maxMsg); err != nil {
+			return err
+		}
 	}
-	if o.Channel == "" && t.Inbound != nil {
-		o.Channel = t.Inbound.Channel
+	if ob.Sequence() < pre.maxOut {
+		return ob.SetSequence(pre.maxOut)
 	}
-	if o.Channel == "" {
-		return errors.New("outbound message without a channel")
-	}
-	if o.Created.IsZero() {
-		o.Created = now
-	}
-	if o.ReplyTo == "" && t.Inbound != nil {
-		o.ReplyTo = t.Inbound.ID
-	}
-	ob := tx.Bucket(bOutbox)
-	seq, err := ob.NextSequence()
-	if err != nil {
-		return err
-	}
-	o.ID = seqID(seq)
-	mk, err := appendMessage(tx, ks, ck, outboundMessage(o), o.Created)
-	if err != nil {
-		return err
-	}
-	cb, err := ob.CreateBucketIfNotExists([]byte(o.Channel))
-	if err != nil {
-		return err
-	}
-	rec := outboxRecord{OutboxItem: engine.OutboxItem{Outbound: *o}, MessageKey: string(mk)}
-	return ks.putJSON(cb, outboxName(o.Channel), []byte(o.ID), rec)
+	return nil
 }
 
 // outboxName is the additional-data name of a channel's outbox bucket.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -25,6 +26,20 @@ type groupCommit struct {
 
 	mu     sync.RWMutex // guards closed against sends on a closed queue
 	closed bool
+
+	commits, writes atomic.Int64
+}
+
+// WriteStats counts the store's write transactions and the writes they
+// carried: Writes/Commits is how many writes shared each fsync.
+type WriteStats struct {
+	Commits int64 `json:"commits"`
+	Writes  int64 `json:"writes"`
+}
+
+// WriteStats returns the group commit counters since Open.
+func (s *Store) WriteStats() WriteStats {
+	return WriteStats{Commits: s.group.commits.Load(), Writes: s.group.writes.Load()}
 }
 
 // groupCall is one write waiting for its transaction.
@@ -105,6 +120,10 @@ func (g *groupCommit) commit(group []*groupCall) {
 			group[failed].err <- failErr
 			group = append(group[:failed:failed], group[failed+1:]...)
 			continue
+		}
+		if err == nil {
+			g.commits.Add(1)
+			g.writes.Add(int64(len(group)))
 		}
 		for _, c := range group {
 			c.err <- err

@@ -67,6 +67,7 @@ type Store struct {
 	keys *keyset
 
 	group *groupCommit
+	seqs  *sequences
 }
 
 var (
@@ -131,7 +132,7 @@ func Open(opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", opts.Path, err)
 	}
 	db.NoSync = opts.NoSync
-	s := &Store{db: db, path: opts.Path, clock: opts.Clock, log: opts.Logger, noSeal: opts.NoSeal}
+	s := &Store{db: db, path: opts.Path, clock: opts.Clock, log: opts.Logger, noSeal: opts.NoSeal, seqs: &sequences{}}
 	if s.clock == nil {
 		s.clock = time.Now
 	}
@@ -155,6 +156,8 @@ func (s *Store) init(master []byte) error {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}
 		}
+		s.seqs.msgs.Store(tx.Bucket(bMessages).Sequence())
+		s.seqs.outbox.Store(tx.Bucket(bOutbox).Sequence())
 		meta := tx.Bucket(bMeta)
 		if f := meta.Get([]byte("format")); f != nil && string(f) != formatName {
 			return fmt.Errorf("unknown database format %q (want %q)", f, formatName)
