@@ -64,7 +64,7 @@ func DefaultTexts() Texts {
 		Erased:           "Done: your data has been deleted. If you message us again, we'll start fresh.",
 		RightsCancelled:  "Okay, nothing was changed.",
 		RightsByHuman:    "Thanks, a member of our team will handle your request personally.",
-		ConsentWithdrawn: "Your consent has been withdrawn; we've stopped processing your details. Send START to begin again.",
+		ConsentWithdrawn: "Your consent has been withdrawn and we have stopped processing your details. If you write to us again, we will ask before storing anything.",
 	}
 }
 

@@ -101,7 +101,7 @@ func (h *Harness) open() {
 		cfg.Business = map[string]any{"business_name": "Brightside Roofing & Painting", "privacy_url": "https://example.com/privacy", "currency": "EUR"}
 	}
 	eng, err := engine.New(cfg, engine.Deps{
-		Store: st, Flows: h.Flows, Plugins: h.Plugins, Extractor: xt,
+		Store: st, Flows: h.Flows, Plugins: h.Plugins, Extractor: xt, Rights: st.ChatRights(),
 		Clock: h.Clock.Now, NewID: h.ids.Next, Tag: st.ContactKey,
 	})
 	if err != nil {
