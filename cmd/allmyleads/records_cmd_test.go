@@ -6,6 +6,8 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -210,5 +212,56 @@ func TestKeygenRekeyBackupRetentionCommands(t *testing.T) {
 	empty := &recordsFixture{dir: f.dir, db: filepath.Join(f.dir, "none.db"), cfg: f.cfg}
 	if code, _, errOut := empty.run(t, "", nil, "leads"); code != exitRuntime || !strings.Contains(errOut, "no database") {
 		t.Errorf("leads without a database: exit %d %s", code, errOut)
+	}
+}
+
+// TestFullConversationLeavesNoPlaintext runs the shipped quote conversation
+// in the terminal chat, checks the answers were kept (export), then scans
+// the raw database file for the customer's name, email, phone number,
+// address and message text: none may be there in the clear.
+func TestFullConversationLeavesNoPlaintext(t *testing.T) {
+	dir := t.TempDir()
+	f := &recordsFixture{dir: dir, db: filepath.Join(dir, "data", "chat.db"), cfg: filepath.Join(dir, "allmyleads.yaml")}
+	if err := os.WriteFile(f.cfg, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var img bytes.Buffer
+	m := image.NewRGBA(image.Rect(0, 0, 8, 8))
+	if err := png.Encode(&img, m); err != nil {
+		t.Fatal(err)
+	}
+	photo := filepath.Join(dir, "roof.png")
+	if err := os.WriteFile(photo, img.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const (
+		phone   = "+15550100889"
+		name    = "Philippa Quartermaine"
+		email   = "philippa.q@example.net"
+		address = "17 Juniper Crescent, Westbury"
+		job     = "Leaky slate roof over the orangery"
+	)
+	script := strings.Join([]string{"hi", "yes", name, email, "1", "skip", address, "1", job, "/photo " + photo, "done", "40", "1", "/quit"}, "\n") + "\n"
+	code, out, errOut := f.run(t, script, nil, "chat", "--contact", phone)
+	if code != exitOK {
+		t.Fatalf("chat: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, exp, _ := f.run(t, "", nil, "export", "--contact", phone)
+	if code != exitOK {
+		t.Fatalf("export: exit %d", code)
+	}
+	for _, s := range []string{name, email, address, job} {
+		if !strings.Contains(exp, s) {
+			t.Fatalf("the conversation did not keep %q (the shipped flow changed?); transcript:\n%s", s, out)
+		}
+	}
+	raw, err := os.ReadFile(f.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{name, "Philippa", email, address, "Juniper", job, "orangery", phone, strings.TrimPrefix(phone, "+")} {
+		if bytes.Contains(raw, []byte(s)) {
+			t.Errorf("the database file holds %q in the clear", s)
+		}
 	}
 }
