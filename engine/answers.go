@@ -93,3 +93,12 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// yesOrNo reads the answer to one of the engine's Yes/No questions: the
+// button, its title or number, or a plain yes or no.
+func (e *Engine) yesOrNo(in *Inbound) (yes, ok bool) {
+	if o, picked := pickOption(in, e.yesNo()); picked {
+		return o.ID == "yes", true
+	}
+	return parseYesNo(in, e.cfg.Texts)
+}

@@ -98,7 +98,7 @@ func (e *Engine) yesNo() []Option {
 // customer to where the conversation was.
 func (e *Engine) answerPending(t *turn) {
 	what := t.sess.Pending
-	yes, ok := parseYesNo(t.in, e.cfg.Texts)
+	yes, ok := e.yesOrNo(t.in)
 	if !ok {
 		t.send(Outbound{Kind: OutButtons, Text: t.render(e.text(e.cfg.Texts.ChoiceInvalid), nil), Options: e.yesNo()})
 		return

@@ -156,7 +156,7 @@ func answerExtract(t *turn, s *flows.Step, in *Inbound) outcome {
 		t.scratch("confirm", pending[1:])
 		return t.confirmNext(s)
 	}
-	yes, ok := parseYesNo(in, t.e.cfg.Texts)
+	yes, ok := t.e.yesOrNo(in)
 	if !ok {
 		return t.retry(s, func() { t.confirmNext(s) })
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/allmyleads/allmyleads/flows"
+	"github.com/allmyleads/allmyleads/plugins"
 )
 
 // runFlow is `allmyleads flow`: lint flow files or print the language's
@@ -80,14 +81,10 @@ func runFlowLint(_ context.Context, env *cliEnv, args []string) int {
 	return exitOK
 }
 
-// lintOptions connects the linter to the plugin host for pluginsDir: plugin
-// references and `when` conditions are checked by the host. The returned
-// function releases the host.
-//
-// The plugin host (package plugins) lands separately; until it is wired in
-// here, plugin references are not checked and conditions get a plain Lua
-// parse (flows.ParseCondition). A --plugins folder that does not exist is
-// still reported.
+// lintOptions connects the linter to the plugin host for pluginsDir (the
+// shipped plugins when empty): plugin references must name a function that
+// exists and `when` conditions must compile. The returned function releases
+// the host.
 func lintOptions(pluginsDir string) (flows.LintOptions, func(), error) {
 	if pluginsDir != "" {
 		info, err := os.Stat(pluginsDir)
@@ -98,7 +95,18 @@ func lintOptions(pluginsDir string) (flows.LintOptions, func(), error) {
 			return flows.LintOptions{}, func() {}, fmt.Errorf("--plugins: %s is not a folder", pluginsDir)
 		}
 	}
-	return flows.LintOptions{}, func() {}, nil
+	host, err := plugins.Open(plugins.Options{Dir: pluginsDir, Shipped: plugins.ShippedFS()})
+	if err != nil {
+		return flows.LintOptions{}, func() {}, fmt.Errorf("plugins: %w", err)
+	}
+	opts := flows.LintOptions{
+		Plugin: host.Has,
+		Condition: func(expr string) error {
+			_, err := plugins.CompileCondition(expr)
+			return err
+		},
+	}
+	return opts, func() { host.Close() }, nil
 }
 
 func runFlowSchema(env *cliEnv, args []string) int {
