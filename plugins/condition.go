@@ -46,14 +46,15 @@ func CompileCondition(expr string) (*Condition, error) {
 	chunk, err := parse.Parse(strings.NewReader(prefix+expr), conditionChunk)
 	if err != nil {
 		e := syntaxError("", err)
+		e.Msg = strings.Replace(e.Msg, "end of file", "end of the expression", 1)
 		if e.Line == 1 && e.Col > len(prefix) {
 			e.Col -= len(prefix)
 		}
+		if e.Line == 0 && !strings.Contains(expr, "\n") {
+			e.Col = len(expr) + 1 // the expression ended too early
+		}
 		if e.Line == 1 {
 			e.Line = 0
-		}
-		if e.Line == 0 && e.Col == 0 {
-			e.Col = len(expr) + 1 // the expression ended too early
 		}
 		return nil, e
 	}

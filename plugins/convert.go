@@ -32,6 +32,9 @@ type roSource struct {
 
 // joinPath names a field below parent: lead.city, items[2], tags["a b"].
 func joinPath(parent, key string, idx int) string {
+	if key == "" && idx == 0 {
+		return parent
+	}
 	if idx > 0 {
 		return parent + "[" + strconv.Itoa(idx) + "]"
 	}
@@ -348,11 +351,7 @@ func (v *vm) readOnly(x any, path string, depth int) (lua.LValue, error) {
 			return lua.LString(rv.Bytes()), nil
 		}
 	default:
-		lv, err := v.toLua(rv.Interface(), "", path, 0)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), path+": "))
-		}
-		return lv, nil
+		return v.toLua(rv.Interface(), path, "", 0)
 	}
 	backing := v.L.CreateTable(0, 0)
 	fill := func(k lua.LValue, child reflect.Value, name string, idx int) error {

@@ -169,16 +169,22 @@ func describeTable(t *lua.LTable) string {
 func syntaxError(file string, err error) *Error {
 	var pe *parse.Error
 	if errors.As(err, &pe) {
-		msg := strings.TrimSpace(pe.Message)
+		what := strings.TrimSpace(pe.Message)
+		if what == "" || what == "syntax error" {
+			what = "syntax error"
+		}
+		if pe.Pos.Line == parse.EOF {
+			msg := "unexpected end of file"
+			if pe.Token != "" {
+				msg += " after '" + pe.Token + "'"
+			}
+			return &Error{File: file, Msg: msg}
+		}
+		msg := what
 		if pe.Token != "" {
 			msg += " near '" + pe.Token + "'"
 		}
-		line := pe.Pos.Line
-		if line == parse.EOF {
-			line = 0
-			msg += " at end of file"
-		}
-		return &Error{File: file, Line: line, Col: pe.Pos.Column, Msg: "syntax error: " + msg}
+		return &Error{File: file, Line: pe.Pos.Line, Col: pe.Pos.Column, Msg: msg}
 	}
 	var ce *lua.CompileError
 	if errors.As(err, &ce) {

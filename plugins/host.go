@@ -416,7 +416,11 @@ func (h *Host) resolve(ref string) (*version, string, error) {
 		if v != nil {
 			msg = fmt.Sprintf("%s is a test file, not a plugin", v.file)
 		}
-		if s := suggest(file, names); s != "" {
+		s := suggest(file, names)
+		if v != nil && h.current(strings.TrimSuffix(file, "_test")) != nil {
+			s = strings.TrimSuffix(file, "_test")
+		}
+		if s != "" {
 			msg += fmt.Sprintf(" (did you mean %q?)", s+"."+fn)
 		} else if len(names) > 0 {
 			msg += " (plugins: " + strings.Join(names, ", ") + ")"

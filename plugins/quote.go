@@ -374,7 +374,7 @@ func forEach(t *lua.LTable, fn func(k lua.LValue)) {
 // suggest returns the candidate closest to s when it is close enough to be
 // a typo, else "".
 func suggest(s string, candidates []string) string {
-	best, bestD := "", len(s)/2+2
+	best, bestD := "", max(2, len(s)/3)+1
 	for _, c := range candidates {
 		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
 			best, bestD = c, d

@@ -17,8 +17,8 @@ func TestQuoteMoney(t *testing.T) {
 		Lua   string
 		Error string
 		Want  *struct {
-			Currency                        string
-			Lines                           [][2]int64 // unit price, line total
+			Currency                       string
+			Lines                          [][2]int64 // unit price, line total
 			Subtotal, Discount, Tax, Total int64
 		}
 	}

@@ -145,7 +145,8 @@ func TestLimits(t *testing.T) {
 		alloc            int64
 	}{
 		{"endless recursion", "local function f(n) return 1 + f(n + 1) end\n  return f(1)", "stack overflow", 0},
-		{"growing varargs", "local function f(...) return f(1, 2, 3, 4, ...) end\n  return f()", "registry overflow", 0},
+		{"growing varargs", "local function f(...) return f(1, 2, 3, 4, ...) end\n  return f(string.byte(string.rep('x', 60000), 1, -1))", "registry overflow", 0},
+		{"too many values", "return string.byte(string.rep('x', 100000), 1, -1)", "registry overflow", 0},
 		{"growing table", "local t = {}\n  local i = 0\n  while true do i = i + 1; t[i] = { i, i, i } end", "memory limit exceeded: allocated over 8 MiB in one call", 8 << 20},
 		{"growing strings", "local t = {}\n  local s = 'x'\n  while true do s = s .. 'y'; t[#t + 1] = s end", "memory limit exceeded", 8 << 20},
 	}

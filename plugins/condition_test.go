@@ -1,0 +1,116 @@
+package plugins
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+)
+
+// TestConditions runs testdata/conditions.json: `when:` expressions over
+// variables, with nil-safe field access and errors that point into the
+// expression.
+func TestConditions(t *testing.T) {
+	var cases []struct {
+		Expr  string
+		Vars  map[string]any
+		Want  bool
+		Error string
+	}
+	readJSON(t, "testdata/conditions.json", &cases)
+	for _, tc := range cases {
+		t.Run(tc.Expr, func(t *testing.T) {
+			c, err := CompileCondition(tc.Expr)
+			var got bool
+			if err == nil {
+				got, err = c.Eval(tc.Vars)
+			}
+			if tc.Error != "" {
+				var pe *Error
+				if !errors.As(err, &pe) || err.Error() != tc.Error {
+					t.Fatalf("got %v, want %q", err, tc.Error)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.Want {
+				t.Fatalf("got %v, want %v", got, tc.Want)
+			}
+		})
+	}
+}
+
+// One compiled condition is evaluated from many goroutines at once, each
+// with its own variables.
+func TestConditionConcurrent(t *testing.T) {
+	c, err := CompileCondition("project.estimate.area_m2 > 50 and lead.name ~= nil")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				area := float64(g*20 + i%3)
+				vars := map[string]any{"project": map[string]any{"estimate": map[string]any{"area_m2": area}}, "lead": map[string]any{"name": "x"}}
+				got, err := c.Eval(vars)
+				if err != nil || got != (area > 50) {
+					errs <- fmt.Errorf("area %v: got %v, %v", area, got, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func TestConditionVarsUnchanged(t *testing.T) {
+	c, err := CompileCondition("(function() lead.name = 'changed' end)() == nil")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]any{"lead": map[string]any{"name": "Jane"}}
+	if _, err := c.Eval(vars); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := json.Marshal(vars); string(b) != `{"lead":{"name":"Jane"}}` {
+		t.Fatalf("variables changed: %s", b)
+	}
+	if c.String() != "(function() lead.name = 'changed' end)() == nil" {
+		t.Fatal("String() is not the expression")
+	}
+}
+
+// FuzzCompileCondition: any text compiles or fails with an *Error, and a
+// compiled condition evaluates without panicking.
+func FuzzCompileCondition(f *testing.F) {
+	for _, s := range []string{"project.service == 'other'", "lead.city == nil", "#x > 1 and y", "a ==", "((", "x = 1", "'\\", "--[[", "function() end"} {
+		f.Add(s)
+	}
+	vars := map[string]any{"project": map[string]any{"service": "roofing"}, "x": []any{1.0, 2.0}}
+	f.Fuzz(func(t *testing.T, expr string) {
+		c, err := CompileCondition(expr)
+		if err != nil {
+			var pe *Error
+			if !errors.As(err, &pe) {
+				t.Fatalf("%q: error %v is not an *Error", expr, err)
+			}
+			return
+		}
+		_, err = c.Eval(vars)
+		var pe *Error
+		if err != nil && !errors.As(err, &pe) {
+			t.Fatalf("%q: eval error %v is not an *Error", expr, err)
+		}
+	})
+}
