@@ -124,7 +124,9 @@ func Open(opts Options) (*Store, error) {
 	if timeout <= 0 {
 		timeout = time.Second
 	}
-	db, err := bolt.Open(opts.Path, 0o600, &bolt.Options{Timeout: timeout})
+	// A large initial mapping (address space, not memory) spares writers
+	// from waiting for long reads (a backup) when the file grows.
+	db, err := bolt.Open(opts.Path, 0o600, &bolt.Options{Timeout: timeout, InitialMmapSize: 1 << 30})
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("open store %s: %w (stop the other allmyleads process first)", opts.Path, ErrLocked)

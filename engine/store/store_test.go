@@ -509,3 +509,34 @@ func TestContactKeyIsStableAndKeyed(t *testing.T) {
 		t.Error("contact key is the phone number")
 	}
 }
+
+func TestCloseFinishesWritesThenRefuses(t *testing.T) {
+	td := openTest(t)
+	ctx := ctxT(t)
+	var wg sync.WaitGroup
+	results := make(chan error, 20)
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results <- td.Commit(ctx, turnFor(phoneN(i), fmt.Sprintf("close.%d", i), "hi", td.clock.Now()))
+		}()
+	}
+	wg.Wait()
+	td.closeDB(t)
+	close(results)
+	for err := range results {
+		if err != nil {
+			t.Errorf("commit before close: %v", err)
+		}
+	}
+	if err := td.Commit(ctx, turnFor(testPhone, "after", "hi", td.clock.Now())); !errors.Is(err, ErrClosed) {
+		t.Errorf("commit after close: %v, want ErrClosed", err)
+	}
+	td.reopen(t)
+	for i := range 20 {
+		if s, _ := td.Session(ctx, phoneN(i)); s == nil {
+			t.Errorf("contact %d lost", i)
+		}
+	}
+}
