@@ -76,7 +76,9 @@ func turnContact(t *engine.Turn) string {
 // contacts' turns so they share an fsync. A turn whose inbound id was seen
 // before returns engine.ErrDuplicate and changes nothing. Commit fills in
 // the ids it assigns: Outbound[i].ID and, for media with bytes, Media.ID,
-// SHA256 and Size (the hex SHA-256 of the bytes is the media id).
+// SHA256 and Size (the hex SHA-256 of the bytes is the media id), and the
+// quotes' revision numbers (a quote already marked paid is left as stored,
+// and the turn's copy is set to it).
 func (s *Store) Commit(ctx context.Context, t *engine.Turn) error {
 	if t == nil {
 		return errors.New("commit: nil turn")
@@ -398,8 +400,8 @@ func putContact(tx *bolt.Tx, ks *keyset, ck string, c *engine.Contact, sealed []
 }
 
 // upsertQuote saves a quote. When its priced content changed, the stored
-// version is kept as a revision and the revision number goes up. A payment
-// the business recorded is never lost to an older copy.
+// version is kept as a revision and the revision number goes up. A quote
+// the business marked paid is not changed by the conversation any more.
 func upsertQuote(tx *bolt.Tx, ks *keyset, ck string, q *engine.QuoteRecord, now time.Time) error {
 	b := tx.Bucket(bQuotes)
 	key := []byte(q.ID)
@@ -419,10 +421,13 @@ func upsertQuote(tx *bolt.Tx, ks *keyset, ck string, q *engine.QuoteRecord, now 
 			q.Revision = 1
 		}
 	} else {
-		q.Created = old.Created
-		if old.Status == engine.QuotePaid && q.Status != engine.QuotePaid {
-			q.Status, q.PaymentRef, q.PaidAt = old.Status, old.PaymentRef, old.PaidAt
+		if isPaid(&old) {
+			// A paid quote is a payment record: the conversation's copy
+			// (older, or repriced after the fact) never changes it.
+			*q = old
+			return nil
 		}
+		q.Created = old.Created
 		q.Revision = old.Revision
 		if pricedChanged(&old, q) {
 			rk := []byte(fmt.Sprintf("%s/%06d", q.ID, old.Revision))

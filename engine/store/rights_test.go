@@ -424,11 +424,14 @@ func TestLeadsQuotesMarkPaid(t *testing.T) {
 		t.Errorf("unknown quote: %v", err)
 	}
 	// A stale copy of the quote from the conversation does not undo the payment.
-	stale := &engine.QuoteRecord{ID: "a-q1", Contact: testPhone, Status: engine.QuoteAccepted, Currency: "EUR", Items: []engine.QuoteItem{{Description: "tiles", Quantity: 1, UnitPrice: 50000, Total: 50000}}, Subtotal: 60000, Total: 60000, Inputs: map[string]any{"address": "12 Marigold Lane"}, Notes: "call " + testName}
+	stale := &engine.QuoteRecord{ID: "a-q1", Contact: testPhone, Status: engine.QuoteAccepted, Currency: "EUR", Items: []engine.QuoteItem{{Description: "tiles", Quantity: 1, UnitPrice: 50000, Total: 50000}}, Subtotal: 50000, Total: 50000}
 	if err := td.Commit(ctx, &engine.Turn{Session: &engine.Session{Contact: testPhone}, Quotes: []*engine.QuoteRecord{stale}}); err != nil {
 		t.Fatal(err)
 	}
-	if q, _ := td.Quotes(ctx, QuoteFilter{Contact: testPhone, Status: "paid"}); len(q) != 1 || q[0].PaymentRef != "pi_3Nx" {
-		t.Errorf("payment lost to a stale copy: %+v", q)
+	if q, _ := td.Quotes(ctx, QuoteFilter{Contact: testPhone, Status: "paid"}); len(q) != 1 || q[0].PaymentRef != "pi_3Nx" || q[0].Total != 60000 || q[0].Revision != 2 {
+		t.Errorf("paid quote changed by a stale copy: %+v", q)
+	}
+	if stale.Status != engine.QuotePaid || stale.Total != 60000 {
+		t.Errorf("the turn's copy was not brought up to the stored payment record: %+v", stale)
 	}
 }
