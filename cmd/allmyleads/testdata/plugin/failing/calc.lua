@@ -1,0 +1,3 @@
+function quote(ctx)
+  return { currency = "EUR", items = { { description = "Work", quantity = ctx.project.area_m2, unit_price = 10 } } }
+end
