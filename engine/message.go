@@ -86,7 +86,7 @@ type Outbound struct {
 	// WindowUntil is when the 24 h customer-service window closes (the
 	// contact's last inbound + 24 h); after it only templates may be sent.
 	// Zero means unknown: send as is.
-	WindowUntil time.Time `json:"window_until,omitempty"`
+	WindowUntil time.Time `json:"window_until,omitzero"`
 	Created     time.Time `json:"created"`
 }
 

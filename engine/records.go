@@ -15,7 +15,7 @@ type Contact struct {
 	OptedOut    bool      `json:"opted_out,omitempty"`
 	Created     time.Time `json:"created"`
 	Updated     time.Time `json:"updated"`
-	LastInbound time.Time `json:"last_inbound,omitempty"`
+	LastInbound time.Time `json:"last_inbound,omitzero"`
 }
 
 // Project is the job a contact asks a quote for.
@@ -30,7 +30,7 @@ type Project struct {
 	Status       string         `json:"status"` // open, quoted, accepted, declined, completed
 	Created      time.Time      `json:"created"`
 	Updated      time.Time      `json:"updated"`
-	Completed    time.Time      `json:"completed,omitempty"`
+	Completed    time.Time      `json:"completed,omitzero"`
 }
 
 // Quote statuses.
@@ -57,15 +57,15 @@ type QuoteRecord struct {
 	Total      int64          `json:"total"`
 	TaxRate    float64        `json:"tax_rate,omitempty"`
 	Notes      string         `json:"notes,omitempty"`
-	ValidUntil time.Time      `json:"valid_until,omitempty"`
+	ValidUntil time.Time      `json:"valid_until,omitzero"`
 	Plugin     string         `json:"plugin"`      // FILE.FUNCTION that priced it
 	SourceHash string         `json:"source_hash"` // hash of the plugin source
 	Inputs     map[string]any `json:"inputs,omitempty"`
 	PaymentRef string         `json:"payment_ref,omitempty"`
 	Created    time.Time      `json:"created"`
 	Updated    time.Time      `json:"updated"`
-	DecidedAt  time.Time      `json:"decided_at,omitempty"`
-	PaidAt     time.Time      `json:"paid_at,omitempty"`
+	DecidedAt  time.Time      `json:"decided_at,omitzero"`
+	PaidAt     time.Time      `json:"paid_at,omitzero"`
 	Revision   int            `json:"revision"`
 }
 
@@ -89,7 +89,7 @@ type ConsentRecord struct {
 	Channel       string    `json:"channel"`
 	Granted       bool      `json:"granted"`
 	Time          time.Time `json:"time"`
-	Withdrawn     time.Time `json:"withdrawn,omitempty"`
+	Withdrawn     time.Time `json:"withdrawn,omitzero"`
 }
 
 // OptEvent is one opt-out or opt-in of a contact.

@@ -57,7 +57,7 @@ type Turn struct {
 type OutboxItem struct {
 	Outbound
 	Attempts  int       `json:"attempts"`
-	NotBefore time.Time `json:"not_before,omitempty"` // retry backoff
+	NotBefore time.Time `json:"not_before,omitzero"` // retry backoff
 }
 
 // Outbox is what a channel's sender needs of the store.

@@ -58,7 +58,7 @@ func newRuntime(ctx context.Context, cfg Config, env *cliEnv) (*runtime, error) 
 		Timeout: cfg.OpenAI.Timeout.D(), MaxImageBytes: cfg.OpenAI.MaxImageBytes, Logger: logger,
 	}})
 	eng, err := engine.New(engineConfig(cfg), engine.Deps{
-		Store: st, Flows: set, Plugins: host, Extractor: xt, Rights: rights{st},
+		Store: st, Flows: set, Plugins: host, Extractor: xt, Rights: st.ChatRights(),
 		Tag: st.ContactKey, Logger: logger, OnOutbound: rt.wake,
 	})
 	if err != nil {

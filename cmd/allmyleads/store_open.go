@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -40,18 +39,4 @@ func openExistingStore(cfg Config, env *cliEnv) (*store.Store, error) {
 		return nil, err
 	}
 	return openStore(cfg, env)
-}
-
-// rights adapts the store to engine.Rights, for requests made in the chat.
-type rights struct{ st *store.Store }
-
-// Export returns the contact's export document and its file name.
-func (r rights) Export(ctx context.Context, contact string) ([]byte, string, error) {
-	return r.st.ExportJSON(ctx, contact)
-}
-
-// Erase erases the contact's personal data.
-func (r rights) Erase(ctx context.Context, contact, actor string) error {
-	_, err := r.st.Erase(ctx, contact, actor)
-	return err
 }

@@ -35,7 +35,22 @@ func (s *Store) Backup(ctx context.Context, w io.Writer) (int64, error) {
 		return 0, fmt.Errorf("backup: %w", err)
 	}
 	defer dst.Close()
-	if err := bolt.Compact(dst, s.db, 64<<20); err != nil {
+	// Copy inside one read transaction of the live database and commit the
+	// copy before that transaction ends: bbolt keeps put values by
+	// reference until commit, and bolt.Compact commits after its read
+	// transaction closed, when a concurrent writer may reuse those pages.
+	err = s.db.View(func(src *bolt.Tx) error {
+		return dst.Update(func(out *bolt.Tx) error {
+			return src.ForEach(func(name []byte, b *bolt.Bucket) error {
+				nb, err := out.CreateBucket(name)
+				if err != nil {
+					return err
+				}
+				return copyBucket(b, nb)
+			})
+		})
+	})
+	if err != nil {
 		return 0, fmt.Errorf("backup: copy records: %w", err)
 	}
 	var n int64
@@ -48,6 +63,23 @@ func (s *Store) Backup(ctx context.Context, w io.Writer) (int64, error) {
 		return n, fmt.Errorf("backup: write: %w", err)
 	}
 	return n, nil
+}
+
+// copyBucket copies every key and nested bucket of src into dst.
+func copyBucket(src, dst *bolt.Bucket) error {
+	if err := dst.SetSequence(src.Sequence()); err != nil {
+		return err
+	}
+	return src.ForEach(func(k, v []byte) error {
+		if v != nil {
+			return dst.Put(k, v)
+		}
+		nb, err := dst.CreateBucket(k)
+		if err != nil {
+			return err
+		}
+		return copyBucket(src.Bucket(k), nb)
+	})
 }
 
 // BackupFile writes a backup to path (mode 0600) through a temporary file
