@@ -45,13 +45,13 @@ type Config struct {
 // Keywords are the global commands that work from any step. Matching is
 // case-insensitive on the whole trimmed message.
 type Keywords struct {
-	OptOut          []string
-	OptIn           []string
-	Restart         []string
-	Human           []string
-	MyData          []string
-	DeleteMyData    []string
-	WithdrawConsent []string
+	OptOut          []string `yaml:"opt_out" validate:"min=1,dive,required"`
+	OptIn           []string `yaml:"opt_in" validate:"min=1,dive,required"`
+	Restart         []string `yaml:"restart" validate:"dive,required"`
+	Human           []string `yaml:"human" validate:"dive,required"`
+	MyData          []string `yaml:"my_data" validate:"dive,required"`
+	DeleteMyData    []string `yaml:"delete_my_data" validate:"dive,required"`
+	WithdrawConsent []string `yaml:"withdraw_consent" validate:"dive,required"`
 }
 
 // DefaultConfig returns the engine's defaults.

@@ -100,7 +100,7 @@ func (e *Engine) answerPending(t *turn) {
 	what := t.sess.Pending
 	yes, ok := e.yesOrNo(t.in)
 	if !ok {
-		t.send(Outbound{Kind: OutButtons, Text: t.render(e.text(e.cfg.Texts.ChoiceInvalid), nil), Options: e.yesNo()})
+		t.reaskOptions(e.yesNo())
 		return
 	}
 	t.sess.Pending = ""

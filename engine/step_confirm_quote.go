@@ -32,7 +32,7 @@ func enterConfirmQuote(t *turn, s *flows.Step) outcome {
 		return t.failStep(s, "confirm_quote", fmt.Errorf("%s: no quote to confirm (run a pricing plugin step first)", s.Pos))
 	}
 	body := t.render(s.Text, nil) + "\n\n" + formatQuote(q)
-	opts := acceptDecline(t, s)
+	opts := quoteOptions(t, s)
 	if len([]rune(body)) > maxButtonBody {
 		t.send(Outbound{Kind: OutText, Text: body})
 		body = "Would you like to go ahead with this quote?"
@@ -42,23 +42,28 @@ func enterConfirmQuote(t *turn, s *flows.Step) outcome {
 	return wait()
 }
 
-func acceptDecline(t *turn, s *flows.Step) []Option {
+// acceptDecline is the step's two options: ids accept and decline, with the
+// step's titles or the given defaults.
+func acceptDecline(s *flows.Step, defAccept, defDecline string) []Option {
 	accept, decline := s.AcceptTitle, s.DeclineTitle
 	if accept == "" {
-		accept = t.e.cfg.Texts.AcceptTitle
+		accept = defAccept
 	}
 	if decline == "" {
-		decline = t.e.cfg.Texts.DeclineTitle
+		decline = defDecline
 	}
 	return []Option{{ID: "accept", Title: accept}, {ID: "decline", Title: decline}}
 }
 
+func quoteOptions(t *turn, s *flows.Step) []Option {
+	return acceptDecline(s, t.e.cfg.Texts.AcceptTitle, t.e.cfg.Texts.DeclineTitle)
+}
+
 func answerConfirmQuote(t *turn, s *flows.Step, in *Inbound) outcome {
-	accepted, ok := acceptOrDecline(t, s, in)
+	opts := quoteOptions(t, s)
+	accepted, ok := t.acceptOrDecline(s, opts, in)
 	if !ok {
-		return t.retry(s, func() {
-			t.send(Outbound{Kind: OutButtons, Text: t.render(t.e.text(t.e.cfg.Texts.ChoiceInvalid), nil), Options: acceptDecline(t, s)})
-		})
+		return t.retry(s, func() { t.reaskOptions(opts) })
 	}
 	if accepted {
 		t.setQuoteStatus(QuoteAccepted)
@@ -70,11 +75,16 @@ func answerConfirmQuote(t *turn, s *flows.Step, in *Inbound) outcome {
 
 // acceptOrDecline reads the answer to a two-option question: the option,
 // its title or number, or a plain yes or no.
-func acceptOrDecline(t *turn, s *flows.Step, in *Inbound) (accepted, ok bool) {
-	if o, ok := pickOption(in, acceptDecline(t, s)); ok {
+func (t *turn) acceptOrDecline(s *flows.Step, opts []Option, in *Inbound) (accepted, ok bool) {
+	if o, ok := pickOption(in, opts); ok {
 		return o.ID == "accept", true
 	}
 	return parseYesNo(in, t.e.cfg.Texts)
+}
+
+// reaskOptions says the answer was not understood and offers the options again.
+func (t *turn) reaskOptions(opts []Option) {
+	t.send(Outbound{Kind: OutButtons, Text: t.render(t.e.text(t.e.cfg.Texts.ChoiceInvalid), nil), Options: opts})
 }
 
 func targetOr(target string) outcome {

@@ -34,28 +34,14 @@ func enterConsent(t *turn, s *flows.Step) outcome {
 }
 
 func consentOptions(t *turn, s *flows.Step) []Option {
-	accept, decline := s.AcceptTitle, s.DeclineTitle
-	if accept == "" {
-		accept = t.e.cfg.Texts.ConsentAccept
-	}
-	if decline == "" {
-		decline = t.e.cfg.Texts.ConsentDecline
-	}
-	return []Option{{ID: "accept", Title: accept}, {ID: "decline", Title: decline}}
+	return acceptDecline(s, t.e.cfg.Texts.ConsentAccept, t.e.cfg.Texts.ConsentDecline)
 }
 
 func answerConsent(t *turn, s *flows.Step, in *Inbound) outcome {
 	opts := consentOptions(t, s)
-	granted, ok := false, false
-	if o, picked := pickOption(in, opts); picked {
-		granted, ok = o.ID == "accept", true
-	} else {
-		granted, ok = parseYesNo(in, t.e.cfg.Texts)
-	}
+	granted, ok := t.acceptOrDecline(s, opts, in)
 	if !ok {
-		return t.retry(s, func() {
-			t.send(Outbound{Kind: OutButtons, Text: t.render(t.e.text(t.e.cfg.Texts.ChoiceInvalid), nil), Options: opts})
-		})
+		return t.retry(s, func() { t.reaskOptions(opts) })
 	}
 	purpose := consentPurpose(s)
 	rec := ConsentRecord{

@@ -46,24 +46,13 @@ type BusinessConfig struct {
 
 // EngineConfig tunes the conversation engine.
 type EngineConfig struct {
-	StartFlow   string   `yaml:"start_flow" validate:"required"`
-	IdleTimeout Duration `yaml:"idle_timeout" validate:"gt=0"`
-	MaxSteps    int      `yaml:"max_steps" validate:"min=5,max=10000"`
-	Workers     int      `yaml:"workers" validate:"min=1,max=1024"`
-	Keywords    Keywords `yaml:"keywords"`
+	StartFlow   string          `yaml:"start_flow" validate:"required"`
+	IdleTimeout Duration        `yaml:"idle_timeout" validate:"gt=0"`
+	MaxSteps    int             `yaml:"max_steps" validate:"min=5,max=10000"`
+	Workers     int             `yaml:"workers" validate:"min=1,max=1024"`
+	Keywords    engine.Keywords `yaml:"keywords"`
 	// Texts override the engine's own wording (opt-out confirmation...).
 	Texts engine.Texts `yaml:"texts"`
-}
-
-// Keywords are the global commands that work from any step.
-type Keywords struct {
-	OptOut          []string `yaml:"opt_out" validate:"min=1,dive,required"`
-	OptIn           []string `yaml:"opt_in" validate:"min=1,dive,required"`
-	Restart         []string `yaml:"restart" validate:"dive,required"`
-	Human           []string `yaml:"human" validate:"dive,required"`
-	MyData          []string `yaml:"my_data" validate:"dive,required"`
-	DeleteMyData    []string `yaml:"delete_my_data" validate:"dive,required"`
-	WithdrawConsent []string `yaml:"withdraw_consent" validate:"dive,required"`
 }
 
 // StoreConfig says where state is kept and how it is sealed.
@@ -142,15 +131,7 @@ func DefaultConfig() Config {
 			IdleTimeout: Duration(7 * day),
 			MaxSteps:    100,
 			Workers:     64,
-			Keywords: Keywords{
-				OptOut:          []string{"STOP", "UNSUBSCRIBE", "CANCEL", "OPT OUT"},
-				OptIn:           []string{"START"},
-				Restart:         []string{"RESTART", "MENU"},
-				Human:           []string{"AGENT", "HUMAN"},
-				MyData:          []string{"MY DATA"},
-				DeleteMyData:    []string{"DELETE MY DATA"},
-				WithdrawConsent: []string{"WITHDRAW CONSENT"},
-			},
+			Keywords:    engine.DefaultConfig().Keywords,
 		},
 		Store:   StoreConfig{Path: "data/allmyleads.db"},
 		Plugins: PluginsConfig{Timeout: Duration(100 * time.Millisecond)},

@@ -170,15 +170,11 @@ func openPlugins(cfg Config, logger *slog.Logger) (*plugins.Host, error) {
 }
 
 func engineConfig(cfg Config) engine.Config {
-	kw := cfg.Engine.Keywords
 	return engine.Config{
-		StartFlow:   cfg.Engine.StartFlow,
-		IdleTimeout: cfg.Engine.IdleTimeout.D(),
-		MaxSteps:    cfg.Engine.MaxSteps,
-		Keywords: engine.Keywords{
-			OptOut: kw.OptOut, OptIn: kw.OptIn, Restart: kw.Restart, Human: kw.Human,
-			MyData: kw.MyData, DeleteMyData: kw.DeleteMyData, WithdrawConsent: kw.WithdrawConsent,
-		},
+		StartFlow:     cfg.Engine.StartFlow,
+		IdleTimeout:   cfg.Engine.IdleTimeout.D(),
+		MaxSteps:      cfg.Engine.MaxSteps,
+		Keywords:      cfg.Engine.Keywords,
 		Currency:      cfg.Business.Currency,
 		PolicyVersion: cfg.Business.PolicyVersion,
 		Business: map[string]any{
