@@ -13,10 +13,16 @@ import (
 )
 
 // BenchmarkHandleParallel handles messages from 1,000 contacts at once
-// through the router, with a real bbolt file, fsync on and encryption on.
+// through the router, with a real bbolt file and fsync on, with encryption
+// at rest (sealed) and without (plain) to show what encryption costs.
 // Every message is a full turn: session load, step, commit with outbox.
 func BenchmarkHandleParallel(b *testing.B) {
-	h := enginetest.New(b, enginetest.Options{FlowsDir: askFlows})
+	b.Run("sealed", func(b *testing.B) { benchHandleParallel(b, false) })
+	b.Run("plain", func(b *testing.B) { benchHandleParallel(b, true) })
+}
+
+func benchHandleParallel(b *testing.B, noSeal bool) {
+	h := enginetest.New(b, enginetest.Options{FlowsDir: askFlows, NoSeal: noSeal})
 	r := engine.NewRouter(h.Engine, 256)
 	defer r.Close()
 	const contacts = 1000

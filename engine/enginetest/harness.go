@@ -29,6 +29,7 @@ type Options struct {
 	Config    engine.Config
 	Extractor engine.Extractor
 	Plugins   engine.Plugins // nil = the shipped plugins
+	NoSeal    bool           // benchmarks only: store plaintext to measure encryption's cost
 }
 
 // Harness is a running engine over a real store.
@@ -87,7 +88,7 @@ func LoadFlows(t testing.TB, dir string) *flows.Set {
 
 func (h *Harness) open() {
 	h.T.Helper()
-	st, err := store.Open(store.Options{Path: h.Path, Key: h.Key, Clock: h.Clock.Now})
+	st, err := store.Open(store.Options{Path: h.Path, Key: h.Key, Clock: h.Clock.Now, NoSeal: h.Opts.NoSeal})
 	if err != nil {
 		h.T.Fatalf("open store: %v", err)
 	}
