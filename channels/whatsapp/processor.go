@@ -46,7 +46,7 @@ type ProcessorOptions struct {
 	// for another number are logged.
 	PhoneNumberID string
 	MaxImageBytes int64         // default 5 MB, Meta's limit for images
-	MaxInFlight   int           // payloads processed at once; default 512
+	MaxInFlight   int           // payloads processed at once; default 64 (more only makes the store's commits bigger)
 	MaxAttempts   int           // tries of a payload whose messages the engine failed; default 5
 	Backoff       time.Duration // first wait before such a retry; default 1 s, doubling
 	MediaBackoff  time.Duration // first wait before a media download is tried again; default 200 ms
@@ -87,7 +87,7 @@ func NewProcessor(o ProcessorOptions) *Processor {
 		o.MaxImageBytes = DefaultMaxMediaBytes
 	}
 	if o.MaxInFlight <= 0 {
-		o.MaxInFlight = 512
+		o.MaxInFlight = 64
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 5

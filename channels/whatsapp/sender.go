@@ -225,6 +225,9 @@ func (s *Sender) Run(ctx context.Context) error {
 		case <-s.wake:
 		case <-poll.C:
 		}
+		if len(s.sem) == cap(s.sem) {
+			continue // every worker is busy; the first to finish wakes us
+		}
 		if d := s.pause(); d > 0 {
 			t := time.NewTimer(d)
 			select {
@@ -236,7 +239,7 @@ func (s *Sender) Run(ctx context.Context) error {
 		}
 		s.round(ctx)
 		// Coalesce a burst of wake-ups into one outbox read.
-		t := time.NewTimer(5 * time.Millisecond)
+		t := time.NewTimer(10 * time.Millisecond)
 		select {
 		case <-ctx.Done():
 		case <-t.C:
