@@ -37,6 +37,7 @@ type SenderOptions struct {
 	Backoff     time.Duration // first retry wait; default 2 s, doubling with jitter
 	MaxBackoff  time.Duration // default 5 min
 	TokenPause  time.Duration // wait after error 190 before trying again; default 1 min
+	SendTimeout time.Duration // one send, even during shutdown; default 20 s
 	Poll        time.Duration // outbox reads without a Wake (retries falling due); default 2 s
 
 	// WindowTemplate is the pre-approved template sent when a message falls
@@ -103,6 +104,9 @@ func NewSender(o SenderOptions) *Sender {
 	}
 	if o.Poll <= 0 {
 		o.Poll = 2 * time.Second
+	}
+	if o.SendTimeout <= 0 {
+		o.SendTimeout = 20 * time.Second
 	}
 	if o.TemplateLanguage == "" {
 		o.TemplateLanguage = "en_US"
@@ -370,15 +374,17 @@ func (s *Sender) sendItem(ctx context.Context, it engine.OutboxItem) bool {
 	if err := s.limiter.Wait(ctx); err != nil {
 		return false
 	}
-	wamid, err := s.o.Client.Send(ctx, out)
+	// From here the send may reach Meta: it finishes, and its outcome is
+	// recorded, even when Run is being stopped; cutting it short could
+	// send the message twice.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.o.SendTimeout)
+	defer cancel()
+	wamid, err := s.o.Client.Send(sctx, out)
 	if err != nil {
-		if ctx.Err() != nil {
-			return false
-		}
-		return s.failed(ctx, it, AsSendError(err))
+		return s.failed(sctx, it, AsSendError(err))
 	}
 	s.resumed()
-	if err := s.o.Outbox.MarkSent(ctx, it.ID, wamid, s.o.Clock()); err != nil {
+	if err := s.o.Outbox.MarkSent(sctx, it.ID, wamid, s.o.Clock()); err != nil {
 		// Sent but not recorded: the outbox may send it again after a
 		// restart. Nothing better can be done than to say so.
 		s.log.Error("whatsapp sender: message sent but not recorded", "outbox", it.ID, "provider_id", wamid, "err", err)

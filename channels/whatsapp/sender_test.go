@@ -306,21 +306,48 @@ func TestSenderFlushAndReads(t *testing.T) {
 	eventually(t, "read receipts", func() bool { return len(f.g.Reads()) == 2 })
 }
 
-// TestSenderStopsWhileGraphHangs checks that a hanging Graph API does not
-// keep the sender from stopping, and that the message stays queued.
+// TestSenderStopsWhileGraphHangs checks that a hanging Graph API delays a
+// stop by at most SendTimeout, and that the send that timed out stays in
+// the outbox for a retry instead of being lost or failed.
 func TestSenderStopsWhileGraphHangs(t *testing.T) {
-	f := newSenderFixture(t, nil)
+	f := newSenderFixture(t, func(o *SenderOptions) { o.SendTimeout = 20 * time.Millisecond; o.Backoff = time.Hour })
 	f.g.Hang(true)
 	f.ob.add(text("+447700900123", "stuck"))
 	f.run(t)
-	eventually(t, "request in flight", func() bool { return f.ob.pending() == 1 && len(f.s.inflightIDs()) == 1 })
+	eventually(t, "request in flight", func() bool { return len(f.s.inflightIDs()) == 1 })
 	f.stop()
 	if f.ob.pending() != 1 {
 		t.Fatal("the message left the outbox")
 	}
 	f.ob.mu.Lock()
 	defer f.ob.mu.Unlock()
-	if len(f.ob.retry)+len(f.ob.failed) != 0 {
-		t.Errorf("a cancelled send was recorded as a failure: %v %v", f.ob.retry, f.ob.failed)
+	if len(f.ob.failed) != 0 || len(f.ob.retry) != 1 {
+		t.Errorf("retry %v failed %v, want one retry", f.ob.retry, f.ob.failed)
+	}
+}
+
+// TestSenderFinishesSendAtStop checks that a send under way when Run is
+// stopped completes and is recorded, so it is not sent twice later.
+func TestSenderFinishesSendAtStop(t *testing.T) {
+	f := newSenderFixture(t, nil)
+	f.g.Hang(true)
+	f.ob.add(text("+447700900123", "in flight at shutdown"))
+	f.run(t)
+	eventually(t, "request in flight", func() bool { return len(f.s.inflightIDs()) == 1 })
+	f.cancel() // Run is told to stop while the request hangs...
+	f.g.Hang(false)
+	if err := <-f.done; err != nil { // ...and returns once the send is done
+		t.Fatal(err)
+	}
+	f.cancel = nil
+	for _, r := range f.g.Requests() {
+		if r.Status != http.StatusOK {
+			t.Errorf("request %s ended with %d: the send was cut short", r.Path, r.Status)
+		}
+	}
+	f.ob.mu.Lock()
+	defer f.ob.mu.Unlock()
+	if len(f.ob.sent) != 1 {
+		t.Errorf("sent %v, want the send recorded", f.ob.sent)
 	}
 }
