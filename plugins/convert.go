@@ -244,8 +244,10 @@ func fieldName(f reflect.StructField) string {
 	return f.Name
 }
 
-// lazyIndex reads a field of a lazy view. A field of a Go map is
-// converted alone and cached in the table; other values are filled whole.
+// lazyIndex reads a field of a lazy view. A field of a Go map is converted
+// alone: tables are kept in the view (so a field is the same table each
+// time it is read), other values are converted again on each read, which
+// costs less than storing them. Other views are filled whole.
 func (v *vm) lazyIndex(L *lua.LState) int {
 	t := L.CheckTable(1)
 	k := L.Get(2)
@@ -261,12 +263,14 @@ func (v *vm) lazyIndex(L *lua.LState) int {
 		if err != nil {
 			L.RaiseError("%s", err.Error())
 		}
-		if !src.sized {
-			v.sizeTable(t, len(m))
-			src.sized = true
-			v.pending[t] = src
+		if lv.Type() == lua.LTTable {
+			if !src.sized {
+				v.sizeTable(t, len(m))
+				src.sized = true
+				v.pending[t] = src
+			}
+			t.RawSetString(string(ks), lv)
 		}
-		t.RawSetString(string(ks), lv)
 		L.Push(lv)
 		return 1
 	}

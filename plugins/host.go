@@ -559,9 +559,10 @@ func (v *version) call(ctx context.Context, m *vm, ref, fname string, in Input) 
 // keys to it.
 func (m *vm) newCtx(vars map[string]any, config lua.LValue) (*lua.LTable, error) {
 	t := m.ctx
-	if t == nil || !hasKeys(t, 4) {
+	if t == nil || m.ctxDirty {
 		t = m.L.CreateTable(0, 4)
-		m.ctx = t
+		t.Metatable = m.ctxMT
+		m.ctx, m.ctxDirty = t, false
 	}
 	for i, k := range [...]string{"lead", "project"} {
 		x, ok := vars[k]
@@ -585,15 +586,17 @@ func (m *vm) newCtx(vars map[string]any, config lua.LValue) (*lua.LTable, error)
 	return t, nil
 }
 
-// hasKeys reports whether t has at most n keys.
-func hasKeys(t *lua.LTable, n int) bool {
-	for k, _ := t.Next(lua.LNil); k != lua.LNil; k, _ = t.Next(k) {
-		n--
-		if n < 0 {
-			return false
-		}
+// ctxNewIndex lets a call add keys to ctx, and marks the table so the next
+// call starts from a fresh one.
+func (m *vm) ctxNewIndex(L *lua.LState) int {
+	t := L.CheckTable(1)
+	k := L.Get(2)
+	if k == lua.LNil {
+		L.RaiseError("table index is nil")
 	}
-	return true
+	m.ctxDirty = true
+	t.RawSet(k, L.Get(3))
+	return 0
 }
 
 // plain returns the contents of a table that may be a lazy view or a

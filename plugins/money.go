@@ -119,6 +119,9 @@ func toDecimal(x float64) (decimal, bool) {
 	if x < 0 || math.IsInf(x, 0) || math.IsNaN(x) {
 		return decimal{}, false
 	}
+	if x < 1<<53 && x == math.Trunc(x) {
+		return decimal{mant: uint64(x)}, true
+	}
 	var buf [40]byte
 	s := strconv.AppendFloat(buf[:0], x, 'f', -1, 64)
 	var d decimal

@@ -17,7 +17,7 @@
 -- The host turns unit prices (in euros here) into cents, multiplies and
 -- rounds each line half away from zero, then adds the lines up, takes the
 -- discount off and adds tax, all in whole cents. So a price is the same
--- every time, and you never round money yourself.
+-- every time, and you never round money yourself. quantity defaults to 1.
 --
 -- Calling error("...") stops the quote; the flow then goes to its
 -- on_error step (usually a person takes over).
@@ -31,6 +31,8 @@
 --       currency: GBP
 --       vat_rate: 0.20
 --       roofing: { minimum: 600, rates: { slate: 95 } }
+-- Values at the top of a file are shared by every call: treat them as
+-- constants and never change them inside quote.
 local DEFAULTS = {
   currency = "EUR",
   vat_rate = 0.21,   -- 21% VAT on the whole quote
@@ -55,33 +57,19 @@ local DEFAULTS = {
   },
 }
 
--- setting reads ctx.config.<section>.<key>, falling back to DEFAULTS.
--- ctx.config is read-only: read from it, never write to it.
-local function setting(config, section, key)
-  local own = config[section]
-  if key ~= nil then
-    own = type(own) == "table" and own[key] or nil
-  end
-  if own ~= nil then
-    return own
-  end
-  if key == nil then
-    return DEFAULTS[section]
-  end
-  return DEFAULTS[section][key]
-end
+local NONE = {} -- stands in for a missing table; never written to
 
--- rate_for picks the rate of a material from the configured table, then
--- from the defaults, then the section's default rate.
-local function rate_for(config, section, material)
-  local rates = setting(config, section, "rates")
-  if material ~= nil and rates[material] ~= nil then
-    return rates[material]
-  end
-  if material ~= nil and DEFAULTS[section].rates[material] ~= nil then
-    return DEFAULTS[section].rates[material]
-  end
-  return setting(config, section, "default_rate")
+-- Names customers read, for the values the extractor gives.
+local LABELS = {
+  tiles = "tiles", slate = "slate", metal = "metal", flat_roof = "flat roof",
+  interior_walls = "interior walls", ceilings = "ceilings", exterior_walls = "exterior walls", woodwork = "woodwork",
+}
+
+-- rate_for picks the rate of a material: the configured one, else ours,
+-- else the service's default rate. `a or b` is Lua's "a unless it is nil".
+local function rate_for(own, defaults, material)
+  local own_rates = own.rates or NONE
+  return own_rates[material] or defaults.rates[material] or own.default_rate or defaults.default_rate
 end
 
 -- number_of accepts 40, "40", "40 m2" or an extractor answer { value = 40 }.
@@ -109,8 +97,7 @@ end
 
 -- area returns the size of the job in m², rounded to one decimal as a
 -- customer would say it, or stops the quote when it is unknown.
-local function area(project)
-  local estimate = project.estimate or {}
+local function area(estimate)
   local m2 = number_of(estimate.area_m2)
   if m2 == nil or m2 <= 0 then
     error("needs a human: the area of the job is unknown")
@@ -121,25 +108,6 @@ local function area(project)
   return round(m2, 1)
 end
 
--- work_lines prices the work: area × rate, raised to the minimum charge.
--- It returns the lines and what the work costs (the base of the rush fee).
-local function work_lines(label, m2, rate, minimum)
-  if m2 * rate < minimum then
-    -- One line at the minimum reads better than a discount the customer
-    -- never asked for.
-    return {
-      { description = label .. " (minimum charge, up to " .. m2 .. " m²)", quantity = 1, unit = "job", unit_price = minimum },
-    }, minimum
-  end
-  return { { description = label, quantity = m2, unit = "m²", unit_price = rate } }, m2 * rate
-end
-
--- Names customers read, for the values the extractor gives.
-local LABELS = {
-  tiles = "tiles", slate = "slate", metal = "metal", flat_roof = "flat roof",
-  interior_walls = "interior walls", ceilings = "ceilings", exterior_walls = "exterior walls", woodwork = "woodwork",
-}
-
 local function label_for(service, material)
   local name = LABELS[material]
   if name == nil then
@@ -148,37 +116,49 @@ local function label_for(service, material)
   return service .. ", " .. name
 end
 
+-- work_line prices the work: area × rate, raised to the minimum charge.
+-- It returns the line and what the work costs (the base of the rush fee).
+local function work_line(label, m2, rate, minimum)
+  if m2 * rate < minimum then
+    -- One line at the minimum reads better than a discount the customer
+    -- never asked for.
+    return { description = label .. " (minimum charge, up to " .. m2 .. " m²)", unit = "job", unit_price = minimum }, minimum
+  end
+  return { description = label, quantity = m2, unit = "m²", unit_price = rate }, m2 * rate
+end
+
 -- A pricer returns the lines of one service and the cost of the work.
 local PRICERS = {}
 
-function PRICERS.roofing(project, config)
-  local material = (project.estimate or {}).material
-  local m2 = area(project)
-  local rate = rate_for(config, "roofing", material)
-  local items, work = work_lines(label_for("Roofing", material), m2, rate, setting(config, "roofing", "minimum"))
-  items[#items + 1] = { description = "Scaffolding", quantity = 1, unit = "job", unit_price = setting(config, "roofing", "scaffolding") }
-  return items, work
+function PRICERS.roofing(estimate, config)
+  local own, defaults = config.roofing or NONE, DEFAULTS.roofing
+  local m2 = area(estimate)
+  local rate = rate_for(own, defaults, estimate.material)
+  local work, cost = work_line(label_for("Roofing", estimate.material), m2, rate, own.minimum or defaults.minimum)
+  local scaffolding = { description = "Scaffolding", unit = "job", unit_price = own.scaffolding or defaults.scaffolding }
+  return { work, scaffolding }, cost
 end
 
-function PRICERS.painting(project, config)
-  local surface = (project.estimate or {}).surface
-  local m2 = area(project)
-  local rate = rate_for(config, "painting", surface)
-  local items, work = work_lines(label_for("Painting", surface), m2, rate, setting(config, "painting", "minimum"))
-  local primer_for = setting(config, "painting", "primer_for")
-  if surface ~= nil and primer_for[surface] then
-    local primer = setting(config, "painting", "primer")
-    items[#items + 1] = { description = "Primer coat", quantity = m2, unit = "m²", unit_price = primer }
-    work = work + m2 * primer
+function PRICERS.painting(estimate, config)
+  local own, defaults = config.painting or NONE, DEFAULTS.painting
+  local surface = estimate.surface
+  local m2 = area(estimate)
+  local rate = rate_for(own, defaults, surface)
+  local work, cost = work_line(label_for("Painting", surface), m2, rate, own.minimum or defaults.minimum)
+  local items = { work }
+  if (own.primer_for or defaults.primer_for)[surface] then
+    local primer = own.primer or defaults.primer
+    items[2] = { description = "Primer coat", quantity = m2, unit = "m²", unit_price = primer }
+    cost = cost + m2 * primer
   end
-  return items, work
+  return items, cost
 end
 
 -- quote is the pricing hook. It reads only ctx; it may call log(...) to
 -- leave a note in the structured log (tagged with the plugin and contact).
 function quote(ctx)
-  local project = ctx.project or {}
-  local config = ctx.config or {}
+  local project = ctx.project or NONE
+  local config = ctx.config or NONE
   local service = project.service
 
   local pricer = PRICERS[service]
@@ -186,22 +166,22 @@ function quote(ctx)
     -- "other" and anything we do not recognise goes to a person.
     error("needs a human: no automatic price for service " .. tostring(service))
   end
-  local items, work = pricer(project, config)
+  local items, work = pricer(project.estimate or NONE, config)
 
   if is_yes(project.urgent) then
     -- The rush fee is a share of the work (not of scaffolding). A price we
     -- compute ourselves is rounded to cents with round(x, 2) so the line
     -- shows exactly what the customer pays.
-    local rush = setting(config, "rush_rate")
+    local rush = config.rush_rate or DEFAULTS.rush_rate
     items[#items + 1] = { description = "Rush fee (" .. round(rush * 100) .. "%)", unit_price = round(work * rush, 2) }
   end
 
   log("priced", service, #items, "lines")
   return {
-    currency = setting(config, "currency"),
+    currency = config.currency or DEFAULTS.currency,
     items = items,
-    tax_rate = setting(config, "vat_rate"),
-    valid_days = setting(config, "valid_days"),
-    notes = "Price includes labour and materials. Valid for " .. setting(config, "valid_days") .. " days.",
+    tax_rate = config.vat_rate or DEFAULTS.vat_rate,
+    valid_days = config.valid_days or DEFAULTS.valid_days,
+    notes = "Price includes labour, materials and waste removal.",
   }
 end

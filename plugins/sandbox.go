@@ -59,12 +59,14 @@ var forbiddenFields = map[string]map[string]string{
 // vm is one sandboxed Lua state with everything a call needs. It is used
 // by one goroutine at a time.
 type vm struct {
-	L      *lua.LState
-	lib    *lua.LTable // the safe globals, shared by every call on this state
-	chunks []string    // chunk names of the files loaded: as users know them
-	config lua.LValue  // ctx.config (read-only)
-	ctx    *lua.LTable // the ctx table, reused between calls
-	logger *slog.Logger
+	L        *lua.LState
+	lib      *lua.LTable // the safe globals, shared by every call on this state
+	chunks   []string    // chunk names of the files loaded: as users know them
+	config   lua.LValue  // ctx.config (read-only)
+	ctx      *lua.LTable // the ctx table, reused between calls
+	ctxMT    *lua.LTable // notices keys added to ctx
+	ctxDirty bool        // a call added keys to ctx
+	logger   *slog.Logger
 
 	// Plugin files run with env as their environment. While a file loads,
 	// env forwards reads and writes to module, the file's own globals. Once
@@ -76,6 +78,7 @@ type vm struct {
 
 	lazyMT     *lua.LTable
 	ipairsIter *lua.LFunction
+	typeNames  [9]lua.LValue              // type() results, boxed once
 	pending    map[*lua.LTable]lazySource // lazy views not yet filled
 	readonly   map[*lua.LTable]roSource   // read-only proxies
 
@@ -118,7 +121,7 @@ func newVM(cfg vmConfig) *vm {
 	globals := L.G.Global
 	lib := L.CreateTable(0, 40)
 	for _, name := range []string{"assert", "error", "getmetatable", "pcall", "rawequal", "rawget",
-		"select", "setmetatable", "tonumber", "tostring", "type", "xpcall", "_VERSION"} {
+		"select", "setmetatable", "tonumber", "tostring", "xpcall", "_VERSION"} {
 		lib.RawSetString(name, globals.RawGetString(name))
 	}
 	lib.RawSetString("pairs", L.NewFunction(v.pairs))
@@ -129,6 +132,10 @@ func newVM(cfg vmConfig) *vm {
 	lib.RawSetString("log", L.NewFunction(v.log))
 	lib.RawSetString("print", L.NewFunction(v.log))
 	lib.RawSetString("round", L.NewFunction(luaRound))
+	lib.RawSetString("type", L.NewFunction(v.typeOf))
+	for i, name := range []string{"nil", "boolean", "number", "string", "function", "userdata", "thread", "table", "channel"} {
+		v.typeNames[i] = lua.LString(name)
+	}
 
 	str := globals.RawGetString("string").(*lua.LTable)
 	str.RawSetString("dump", lua.LNil)
@@ -165,6 +172,10 @@ func newVM(cfg vmConfig) *vm {
 	guard.RawSetString("__metatable", lua.LString("locked"))
 	L.SetMetatable(lib, guard)
 	v.lib = lib
+
+	v.ctxMT = L.CreateTable(0, 2)
+	v.ctxMT.RawSetString("__newindex", L.NewFunction(v.ctxNewIndex))
+	v.ctxMT.RawSetString("__metatable", lua.LString("locked"))
 
 	v.lazyMT = L.CreateTable(0, 6)
 	v.lazyMT.RawSetString("__index", L.NewFunction(v.lazyIndex))
@@ -279,6 +290,17 @@ func (v *vm) log(L *lua.LState) int {
 	}
 	v.logger.Info(strings.Join(parts, " "), "plugin", v.ref, "contact", v.contact)
 	return 0
+}
+
+// typeOf is type(v) without allocating its answer.
+func (v *vm) typeOf(L *lua.LState) int {
+	t := int(L.CheckAny(1).Type())
+	if t < 0 || t >= len(v.typeNames) {
+		L.Push(lua.LString(L.Get(1).Type().String()))
+		return 1
+	}
+	L.Push(v.typeNames[t])
+	return 1
 }
 
 func luaRound(L *lua.LState) int {
@@ -508,7 +530,7 @@ func (c *callCtx) Done() <-chan struct{} {
 		return c.done
 	}
 	c.steps++
-	if c.steps%checkEvery == 0 {
+	if c.steps%checkEvery == 1 { // the first instruction, then every checkEvery
 		c.check()
 	}
 	return c.done
@@ -520,7 +542,11 @@ func (c *callCtx) check() {
 			c.trip(err, false)
 			return
 		}
-		c.trip(fmt.Errorf("timed out after %v", c.deadline.Sub(c.begun).Round(time.Millisecond)), true)
+		limit := c.deadline.Sub(c.begun)
+		if limit >= time.Millisecond {
+			limit = limit.Round(time.Millisecond)
+		}
+		c.trip(fmt.Errorf("timed out after %v", limit), true)
 		return
 	}
 	if err := c.parent.Err(); err != nil {

@@ -76,7 +76,10 @@ func TestGlobalsDoNotLeak(t *testing.T) {
 counter = 0 -- a file-level global: every call starts from it
 function f(ctx)
   if seen ~= nil then error("leaked from another call: " .. seen) end
+  if ctx.extra ~= nil then error("ctx leaked from another call: " .. ctx.extra) end
   seen = ctx.vars.id
+  ctx.extra = ctx.vars.id
+  ctx.project = nil
   _G.other = ctx.vars.id
   counter = counter + 1
   return counter
