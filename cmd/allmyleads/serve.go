@@ -81,11 +81,20 @@ type listenError struct{ err error }
 func (e *listenError) Error() string { return e.err.Error() }
 func (e *listenError) Unwrap() error { return e.err }
 
-// startServer opens the runtime, wires the WhatsApp channel to it and
-// starts the HTTP server and the channel's workers.
+// startServer listens (first, so a busy port fails before the database is
+// touched), opens the runtime, wires the WhatsApp channel to it and starts
+// the HTTP server and the channel's workers.
 func startServer(ctx context.Context, cfg Config, env *cliEnv, so serverOptions) (*server, error) {
+	ln := so.listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", cfg.Server.Addr); err != nil {
+			return nil, &listenError{fmt.Errorf("listen on %s: %w", cfg.Server.Addr, err)}
+		}
+	}
 	rt, err := newRuntime(ctx, cfg, env)
 	if err != nil {
+		ln.Close()
 		return nil, err
 	}
 	wa := cfg.WhatsApp
@@ -107,13 +116,6 @@ func startServer(ctx context.Context, cfg Config, env *cliEnv, so serverOptions)
 			"allmyleads: the server starts anyway; %s\n", strings.Join(missing, ", "), missingEffect(missing))
 	}
 	rt.setNotify(ch.Wake)
-	ln := so.listener
-	if ln == nil {
-		if ln, err = net.Listen("tcp", cfg.Server.Addr); err != nil {
-			rt.Close()
-			return nil, &listenError{fmt.Errorf("listen on %s: %w", cfg.Server.Addr, err)}
-		}
-	}
 	hs := &http.Server{
 		Handler:           ch.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -601,6 +601,19 @@ func TestServeUsage(t *testing.T) {
 	if code := run(context.Background(), env, []string{"serve", "extra"}); code != exitUsage {
 		t.Errorf("extra argument: exit %d", code)
 	}
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	db := filepath.Join(t.TempDir(), "x.db")
+	out.Reset()
+	if code := run(context.Background(), env, []string{"serve", "--addr", busy.Addr().String(), "--db", db}); code != exitRuntime || !strings.Contains(out.String(), "listen on") {
+		t.Errorf("busy port: exit %d\n%s", code, out.String())
+	}
+	if _, err := os.Stat(db); err == nil {
+		t.Error("the database was created although the server could not listen")
+	}
 }
 
 func mustReadFile(t *testing.T, path string) []byte {
