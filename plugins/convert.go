@@ -17,12 +17,18 @@ import (
 // maxDepth bounds nesting when values cross between Go and Lua.
 const maxDepth = 64
 
-// lazySource is the Go value behind a lazy view, and its path for errors.
+// lazySource is the Go value behind a lazy view, and where it stands (for
+// errors): below parent at key or index idx. The path is built only when
+// it is needed.
 type lazySource struct {
-	v     any
-	path  string
-	sized bool // the table was remade with room for the map's keys
+	v      any
+	parent string
+	key    string
+	idx    int
+	sized  bool // the table was remade with room for the map's keys
 }
+
+func (s lazySource) path() string { return joinPath(s.parent, s.key, s.idx) }
 
 // roSource is the table behind a read-only proxy.
 type roSource struct {
@@ -59,6 +65,23 @@ func isIdent(s string) bool {
 	return true
 }
 
+// scalarToLua converts the common scalar types without looking further.
+func scalarToLua(x any) (lua.LValue, bool) {
+	switch x := x.(type) {
+	case nil:
+		return lua.LNil, true
+	case string:
+		return lua.LString(x), true
+	case float64:
+		return lua.LNumber(x), true
+	case bool:
+		return lua.LBool(x), true
+	case int:
+		return lua.LNumber(x), true
+	}
+	return nil, false
+}
+
 // toLua converts a Go value for Lua. Maps, slices and structs become lazy
 // views: empty tables that convert their Go value the first time they are
 // touched, one level at a time, so a call pays only for what it reads.
@@ -77,7 +100,7 @@ func (v *vm) toLua(x any, parent, key string, idx int) (lua.LValue, error) {
 	case int64:
 		return lua.LNumber(x), nil
 	case map[string]any, []any:
-		return v.newLazy(x, joinPath(parent, key, idx)), nil
+		return v.newLazy(x, parent, key, idx), nil
 	case json.Number:
 		f, err := x.Float64()
 		if err != nil {
@@ -117,17 +140,17 @@ func (v *vm) toLua(x any, parent, key string, idx int) (lua.LValue, error) {
 		if rv.IsNil() {
 			return lua.LNil, nil
 		}
-		return v.newLazy(x, joinPath(parent, key, idx)), nil
+		return v.newLazy(x, parent, key, idx), nil
 	case reflect.Slice, reflect.Array, reflect.Struct:
-		return v.newLazy(x, joinPath(parent, key, idx)), nil
+		return v.newLazy(x, parent, key, idx), nil
 	}
 	return nil, fmt.Errorf("%s: a Go %T cannot be given to Lua", joinPath(parent, key, idx), x)
 }
 
-func (v *vm) newLazy(x any, path string) *lua.LTable {
+func (v *vm) newLazy(x any, parent, key string, idx int) *lua.LTable {
 	t := v.L.CreateTable(0, 0)
 	t.Metatable = v.lazyMT
-	v.pending[t] = lazySource{v: x, path: path}
+	v.pending[t] = lazySource{v: x, parent: parent, key: key, idx: idx}
 	return t
 }
 
@@ -154,11 +177,12 @@ func (v *vm) materialize(t *lua.LTable) error {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
+		path := src.path()
 		for _, k := range keys {
 			if t.RawGetString(k) != lua.LNil {
 				continue
 			}
-			lv, err := v.toLua(m[k], src.path, k, 0)
+			lv, err := v.toLua(m[k], path, k, 0)
 			if err != nil {
 				return err
 			}
@@ -167,8 +191,9 @@ func (v *vm) materialize(t *lua.LTable) error {
 		return nil
 	case []any:
 		*t = *v.L.CreateTable(len(m), 0)
+		path := src.path()
 		for i, e := range m {
-			lv, err := v.toLua(e, src.path, "", i+1)
+			lv, err := v.toLua(e, path, "", i+1)
 			if err != nil {
 				return err
 			}
@@ -190,12 +215,13 @@ func (v *vm) sizeTable(t *lua.LTable, n int) {
 
 func (v *vm) materializeReflect(t *lua.LTable, src lazySource) error {
 	rv := reflect.ValueOf(src.v)
+	path := src.path()
 	switch rv.Kind() {
 	case reflect.Map:
 		keys := rv.MapKeys()
 		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
 		for _, k := range keys {
-			lv, err := v.toLua(rv.MapIndex(k).Interface(), src.path, k.String(), 0)
+			lv, err := v.toLua(rv.MapIndex(k).Interface(), path, k.String(), 0)
 			if err != nil {
 				return err
 			}
@@ -203,7 +229,7 @@ func (v *vm) materializeReflect(t *lua.LTable, src lazySource) error {
 		}
 	case reflect.Slice, reflect.Array:
 		for i := 0; i < rv.Len(); i++ {
-			lv, err := v.toLua(rv.Index(i).Interface(), src.path, "", i+1)
+			lv, err := v.toLua(rv.Index(i).Interface(), path, "", i+1)
 			if err != nil {
 				return err
 			}
@@ -217,7 +243,7 @@ func (v *vm) materializeReflect(t *lua.LTable, src lazySource) error {
 			if name == "" {
 				continue
 			}
-			lv, err := v.toLua(rv.Field(i).Interface(), src.path, name, 0)
+			lv, err := v.toLua(rv.Field(i).Interface(), path, name, 0)
 			if err != nil {
 				return err
 			}
@@ -259,9 +285,12 @@ func (v *vm) lazyIndex(L *lua.LState) int {
 			L.Push(lua.LNil)
 			return 1
 		}
-		lv, err := v.toLua(x, src.path, string(ks), 0)
-		if err != nil {
-			L.RaiseError("%s", err.Error())
+		lv, ok := scalarToLua(x)
+		if !ok {
+			var err error
+			if lv, err = v.toLua(x, src.path(), string(ks), 0); err != nil {
+				L.RaiseError("%s", err.Error())
+			}
 		}
 		if lv.Type() == lua.LTTable {
 			if !src.sized {

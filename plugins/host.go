@@ -572,7 +572,7 @@ func (m *vm) newCtx(vars map[string]any, config lua.LValue) (*lua.LTable, error)
 		var lv lua.LValue
 		var err error
 		if mx, ok := x.(map[string]any); ok {
-			lv = m.newLazy(mx, [...]string{"ctx.lead", "ctx.project"}[i])
+			lv = m.newLazy(mx, [...]string{"ctx.lead", "ctx.project"}[i], "", 0)
 		} else if lv, err = m.toLua(x, "ctx", k, 0); err != nil {
 			return nil, err
 		}
@@ -581,7 +581,7 @@ func (m *vm) newCtx(vars map[string]any, config lua.LValue) (*lua.LTable, error)
 	if vars == nil {
 		vars = map[string]any{}
 	}
-	t.RawSetString("vars", m.newLazy(vars, "ctx.vars"))
+	t.RawSetString("vars", m.newLazy(vars, "ctx.vars", "", 0))
 	t.RawSetString("config", config)
 	return t, nil
 }

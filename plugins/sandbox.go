@@ -238,17 +238,12 @@ func (v *vm) libProxy(name string, real *lua.LTable) *lua.LTable {
 	L := v.L
 	p := L.CreateTable(0, 0)
 	mt := L.CreateTable(0, 4)
-	fields := forbiddenFields[name]
-	if len(fields) == 0 {
-		mt.RawSetString("__index", real)
-	} else {
-		mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
-			k := L.Get(2)
-			if val := real.RawGet(k); val != lua.LNil {
-				L.Push(val)
-				return 1
-			}
-			if ks, ok := k.(lua.LString); ok {
+	mt.RawSetString("__index", real)
+	if fields := forbiddenFields[name]; len(fields) > 0 && real.Metatable == lua.LNil {
+		// Only names the table does not hold reach this function.
+		guard := L.CreateTable(0, 1)
+		guard.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+			if ks, ok := L.Get(2).(lua.LString); ok {
 				if why, bad := fields[string(ks)]; bad {
 					L.RaiseError("forbidden: %s.%s is %s", name, string(ks), why)
 				}
@@ -256,6 +251,7 @@ func (v *vm) libProxy(name string, real *lua.LTable) *lua.LTable {
 			L.Push(lua.LNil)
 			return 1
 		}))
+		real.Metatable = guard
 	}
 	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
 		L.RaiseError("the %s library is read-only", name)
