@@ -177,11 +177,12 @@ function quote(ctx)
   end
 
   log("priced", service, #items, "lines")
+  local valid_days = config.valid_days or DEFAULTS.valid_days
   return {
     currency = config.currency or DEFAULTS.currency,
     items = items,
     tax_rate = config.vat_rate or DEFAULTS.vat_rate,
-    valid_days = config.valid_days or DEFAULTS.valid_days,
-    notes = "Price includes labour, materials and waste removal.",
+    valid_days = valid_days,
+    notes = "Price includes labour and materials. Valid for " .. valid_days .. " days.",
   }
 end
