@@ -13,7 +13,7 @@ import (
 func BenchmarkWebhook(b *testing.B) {
 	b.ReportAllocs()
 	env := &cliEnv{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard, getenv: func(string) string { return "" }}
-	o := benchOptions{messages: b.N, contacts: max(1, b.N/10), conns: 64, rate: 80}
+	o := benchOptions{messages: b.N, contacts: max(1, b.N/10), conns: 32, rate: 80}
 	b.ResetTimer()
 	res, err := benchWebhook(context.Background(), env, o)
 	if err != nil {
