@@ -31,8 +31,10 @@ type Condition struct {
 type condVM struct {
 	*vm
 	fn     *lua.LFunction
-	globMT *lua.LTable
-	vars   map[string]any
+	scope  *lua.LTable           // the expression's globals: empty unless it assigns one
+	globMT *lua.LTable           // resolves names to variables and the library
+	vars   map[string]any        // the variables of the evaluation in progress
+	seen   map[string]lua.LValue // variables converted in this evaluation
 }
 
 // CompileCondition compiles a `when:` expression once. A syntax error is an
@@ -69,6 +71,9 @@ func CompileCondition(expr string) (*Condition, error) {
 	if err != nil {
 		return nil, syntaxError("", err)
 	}
+	// A chunk is a vararg function; in Lua 5.0 compatibility gopher-lua
+	// would build an `arg` table on every call of it.
+	proto.IsVarArg &^= lua.VarArgNeedsArg
 	return &Condition{expr: expr, proto: proto}, nil
 }
 
@@ -84,13 +89,13 @@ func (c *Condition) Eval(vars map[string]any) (bool, error) {
 		cv = c.newVM()
 	}
 	cv.vars = vars
-	g := cv.L.CreateTable(0, 4)
-	g.Metatable = cv.globMT
-	cv.fn.Env = g
 	ret, e := cv.run(context.Background(), conditionTimeout, cv.fn, "", nil)
 	cv.vars = nil
-	cv.fn.Env = cv.env
+	clear(cv.seen)
 	clear(cv.pending)
+	if k, _ := cv.scope.Next(lua.LNil); k != lua.LNil {
+		cv.newEnv() // the expression assigned a global: start clean
+	}
 	if !cv.broken {
 		c.pool.Put(cv)
 	} else {
@@ -110,20 +115,30 @@ func (c *Condition) Eval(vars map[string]any) (bool, error) {
 
 func (c *Condition) newVM() *condVM {
 	m := newVM(vmConfig{chunk: conditionChunk, nilSafe: true, allocMax: defaultAllocMax})
-	cv := &condVM{vm: m, fn: m.L.NewFunctionFromProto(c.proto)}
+	cv := &condVM{vm: m, fn: m.L.NewFunctionFromProto(c.proto), seen: map[string]lua.LValue{}}
 	cv.globMT = m.L.CreateTable(0, 2)
 	cv.globMT.RawSetString("__index", m.L.NewFunction(cv.global))
 	cv.globMT.RawSetString("__metatable", lua.LString("locked"))
+	cv.newEnv()
 	return cv
 }
 
-// global answers a name in a condition: a variable (converted lazily and
-// kept for the rest of the evaluation), else a safe library name.
+func (cv *condVM) newEnv() {
+	cv.scope = cv.L.CreateTable(0, 0)
+	cv.scope.Metatable = cv.globMT
+	cv.fn.Env = cv.scope
+}
+
+// global answers a name in a condition: a variable (converted lazily, the
+// same value for the rest of the evaluation), else a safe library name.
 func (cv *condVM) global(L *lua.LState) int {
-	t := L.CheckTable(1)
 	k, ok := L.Get(2).(lua.LString)
 	if !ok {
 		L.Push(lua.LNil)
+		return 1
+	}
+	if lv, ok := cv.seen[string(k)]; ok {
+		L.Push(lv)
 		return 1
 	}
 	if x, ok := cv.vars[string(k)]; ok {
@@ -131,7 +146,7 @@ func (cv *condVM) global(L *lua.LState) int {
 		if err != nil {
 			L.RaiseError("%s", err.Error())
 		}
-		t.RawSetString(string(k), lv)
+		cv.seen[string(k)] = lv
 		L.Push(lv)
 		return 1
 	}

@@ -89,6 +89,16 @@ func TestConditionVarsUnchanged(t *testing.T) {
 	if c.String() != "(function() lead.name = 'changed' end)() == nil" {
 		t.Fatal("String() is not the expression")
 	}
+	// A global the expression assigns is gone in the next evaluation.
+	c, err = CompileCondition("leaked == nil and (function() leaked = true end)() == nil")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if ok, err := c.Eval(nil); err != nil || !ok {
+			t.Fatalf("evaluation %d: %v %v", i, ok, err)
+		}
+	}
 }
 
 // FuzzCompileCondition: any text compiles or fails with an *Error, and a
