@@ -19,6 +19,8 @@ type memOutbox struct {
 	sent    map[string]string // outbox id → provider id
 	retry   map[string]time.Time
 	failed  map[string]string // outbox id → "code held reason"
+
+	failMarkSent int // MarkSent calls that fail before one works
 }
 
 func newMemOutbox() *memOutbox {
@@ -85,6 +87,10 @@ func (m *memOutbox) remove(id string) (engine.OutboxItem, bool) {
 func (m *memOutbox) MarkSent(_ context.Context, id, providerID string, _ time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.failMarkSent > 0 {
+		m.failMarkSent--
+		return fmt.Errorf("mark sent %s: disk full", id)
+	}
 	if _, ok := m.remove(id); !ok {
 		return fmt.Errorf("mark sent %s: %w", id, engine.ErrNotFound)
 	}

@@ -74,6 +74,9 @@ type Processor struct {
 	inflight map[string]bool          // inbox ids being processed
 	failures map[string]itemFailure   // inbox ids waiting for a retry
 	lanes    map[string]chan struct{} // per contact: closed once the last queued message was submitted
+	// finished remembers recently removed inbox ids (two generations), so
+	// a payload both queued by Add and found by a scan runs once.
+	finished, finishedOld map[string]bool
 }
 
 type itemFailure struct {
@@ -119,6 +122,7 @@ func NewProcessor(o ProcessorOptions) *Processor {
 		inflight: map[string]bool{},
 		failures: map[string]itemFailure{},
 		lanes:    map[string]chan struct{}{},
+		finished: map[string]bool{},
 	}
 }
 
@@ -255,7 +259,8 @@ func (p *Processor) take(work context.Context, wg *sync.WaitGroup, it engine.Inb
 		return false
 	}
 	f, failed := p.failures[it.ID]
-	skip := p.inflight[it.ID] || (failed && time.Now().Before(f.notBefore))
+	skip := p.inflight[it.ID] || p.finished[it.ID] || p.finishedOld[it.ID] ||
+		(failed && time.Now().Before(f.notBefore))
 	if !skip {
 		p.inflight[it.ID] = true
 	}
@@ -511,6 +516,10 @@ func (p *Processor) done(ctx context.Context, id string) {
 	p.mu.Lock()
 	delete(p.inflight, id)
 	delete(p.failures, id)
+	if len(p.finished) >= 4096 {
+		p.finished, p.finishedOld = map[string]bool{}, p.finished
+	}
+	p.finished[id] = true
 	p.mu.Unlock()
 	p.freed()
 }

@@ -71,6 +71,7 @@ type Sender struct {
 	pausedUntil time.Time            // token expired
 	holdUntil   time.Time            // the number's rate limit was hit
 	queued      map[string]time.Time // contact → when a re-engagement template was queued
+	unrecorded  map[string]string    // outbox id → wamid of a send whose MarkSent failed
 
 	progress atomic.Int64 // items sent or finally failed, for Flush
 	paused   atomic.Bool
@@ -363,6 +364,12 @@ func (s *Sender) sendItem(ctx context.Context, it engine.OutboxItem) bool {
 	if ctx.Err() != nil || s.pause() > 0 {
 		return false
 	}
+	s.mu.Lock()
+	wamid, sent := s.unrecorded[it.ID]
+	s.mu.Unlock()
+	if sent {
+		return s.record(ctx, it, wamid) // never send it twice
+	}
 	now := s.o.Clock()
 	if it.Kind != engine.OutTemplate && !it.WindowUntil.IsZero() && now.After(it.WindowUntil) {
 		return s.windowClosed(ctx, it)
@@ -379,17 +386,29 @@ func (s *Sender) sendItem(ctx context.Context, it engine.OutboxItem) bool {
 	// send the message twice.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.o.SendTimeout)
 	defer cancel()
-	wamid, err := s.o.Client.Send(sctx, out)
+	wamid, err = s.o.Client.Send(sctx, out)
 	if err != nil {
 		return s.failed(sctx, it, AsSendError(err))
 	}
 	s.resumed()
-	if err := s.o.Outbox.MarkSent(sctx, it.ID, wamid, s.o.Clock()); err != nil {
-		// Sent but not recorded: the outbox may send it again after a
-		// restart. Nothing better can be done than to say so.
+	return s.record(sctx, it, wamid)
+}
+
+// record stores Meta's message id on the item and removes it from the
+// outbox. When that fails the wamid is kept, and the next round records it
+// instead of sending again (a restart before then would send it again;
+// nothing better can be done).
+func (s *Sender) record(ctx context.Context, it engine.OutboxItem, wamid string) bool {
+	if err := s.o.Outbox.MarkSent(ctx, it.ID, wamid, s.o.Clock()); err != nil {
 		s.log.Error("whatsapp sender: message sent but not recorded", "outbox", it.ID, "provider_id", wamid, "err", err)
+		s.mu.Lock()
+		s.unrecorded[it.ID] = wamid
+		s.mu.Unlock()
 		return false
 	}
+	s.mu.Lock()
+	delete(s.unrecorded, it.ID)
+	s.mu.Unlock()
 	s.progress.Add(1)
 	return true
 }
@@ -476,10 +495,16 @@ func (s *Sender) windowClosed(ctx context.Context, it engine.OutboxItem) bool {
 	return true
 }
 
-// tokenExpired pauses all sending for TokenPause and says so loudly.
+// tokenExpired pauses all sending for TokenPause and says so loudly, once
+// per pause.
 func (s *Sender) tokenExpired(se *SendError) {
+	now := s.o.Clock()
 	s.mu.Lock()
-	s.pausedUntil = s.o.Clock().Add(s.o.TokenPause)
+	if now.Before(s.pausedUntil) {
+		s.mu.Unlock()
+		return // another worker hit it first and said so
+	}
+	s.pausedUntil = now.Add(s.o.TokenPause)
 	s.mu.Unlock()
 	s.paused.Store(true)
 	s.log.Error("WHATSAPP ACCESS TOKEN EXPIRED OR INVALID: sending is paused; set a new WHATSAPP_TOKEN and restart",

@@ -351,3 +351,22 @@ func TestSenderFinishesSendAtStop(t *testing.T) {
 		t.Errorf("sent %v, want the send recorded", f.ob.sent)
 	}
 }
+
+// TestSenderNeverSendsTwiceWhenRecordingFails: the send worked but the
+// store could not record it; the next round records the same wamid
+// instead of sending again.
+func TestSenderNeverSendsTwiceWhenRecordingFails(t *testing.T) {
+	f := newSenderFixture(t, nil)
+	f.ob.failMarkSent = 2
+	f.ob.add(text("+447700900123", "once"))
+	f.run(t)
+	eventually(t, "outbox drained", func() bool { return f.ob.pending() == 0 })
+	if n := len(f.g.Sent()); n != 1 {
+		t.Errorf("sent %d times, want once", n)
+	}
+	f.ob.mu.Lock()
+	defer f.ob.mu.Unlock()
+	if f.ob.sent["out-001"] != "wamid.1" {
+		t.Errorf("recorded %v", f.ob.sent)
+	}
+}
