@@ -122,15 +122,16 @@ func NewSender(o SenderOptions) *Sender {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Sender{
-		o:        o,
-		log:      o.Logger,
-		limiter:  rate.NewLimiter(rate.Limit(o.Rate), o.Burst),
-		wake:     make(chan struct{}, 1),
-		reads:    make(chan string, 4096),
-		sem:      make(chan struct{}, o.Workers),
-		busy:     map[string]bool{},
-		inflight: map[string]bool{},
-		queued:   map[string]time.Time{},
+		o:          o,
+		log:        o.Logger,
+		limiter:    rate.NewLimiter(rate.Limit(o.Rate), o.Burst),
+		wake:       make(chan struct{}, 1),
+		reads:      make(chan string, 4096),
+		sem:        make(chan struct{}, o.Workers),
+		busy:       map[string]bool{},
+		inflight:   map[string]bool{},
+		queued:     map[string]time.Time{},
+		unrecorded: map[string]string{},
 	}
 }
 
