@@ -12,8 +12,8 @@
 // ctx.lead, ctx.project, ctx.vars (all variables) and ctx.config (the
 // plugins.config section of the configuration, read-only). Files are
 // compiled once into function prototypes; every state in a file's pool has
-// run the file's top level once. Each call gets a fresh table of globals, so
-// nothing one call sets as a global is seen by the next; values kept in
+// run the file's top level once. Globals a call assigns are wiped when it
+// returns, so nothing one call sets is seen by the next; values kept in
 // upvalues or tables of the file's top level are shared by the calls of one
 // state and must be treated as constants.
 //
@@ -44,7 +44,8 @@
 // 16k instructions from the runtime's allocation counter) is stopped.
 // string.rep, string.format and table.concat refuse results over 4 MiB. A
 // state that was interrupted or exhausted a limit is closed, never returned
-// to the pool. The sandbox keeps a plugin away from the machine and other
+// to the pool. Lua patterns (string.find, match, gsub) run in Go and are not
+// interrupted. The sandbox keeps a plugin away from the machine and other
 // plugins and stops runaway code; it is not built to withstand an author
 // set on exhausting memory with a few string operations: plugins are code
 // the business deploys.

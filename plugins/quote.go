@@ -3,6 +3,7 @@ package plugins
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -311,11 +312,17 @@ func optString(t *lua.LTable, key, prefix string) (string, error) {
 	}
 }
 
-// checkKeys rejects keys a table must not have, with a suggestion.
+// checkKeys rejects keys a table must not have, with a suggestion. Keys
+// are visited in Lua's order (LTable.Next, which unlike ForEach does not
+// box them) so the same key is always the one reported.
 func checkKeys(t *lua.LTable, prefix string, allowed []string) error {
+	known := func(k lua.LValue) bool {
+		ks, ok := k.(lua.LString)
+		return ok && slices.Contains(allowed, string(ks))
+	}
 	var bad *fieldError
 	forEach(t, func(k lua.LValue) {
-		if bad != nil {
+		if bad != nil || known(k) {
 			return
 		}
 		ks, ok := k.(lua.LString)
@@ -323,44 +330,37 @@ func checkKeys(t *lua.LTable, prefix string, allowed []string) error {
 			bad = fieldErr(strings.TrimSuffix(prefix, "."), "unexpected key %s (want %s)", k.String(), strings.Join(allowed, ", "))
 			return
 		}
-		for _, a := range allowed {
-			if string(ks) == a {
-				return
-			}
-		}
-		hint := ""
+		hint := " (want " + strings.Join(allowed, ", ") + ")"
 		if s := suggest(string(ks), allowed); s != "" {
 			hint = fmt.Sprintf(" (did you mean %q?)", s)
-		} else {
-			hint = " (want " + strings.Join(allowed, ", ") + ")"
 		}
 		if string(ks) == "total" || string(ks) == "subtotal" || string(ks) == "tax" {
 			hint = " (the host computes totals: give quantity and unit_price, tax_rate and discount)"
 		}
 		bad = fieldErr(prefix+string(ks), "unknown key%s", hint)
 	})
-	if bad != nil {
-		return bad
+	if bad == nil {
+		return nil
 	}
-	return nil
+	return bad
 }
 
 // checkList makes sure a table is a plain list of n items.
 func checkList(t *lua.LTable, path string, n int) error {
+	inList := func(k lua.LValue) bool {
+		f, ok := k.(lua.LNumber)
+		return ok && float64(f) == math.Trunc(float64(f)) && f >= 1 && int(f) <= n
+	}
 	var bad *fieldError
 	forEach(t, func(k lua.LValue) {
-		if bad != nil {
-			return
+		if bad == nil && !inList(k) {
+			bad = fieldErr(path, "must be a list { {...}, {...} }, found key %s", k.String())
 		}
-		if f, ok := k.(lua.LNumber); ok && float64(f) == math.Trunc(float64(f)) && f >= 1 && int(f) <= n {
-			return
-		}
-		bad = fieldErr(path, "must be a list { {...}, {...} }, found key %s", k.String())
 	})
-	if bad != nil {
-		return bad
+	if bad == nil {
+		return nil
 	}
-	return nil
+	return bad
 }
 
 // forEach calls fn with each key of t in Lua's iteration order (insertion

@@ -120,3 +120,42 @@ func TestEditDistanceSuggest(t *testing.T) {
 		t.Fatal("fieldError format")
 	}
 }
+
+// A stored quote's inputs, read back the way `plugin run --input` reads
+// them, give the same quote.
+func TestQuoteReproducible(t *testing.T) {
+	config := map[string]any{"vat_rate": 0.2, "roofing": map[string]any{"minimum": 600.0}}
+	h, err := Open(Options{Shipped: ShippedFS(), Config: config})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	first, err := call(t, h, "pricing.quote", benchVars())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := json.Marshal(first.Quote.Inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in map[string]any
+	if err := json.Unmarshal(stored, &in); err != nil {
+		t.Fatal(err)
+	}
+	vars, cfg, err := SplitInput(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := Open(Options{Shipped: ShippedFS(), Config: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	second, err := call(t, again, "pricing.quote", vars)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(first.Value, second.Value) || first.Quote.SourceHash != second.Quote.SourceHash {
+		t.Fatalf("reproduced quote differs:\n%v\n%v", first.Value, second.Value)
+	}
+}
