@@ -8,7 +8,8 @@
 //
 // The package knows Meta's wire format and nothing about flows: it imports
 // the engine's types and interfaces only. It never logs message text, phone
-// numbers, tokens or keys.
+// numbers, tokens or keys, nor message ids: a wamid carries the customer's
+// number in base64. Contacts appear in logs as keyed hashes (Tag).
 package whatsapp
 
 import (

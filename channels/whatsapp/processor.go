@@ -355,7 +355,7 @@ func (p *Processor) message(ctx context.Context, j *job) (bool, error) {
 	}()
 	seen, err := p.o.Inbox.Seen(ctx, ChannelName, j.in.ID)
 	if err != nil {
-		return false, fmt.Errorf("check message %s: %w", j.in.ID, err)
+		return false, fmt.Errorf("check whether the message was handled: %w", err)
 	}
 	if !seen {
 		p.fetchMedia(ctx, &j.in)
@@ -384,8 +384,8 @@ func (p *Processor) message(ctx context.Context, j *job) (bool, error) {
 	case errors.Is(err, engine.ErrDuplicate):
 		return false, nil
 	}
-	p.log.Error("whatsapp processor: engine failed a message", "contact", p.o.Tag(j.in.Contact), "message", j.in.ID, "err", err)
-	return false, fmt.Errorf("message %s: %w", j.in.ID, err)
+	p.log.Error("whatsapp processor: engine failed a message", "contact", p.o.Tag(j.in.Contact), "err", err)
+	return false, fmt.Errorf("handle message: %w", err)
 }
 
 // releaseLanes forgets lanes whose last message is done.
@@ -415,7 +415,7 @@ func (p *Processor) fetchMedia(ctx context.Context, in *engine.Inbound) {
 		}
 		if err != nil {
 			p.log.Warn("whatsapp processor: image not downloaded; handing the message on without it",
-				"contact", p.o.Tag(in.Contact), "message", in.ID, "media", m.ID, "err", err)
+				"contact", p.o.Tag(in.Contact), "media", m.ID, "err", err)
 			continue
 		}
 		sum := sha256.Sum256(data)
@@ -464,16 +464,16 @@ func (p *Processor) statuses(ctx context.Context, list []Status) error {
 		if p.o.Outbox != nil {
 			err := p.o.Outbox.UpdateDelivery(ctx, s.MessageID, d)
 			if err != nil && !errors.Is(err, engine.ErrNotFound) {
-				return fmt.Errorf("status of %s: %w", s.MessageID, err)
+				return fmt.Errorf("record delivery status: %w", err)
 			}
 		}
 		if s.Status != "failed" {
 			continue
 		}
-		p.log.Warn("whatsapp: message failed", "contact", p.o.Tag(s.Recipient), "provider_id", s.MessageID, "code", d.ErrorCode)
+		p.log.Warn("whatsapp: message failed", "contact", p.o.Tag(s.Recipient), "code", d.ErrorCode)
 		if d.ErrorCode == CodeReengagement && p.o.NeedsTemplate != nil {
 			if err := p.o.NeedsTemplate(ctx, s.Recipient); err != nil {
-				return fmt.Errorf("template after %s failed: %w", s.MessageID, err)
+				return fmt.Errorf("queue template after a 131047 failure: %w", err)
 			}
 		}
 	}

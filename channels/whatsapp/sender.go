@@ -401,7 +401,7 @@ func (s *Sender) sendItem(ctx context.Context, it engine.OutboxItem) bool {
 // nothing better can be done).
 func (s *Sender) record(ctx context.Context, it engine.OutboxItem, wamid string) bool {
 	if err := s.o.Outbox.MarkSent(ctx, it.ID, wamid, s.o.Clock()); err != nil {
-		s.log.Error("whatsapp sender: message sent but not recorded", "outbox", it.ID, "provider_id", wamid, "err", err)
+		s.log.Error("whatsapp sender: message sent but not recorded", "outbox", it.ID, "err", err)
 		s.mu.Lock()
 		s.unrecorded[it.ID] = wamid
 		s.mu.Unlock()
@@ -549,7 +549,7 @@ func (s *Sender) readReceipts(ctx context.Context) {
 			if errors.As(err, &se) && se.TokenExpired {
 				s.tokenExpired(se)
 			} else if err != nil && ctx.Err() == nil {
-				s.log.Debug("whatsapp sender: read receipt", "message", id, "err", err)
+				s.log.Debug("whatsapp sender: read receipt failed", "err", err)
 			}
 		}
 	}
