@@ -25,7 +25,7 @@ type lazySource struct {
 	parent string
 	key    string
 	idx    int
-	sized  bool // the table was remade with room for the map's keys
+	kids   map[string]*lua.LTable // views of nested maps already read, so each is one table
 }
 
 func (s lazySource) path() string { return joinPath(s.parent, s.key, s.idx) }
@@ -155,8 +155,8 @@ func (v *vm) newLazy(x any, parent, key string, idx int) *lua.LTable {
 }
 
 // materialize fills a lazy view with all of its Go value's fields (nested
-// maps become lazy views in turn) and makes it a plain table. Fields read
-// before (cached by lazyIndex) are kept as they are.
+// maps become lazy views in turn) and makes it a plain table. Nested views
+// read before are kept, so a table read twice is the same table.
 func (v *vm) materialize(t *lua.LTable) error {
 	src, ok := v.pending[t]
 	if t.Metatable == v.lazyMT {
@@ -168,10 +168,8 @@ func (v *vm) materialize(t *lua.LTable) error {
 	delete(v.pending, t)
 	switch m := src.v.(type) {
 	case map[string]any:
-		if !src.sized {
-			v.sizeTable(t, len(m))
-			t.Metatable = lua.LNil
-		}
+		v.sizeTable(t, len(m))
+		t.Metatable = lua.LNil
 		keys := make([]string, 0, len(m))
 		for k := range m {
 			keys = append(keys, k)
@@ -179,7 +177,8 @@ func (v *vm) materialize(t *lua.LTable) error {
 		slices.Sort(keys)
 		path := src.path()
 		for _, k := range keys {
-			if t.RawGetString(k) != lua.LNil {
+			if kid, ok := src.kids[k]; ok {
+				t.RawSetString(k, kid)
 				continue
 			}
 			lv, err := v.toLua(m[k], path, k, 0)
@@ -271,9 +270,9 @@ func fieldName(f reflect.StructField) string {
 }
 
 // lazyIndex reads a field of a lazy view. A field of a Go map is converted
-// alone: tables are kept in the view (so a field is the same table each
-// time it is read), other values are converted again on each read, which
-// costs less than storing them. Other views are filled whole.
+// alone, again on each read (cheaper than storing it in the table); a
+// nested view is remembered so a field is the same table each time it is
+// read. Views of lists and structs are filled whole.
 func (v *vm) lazyIndex(L *lua.LState) int {
 	t := L.CheckTable(1)
 	k := L.Get(2)
@@ -285,20 +284,23 @@ func (v *vm) lazyIndex(L *lua.LState) int {
 			L.Push(lua.LNil)
 			return 1
 		}
+		if kid, ok := src.kids[string(ks)]; ok {
+			L.Push(kid)
+			return 1
+		}
 		lv, ok := scalarToLua(x)
 		if !ok {
 			var err error
 			if lv, err = v.toLua(x, src.path(), string(ks), 0); err != nil {
 				L.RaiseError("%s", err.Error())
 			}
-		}
-		if lv.Type() == lua.LTTable {
-			if !src.sized {
-				v.sizeTable(t, len(m))
-				src.sized = true
-				v.pending[t] = src
+			if kid, isTable := lv.(*lua.LTable); isTable {
+				if src.kids == nil {
+					src.kids = make(map[string]*lua.LTable, 2)
+					v.pending[t] = src
+				}
+				src.kids[string(ks)] = kid
 			}
-			t.RawSetString(string(ks), lv)
 		}
 		L.Push(lv)
 		return 1
