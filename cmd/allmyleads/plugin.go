@@ -93,7 +93,11 @@ func runPluginRun(ctx context.Context, env *cliEnv, args []string) int {
 	}
 	dir, name, function, err := pluginTarget(pos[0], *dirFlag, *fn, fnSet, cfg)
 	if err != nil {
-		return failf(env.stderr, exitUsage, "plugin run: %v", err)
+		code := exitInput
+		if errors.Is(err, errUsage) {
+			code = exitUsage
+		}
+		return failf(env.stderr, code, "plugin run: %v", err)
 	}
 	vars, inputConfig, err := readPluginInput(env, *input)
 	if err != nil {
@@ -148,7 +152,7 @@ func pluginTarget(file, dirFlag, fn string, fnSet bool, cfg Config) (dir, name, 
 			return "", "", "", fmt.Errorf("%s is a folder: give a .lua file or a plugin name", file)
 		}
 		if dirFlag != "" {
-			return "", "", "", fmt.Errorf("give a path to a .lua file or --plugins DIR with a plugin name, not both")
+			return "", "", "", fmt.Errorf("%w: give a path to a .lua file or --plugins DIR with a plugin name, not both", errUsage)
 		}
 		return filepath.Dir(file), strings.TrimSuffix(filepath.Base(file), ".lua"), function, nil
 	}

@@ -84,6 +84,7 @@ func TestPluginRunErrors(t *testing.T) {
 		{"unknown input key", `{"leads": {}}`, []string{"run", "pricing", "--input", "-"}, exitInput, `stdin: leads: unknown key (did you mean "lead"?)`},
 		{"no file", "", []string{"run"}, exitUsage, "Usage: allmyleads plugin run FILE"},
 		{"path and --plugins", "", []string{"run", slow, "--plugins", dir}, exitUsage, "not both"},
+		{"no such file", "", []string{"run", filepath.Join(dir, "nothing.lua")}, exitInput, "nothing.lua: no such file or directory"},
 		{"unknown subcommand", "", []string{"debug"}, exitUsage, `unknown subcommand "debug"`},
 	}
 	for _, tc := range cases {
