@@ -53,10 +53,6 @@ func (e *SendError) Error() string {
 // Unwrap returns the transport error, if any.
 func (e *SendError) Unwrap() error { return e.Err }
 
-// Reason is a short text for the outbox record and logs: the code and the
-// message, never message content.
-func (e *SendError) Reason() string { return e.Error() }
-
 // Graph API error codes the channel treats specially. See Meta's "WhatsApp
 // error codes" page.
 const (
@@ -110,12 +106,6 @@ func classify(e *SendError) *SendError {
 		e.Retryable = true
 	}
 	return e
-}
-
-// ClassifyCode returns the classification of a Graph error code as it
-// appears in a failed status webhook (no HTTP status).
-func ClassifyCode(code int) *SendError {
-	return classify(&SendError{Code: code, HTTPStatus: http.StatusBadRequest})
 }
 
 // localError is a message the client refuses to send (it would break Meta's

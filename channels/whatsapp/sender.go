@@ -461,14 +461,14 @@ func (s *Sender) failed(ctx context.Context, it engine.OutboxItem, se *SendError
 		}
 		s.log.Warn("whatsapp sender: send will be retried", "contact", contact, "outbox", it.ID,
 			"attempt", it.Attempts+1, "in", wait.Round(time.Millisecond), "code", se.Code, "http", se.HTTPStatus)
-		if err := s.o.Outbox.MarkRetry(ctx, it.ID, s.o.Clock().Add(wait), se.Reason()); err != nil {
+		if err := s.o.Outbox.MarkRetry(ctx, it.ID, s.o.Clock().Add(wait), se.Error()); err != nil {
 			s.log.Error("whatsapp sender: record retry", "outbox", it.ID, "err", err)
 		}
 		return false
 	}
 	s.log.Error("whatsapp sender: message failed", "contact", contact, "outbox", it.ID,
-		"attempts", it.Attempts+1, "code", se.Code, "http", se.HTTPStatus, "err", se.Reason())
-	if err := s.o.Outbox.MarkFailed(ctx, it.ID, se.Code, se.Reason(), false); err != nil {
+		"attempts", it.Attempts+1, "code", se.Code, "http", se.HTTPStatus, "err", se.Error())
+	if err := s.o.Outbox.MarkFailed(ctx, it.ID, se.Code, se.Error(), false); err != nil {
 		s.log.Error("whatsapp sender: record failure", "outbox", it.ID, "err", err)
 		return false
 	}

@@ -68,19 +68,6 @@ func NewWebhook(o WebhookOptions) *Webhook {
 	return &Webhook{opts: o, log: o.Logger}
 }
 
-// Missing names the settings the webhook lacks, e.g.
-// ["WHATSAPP_APP_SECRET"]; empty when it is fully configured.
-func (w *Webhook) Missing() []string {
-	var m []string
-	if w.opts.AppSecret == "" {
-		m = append(m, "WHATSAPP_APP_SECRET")
-	}
-	if w.opts.VerifyToken == "" {
-		m = append(m, "WHATSAPP_VERIFY_TOKEN")
-	}
-	return m
-}
-
 // Routes mounts the webhook and health endpoints on r.
 func (w *Webhook) Routes(r *mux.Router) {
 	r.HandleFunc(WebhookPath, w.verify).Methods(http.MethodGet)

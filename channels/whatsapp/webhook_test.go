@@ -195,7 +195,7 @@ func TestWebhookNotConfiguredOrFailing(t *testing.T) {
 	if rec.Code != http.StatusInternalServerError || strings.Contains(rec.Body.String(), "disk full") {
 		t.Errorf("store failure: got %d %q, want 500 without internals", rec.Code, rec.Body.String())
 	}
-	if got := NewWebhook(WebhookOptions{}).Missing(); strings.Join(got, ",") != "WHATSAPP_APP_SECRET,WHATSAPP_VERIFY_TOKEN" {
+	if got := (Settings{Token: "t"}).Missing(); strings.Join(got, ",") != "WHATSAPP_PHONE_NUMBER_ID,WHATSAPP_APP_SECRET,WHATSAPP_VERIFY_TOKEN" {
 		t.Errorf("Missing: %v", got)
 	}
 }
