@@ -75,7 +75,6 @@ type Channel struct {
 	Webhook   *Webhook
 	Processor *Processor
 	Sender    *Sender
-	log       *slog.Logger
 }
 
 // NewChannel wires the channel. Without a token or phone number id the
@@ -108,7 +107,7 @@ func NewChannel(o ChannelOptions) *Channel {
 		o.Processor(&po)
 	}
 	proc := NewProcessor(po)
-	c := &Channel{Settings: o.Settings, Client: client, Processor: proc, Sender: sender, log: o.Logger}
+	c := &Channel{Settings: o.Settings, Client: client, Processor: proc, Sender: sender}
 	c.Webhook = NewWebhook(WebhookOptions{
 		AppSecret: o.AppSecret, VerifyToken: o.VerifyToken, Inbox: o.Backend,
 		Stored: proc.Add, Logger: o.Logger,
