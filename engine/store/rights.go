@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -69,18 +70,20 @@ type EraseReport struct {
 	OptEvents    int    `json:"opt_events"`
 	Messages     int    `json:"messages"`
 	Outbox       int    `json:"outbox"` // messages still waiting to be sent
+	Inbox        int    `json:"inbox"`  // webhook payloads still waiting to be processed, removed or cut
 	Media        int    `json:"media"`
 	AIRecords    int    `json:"ai_records"`
 }
 
 // String is the report in one line, for the command and the audit log.
 func (r EraseReport) String() string {
-	return fmt.Sprintf("contact %t, session %t, %d projects, %d quotes, %d paid quotes kept without personal data, %d consents, %d opt events, %d messages, %d queued messages, %d media, %d AI records",
-		r.Contact, r.Session, r.Projects, r.Quotes, r.KeptPayments, r.Consents, r.OptEvents, r.Messages, r.Outbox, r.Media, r.AIRecords)
+	return fmt.Sprintf("contact %t, session %t, %d projects, %d quotes, %d paid quotes kept without personal data, %d consents, %d opt events, %d messages, %d queued messages, %d pending webhook payloads, %d media, %d AI records",
+		r.Contact, r.Session, r.Projects, r.Quotes, r.KeptPayments, r.Consents, r.OptEvents, r.Messages, r.Outbox, r.Inbox, r.Media, r.AIRecords)
 }
 
 // Erase removes the contact's personal data: contact record, conversation,
-// projects, quotes, consents, opt events, messages (also those still queued),
+// projects, quotes, consents, opt events, messages (also those still queued
+// to be sent, and the raw webhook payloads still waiting in the inbox),
 // photos and files, AI records. Quotes with a payment stay, because the law
 // requires keeping payment records, with their personal fields removed.
 // Seen message ids stay, as bare ids, so a late redelivery is still ignored.
@@ -138,6 +141,9 @@ func eraseTx(tx *bolt.Tx, ks *keyset, phone string, rep *EraseReport) error {
 		return err
 	}
 	if err := eraseOutbox(tx, ks, phone, rep); err != nil {
+		return err
+	}
+	if err := eraseInbox(tx, ks, phone, rep); err != nil {
 		return err
 	}
 	if err := eraseQuotes(tx, ks, ck, rep); err != nil {
@@ -203,6 +209,121 @@ func eraseOutbox(tx *bolt.Tx, ks *keyset, phone string, rep *EraseReport) error 
 		}
 	}
 	return nil
+}
+
+// eraseInbox removes the contact from the raw webhook payloads not yet
+// processed. The store does not know any channel's format, so it works on
+// the JSON alone: a payload mentions the contact when a string in it is the
+// phone number's digits (WhatsApp's wa_id, from, recipient_id) or its E.164
+// form. The array element holding each mention (a message, a status, a
+// contact card) is cut out, so the other customers' messages of a batched
+// payload are still processed (a payload about the contact alone is left
+// as an envelope with nothing in it, which the worker then drops); a
+// payload whose mention is not inside an array, or that is not JSON but
+// holds the digits, is removed whole. The
+// inbox holds only payloads in flight, so this reads few records.
+//
+// A payload a worker has already read goes on to be processed from the
+// worker's copy: a message that arrives during the erasure can bring the
+// contact back, as one arriving after it does.
+func eraseInbox(tx *bolt.Tx, ks *keyset, phone string, rep *EraseReport) error {
+	digits := strings.TrimPrefix(phone, "+")
+	if digits == "" {
+		return nil
+	}
+	b := tx.Bucket(bInbox)
+	type change struct {
+		k    []byte
+		body []byte // nil: delete
+		rec  inboxRecord
+	}
+	var changes []change
+	err := b.ForEach(func(k, v []byte) error {
+		var rec inboxRecord
+		if err := ks.decode(string(bInbox), k, v, &rec); err != nil {
+			return err
+		}
+		if !bytes.Contains(rec.Body, []byte(digits)) {
+			return nil
+		}
+		body, changed := cutMentions(rec.Body, digits, phone)
+		if changed {
+			changes = append(changes, change{bytes.Clone(k), body, rec})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, c := range changes {
+		if c.body == nil {
+			err = b.Delete(c.k)
+		} else {
+			c.rec.Body = c.body
+			err = ks.putJSON(b, string(bInbox), c.k, c.rec)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	rep.Inbox += len(changes)
+	return nil
+}
+
+// cutMentions returns body without the array elements that mention the
+// contact (a string equal to digits or e164), and whether it changed; a nil
+// body means the whole payload must go.
+func cutMentions(body []byte, digits, e164 string) ([]byte, bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil || dec.More() {
+		return nil, true // not one JSON value, yet it holds the number
+	}
+	is := func(s string) bool { return s == digits || s == e164 }
+	cut, mentioned, changed := pruneMentions(v, is)
+	if mentioned {
+		return nil, true
+	}
+	if !changed {
+		return body, false
+	}
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(cut); err != nil {
+		return nil, true
+	}
+	return bytes.TrimSuffix(out.Bytes(), []byte("\n")), true
+}
+
+// pruneMentions drops from every array the elements that mention the
+// contact. mentioned says v still mentions it outside any array; changed
+// says something was dropped.
+func pruneMentions(v any, is func(string) bool) (out any, mentioned, changed bool) {
+	switch t := v.(type) {
+	case string:
+		return t, is(t), false
+	case map[string]any:
+		for k, e := range t {
+			ne, m, c := pruneMentions(e, is)
+			t[k] = ne
+			mentioned = mentioned || m
+			changed = changed || c
+		}
+		return t, mentioned, changed
+	case []any:
+		kept := t[:0]
+		for _, e := range t {
+			ne, m, c := pruneMentions(e, is)
+			changed = changed || c || m
+			if !m {
+				kept = append(kept, ne)
+			}
+		}
+		return kept, false, changed
+	}
+	return v, false, false
 }
 
 // eraseQuotes deletes the contact's quotes, except paid ones, which stay
