@@ -75,6 +75,13 @@ func (e *Engine) answer(t *turn) {
 		e.enterCurrent(t)
 		return
 	}
+	if hasMedia(t.in) && s.Kind != flows.KindPhotos {
+		// A photo (with its caption) is not an answer to a question: say
+		// so kindly and ask again, without counting a failed attempt.
+		t.say(e.cfg.Texts.PhotoEarly, nil)
+		e.follow(t, s, k.enter(t, s))
+		return
+	}
 	t.sess.Waiting = false
 	e.follow(t, s, k.answer(t, s, t.in))
 }
@@ -176,4 +183,13 @@ func (e *Engine) loopGuard(t *turn, at *flows.Step) {
 	t.say(e.cfg.Texts.LoopGuard, nil)
 	t.sess.Handoff, t.sess.Waiting = true, false
 	t.contactDirty = true
+}
+
+// hasMedia reports whether a message carries a photo, video or file.
+func hasMedia(in *Inbound) bool {
+	switch in.Kind {
+	case InImage, InDocument, InVideo:
+		return true
+	}
+	return false
 }

@@ -16,6 +16,7 @@ type Texts struct {
 	PhotosNeedMore   string `yaml:"photos_need_more"`  // done word before min photos; {{ min }}
 	PhotosReminder   string `yaml:"photos_reminder"`   // text while photos are awaited
 	PhotoFailed      string `yaml:"photo_failed"`      // a photo that could not be downloaded
+	PhotoEarly       string `yaml:"photo_early"`       // a photo while a question waits for text
 	StepFailed       string `yaml:"step_failed"`       // a plugin or extractor failed and the step has no on_error
 	ExtractConfirm   string `yaml:"extract_confirm"`   // {{ field }} {{ value }}
 	ExtractAskValue  string `yaml:"extract_ask_value"` // {{ field }}
@@ -49,6 +50,7 @@ func DefaultTexts() Texts {
 		PhotosNeedMore:   "I need at least {{ min }} photo(s) before we continue. Please send a photo.",
 		PhotosReminder:   "Please send a photo (or type *{{ done }}* when you've sent them all).",
 		PhotoFailed:      "Sorry, that photo didn't come through. Could you send it again?",
+		PhotoEarly:       "Thanks for the photo! I'll ask for photos in a moment. First:",
 		StepFailed:       "Sorry, I couldn't work that out automatically. A member of our team will follow up here.",
 		ExtractConfirm:   "I read *{{ value }}* for {{ field }}. Is that right?",
 		ExtractAskValue:  "No problem. What is the correct {{ field }}?",
@@ -87,6 +89,7 @@ func (t Texts) withDefaults() Texts {
 	fill(&t.PhotosNeedMore, d.PhotosNeedMore)
 	fill(&t.PhotosReminder, d.PhotosReminder)
 	fill(&t.PhotoFailed, d.PhotoFailed)
+	fill(&t.PhotoEarly, d.PhotoEarly)
 	fill(&t.StepFailed, d.StepFailed)
 	fill(&t.ExtractConfirm, d.ExtractConfirm)
 	fill(&t.ExtractAskValue, d.ExtractAskValue)
