@@ -31,6 +31,12 @@ func enterAsk(t *turn, s *flows.Step) outcome {
 var skipWords = []string{"skip", "-", "none", "n/a", "no", "nothing"}
 
 func answerAsk(t *turn, s *flows.Step, in *Inbound) outcome {
+	if in.ReplyID != "" {
+		// A tap on a button of an earlier message is not a typed answer.
+		t.say(t.e.cfg.Texts.StaleButton, nil)
+		t.sayText(s.Text, nil)
+		return wait()
+	}
 	text := answerText(in)
 	if !strings.Contains(s.Validate, "required") && contains(skipWords, normalizeAnswer(text)) {
 		return next()

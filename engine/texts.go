@@ -17,6 +17,7 @@ type Texts struct {
 	PhotosReminder   string `yaml:"photos_reminder"`   // text while photos are awaited
 	PhotoFailed      string `yaml:"photo_failed"`      // a photo that could not be downloaded
 	PhotoEarly       string `yaml:"photo_early"`       // a photo while a question waits for text
+	StaleButton      string `yaml:"stale_button"`      // a button of an earlier message tapped at a question
 	StepFailed       string `yaml:"step_failed"`       // a plugin or extractor failed and the step has no on_error
 	ExtractConfirm   string `yaml:"extract_confirm"`   // {{ field }} {{ value }}
 	ExtractAskValue  string `yaml:"extract_ask_value"` // {{ field }}
@@ -51,6 +52,7 @@ func DefaultTexts() Texts {
 		PhotosReminder:   "Please send a photo (or type *{{ done }}* when you've sent them all).",
 		PhotoFailed:      "Sorry, that photo didn't come through. Could you send it again?",
 		PhotoEarly:       "Thanks for the photo! I'll ask for photos in a moment. First:",
+		StaleButton:      "That button belongs to an earlier message. Please type your answer to this one:",
 		StepFailed:       "Sorry, I couldn't work that out automatically. A member of our team will follow up here.",
 		ExtractConfirm:   "I read *{{ value }}* for {{ field }}. Is that right?",
 		ExtractAskValue:  "No problem. What is the correct {{ field }}?",
@@ -90,6 +92,7 @@ func (t Texts) withDefaults() Texts {
 	fill(&t.PhotosReminder, d.PhotosReminder)
 	fill(&t.PhotoFailed, d.PhotoFailed)
 	fill(&t.PhotoEarly, d.PhotoEarly)
+	fill(&t.StaleButton, d.StaleButton)
 	fill(&t.StepFailed, d.StepFailed)
 	fill(&t.ExtractConfirm, d.ExtractConfirm)
 	fill(&t.ExtractAskValue, d.ExtractAskValue)
