@@ -55,10 +55,11 @@ func runServe(ctx context.Context, env *cliEnv, args []string) int {
 
 // serverOptions adjust a server for tests and the bench command.
 type serverOptions struct {
-	listener  net.Listener                   // nil: listen on cfg.Server.Addr
-	noWorkers bool                           // store webhooks but process nothing (a crash right after the 200)
-	tune      func(*whatsapp.ChannelOptions) // worker tuning
-	quiet     bool                           // no lifecycle lines on stderr
+	listener    net.Listener                   // nil: listen on cfg.Server.Addr
+	noWorkers   bool                           // store webhooks but process nothing (a crash right after the 200)
+	tune        func(*whatsapp.ChannelOptions) // worker tuning
+	quiet       bool                           // no lifecycle lines on stderr
+	noRetention bool                           // do not run the daily retention
 }
 
 // server is a running serve: the runtime, the WhatsApp channel and the
@@ -72,7 +73,8 @@ type server struct {
 	opts     serverOptions
 	served   chan error // the HTTP server's end
 	stopWork context.CancelFunc
-	worked   chan error // the channel workers' end
+	worked   chan error    // the channel workers' end
+	retained chan struct{} // the daily retention loop's end
 }
 
 // listenError is a failure to listen on the address (exit 3, not 1).
@@ -123,9 +125,14 @@ func startServer(ctx context.Context, cfg Config, env *cliEnv, so serverOptions)
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
-	s := &server{rt: rt, ch: ch, http: hs, ln: ln, env: env, opts: so, served: make(chan error, 1), worked: make(chan error, 1)}
+	s := &server{rt: rt, ch: ch, http: hs, ln: ln, env: env, opts: so, served: make(chan error, 1), worked: make(chan error, 1), retained: make(chan struct{})}
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	s.stopWork = stopWork
+	if so.noRetention {
+		close(s.retained)
+	} else {
+		go s.retentionLoop(workCtx, func() error { return s.runRetentionOnce(workCtx) }, retentionEvery)
+	}
 	if so.noWorkers {
 		s.worked <- nil
 	} else {
@@ -190,6 +197,7 @@ func (s *server) shutdown() error {
 	if err := <-s.worked; err != nil {
 		errs = append(errs, err)
 	}
+	<-s.retained
 	s.rt.router.Close()
 	s.stage("stopping: sending what is queued")
 	ctx, cancel = context.WithTimeout(context.Background(), shutdownGrace)

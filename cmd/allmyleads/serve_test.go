@@ -631,3 +631,24 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// TestServeRunsRetention checks serve applies the retention policy when it
+// starts (and then daily): the audit log records the run.
+func TestServeRunsRetention(t *testing.T) {
+	g := graphtest.New(t)
+	h := startHarness(t, g, e2eConfig(g, t.TempDir()), serverOptions{})
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		log, err := h.srv.rt.store.AuditLog(context.Background(), time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range log {
+			if a.Action == "retention" && a.Actor == "serve" {
+				return
+			}
+		}
+		time.Sleep(5 * time.Millisecond) // polling a condition with a deadline
+	}
+	t.Fatal("no retention run by serve in the audit log")
+}
