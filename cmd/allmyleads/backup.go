@@ -6,17 +6,20 @@ import (
 )
 
 // runBackup writes a consistent, compacted copy of the database. The copy
-// is sealed like the database: it opens with the same key.
+// is sealed like the database: it opens with the same key. While the server
+// runs it is made inside the server (admin socket), from one read
+// transaction, as commits go on.
 func runBackup(ctx context.Context, env *cliEnv, args []string) int {
 	fs := newFlagSet(env, "backup", "backup FILE [--actor NAME] [--db PATH] [--config FILE]")
 	opts := addCommonFlags(fs, false)
 	actor := addActorFlag(fs, env)
 	// FILE may come before or after the flags.
 	var file string
+	flags := args
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
-		file, args = args[0], args[1:]
+		file, flags = args[0], args[1:]
 	}
-	if code, ok := parseFlags(fs, args); !ok {
+	if code, ok := parseFlags(fs, flags); !ok {
 		return code
 	}
 	if file == "" && fs.NArg() == 1 {
@@ -28,16 +31,16 @@ func runBackup(ctx context.Context, env *cliEnv, args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
-	cfg, err := opts.load(env)
+	cfg, err := opts.loadFor(env)
 	if err != nil {
 		return failf(env.stderr, exitInput, "%v", err)
 	}
-	st, err := openExistingStore(cfg, env)
+	st, release, err := openRecordStore(ctx, &cfg, env, append([]string{"backup"}, args...))
 	if err != nil {
-		return failf(env.stderr, exitRuntime, "%v", err)
+		return exitOf(env, err)
 	}
-	defer st.Close()
-	n, err := st.BackupFile(ctx, file, *actor)
+	defer release()
+	n, err := st.BackupFile(ctx, env.abs(file), *actor)
 	if err != nil {
 		return failf(env.stderr, exitRuntime, "%v", err)
 	}

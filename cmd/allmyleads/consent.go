@@ -38,15 +38,15 @@ func runConsent(ctx context.Context, env *cliEnv, args []string) int {
 	if err != nil {
 		return failf(env.stderr, exitUsage, "--contact: %v", err)
 	}
-	cfg, err := opts.load(env)
+	cfg, err := opts.loadFor(env)
 	if err != nil {
 		return failf(env.stderr, exitInput, "%v", err)
 	}
-	st, err := openExistingStore(cfg, env)
+	st, release, err := openRecordStore(ctx, &cfg, env, append([]string{"consent"}, args...))
 	if err != nil {
-		return failf(env.stderr, exitRuntime, "%v", err)
+		return exitOf(env, err)
 	}
-	defer st.Close()
+	defer release()
 	if err := st.WithdrawConsent(ctx, phone, *purpose, *actor); err != nil {
 		if errors.Is(err, engine.ErrNotFound) {
 			what := "any consent"

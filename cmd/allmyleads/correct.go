@@ -48,7 +48,7 @@ func runCorrect(ctx context.Context, env *cliEnv, args []string) int {
 		}
 		changes = append(changes, change{strings.TrimSpace(path), value})
 	}
-	cfg, err := opts.load(env)
+	cfg, err := opts.loadFor(env)
 	if err != nil {
 		return failf(env.stderr, exitInput, "%v", err)
 	}
@@ -65,11 +65,11 @@ func runCorrect(ctx context.Context, env *cliEnv, args []string) int {
 			return failf(env.stderr, exitInput, "%v", err)
 		}
 	}
-	st, err := openExistingStore(cfg, env)
+	st, release, err := openRecordStore(ctx, &cfg, env, append([]string{"correct"}, args...))
 	if err != nil {
-		return failf(env.stderr, exitRuntime, "%v", err)
+		return exitOf(env, err)
 	}
-	defer st.Close()
+	defer release()
 	for _, c := range changes {
 		if err := st.Correct(ctx, phone, c.path, c.value, *actor); err != nil {
 			if errors.Is(err, engine.ErrNotFound) {

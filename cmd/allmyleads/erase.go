@@ -10,7 +10,9 @@ import (
 )
 
 // runErase erases a contact's personal data (the right to erasure). It asks
-// for confirmation on a terminal; without a terminal it needs --yes.
+// for confirmation on a terminal; without a terminal it needs --yes, and so
+// it does while the server runs (the erase then runs inside the server,
+// through its admin socket, which cannot ask).
 func runErase(ctx context.Context, env *cliEnv, args []string) int {
 	fs := newFlagSet(env, "erase", "erase --contact PHONE [--yes] [--actor NAME] [--db PATH] [--config FILE]")
 	opts := addCommonFlags(fs, false)
@@ -28,19 +30,22 @@ func runErase(ctx context.Context, env *cliEnv, args []string) int {
 	if err != nil {
 		return failf(env.stderr, exitUsage, "--contact: %v", err)
 	}
+	if !*yes && env.shared != nil {
+		return failf(env.stderr, exitUsage, "erase: the server is running, so this erase runs inside it through its admin socket, which cannot ask for confirmation; add --yes to erase %s", phone)
+	}
 	interactive := isTerminal(env.stdin)
 	if !*yes && !interactive {
 		return failf(env.stderr, exitUsage, "erase: stdin is not a terminal, so I cannot ask; add --yes to erase %s", phone)
 	}
-	cfg, err := opts.load(env)
+	cfg, err := opts.loadFor(env)
 	if err != nil {
 		return failf(env.stderr, exitInput, "%v", err)
 	}
-	st, err := openExistingStore(cfg, env)
+	st, release, err := openRecordStore(ctx, &cfg, env, append([]string{"erase"}, args...))
 	if err != nil {
-		return failf(env.stderr, exitRuntime, "%v", err)
+		return exitOf(env, err)
 	}
-	defer st.Close()
+	defer release()
 	if !*yes {
 		e, err := st.Export(ctx, phone)
 		if err != nil {

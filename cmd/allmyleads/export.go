@@ -33,15 +33,15 @@ func runExport(ctx context.Context, env *cliEnv, args []string) int {
 	if err != nil {
 		return failf(env.stderr, exitUsage, "--contact: %v", err)
 	}
-	cfg, err := opts.load(env)
+	cfg, err := opts.loadFor(env)
 	if err != nil {
 		return failf(env.stderr, exitInput, "%v", err)
 	}
-	st, err := openExistingStore(cfg, env)
+	st, release, err := openRecordStore(ctx, &cfg, env, append([]string{"export"}, args...))
 	if err != nil {
-		return failf(env.stderr, exitRuntime, "%v", err)
+		return exitOf(env, err)
 	}
-	defer st.Close()
+	defer release()
 	e, err := st.Export(ctx, phone)
 	if err != nil {
 		return failf(env.stderr, exitRuntime, "%v", err)
@@ -59,7 +59,7 @@ func runExport(ctx context.Context, env *cliEnv, args []string) int {
 			fmt.Fprintf(env.stderr, "allmyleads: %d photos or files are listed; use --out FILE to write them too\n", len(e.Media))
 		}
 	} else {
-		files, err := e.WriteExport(*out)
+		files, err := e.WriteExport(env.abs(*out))
 		if err != nil {
 			return failf(env.stderr, exitRuntime, "%v", err)
 		}

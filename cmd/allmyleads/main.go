@@ -34,6 +34,13 @@ type cliEnv struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// shared is the running server's store when a record command runs
+	// inside the server for a client of its admin socket (admin.go); nil
+	// when the command opens the database itself.
+	shared *sharedStore
+	// cwd is the folder relative paths are resolved against (abs): the
+	// admin socket client's; "" means this process's.
+	cwd string
 }
 
 func commands() []command {

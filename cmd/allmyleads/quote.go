@@ -43,15 +43,15 @@ func runQuote(ctx context.Context, env *cliEnv, args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
-	cfg, err := opts.load(env)
+	cfg, err := opts.loadFor(env)
 	if err != nil {
 		return failf(env.stderr, exitInput, "%v", err)
 	}
-	st, err := openExistingStore(cfg, env)
+	st, release, err := openRecordStore(ctx, &cfg, env, append([]string{"quote"}, args...))
 	if err != nil {
-		return failf(env.stderr, exitRuntime, "%v", err)
+		return exitOf(env, err)
 	}
-	defer st.Close()
+	defer release()
 	if err := st.MarkPaid(ctx, id, *ref, *actor); err != nil {
 		if errors.Is(err, engine.ErrNotFound) || errors.Is(err, store.ErrQuoteState) {
 			return failf(env.stderr, exitInput, "%v", err)

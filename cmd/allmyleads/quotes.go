@@ -28,15 +28,15 @@ func runQuotes(ctx context.Context, env *cliEnv, args []string) int {
 	if err := checkFormat(*format); err != nil {
 		return failf(env.stderr, exitUsage, "%v", err)
 	}
-	cfg, err := opts.load(env)
+	cfg, err := opts.loadFor(env)
 	if err != nil {
 		return failf(env.stderr, exitInput, "%v", err)
 	}
-	st, err := openExistingStore(cfg, env)
+	st, release, err := openRecordStore(ctx, &cfg, env, append([]string{"quotes"}, args...))
 	if err != nil {
-		return failf(env.stderr, exitRuntime, "%v", err)
+		return exitOf(env, err)
 	}
-	defer st.Close()
+	defer release()
 	quotes, err := st.Quotes(ctx, store.QuoteFilter{Status: *status, Contact: *contact, Since: from})
 	if err != nil {
 		return failf(env.stderr, exitInput, "%v", err)

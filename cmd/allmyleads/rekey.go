@@ -11,7 +11,9 @@ import (
 
 // runRekey re-encrypts the database under the key in --new-key-file, then
 // puts that key where the old one was read from (the key file), or says how
-// to set it when the key came from ALLMYLEADS_ENCRYPTION_KEY.
+// to set it when the key came from ALLMYLEADS_ENCRYPTION_KEY. While the
+// server runs it runs inside the server (admin socket): the server's open
+// store takes the new key at once and its key file is replaced.
 func runRekey(ctx context.Context, env *cliEnv, args []string) int {
 	fs := newFlagSet(env, "rekey", "rekey --new-key-file FILE [--actor NAME] [--db PATH] [--config FILE]")
 	opts := addCommonFlags(fs, false)
@@ -24,23 +26,23 @@ func runRekey(ctx context.Context, env *cliEnv, args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
-	newKey, err := store.ReadKeyFile(*newFile)
+	newKey, err := store.ReadKeyFile(env.abs(*newFile))
 	if err != nil {
 		return failf(env.stderr, exitInput, "--new-key-file: %v", err)
 	}
-	cfg, err := opts.load(env)
+	cfg, err := opts.loadFor(env)
 	if err != nil {
 		return failf(env.stderr, exitInput, "%v", err)
 	}
-	st, err := openExistingStore(cfg, env)
+	st, release, err := openRecordStore(ctx, &cfg, env, append([]string{"rekey"}, args...))
 	if err != nil {
-		return failf(env.stderr, exitRuntime, "%v", err)
+		return exitOf(env, err)
 	}
 	if err := st.Rekey(ctx, newKey, *actor); err != nil {
-		st.Close()
+		release()
 		return failf(env.stderr, exitRuntime, "%v", err)
 	}
-	if err := st.Close(); err != nil {
+	if err := release(); err != nil {
 		return failf(env.stderr, exitRuntime, "%v", err)
 	}
 	fmt.Fprintf(env.stdout, "re-encrypted %s under the key in %s\n", cfg.Store.Path, *newFile)

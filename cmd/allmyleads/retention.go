@@ -41,15 +41,15 @@ func runRetention(ctx context.Context, env *cliEnv, args []string) int {
 	if fs.NArg() > 0 {
 		return failf(env.stderr, exitUsage, "retention run: unexpected argument %q", fs.Arg(0))
 	}
-	cfg, err := opts.load(env)
+	cfg, err := opts.loadFor(env)
 	if err != nil {
 		return failf(env.stderr, exitInput, "%v", err)
 	}
-	st, err := openExistingStore(cfg, env)
+	st, release, err := openRecordStore(ctx, &cfg, env, append([]string{"retention"}, args...))
 	if err != nil {
-		return failf(env.stderr, exitRuntime, "%v", err)
+		return exitOf(env, err)
 	}
-	defer st.Close()
+	defer release()
 	p := retentionPolicy(cfg)
 	rep, err := st.RunRetention(ctx, p, time.Now(), *dry, *actor)
 	if err != nil {

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 
 	"github.com/allmyleads/allmyleads/engine/store"
@@ -29,14 +31,94 @@ func openStore(cfg Config, env *cliEnv) (*store.Store, error) {
 	return st, nil
 }
 
-// openExistingStore is openStore for commands that read or change records:
-// they fail on a database that does not exist instead of creating one.
-func openExistingStore(cfg Config, env *cliEnv) (*store.Store, error) {
+// openRecordStore gives a record command its store and a release func to
+// call when done (release closes a store the command opened itself). The
+// database must exist. cmdline is the command's whole command line
+// (without the program name), for forwarding.
+//
+// Inside the server (env.shared), it is the server's open store, after a
+// check that it is the database cfg names; cfg.Store becomes the server's
+// store settings, so rekey replaces the key the server read. Outside, when
+// a server answers on the database's admin socket (it holds the file's
+// lock), the command is sent to it: the server's output is printed and the
+// error is an *errInServer with the exit code (see exitOf). The socket is
+// tried first, which spares waiting for the lock; it is tried again when
+// the file is locked by a server that was starting.
+func openRecordStore(ctx context.Context, cfg *Config, env *cliEnv, cmdline []string) (*store.Store, func() error, error) {
+	if env.shared != nil {
+		if err := env.shared.holds(cfg.Store.Path); err != nil {
+			return nil, nil, err
+		}
+		cfg.Store = env.shared.cfg.Store
+		return env.shared.st, func() error { return nil }, nil
+	}
 	if _, err := os.Stat(cfg.Store.Path); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("no database at %s (use --db, or run `allmyleads chat` or `serve` first)", cfg.Store.Path)
+			return nil, nil, fmt.Errorf("no database at %s (use --db, or run `allmyleads chat` or `serve` first)", cfg.Store.Path)
 		}
-		return nil, err
+		return nil, nil, err
 	}
-	return openStore(cfg, env)
+	sock := adminSocketPath(cfg.Store.Path)
+	if code, ok, err := forwardToServer(ctx, env, sock, cmdline); err != nil || ok {
+		if err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, &errInServer{code}
+	}
+	st, err := openStore(*cfg, env)
+	if errors.Is(err, store.ErrLocked) {
+		if code, ok, ferr := forwardToServer(ctx, env, sock, cmdline); ferr != nil || ok {
+			if ferr != nil {
+				return nil, nil, ferr
+			}
+			return nil, nil, &errInServer{code}
+		}
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, st.Close, nil
+}
+
+// exitOf is a record command's exit after openRecordStore failed: the
+// server's exit code when the command ran there, else 3 with the error.
+func exitOf(env *cliEnv, err error) int {
+	var in *errInServer
+	if errors.As(err, &in) {
+		return in.code
+	}
+	return failf(env.stderr, exitRuntime, "%v", err)
+}
+
+// loadFor is load for a record command, which may run inside the server
+// for a client of the admin socket: then the relative paths (--config, the
+// default ./allmyleads.yaml, --db, the configured database, key file and
+// flows folder) are the client's and resolve against its folder.
+func (o *commonOpts) loadFor(env *cliEnv) (Config, error) {
+	if env.cwd == "" {
+		return o.load(env)
+	}
+	c := commonOpts{config: env.abs(o.config), db: env.abs(o.db), flows: env.abs(o.flows), plugins: env.abs(o.plugins)}
+	if c.config == "" {
+		// The client read ./allmyleads.yaml when it had one, else defaults
+		// only; /dev/null stands for "no file" (it reads as empty).
+		c.config = os.DevNull
+		if def := env.abs(defaultConfigFile); !errors.Is(statErr(def), fs.ErrNotExist) {
+			c.config = def
+		}
+	}
+	cfg, err := c.load(env)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.Store.Path = env.abs(cfg.Store.Path)
+	cfg.Store.KeyFile = env.abs(cfg.Store.KeyFile)
+	cfg.Flows.Dir = env.abs(cfg.Flows.Dir)
+	cfg.Plugins.Dir = env.abs(cfg.Plugins.Dir)
+	return cfg, nil
+}
+
+func statErr(path string) error {
+	_, err := os.Stat(path)
+	return err
 }
