@@ -395,3 +395,43 @@ func TestAdminSocketBesideADeepDatabase(t *testing.T) {
 		t.Errorf("leads through a long socket path: exit %d %s", code, stderr)
 	}
 }
+
+// BenchmarkAdminLeads measures a record command sent to a running server:
+// connect, request, the command inside the server, reply.
+func BenchmarkAdminLeads(b *testing.B) {
+	dir, err := os.MkdirTemp("", "aml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	db := filepath.Join(dir, "a.db")
+	key, _, err := store.LoadOrCreateKey(db, "", func(string) string { return "" })
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := store.Open(store.Options{Path: db, Key: key, NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	for i := range 20 {
+		if err := st.Commit(context.Background(), leadTurn(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cfg := DefaultConfig()
+	cfg.Store.Path = db
+	stop, err := startAdmin(context.Background(), cfg, st, serverEnv())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer stop()
+	env := &cliEnv{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard, getenv: func(string) string { return "" }}
+	args := []string{"leads", "--db", db, "--config", os.DevNull, "--format", "csv"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if code := run(context.Background(), env, args); code != exitOK {
+			b.Fatalf("exit %d", code)
+		}
+	}
+}
