@@ -46,6 +46,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) int {
 		return failf(env.stderr, exitInput, "%v", err)
 	}
 	fmt.Fprintf(env.stderr, "allmyleads: serving the WhatsApp webhook on http://%s%s (health: /healthz, /readyz)\n", srv.ln.Addr(), whatsapp.WebhookPath)
+	fmt.Fprintf(env.stderr, "allmyleads: record commands (leads, export, erase, backup...) reach this server through %s\n", adminSocketPath(cfg.Store.Path))
 	if err := srv.wait(ctx); err != nil {
 		return failf(env.stderr, exitRuntime, "serve: %v", err)
 	}
@@ -65,16 +66,17 @@ type serverOptions struct {
 // server is a running serve: the runtime, the WhatsApp channel and the
 // HTTP server.
 type server struct {
-	rt       *runtime
-	ch       *whatsapp.Channel
-	http     *http.Server
-	ln       net.Listener
-	env      *cliEnv
-	opts     serverOptions
-	served   chan error // the HTTP server's end
-	stopWork context.CancelFunc
-	worked   chan error    // the channel workers' end
-	retained chan struct{} // the daily retention loop's end
+	rt        *runtime
+	ch        *whatsapp.Channel
+	http      *http.Server
+	ln        net.Listener
+	env       *cliEnv
+	opts      serverOptions
+	served    chan error // the HTTP server's end
+	stopWork  context.CancelFunc
+	worked    chan error    // the channel workers' end
+	retained  chan struct{} // the daily retention loop's end
+	stopAdmin func()        // closes the admin socket
 }
 
 // listenError is a failure to listen on the address (exit 3, not 1).
@@ -98,6 +100,14 @@ func startServer(ctx context.Context, cfg Config, env *cliEnv, so serverOptions)
 	if err != nil {
 		ln.Close()
 		return nil, err
+	}
+	// Record commands (leads, export, erase, backup...) run against this
+	// process's store through the admin socket while it holds the file.
+	stopAdmin, err := startAdmin(ctx, cfg, rt.store, env)
+	if err != nil {
+		ln.Close()
+		rt.Close()
+		return nil, &listenError{err}
 	}
 	wa := cfg.WhatsApp
 	co := whatsapp.ChannelOptions{
@@ -125,7 +135,7 @@ func startServer(ctx context.Context, cfg Config, env *cliEnv, so serverOptions)
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
-	s := &server{rt: rt, ch: ch, http: hs, ln: ln, env: env, opts: so, served: make(chan error, 1), worked: make(chan error, 1), retained: make(chan struct{})}
+	s := &server{rt: rt, ch: ch, http: hs, ln: ln, env: env, opts: so, served: make(chan error, 1), worked: make(chan error, 1), retained: make(chan struct{}), stopAdmin: stopAdmin}
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	s.stopWork = stopWork
 	if so.noRetention {
@@ -205,6 +215,7 @@ func (s *server) shutdown() error {
 		s.stage(fmt.Sprintf("not everything was sent (%v); it stays queued for the next start", err))
 	}
 	cancel()
+	s.stopAdmin()
 	s.stage("stopping: closing the database")
 	if err := s.rt.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("close: %w", err))

@@ -652,3 +652,23 @@ func TestServeRunsRetention(t *testing.T) {
 	}
 	t.Fatal("no retention run by serve in the audit log")
 }
+
+// TestRecordCommandsWhileServing runs record commands while serve holds the
+// database: they reach the server through its admin socket.
+func TestRecordCommandsWhileServing(t *testing.T) {
+	g := graphtest.New(t)
+	cfg := e2eConfig(g, t.TempDir())
+	startHarness(t, g, cfg, serverOptions{noRetention: true})
+	var out, errb bytes.Buffer
+	env := &cliEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+	if code := run(context.Background(), env, []string{"leads", "--db", cfg.Store.Path, "--format", "json"}); code != exitOK {
+		t.Fatalf("leads while serving: exit %d\n%s", code, errb.String())
+	}
+	backup := filepath.Join(t.TempDir(), "copy.db")
+	if code := run(context.Background(), env, []string{"backup", backup, "--db", cfg.Store.Path}); code != exitOK {
+		t.Fatalf("backup while serving: exit %d\n%s", code, errb.String())
+	}
+	if _, err := os.Stat(backup); err != nil {
+		t.Fatalf("backup file: %v", err)
+	}
+}
