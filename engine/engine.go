@@ -256,8 +256,9 @@ func (e *Engine) commit(t *turn) ([]Outbound, error) {
 }
 
 // Release ends a handoff: the bot answers the contact again, starting the
-// start flow on their next message, and tells them so.
-func (e *Engine) Release(ctx context.Context, channel, contact, actor string) error {
+// start flow on their next message, and tells them so on the channel they
+// last wrote from. actor is recorded in the audit log.
+func (e *Engine) Release(ctx context.Context, contact, actor string) error {
 	contact, err := NormalizePhone(contact)
 	if err != nil {
 		return err
@@ -269,17 +270,18 @@ func (e *Engine) Release(ctx context.Context, channel, contact, actor string) er
 		return err
 	}
 	if sess == nil || !sess.Handoff {
-		return fmt.Errorf("release %s: no handoff in progress", e.deps.Tag(contact))
+		return fmt.Errorf("release %s: %w", contact, ErrNoHandoff)
 	}
 	t := e.newTurn(ctx, sess, nil)
-	t.channel = channel
-	sess.Handoff = false
-	sess.Ended = true
+	sess.Handoff, sess.Ended, sess.Waiting = false, true, false
 	t.contactDirty = true
 	t.audit = append(t.audit, AuditEntry{Time: t.now, Actor: actor, Action: "release", Contact: e.deps.Tag(contact)})
 	if !sess.OptedOut {
-		t.send(Outbound{Kind: OutText, Text: e.cfg.Texts.Released})
+		t.say(e.cfg.Texts.Released, nil)
 	}
 	_, err = e.commit(t)
 	return err
 }
+
+// ErrNoHandoff is returned by Release for a contact no person is handling.
+var ErrNoHandoff = errors.New("no handoff in progress")

@@ -5,11 +5,12 @@ import "time"
 // Session is where one contact's conversation stands. It is saved with every
 // turn, so a restarted process resumes exactly where it stopped.
 type Session struct {
-	Contact string `json:"contact"` // E.164
-	Flow    string `json:"flow"`    // current flow
-	Step    string `json:"step"`    // current step id; "" before the first step
-	Waiting bool   `json:"waiting"` // the step has asked and waits for the customer
-	Ended   bool   `json:"ended"`   // the conversation reached its end
+	Contact string `json:"contact"`           // E.164
+	Channel string `json:"channel,omitempty"` // the channel of the last inbound message
+	Flow    string `json:"flow"`              // current flow
+	Step    string `json:"step"`              // current step id; "" before the first step
+	Waiting bool   `json:"waiting"`           // the step has asked and waits for the customer
+	Ended   bool   `json:"ended"`             // the conversation reached its end
 
 	Attempts int            `json:"attempts,omitempty"` // failed answers at the current step
 	Scratch  map[string]any `json:"scratch,omitempty"`  // the current step's own state (photos so far...)

@@ -44,6 +44,11 @@ func (e *Engine) newTurn(ctx context.Context, sess *Session, in *Inbound) *turn 
 			t.contactDirty = true
 		}
 	}
+	if in != nil {
+		t.sess.Channel = in.Channel
+	} else {
+		t.channel = t.sess.Channel
+	}
 	if t.sess.Vars == nil {
 		t.sess.Vars = map[string]any{}
 	}

@@ -42,13 +42,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/allmyleads/allmyleads/engine"
 	"github.com/allmyleads/allmyleads/engine/store"
 )
 
 // adminCommands are the commands the admin socket runs: those that read or
 // change records in the database.
 func adminCommands() []string {
-	return []string{"leads", "quotes", "quote", "export", "correct", "erase", "consent", "retention", "rekey", "backup"}
+	return []string{"leads", "quotes", "quote", "export", "correct", "erase", "consent", "handoff", "retention", "rekey", "backup"}
 }
 
 // adminEnv are the environment variables a client sends with its request,
@@ -91,8 +92,9 @@ func adminSocketPath(dbPath string) string { return dbPath + adminSuffix }
 // sharedStore is the running server's store, lent to a command that runs
 // inside the server for a client of the admin socket.
 type sharedStore struct {
-	st  *store.Store
-	cfg Config // the server's configuration: its Store section says where the key came from
+	st     *store.Store
+	cfg    Config         // the server's configuration: its Store section says where the key came from
+	engine *engine.Engine // the server's engine, for commands that change conversations (handoff release)
 }
 
 // holds checks that the shared store is the database at path (as the
@@ -127,6 +129,7 @@ func (e *cliEnv) abs(path string) string {
 // adminServer serves the admin socket of a running server.
 type adminServer struct {
 	st   *store.Store
+	eng  *engine.Engine
 	cfg  Config
 	env  *cliEnv
 	log  *slog.Logger
@@ -147,7 +150,7 @@ type adminServer struct {
 // cancelled) and removes the socket; call it before closing st. It fails
 // when another live server answers on the socket or the socket cannot be
 // made; a stale socket file left by a crash is replaced.
-func startAdmin(ctx context.Context, cfg Config, st *store.Store, env *cliEnv) (stop func(), err error) {
+func startAdmin(ctx context.Context, cfg Config, st *store.Store, eng *engine.Engine, env *cliEnv) (stop func(), err error) {
 	path := adminSocketPath(st.Path())
 	ln, sock, err := listenAdmin(ctx, path)
 	if err != nil {
@@ -155,7 +158,7 @@ func startAdmin(ctx context.Context, cfg Config, st *store.Store, env *cliEnv) (
 	}
 	reqCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a := &adminServer{
-		st: st, cfg: cfg, env: env, log: newLogger(env), ln: ln, path: path, sock: sock,
+		st: st, eng: eng, cfg: cfg, env: env, log: newLogger(env), ln: ln, path: path, sock: sock,
 		reqCtx: reqCtx, cancel: cancel, closed: make(chan struct{}),
 	}
 	a.wg.Add(1)
@@ -389,7 +392,7 @@ func (a *adminServer) exec(ctx context.Context, req adminRequest) adminReply {
 	env := &cliEnv{
 		stdin: strings.NewReader(req.Stdin), stdout: &out, stderr: &errb,
 		getenv: a.getenvFor(req.Env),
-		shared: &sharedStore{st: a.st, cfg: a.cfg},
+		shared: &sharedStore{st: a.st, cfg: a.cfg, engine: a.eng},
 		cwd:    filepath.Clean(req.Cwd),
 	}
 	code := a.run(ctx, env, req.Args)

@@ -47,7 +47,7 @@ func startAdminFixture(t *testing.T, f *recordsFixture) *adminFixture {
 	t.Cleanup(func() { st.Close() })
 	cfg := DefaultConfig()
 	cfg.Store.Path = f.db
-	stop, err := startAdmin(context.Background(), cfg, st, serverEnv())
+	stop, err := startAdmin(context.Background(), cfg, st, nil, serverEnv())
 	if err != nil {
 		t.Fatalf("startAdmin: %v", err)
 	}
@@ -314,7 +314,7 @@ func TestAdminSocketLifecycle(t *testing.T) {
 		t.Fatalf("leads after replacing a stale socket: exit %d %s", code, stderr)
 	}
 	// A second server on the same socket is refused, and leaves the first alone.
-	if _, err := startAdmin(context.Background(), a.cfg, a.st, serverEnv()); err == nil || !strings.Contains(err.Error(), "another allmyleads server answers") {
+	if _, err := startAdmin(context.Background(), a.cfg, a.st, nil, serverEnv()); err == nil || !strings.Contains(err.Error(), "another allmyleads server answers") {
 		t.Fatalf("second admin server: %v", err)
 	}
 	if code, _, stderr := a.run(t, "", nil, "leads"); code != exitOK {
@@ -338,7 +338,7 @@ func TestAdminSocketLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if _, err := startAdmin(context.Background(), a.cfg, st, serverEnv()); err == nil || !strings.Contains(err.Error(), "not a socket") {
+	if _, err := startAdmin(context.Background(), a.cfg, st, nil, serverEnv()); err == nil || !strings.Contains(err.Error(), "not a socket") {
 		t.Errorf("startAdmin over a regular file: %v", err)
 	}
 }
@@ -354,7 +354,7 @@ func TestAdminStopsTakingCommandsWhenItsContextEnds(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Store.Path = f.db
 	ctx, cancel := context.WithCancel(context.Background())
-	stop, err := startAdmin(ctx, cfg, st, serverEnv())
+	stop, err := startAdmin(ctx, cfg, st, nil, serverEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -421,7 +421,7 @@ func BenchmarkAdminLeads(b *testing.B) {
 	}
 	cfg := DefaultConfig()
 	cfg.Store.Path = db
-	stop, err := startAdmin(context.Background(), cfg, st, serverEnv())
+	stop, err := startAdmin(context.Background(), cfg, st, nil, serverEnv())
 	if err != nil {
 		b.Fatal(err)
 	}

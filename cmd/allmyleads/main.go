@@ -57,6 +57,7 @@ func commands() []command {
 		{"correct", "correct a contact's data", runCorrect},
 		{"erase", "erase a contact's personal data", runErase},
 		{"consent", "withdraw a contact's consent", runConsent},
+		{"handoff", "hand a contact back to the bot after a person helped them", runHandoff},
 		{"retention", "delete what is past its retention period", runRetention},
 		{"keygen", "print a new encryption key", runKeygen},
 		{"rekey", "re-encrypt the database under a new key", runRekey},

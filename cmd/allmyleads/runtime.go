@@ -35,23 +35,34 @@ type runtime struct {
 // newRuntime opens the store and loads flows and plugins. Flow or plugin
 // errors come back with every diagnostic, FILE:LINE first.
 func newRuntime(ctx context.Context, cfg Config, env *cliEnv) (*runtime, error) {
-	logger := newLogger(env)
-	rt := &runtime{cfg: cfg, logger: logger}
+	return newRuntimeOn(cfg, env, nil)
+}
+
+// newRuntimeOn builds a runtime over st when it is already open (the
+// handoff command may have it from the admin socket's server), else over
+// the configured database.
+func newRuntimeOn(cfg Config, env *cliEnv, st *store.Store) (*runtime, error) {
+	rt := &runtime{cfg: cfg, logger: newLogger(env)}
 	set, err := loadFlows(cfg.Flows.Dir)
 	if err != nil {
 		return nil, err
 	}
 	rt.flows = set
-	host, err := openPlugins(cfg, logger)
-	if err != nil {
+	if rt.plugins, err = openPlugins(cfg, rt.logger); err != nil {
 		return nil, err
 	}
-	rt.plugins = host
-	st, err := openStore(cfg, env)
-	if err != nil {
-		host.Close()
-		return nil, err
+	if st == nil {
+		if st, err = openStore(cfg, env); err != nil {
+			rt.plugins.Close()
+			return nil, err
+		}
 	}
+	return rt.start(st)
+}
+
+// start wires the extractor, the engine and the router over the store.
+func (rt *runtime) start(st *store.Store) (*runtime, error) {
+	cfg, logger, set, host := rt.cfg, rt.logger, rt.flows, rt.plugins
 	rt.store = st
 	xt := extract.New(extract.Options{Logger: logger, OpenAI: extract.OpenAIOptions{
 		APIKey: cfg.OpenAI.APIKey, BaseURL: cfg.OpenAI.BaseURL, Model: cfg.OpenAI.Model,

@@ -103,7 +103,7 @@ func startServer(ctx context.Context, cfg Config, env *cliEnv, so serverOptions)
 	}
 	// Record commands (leads, export, erase, backup...) run against this
 	// process's store through the admin socket while it holds the file.
-	stopAdmin, err := startAdmin(ctx, cfg, rt.store, env)
+	stopAdmin, err := startAdmin(ctx, cfg, rt.store, rt.engine, env)
 	if err != nil {
 		ln.Close()
 		rt.Close()

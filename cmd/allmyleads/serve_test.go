@@ -672,3 +672,28 @@ func TestRecordCommandsWhileServing(t *testing.T) {
 		t.Fatalf("backup file: %v", err)
 	}
 }
+
+// TestHandoffReleaseWhileServing hands a contact who asked for a person back
+// to the bot through the running server.
+func TestHandoffReleaseWhileServing(t *testing.T) {
+	g := graphtest.New(t)
+	cfg := e2eConfig(g, t.TempDir())
+	h := startHarness(t, g, cfg, serverOptions{noRetention: true})
+	ctx := context.Background()
+	in := engine.Inbound{Channel: "whatsapp", Contact: "+447700900123", ID: "wamid.release-1", Time: time.Now(), Kind: engine.InText, Text: "AGENT"}
+	if err := h.srv.rt.router.Handle(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	env := &cliEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+	if code := run(ctx, env, []string{"handoff", "release", "--contact", "447700900123", "--db", cfg.Store.Path}); code != exitOK {
+		t.Fatalf("handoff release: exit %d\n%s", code, errb.String())
+	}
+	s, err := h.srv.rt.store.Session(ctx, "+447700900123")
+	if err != nil || s == nil || s.Handoff {
+		t.Fatalf("session still in handoff: %+v (%v)", s, err)
+	}
+	if code := run(ctx, env, []string{"handoff", "release", "--contact", "447700900123", "--db", cfg.Store.Path}); code != exitInput {
+		t.Fatalf("second release: exit %d, want %d\n%s", code, exitInput, errb.String())
+	}
+}

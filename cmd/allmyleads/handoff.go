@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/allmyleads/allmyleads/engine"
+)
+
+// runHandoff hands a contact back to the bot after a person handled them:
+// `handoff release --contact PHONE`. The customer is told on the channel
+// they last wrote from. To list who waits for a person: `leads --status
+// handoff`. While serve runs, the command runs inside it (admin socket).
+func runHandoff(ctx context.Context, env *cliEnv, args []string) int {
+	usage := "handoff release --contact PHONE [--actor NAME] [--db PATH] [--config FILE] [--flows DIR] [--plugins DIR]"
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprintf(env.stderr, "Usage: allmyleads %s\n", usage)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	if args[0] != "release" {
+		return failf(env.stderr, exitUsage, "handoff: unknown subcommand %q (want release)", args[0])
+	}
+	fs := newFlagSet(env, "handoff release", usage)
+	opts := addCommonFlags(fs, true)
+	contact := fs.String("contact", "", "the contact's phone number (required)")
+	actor := addActorFlag(fs, env)
+	if code, ok := parseFlags(fs, args[1:]); !ok {
+		return code
+	}
+	if *contact == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return exitUsage
+	}
+	phone, err := engine.NormalizePhone(*contact)
+	if err != nil {
+		return failf(env.stderr, exitUsage, "--contact: %v", err)
+	}
+	cfg, err := opts.loadFor(env)
+	if err != nil {
+		return failf(env.stderr, exitInput, "%v", err)
+	}
+	if err := releaseContact(ctx, cfg, env, append([]string{"handoff"}, args...), phone, *actor); err != nil {
+		if errors.Is(err, engine.ErrNoHandoff) {
+			return failf(env.stderr, exitInput, "%s is not waiting for a person (see `allmyleads leads --status handoff`)", phone)
+		}
+		return exitOf(env, err)
+	}
+	fmt.Fprintf(env.stdout, "%s is back with the bot; they were told so\n", phone)
+	return exitOK
+}
+
+// releaseContact runs Engine.Release with the running server's engine when
+// the command came through the admin socket, else with an engine of its own
+// over the database.
+func releaseContact(ctx context.Context, cfg Config, env *cliEnv, cmdline []string, phone, actor string) error {
+	if env.shared != nil && env.shared.engine != nil {
+		return env.shared.engine.Release(ctx, phone, actor)
+	}
+	st, release, err := openRecordStore(ctx, &cfg, env, cmdline)
+	if err != nil {
+		return err
+	}
+	if env.shared != nil {
+		defer release()
+	}
+	rt, err := newRuntimeOn(cfg, env, st)
+	if err != nil {
+		release()
+		return err
+	}
+	defer rt.Close()
+	return rt.engine.Release(ctx, phone, actor)
+}
