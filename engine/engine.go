@@ -244,11 +244,6 @@ func (e *Engine) commit(t *turn) ([]Outbound, error) {
 	if err != nil {
 		return nil, fmt.Errorf("commit turn for %s: %w", e.deps.Tag(t.sess.Contact), err)
 	}
-	for _, fn := range t.afterCommit {
-		if err := fn(t.ctx); err != nil {
-			e.log.Error("after commit", "contact", e.deps.Tag(t.sess.Contact), "err", err)
-		}
-	}
 	if len(rec.Outbound) > 0 && e.deps.OnOutbound != nil {
 		e.deps.OnOutbound()
 	}

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"unicode"
 )
@@ -126,12 +125,7 @@ func (e *Engine) answerPending(t *turn) {
 	case "erase":
 		t.say(e.cfg.Texts.Erased, nil)
 		t.sess.Ended, t.sess.Waiting = true, false
-		t.afterCommit = append(t.afterCommit, func(ctx context.Context) error {
-			if err := e.deps.Rights.Erase(ctx, contact, "customer"); err != nil {
-				return fmt.Errorf("erase requested in chat: %w", err)
-			}
-			return nil
-		})
+		t.erase = true
 	}
 }
 

@@ -51,6 +51,12 @@ type Turn struct {
 	// Media are files to keep with their bytes (a document the turn sends,
 	// photos); the store fills in ID, SHA256 and Size (ID = hex SHA-256).
 	Media []Media
+	// Erase asks the store to erase the contact's personal data in the same
+	// transaction (DELETE MY DATA in the chat), before this turn's outbound
+	// messages are queued, so the confirmation is sent and a crash cannot
+	// leave a customer told "deleted" with nothing deleted. Session and
+	// Contact are then not written.
+	Erase bool
 }
 
 // OutboxItem is an outbound message waiting in, or taken from, the outbox.

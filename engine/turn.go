@@ -26,8 +26,8 @@ type turn struct {
 	optEvents    []OptEvent
 	ai           []AIRecord
 	audit        []AuditEntry
-	afterCommit  []func(context.Context) error
 	media        []Media
+	erase        bool // erase the contact's data with this turn
 }
 
 func (e *Engine) newTurn(ctx context.Context, sess *Session, in *Inbound) *turn {
@@ -98,6 +98,7 @@ func (t *turn) record() *Turn {
 		AI:        t.ai,
 		Audit:     t.audit,
 		Media:     t.media,
+		Erase:     t.erase,
 	}
 	if t.contactDirty {
 		rec.Contact = t.contactRecord()
