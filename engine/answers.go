@@ -51,12 +51,49 @@ func pickOption(in *Inbound, opts []Option) (Option, bool) {
 			return o, true
 		}
 	}
+	return looseOption(text, opts)
+}
+
+// looseOption finds the one option a longer or shorter answer means:
+// "roofing please" (the title among the words), "paint" (the start of one
+// title's word). Two or more candidates are no answer.
+func looseOption(text string, opts []Option) (Option, bool) {
+	words := strings.Fields(text)
+	var found []Option
+	for _, o := range opts {
+		if optionMentioned(words, text, o) {
+			found = append(found, o)
+		}
+	}
+	if len(found) == 1 {
+		return found[0], true
+	}
 	return Option{}, false
+}
+
+func optionMentioned(words []string, text string, o Option) bool {
+	for _, name := range []string{normalizeAnswer(o.Title), normalizeAnswer(o.ID)} {
+		if name == "" {
+			continue
+		}
+		if strings.Contains(" "+text+" ", " "+name+" ") {
+			return true
+		}
+		if len(words) == 1 && len([]rune(text)) >= 4 {
+			for _, w := range strings.Fields(name) {
+				if strings.HasPrefix(w, text) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // normalizeAnswer folds case, spaces, a trailing full stop and the *bold*
 // marks customers copy from the prompt.
 func normalizeAnswer(s string) string {
+	s = strings.NewReplacer("’", "'", "‘", "'", "“", "\"", "”", "\"").Replace(s)
 	s = strings.Trim(strings.TrimSpace(s), "*_.!")
 	s = strings.TrimSuffix(strings.TrimPrefix(s, "("), ")")
 	return strings.ToLower(strings.Join(strings.Fields(s), " "))
@@ -81,6 +118,15 @@ func parseYesNo(in *Inbound, tx Texts) (yes, ok bool) {
 	}
 	if text == normalizeAnswer(tx.NoTitle) || contains(noWords, text) {
 		return false, true
+	}
+	// "yes please", "no, not now": the first word decides.
+	if first := strings.Trim(strings.SplitN(text, " ", 2)[0], ",.!"); first != text {
+		switch {
+		case contains(yesWords, first):
+			return true, true
+		case contains(noWords, first):
+			return false, true
+		}
 	}
 	return false, false
 }

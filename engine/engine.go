@@ -209,7 +209,9 @@ func (e *Engine) lock(contact string) func() {
 func (e *Engine) Handle(ctx context.Context, in Inbound) ([]Outbound, error) {
 	contact, err := NormalizePhone(in.Contact)
 	if err != nil {
-		return nil, fmt.Errorf("inbound %s: contact: %w", in.ID, err)
+		// Neither the id (a wamid encodes the number) nor the number goes
+		// into an error that may be logged.
+		return nil, ErrBadContact
 	}
 	in.Contact = contact
 	if in.ID == "" {
@@ -220,7 +222,7 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) ([]Outbound, error) {
 
 	seen, err := e.deps.Store.Seen(ctx, in.Channel, in.ID)
 	if err != nil {
-		return nil, fmt.Errorf("inbound %s: %w", in.ID, err)
+		return nil, fmt.Errorf("inbound message from %s: %w", e.deps.Tag(contact), err)
 	}
 	if seen {
 		return nil, nil
@@ -265,7 +267,7 @@ func (e *Engine) Release(ctx context.Context, contact, actor string) error {
 		return err
 	}
 	if sess == nil || !sess.Handoff {
-		return fmt.Errorf("release %s: %w", contact, ErrNoHandoff)
+		return fmt.Errorf("release %s: %w", e.deps.Tag(contact), ErrNoHandoff)
 	}
 	t := e.newTurn(ctx, sess, nil)
 	sess.Handoff, sess.Ended, sess.Waiting = false, true, false
@@ -277,6 +279,10 @@ func (e *Engine) Release(ctx context.Context, contact, actor string) error {
 	_, err = e.commit(t)
 	return err
 }
+
+// ErrBadContact is returned by Handle for a message whose contact is not a
+// phone number.
+var ErrBadContact = errors.New("inbound message: the contact is not a phone number (6 to 15 digits)")
 
 // ErrNoHandoff is returned by Release for a contact no person is handling.
 var ErrNoHandoff = errors.New("no handoff in progress")

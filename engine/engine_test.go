@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/allmyleads/allmyleads/engine"
 	"github.com/allmyleads/allmyleads/engine/enginetest"
@@ -105,5 +106,55 @@ func TestRejectsBadContact(t *testing.T) {
 	in := h.Message("not a phone", "hi")
 	if _, err := h.Engine.Handle(context.Background(), in); err == nil || !strings.Contains(err.Error(), "contact") {
 		t.Fatalf("want a contact error, got %v", err)
+	}
+}
+
+// TestQuoteQuestionsNeverAccept: a customer who answers the quote with
+// questions is handed to a person, and the quote stays sent.
+func TestQuoteQuestionsNeverAccept(t *testing.T) {
+	dir := "testdata/conversations/never_assume"
+	h := enginetest.New(t, fixtureOptions(t, dir))
+	for _, text := range []string{"hi", "yes", "Ana Lima", "roofing", "12", "deposit?", "start date?", "hmm"} {
+		h.Say("+15550100", text)
+	}
+	s := h.Session("+15550100")
+	if s.Quote == nil || s.Quote.Status != engine.QuoteSent || !s.Handoff {
+		t.Fatalf("want the quote still sent and a person handling it, got quote=%+v handoff=%v", s.Quote, s.Handoff)
+	}
+}
+
+// TestHandoffEndsAfterTheIdleTimeout: nobody answered a handed-off contact
+// within the idle timeout, so the bot answers again.
+func TestHandoffEndsAfterTheIdleTimeout(t *testing.T) {
+	h := enginetest.New(t, enginetest.Options{FlowsDir: askFlows})
+	h.Say("+15550100", "hi")
+	h.Say("+15550100", "AGENT")
+	if out := h.Say("+15550100", "hello?"); len(out) != 0 {
+		t.Fatalf("bot spoke during the handoff: %s", enginetest.Format(out))
+	}
+	h.Clock.Advance(8 * 24 * time.Hour)
+	if out := h.Say("+15550100", "anyone?"); len(out) == 0 {
+		t.Fatal("after the idle timeout the bot should answer again")
+	}
+}
+
+// TestPrivacyRequestsDuringHandoff: DELETE MY DATA works while a person
+// handles the contact.
+func TestPrivacyRequestsDuringHandoff(t *testing.T) {
+	h := enginetest.New(t, enginetest.Options{FlowsDir: askFlows})
+	h.Say("+15550100", "hi")
+	h.Say("+15550100", "AGENT")
+	if out := h.Say("+15550100", "DELETE MY DATA"); len(out) != 1 || len(out[0].Options) != 2 {
+		t.Fatalf("want the erase confirmation question, got %s", enginetest.Format(out))
+	}
+}
+
+// TestWhitespaceProfileNameDoesNotPanic: a profile name of spaces renders.
+func TestWhitespaceProfileNameDoesNotPanic(t *testing.T) {
+	h := enginetest.New(t, enginetest.Options{FlowsDir: "testdata/conversations/step_say/flows"})
+	in := h.Message("+15550100", "hi")
+	in.ProfileName = "\u00a0 "
+	if out := h.Send(in); len(out) == 0 {
+		t.Fatal("no greeting")
 	}
 }

@@ -53,18 +53,6 @@ func (e *Engine) keyword(t *turn) bool {
 		return true
 	case s.OptedOut:
 		return false
-	case matches(word, kw.Restart):
-		s.Handoff = false
-		e.start(t)
-		return true
-	case matches(word, kw.Human):
-		if !s.Handoff {
-			t.say(e.cfg.Texts.Handoff, nil)
-			s.Handoff, s.Waiting, s.Pending = true, false, ""
-		}
-		return true
-	case s.Handoff:
-		return false
 	case matches(word, kw.DeleteMyData): // before MY DATA: "DELETE MY DATA" is not "MY DATA"
 		e.askPending(t, "erase", e.cfg.Texts.EraseConfirm)
 		return true
@@ -73,6 +61,16 @@ func (e *Engine) keyword(t *turn) bool {
 		return true
 	case matches(word, kw.WithdrawConsent):
 		e.withdrawConsent(t)
+		return true
+	case matches(word, kw.Human):
+		if !s.Handoff {
+			t.say(e.cfg.Texts.Handoff, nil)
+			s.Handoff, s.Waiting, s.Pending = true, false, ""
+		}
+		return true
+	case matches(word, kw.Restart):
+		s.Handoff = false
+		e.start(t)
 		return true
 	}
 	return false
@@ -85,7 +83,7 @@ func (e *Engine) askPending(t *turn, what, text string) {
 		t.sess.Handoff, t.sess.Waiting = true, false
 		return
 	}
-	t.sess.Pending = what
+	t.sess.Pending, t.sess.Handoff = what, false
 	t.send(Outbound{Kind: OutButtons, Text: t.render(e.text(text), nil), Options: e.yesNo()})
 }
 
@@ -97,6 +95,13 @@ func (e *Engine) yesNo() []Option {
 // customer to where the conversation was.
 func (e *Engine) answerPending(t *turn) {
 	what := t.sess.Pending
+	if e.deps.Rights == nil {
+		// Asked by an engine that had Rights; this one cannot answer it.
+		t.sess.Pending = ""
+		t.say(e.cfg.Texts.RightsByHuman, nil)
+		t.handoff()
+		return
+	}
 	yes, ok := e.yesOrNo(t.in)
 	if !ok {
 		t.reaskOptions(e.yesNo())
@@ -129,13 +134,18 @@ func (e *Engine) answerPending(t *turn) {
 	}
 }
 
-// resume re-sends the prompt of the step the conversation waits at.
+// resume re-sends the question of the step the conversation waits at.
 func (e *Engine) resume(t *turn) {
 	s := t.sess
 	if s.Ended || s.Step == "" || !s.Waiting {
 		return
 	}
-	e.enterCurrent(t)
+	f := e.deps.Flows.Flow(s.Flow)
+	if f == nil || f.Step(s.Step) == nil {
+		return
+	}
+	step := f.Step(s.Step)
+	e.follow(t, step, stepKinds[step.Kind].reprompt(t, step))
 }
 
 // withdrawConsent marks every granted consent withdrawn and stops the

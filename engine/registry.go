@@ -8,6 +8,17 @@ import "github.com/allmyleads/allmyleads/flows"
 type stepKind struct {
 	enter  func(t *turn, s *flows.Step) outcome
 	answer func(t *turn, s *flows.Step, in *Inbound) outcome
+	// again re-sends the question of a waiting step without redoing its
+	// work (an extract step must not call the extractor twice); nil: enter.
+	again func(t *turn, s *flows.Step) outcome
+}
+
+// reprompt asks the waiting step's question again.
+func (k stepKind) reprompt(t *turn, s *flows.Step) outcome {
+	if k.again != nil {
+		return k.again(t, s)
+	}
+	return k.enter(t, s)
 }
 
 // stepKinds maps each step kind of the language to its handler. The step_*.go

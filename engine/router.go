@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"hash/fnv"
 	"sync"
 )
@@ -41,9 +42,21 @@ func NewRouter(e *Engine, workers int) *Router {
 func (r *Router) work(ch chan job) {
 	defer r.wg.Done()
 	for j := range ch {
-		_, err := r.e.Handle(j.ctx, j.in)
-		j.done <- err
+		j.done <- r.handle(j)
 	}
+}
+
+// handle runs one job; a panic fails that message, never the process (and
+// never the next start, which would replay the same message).
+func (r *Router) handle(j job) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.e.log.Error("panic handling a message", "contact", r.e.deps.Tag(j.in.Contact), "panic", fmt.Sprint(p))
+			err = fmt.Errorf("handle message: internal error: %v", p)
+		}
+	}()
+	_, err = r.e.Handle(j.ctx, j.in)
+	return err
 }
 
 // Submit queues a message on its contact's shard. The returned channel

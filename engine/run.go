@@ -13,27 +13,35 @@ func (e *Engine) handle(t *turn) {
 	prev := sess.LastInbound
 	sess.LastInbound = t.now
 	t.contactDirty = true
+	idle := !prev.IsZero() && t.now.Sub(prev) > e.cfg.IdleTimeout
 
 	if e.keyword(t) {
 		return
 	}
-	if sess.OptedOut || sess.Handoff || in.Kind == InReaction || in.Kind == InSystem {
+	if sess.OptedOut || in.Kind == InReaction || in.Kind == InSystem {
 		return // stored with the turn, never answered
 	}
-	if sess.Pending != "" {
+	if sess.Pending != "" && !sess.Handoff {
 		e.answerPending(t)
 		return
+	}
+	if sess.Handoff {
+		if !idle {
+			return // a person has the conversation; the bot stays silent
+		}
+		// Nobody answered within the idle timeout: the bot takes the
+		// contact back rather than leave them unanswered for ever.
+		sess.Handoff = false
 	}
 	if in.Kind == InUnsupported || in.Kind == InAudio || in.Kind == InVideo || in.Kind == InSticker {
 		t.say(e.cfg.Texts.Unsupported, nil)
 		return
 	}
-	idle := !prev.IsZero() && t.now.Sub(prev) > e.cfg.IdleTimeout
 	switch {
-	case sess.Step == "" || sess.Ended:
-		e.start(t)
-	case idle:
+	case idle && sess.Step != "":
 		t.say(e.cfg.Texts.WelcomeBack, nil)
+		e.start(t)
+	case sess.Step == "" || sess.Ended:
 		e.start(t)
 	case sess.Waiting:
 		e.answer(t)
@@ -79,7 +87,7 @@ func (e *Engine) answer(t *turn) {
 		// A photo (with its caption) is not an answer to a question: say
 		// so kindly and ask again, without counting a failed attempt.
 		t.say(e.cfg.Texts.PhotoEarly, nil)
-		e.follow(t, s, k.enter(t, s))
+		e.follow(t, s, k.reprompt(t, s))
 		return
 	}
 	t.sess.Waiting = false

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -41,16 +42,26 @@ func answerAsk(t *turn, s *flows.Step, in *Inbound) outcome {
 	if !strings.Contains(s.Validate, "required") && contains(skipWords, normalizeAnswer(text)) {
 		return next()
 	}
-	value, err := t.e.askValue(s, text)
+	if isGreeting(text) {
+		// "hi" from a customer coming back is never the answer to a question.
+		t.say(t.e.cfg.Texts.Greeted, nil)
+		t.sayText(s.Text, nil)
+		return wait()
+	}
+	value, err := t.e.askValue(s, text, t.sess.Contact)
 	if err != nil {
-		return t.retry(s, func() {
+		reask := func() {
 			if s.Error != nil {
 				t.sayText(s.Error, nil)
 			} else {
 				t.say(hint(err), nil)
 			}
 			t.sayText(s.Text, nil)
-		})
+		}
+		if strings.Contains(","+s.Validate+",", ",required,") {
+			return t.retry(s, reask, t.keepAsking(reask))
+		}
+		return t.retry(s, reask, next) // optional: move on without it
 	}
 	if s.Save != "" {
 		t.setVar(s.Save, value)
@@ -60,22 +71,46 @@ func answerAsk(t *turn, s *flows.Step, in *Inbound) outcome {
 
 // askValue validates an answer and converts it to what is saved: numbers for
 // numeric rules, E.164 for phone numbers, trimmed text otherwise.
-func (e *Engine) askValue(s *flows.Step, text string) (any, error) {
-	if err := e.valid.check(s.Validate, text); err != nil {
-		return nil, err
-	}
+func (e *Engine) askValue(s *flows.Step, text, contact string) (any, error) {
 	tags := "," + s.Validate + ","
-	switch {
-	case strings.Contains(tags, ",phone,"):
-		if p, err := NormalizePhone(text); err == nil {
-			return p, nil
-		}
-	case strings.Contains(tags, ",numeric,") || strings.Contains(tags, ",number,"):
-		if f, err := strconv.ParseFloat(strings.ReplaceAll(text, ",", "."), 64); err == nil {
+	if strings.Contains(tags, ",numeric,") || strings.Contains(tags, ",number,") {
+		// "about 40", "40m2" and "12,5" are numbers too: validate the
+		// number itself, so gt=0 and the like compare values.
+		if f, ok := parseNumber(text); ok {
+			if err := e.valid.check(s.Validate, f); err != nil {
+				return nil, err
+			}
 			return f, nil
 		}
 	}
+	if err := e.valid.check(s.Validate, text); err != nil {
+		return nil, err
+	}
+	if strings.Contains(tags, ",phone,") {
+		if p, err := NormalizePhone(text); err == nil {
+			return p, nil
+		}
+	}
 	return text, nil
+}
+
+var numberIn = regexp.MustCompile(`-?\d+(?:[.,]\d+)?`)
+
+// parseNumber reads the first number in a text, with a decimal point or comma.
+func parseNumber(text string) (float64, bool) {
+	m := numberIn.FindString(text)
+	if m == "" {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(strings.ReplaceAll(m, ",", "."), 64)
+	return f, err == nil
+}
+
+var greetings = []string{"hi", "hello", "hey", "hiya", "hallo", "hoi", "hola", "yo", "howdy", "good morning", "good afternoon", "good evening", "hi there", "hello there", "hey there"}
+
+// isGreeting reports whether a message is only a greeting.
+func isGreeting(text string) bool {
+	return contains(greetings, normalizeAnswer(strings.Trim(text, " !.,👋🙂😊")))
 }
 
 // hint turns a failed validation into a friendly sentence for a step
@@ -86,6 +121,16 @@ func hint(err error) string {
 		return "Sorry, that doesn't look right. Please try again."
 	}
 	fe := ve[0]
+	if _, isNumber := fe.Value().(float64); isNumber {
+		switch fe.Tag() {
+		case "required", "gt", "min":
+			return "Please answer with a number greater than " + orZero(fe.Param()) + "."
+		case "gte":
+			return "Please answer with a number of at least " + orZero(fe.Param()) + "."
+		case "lt", "lte", "max":
+			return "Please answer with a number up to " + fe.Param() + "."
+		}
+	}
 	switch fe.Tag() {
 	case "required":
 		return "Please type an answer."
@@ -107,17 +152,38 @@ func hint(err error) string {
 	return "Sorry, that doesn't look right. Please try again."
 }
 
-// retry counts a failed answer: below the step's retries it re-asks
-// (reask), after them it goes to on_error or on.
-func (t *turn) retry(s *flows.Step, reask func()) outcome {
+// retry counts a failed answer: below the step's retries it asks again
+// (reask); after them it goes to on_error when the step has one, else
+// exhausted decides (a step never assumes an answer it did not get).
+func (t *turn) retry(s *flows.Step, reask func(), exhausted func() outcome) outcome {
 	t.sess.Attempts++
 	limit := s.Retries
 	if limit <= 0 {
 		limit = defaultRetries
 	}
-	if t.sess.Attempts >= limit {
+	if t.sess.Attempts < limit {
+		reask()
+		return wait()
+	}
+	if s.OnError != "" {
 		return fail(next())
 	}
-	reask()
-	return wait()
+	return exhausted()
+}
+
+// keepAsking asks again and reminds the customer a person can help: what a
+// question that must be answered does when its retries are used up.
+func (t *turn) keepAsking(reask func()) func() outcome {
+	return func() outcome {
+		reask()
+		t.say(t.e.cfg.Texts.AgentHint, nil)
+		return wait()
+	}
+}
+
+func orZero(s string) string {
+	if s == "" {
+		return "0"
+	}
+	return s
 }

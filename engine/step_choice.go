@@ -41,13 +41,14 @@ func answerChoice(t *turn, s *flows.Step, in *Inbound) outcome {
 	opts := choiceOptions(s)
 	picked, ok := pickOption(in, opts)
 	if !ok {
-		return t.retry(s, func() {
+		reask := func() {
 			if s.Error != nil {
 				t.sendChoice(t.render(s.Error, nil), opts)
 				return
 			}
 			t.sendChoice(t.render(t.e.text(t.e.cfg.Texts.ChoiceInvalid), nil), opts)
-		})
+		}
+		return t.retry(s, reask, t.keepAsking(reask))
 	}
 	if s.Save != "" {
 		t.setVar(s.Save, picked.ID)

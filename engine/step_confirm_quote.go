@@ -63,7 +63,13 @@ func answerConfirmQuote(t *turn, s *flows.Step, in *Inbound) outcome {
 	opts := quoteOptions(t, s)
 	accepted, ok := t.acceptOrDecline(s, opts, in)
 	if !ok {
-		return t.retry(s, func() { t.reaskOptions(opts) })
+		// Questions about the quote are for a person: after the retries,
+		// one takes over (the quote stays sent, never assumed accepted).
+		return t.retry(s, func() { t.reaskOptions(opts) }, func() outcome {
+			t.say(t.e.cfg.Texts.QuoteQuestion, nil)
+			t.handoff()
+			return stop()
+		})
 	}
 	if accepted {
 		t.setQuoteStatus(QuoteAccepted)

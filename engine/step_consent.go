@@ -41,7 +41,9 @@ func answerConsent(t *turn, s *flows.Step, in *Inbound) outcome {
 	opts := consentOptions(t, s)
 	granted, ok := t.acceptOrDecline(s, opts, in)
 	if !ok {
-		return t.retry(s, func() { t.reaskOptions(opts) })
+		// Consent is never assumed: without a clear answer, keep asking.
+		reask := func() { t.reaskOptions(opts) }
+		return t.retry(s, reask, t.keepAsking(reask))
 	}
 	purpose := consentPurpose(s)
 	rec := ConsentRecord{

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/allmyleads/allmyleads/flows"
 )
@@ -28,7 +30,23 @@ import (
 //     save: project.estimate
 //     confirm_below: 0.7
 //     on_error: ask_size
-func init() { registerStep(flows.KindExtract, stepKind{enter: enterExtract, answer: answerExtract}) }
+func init() {
+	registerStep(flows.KindExtract, stepKind{enter: enterExtract, answer: answerExtract, again: againExtract})
+}
+
+// againExtract repeats the pending confirmation (or the request for the
+// right value) without calling the extractor again.
+func againExtract(t *turn, s *flows.Step) outcome {
+	if asking, _ := t.sess.Scratch["asking"].(bool); asking {
+		pending, _ := t.sess.Scratch["confirm"].([]any)
+		if len(pending) > 0 {
+			name, _ := pending[0].(string)
+			t.say(t.e.cfg.Texts.ExtractAskValue, map[string]any{"field": fieldLabel(fieldNamed(s, name))})
+			return wait()
+		}
+	}
+	return t.confirmNext(s)
+}
 
 func enterExtract(t *turn, s *flows.Step) outcome {
 	if t.e.deps.Extractor == nil || s.Extract == nil {
@@ -149,7 +167,8 @@ func answerExtract(t *turn, s *flows.Step, in *Inbound) outcome {
 	if asking, _ := t.sess.Scratch["asking"].(bool); asking {
 		v, ok := parseFieldValue(f, answerText(in))
 		if !ok {
-			return t.retry(s, func() { t.say(t.e.cfg.Texts.ExtractAskValue, map[string]any{"field": fieldLabel(f)}) })
+			reask := func() { t.say(t.e.cfg.Texts.ExtractAskValue, map[string]any{"field": fieldLabel(f)}) }
+			return t.retry(s, reask, t.keepAsking(reask))
 		}
 		t.setVar(s.Save+"."+name, v)
 		t.scratch("asking", false)
@@ -158,7 +177,11 @@ func answerExtract(t *turn, s *flows.Step, in *Inbound) outcome {
 	}
 	yes, ok := t.e.yesOrNo(in)
 	if !ok {
-		return t.retry(s, func() { t.confirmNext(s) })
+		// No clear yes or no after the retries: keep what was read.
+		return t.retry(s, func() { t.confirmNext(s) }, func() outcome {
+			t.scratch("confirm", pending[1:])
+			return t.confirmNext(s)
+		})
 	}
 	if yes {
 		t.scratch("confirm", pending[1:])
@@ -180,7 +203,8 @@ func fieldNamed(s *flows.Step, name string) flows.Field {
 
 func fieldLabel(f flows.Field) string {
 	if f.Description != "" {
-		return strings.ToLower(f.Description[:1]) + f.Description[1:]
+		r, n := utf8.DecodeRuneInString(f.Description)
+		return string(unicode.ToLower(r)) + f.Description[n:]
 	}
 	return strings.ReplaceAll(f.Name, "_", " ")
 }

@@ -18,6 +18,9 @@ type Texts struct {
 	PhotoFailed      string `yaml:"photo_failed"`      // a photo that could not be downloaded
 	PhotoEarly       string `yaml:"photo_early"`       // a photo while a question waits for text
 	StaleButton      string `yaml:"stale_button"`      // a button of an earlier message tapped at a question
+	AgentHint        string `yaml:"agent_hint"`        // after the retries of a question that must be answered
+	Greeted          string `yaml:"greeted"`           // a greeting while a question waits
+	QuoteQuestion    string `yaml:"quote_question"`    // a quote answered with neither accept nor decline, after the retries
 	StepFailed       string `yaml:"step_failed"`       // a plugin or extractor failed and the step has no on_error
 	ExtractConfirm   string `yaml:"extract_confirm"`   // {{ field }} {{ value }}
 	ExtractAskValue  string `yaml:"extract_ask_value"` // {{ field }}
@@ -53,6 +56,9 @@ func DefaultTexts() Texts {
 		PhotoFailed:      "Sorry, that photo didn't come through. Could you send it again?",
 		PhotoEarly:       "Thanks for the photo! I'll ask for photos in a moment. First:",
 		StaleButton:      "That button belongs to an earlier message. Please type your answer to this one:",
+		AgentHint:        "If you'd rather talk to a person, just send *AGENT*.",
+		Greeted:          "Hi again! 👋 Here's where we were:",
+		QuoteQuestion:    "Good question! A member of our team will answer you here shortly. Your quote stays open in the meantime.",
 		StepFailed:       "Sorry, I couldn't work that out automatically. A member of our team will follow up here.",
 		ExtractConfirm:   "I read *{{ value }}* for {{ field }}. Is that right?",
 		ExtractAskValue:  "No problem. What is the correct {{ field }}?",
@@ -93,6 +99,9 @@ func (t Texts) withDefaults() Texts {
 	fill(&t.PhotoFailed, d.PhotoFailed)
 	fill(&t.PhotoEarly, d.PhotoEarly)
 	fill(&t.StaleButton, d.StaleButton)
+	fill(&t.AgentHint, d.AgentHint)
+	fill(&t.Greeted, d.Greeted)
+	fill(&t.QuoteQuestion, d.QuoteQuestion)
 	fill(&t.StepFailed, d.StepFailed)
 	fill(&t.ExtractConfirm, d.ExtractConfirm)
 	fill(&t.ExtractAskValue, d.ExtractAskValue)

@@ -72,8 +72,10 @@ func (t *turn) view(extra map[string]any) map[string]any {
 	if s, ok := name.(string); !ok || s == "" {
 		name = contact["name"]
 	}
-	if s, ok := name.(string); ok && s != "" {
-		contact["first_name"] = strings.Fields(s)[0]
+	if s, ok := name.(string); ok {
+		if words := strings.Fields(s); len(words) > 0 {
+			contact["first_name"] = words[0]
+		}
 	}
 	v["contact"] = contact
 	v["config"] = t.e.cfg.Business

@@ -99,14 +99,19 @@ func lintOptions(pluginsDir string) (flows.LintOptions, func(), error) {
 	if err != nil {
 		return flows.LintOptions{}, func() {}, fmt.Errorf("plugins: %w", err)
 	}
-	opts := flows.LintOptions{
+	return pluginLintOptions(host), func() { host.Close() }, nil
+}
+
+// pluginLintOptions checks plugin references and `when` conditions with the
+// plugin host, for `flow lint` and for every command that loads flows.
+func pluginLintOptions(host *plugins.Host) flows.LintOptions {
+	return flows.LintOptions{
 		Plugin: host.Has,
 		Condition: func(expr string) error {
 			_, err := plugins.CompileCondition(expr)
 			return err
 		},
 	}
-	return opts, func() { host.Close() }, nil
 }
 
 func runFlowSchema(env *cliEnv, args []string) int {

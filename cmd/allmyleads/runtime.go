@@ -43,12 +43,12 @@ func newRuntime(ctx context.Context, cfg Config, env *cliEnv) (*runtime, error) 
 // the configured database.
 func newRuntimeOn(cfg Config, env *cliEnv, st *store.Store) (*runtime, error) {
 	rt := &runtime{cfg: cfg, logger: newLogger(env)}
-	set, err := loadFlows(cfg.Flows.Dir)
-	if err != nil {
+	var err error
+	if rt.plugins, err = openPlugins(cfg, rt.logger); err != nil {
 		return nil, err
 	}
-	rt.flows = set
-	if rt.plugins, err = openPlugins(cfg, rt.logger); err != nil {
+	if rt.flows, err = loadFlows(cfg.Flows.Dir, rt.plugins); err != nil {
+		rt.plugins.Close()
 		return nil, err
 	}
 	if st == nil {
@@ -127,15 +127,22 @@ func newLogger(env *cliEnv) *slog.Logger {
 	return slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: level}))
 }
 
-// loadFlows loads the flows of dir, or the shipped ones, and fails with
-// every error diagnostic.
-func loadFlows(dir string) (*flows.Set, error) {
+// loadFlows loads the flows of dir, or the shipped ones, lints them as
+// `flow lint` would (plugin references and conditions checked with host),
+// and fails with every error diagnostic: a bot never runs flows the linter
+// rejects. A nil host loads without linting (a command that only reads the
+// flows' validation rules).
+func loadFlows(dir string, host *plugins.Host) (*flows.Set, error) {
 	var set *flows.Set
 	var diags flows.Diagnostics
 	if dir == "" {
 		set, diags = flows.LoadFS(flows.Shipped(), ".", "flows/")
 	} else {
 		set, diags = flows.LoadDir(dir)
+	}
+	if !diags.HasErrors() && host != nil {
+		diags = append(diags, flows.Lint(set, pluginLintOptions(host))...)
+		diags.Sort()
 	}
 	if diags.HasErrors() {
 		return nil, diagError("flows", diags)
@@ -150,7 +157,7 @@ func diagError(what string, diags flows.Diagnostics) error {
 			lines = append(lines, d.String())
 		}
 	}
-	return fmt.Errorf("%s have errors:\n%s", what, strings.Join(lines, "\n"))
+	return fmt.Errorf("%s have errors (`allmyleads flow lint` shows them too):\n%s", what, strings.Join(lines, "\n"))
 }
 
 // pluginsDir is the user plugin folder: the configured one, else ./plugins
