@@ -252,6 +252,19 @@ func (e *Engine) commit(t *turn) ([]Outbound, error) {
 	return rec.Outbound, nil
 }
 
+// Exclusive runs fn while no turn of the contact runs, so an
+// administrative change (erase, correct, withdraw consent) is never
+// overwritten by a turn that loaded the session before it.
+func (e *Engine) Exclusive(contact string, fn func() error) error {
+	contact, err := NormalizePhone(contact)
+	if err != nil {
+		return ErrBadContact
+	}
+	unlock := e.lock(contact)
+	defer unlock()
+	return fn()
+}
+
 // Release ends a handoff: the bot answers the contact again, starting the
 // start flow on their next message, and tells them so on the channel they
 // last wrote from. actor is recorded in the audit log.

@@ -47,7 +47,7 @@ func runConsent(ctx context.Context, env *cliEnv, args []string) int {
 		return exitOf(env, err)
 	}
 	defer release()
-	if err := st.WithdrawConsent(ctx, phone, *purpose, *actor); err != nil {
+	if err := exclusive(env, phone, func() error { return st.WithdrawConsent(ctx, phone, *purpose, *actor) }); err != nil {
 		if errors.Is(err, engine.ErrNotFound) {
 			what := "any consent"
 			if *purpose != "" {

@@ -71,7 +71,7 @@ func runCorrect(ctx context.Context, env *cliEnv, args []string) int {
 	}
 	defer release()
 	for _, c := range changes {
-		if err := st.Correct(ctx, phone, c.path, c.value, *actor); err != nil {
+		if err := exclusive(env, phone, func() error { return st.Correct(ctx, phone, c.path, c.value, *actor) }); err != nil {
 			if errors.Is(err, engine.ErrNotFound) {
 				return failf(env.stderr, exitInput, "nothing is held about %s", phone)
 			}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/store"
 )
 
 // runErase erases a contact's personal data (the right to erasure). It asks
@@ -73,7 +74,11 @@ func runErase(ctx context.Context, env *cliEnv, args []string) int {
 			return exitInput
 		}
 	}
-	rep, err := st.Erase(ctx, phone, *actor)
+	var rep store.EraseReport
+	err = exclusive(env, phone, func() (err error) {
+		rep, err = st.Erase(ctx, phone, *actor)
+		return err
+	})
 	if err != nil {
 		return failf(env.stderr, exitRuntime, "%v", err)
 	}

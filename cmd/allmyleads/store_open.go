@@ -80,6 +80,17 @@ func openRecordStore(ctx context.Context, cfg *Config, env *cliEnv, cmdline []st
 	return st, st.Close, nil
 }
 
+// exclusive runs an administrative change of one contact's records. Inside
+// the server (admin socket) it waits for the contact's turn in flight and
+// keeps the next one out until it is done, so the change is never
+// overwritten by a turn that loaded the session before it.
+func exclusive(env *cliEnv, phone string, fn func() error) error {
+	if env.shared != nil && env.shared.engine != nil {
+		return env.shared.engine.Exclusive(phone, fn)
+	}
+	return fn()
+}
+
 // exitOf is a record command's exit after openRecordStore failed: the
 // server's exit code when the command ran there, else 3 with the error.
 func exitOf(env *cliEnv, err error) int {
