@@ -79,6 +79,20 @@ func turnContact(t *engine.Turn) string {
 // SHA256 and Size (the hex SHA-256 of the bytes is the media id), and the
 // quotes' revision numbers (a quote already marked paid is left as stored,
 // and the turn's copy is set to it).
+//
+// A turn with Erase set (DELETE MY DATA confirmed in the chat) erases the
+// contact in the same transaction, exactly as Erase does, audited with the
+// actor "customer" and the contact key only. Its inbound id is marked seen,
+// so a redelivery is still a duplicate, but nothing else of the turn that
+// is about the customer is written: no session, contact, project, quotes,
+// consents, opt events, AI records, message log entries, last-inbound time
+// or photos. The turn's audit entries are written before the erasure, so
+// they too keep the contact key only. Its outbound messages (the
+// confirmation) are then queued: each outbox item holds the phone number
+// the sender needs, sealed like every outbox item, and has no message log
+// entry, so once MarkSent or MarkFailed removes it nothing of the contact
+// is left. A file an erasing turn sends is kept, owned by the contact,
+// until the next erasure or retention run.
 func (s *Store) Commit(ctx context.Context, t *engine.Turn) error {
 	if t == nil {
 		return errors.New("commit: nil turn")
@@ -99,16 +113,21 @@ func (s *Store) Commit(ctx context.Context, t *engine.Turn) error {
 
 	// Media bytes are hashed and sealed before the transaction: their keys
 	// do not depend on it, and big files should not hold the writer.
+	// An erasing turn keeps only the files its outbound messages send.
 	var media []preparedMedia
-	if t.Inbound != nil {
-		for i := range t.Inbound.Media {
-			if pm, ok := prepareMedia(ks, &t.Inbound.Media[i], now); ok {
-				media = append(media, pm)
+	var kept []*engine.Media // filled in place: Commit reports ids on the turn
+	if !t.Erase {
+		if t.Inbound != nil {
+			for i := range t.Inbound.Media {
+				kept = append(kept, &t.Inbound.Media[i])
 			}
 		}
+		for i := range t.Media {
+			kept = append(kept, &t.Media[i])
+		}
 	}
-	for i := range t.Media {
-		if pm, ok := prepareMedia(ks, &t.Media[i], now); ok {
+	for _, md := range kept {
+		if pm, ok := prepareMedia(ks, md, now); ok {
 			media = append(media, pm)
 		}
 	}
@@ -125,9 +144,10 @@ func (s *Store) Commit(ctx context.Context, t *engine.Turn) error {
 	}
 
 	var dup bool
+	var erased EraseReport
 	err = s.group.write(func(tx *bolt.Tx) error {
-		dup = false
-		return commitTx(tx, ks, ck, contact, now, t, pre, media, &dup)
+		dup, erased = false, EraseReport{}
+		return commitTx(tx, ks, ck, contact, now, t, pre, media, &dup, &erased)
 	})
 	if err != nil {
 		return fmt.Errorf("commit turn of contact %s: %w", short(ck), err)
@@ -135,8 +155,14 @@ func (s *Store) Commit(ctx context.Context, t *engine.Turn) error {
 	if dup {
 		return engine.ErrDuplicate
 	}
+	if t.Erase {
+		s.log.Info("contact erased", "contact", short(erased.ContactKey), "actor", chatEraseActor)
+	}
 	return nil
 }
+
+// chatEraseActor is the audit actor of an erasure asked for in the chat.
+const chatEraseActor = "customer"
 
 // short is a contact key cut for logs and errors.
 func short(ck string) string {
@@ -175,49 +201,13 @@ type sequences struct {
 	msgs, outbox atomic.Uint64
 }
 
+// prepareTurn seals the turn's records. For an erasing turn it seals only
+// what commitErase writes: the seen id and the outbox items, without
+// message log entries.
 func prepareTurn(ks *keyset, seqs *sequences, ck, contact string, now time.Time, t *engine.Turn) (*prepared, error) {
 	p := &prepared{}
-	if t.Session != nil {
-		body, err := json.Marshal(t.Session)
-		if err != nil {
-			return nil, fmt.Errorf("encode session: %w", err)
-		}
-		p.session = ks.seal(string(bSessions), []byte(ck), body)
-	}
-	if t.Contact != nil {
-		body, err := json.Marshal(t.Contact)
-		if err != nil {
-			return nil, fmt.Errorf("encode contact: %w", err)
-		}
-		p.contact = ks.seal(string(bContacts), []byte(ck), body)
-	}
-	if t.Project != nil {
-		if t.Project.ID == "" {
-			return nil, errors.New("project without an id")
-		}
-		body, err := json.Marshal(t.Project)
-		if err != nil {
-			return nil, fmt.Errorf("encode project: %w", err)
-		}
-		p.projKey = ckKey(ck, t.Project.ID)
-		p.project = ks.seal(string(bProjects), p.projKey, body)
-	}
-	for _, q := range t.Quotes {
-		if q == nil || q.ID == "" {
-			return nil, errors.New("quote without an id")
-		}
-	}
-	if in := t.Inbound; in != nil {
-		at := in.Time
-		if at.IsZero() {
-			at = now
-		}
-		p.seenKey = ks.seenKey(in.Channel, in.ID)
-		p.seen = sealJSON(ks, bSeen, p.seenKey, seenRecord{Channel: in.Channel, ID: in.ID, Time: now})
-		p.maxMsg = seqs.msgs.Add(1)
-		p.inKey = ckKey(ck, timeSeq(at, p.maxMsg))
-		p.inMsg = sealJSON(ks, bMessages, p.inKey, inboundMessage(in))
-		p.lastIn = sealJSON(ks, bLastIn, []byte(ck), lastInbound{Contact: contact, Time: at})
+	if err := prepareRecords(ks, seqs, p, ck, contact, now, t); err != nil {
+		return nil, err
 	}
 	for i := range t.Outbound {
 		o := &t.Outbound[i]
@@ -238,10 +228,14 @@ func prepareTurn(ks *keyset, seqs *sequences, ck, contact string, now time.Time,
 		}
 		p.maxOut = seqs.outbox.Add(1)
 		o.ID = seqID(p.maxOut)
-		p.maxMsg = seqs.msgs.Add(1)
-		po := preparedOut{channel: o.Channel, id: []byte(o.ID), msgKey: ckKey(ck, timeSeq(o.Created, p.maxMsg))}
-		po.entry = sealJSON(ks, bMessages, po.msgKey, outboundMessage(o))
-		rec := outboxRecord{OutboxItem: engine.OutboxItem{Outbound: *o}, MessageKey: string(po.msgKey)}
+		po := preparedOut{channel: o.Channel, id: []byte(o.ID)}
+		rec := outboxRecord{OutboxItem: engine.OutboxItem{Outbound: *o}}
+		if !t.Erase {
+			p.maxMsg = seqs.msgs.Add(1)
+			po.msgKey = ckKey(ck, timeSeq(o.Created, p.maxMsg))
+			po.entry = sealJSON(ks, bMessages, po.msgKey, outboundMessage(o))
+			rec.MessageKey = string(po.msgKey)
+		}
 		body, err := json.Marshal(rec)
 		if err != nil {
 			return nil, fmt.Errorf("encode outbound: %w", err)
@@ -250,6 +244,59 @@ func prepareTurn(ks *keyset, seqs *sequences, ck, contact string, now time.Time,
 		p.out = append(p.out, po)
 	}
 	return p, nil
+}
+
+// prepareRecords seals the turn's inbound bookkeeping, session, contact
+// and project into p; for an erasing turn only the seen id.
+func prepareRecords(ks *keyset, seqs *sequences, p *prepared, ck, contact string, now time.Time, t *engine.Turn) error {
+	if in := t.Inbound; in != nil {
+		p.seenKey = ks.seenKey(in.Channel, in.ID)
+		p.seen = sealJSON(ks, bSeen, p.seenKey, seenRecord{Channel: in.Channel, ID: in.ID, Time: now})
+	}
+	if t.Erase {
+		return nil
+	}
+	if in := t.Inbound; in != nil {
+		at := in.Time
+		if at.IsZero() {
+			at = now
+		}
+		p.maxMsg = seqs.msgs.Add(1)
+		p.inKey = ckKey(ck, timeSeq(at, p.maxMsg))
+		p.inMsg = sealJSON(ks, bMessages, p.inKey, inboundMessage(in))
+		p.lastIn = sealJSON(ks, bLastIn, []byte(ck), lastInbound{Contact: contact, Time: at})
+	}
+	if t.Session != nil {
+		body, err := json.Marshal(t.Session)
+		if err != nil {
+			return fmt.Errorf("encode session: %w", err)
+		}
+		p.session = ks.seal(string(bSessions), []byte(ck), body)
+	}
+	if t.Contact != nil {
+		body, err := json.Marshal(t.Contact)
+		if err != nil {
+			return fmt.Errorf("encode contact: %w", err)
+		}
+		p.contact = ks.seal(string(bContacts), []byte(ck), body)
+	}
+	if t.Project != nil {
+		if t.Project.ID == "" {
+			return errors.New("project without an id")
+		}
+		body, err := json.Marshal(t.Project)
+		if err != nil {
+			return fmt.Errorf("encode project: %w", err)
+		}
+		p.projKey = ckKey(ck, t.Project.ID)
+		p.project = ks.seal(string(bProjects), p.projKey, body)
+	}
+	for _, q := range t.Quotes {
+		if q == nil || q.ID == "" {
+			return errors.New("quote without an id")
+		}
+	}
+	return nil
 }
 
 // sealJSON encodes and seals a record for a top-level bucket; the records
@@ -300,7 +347,8 @@ func decodeMedia(id string, body []byte) (*engine.Media, error) {
 
 // commitTx is the body of one turn's transaction. The group commit may run
 // it more than once, so it derives everything from the transaction's state.
-func commitTx(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *engine.Turn, pre *prepared, media []preparedMedia, dup *bool) error {
+// An erasing turn's report goes to erased.
+func commitTx(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *engine.Turn, pre *prepared, media []preparedMedia, dup *bool, erased *EraseReport) error {
 	if t.Inbound != nil {
 		seen := tx.Bucket(bSeen)
 		if seen.Get(pre.seenKey) != nil {
@@ -310,6 +358,11 @@ func commitTx(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *eng
 		if err := seen.Put(pre.seenKey, pre.seen); err != nil {
 			return err
 		}
+	}
+	if t.Erase {
+		return commitErase(tx, ks, ck, contact, now, t, pre, media, erased)
+	}
+	if t.Inbound != nil {
 		if err := tx.Bucket(bMessages).Put(pre.inKey, pre.inMsg); err != nil {
 			return err
 		}
@@ -355,6 +408,27 @@ func commitTx(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *eng
 		if err := appendAudit(tx, ks, a); err != nil {
 			return err
 		}
+	}
+	return enqueue(tx, pre)
+}
+
+// commitErase is the rest of an erasing turn's transaction, once its
+// inbound id is marked seen: the turn's audit entries, the erasure and its
+// audit entry, then the outbound messages (and files they send), queued
+// without message log entries.
+func commitErase(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *engine.Turn, pre *prepared, media []preparedMedia, erased *EraseReport) error {
+	for _, a := range t.Audit {
+		if err := appendAudit(tx, ks, a); err != nil {
+			return err
+		}
+	}
+	rep, err := eraseContact(tx, ks, normalize(contact), chatEraseActor, now)
+	if err != nil {
+		return err
+	}
+	*erased = rep
+	if err := putMedia(tx, ks, ck, contact, media); err != nil {
+		return err
 	}
 	return enqueue(tx, pre)
 }
@@ -523,7 +597,8 @@ func appendAudit(tx *bolt.Tx, ks *keyset, a engine.AuditEntry) error {
 }
 
 // enqueue puts the turn's outbound messages in their channels' outboxes
-// and logs them as queued, and raises the stored sequences.
+// and logs them as queued (except an erasing turn's), and raises the
+// stored sequences.
 func enqueue(tx *bolt.Tx, pre *prepared) error {
 	ob, mb := tx.Bucket(bOutbox), tx.Bucket(bMessages)
 	for _, po := range pre.out {
@@ -533,6 +608,9 @@ func enqueue(tx *bolt.Tx, pre *prepared) error {
 		}
 		if err := cb.Put(po.id, po.item); err != nil {
 			return err
+		}
+		if po.msgKey == nil {
+			continue // an erasing turn's message: queued, not logged
 		}
 		if err := mb.Put(po.msgKey, po.entry); err != nil {
 			return err

@@ -88,6 +88,8 @@ func (r EraseReport) String() string {
 // requires keeping payment records, with their personal fields removed.
 // Seen message ids stay, as bare ids, so a late redelivery is still ignored.
 // Audit entries keep the contact key only; the erasure itself is audited.
+// Commit of a turn with Erase set runs the same erasure in the turn's
+// transaction.
 func (s *Store) Erase(ctx context.Context, phone, actor string) (EraseReport, error) {
 	var rep EraseReport
 	if err := ctx.Err(); err != nil {
@@ -100,11 +102,9 @@ func (s *Store) Erase(ctx context.Context, phone, actor string) (EraseReport, er
 	now := s.now()
 	err = s.withKeys(func(ks *keyset) error {
 		return s.db.Update(func(tx *bolt.Tx) error {
-			rep = EraseReport{}
-			if err := eraseTx(tx, ks, e164, &rep); err != nil {
-				return err
-			}
-			return appendAudit(tx, ks, engine.AuditEntry{Time: now, Actor: actor, Action: "erase", Contact: rep.ContactKey, Detail: rep.String()})
+			var err error
+			rep, err = eraseContact(tx, ks, e164, actor, now)
+			return err
 		})
 	})
 	if err != nil {
@@ -114,6 +114,23 @@ func (s *Store) Erase(ctx context.Context, phone, actor string) (EraseReport, er
 	return rep, nil
 }
 
+// eraseContact is an erasure within a write transaction, shared by Erase
+// and by Commit of a turn with Erase set: it removes the contact's personal
+// data (phone in E.164) and appends the audit entry, by actor at now, that
+// names the contact by its key only.
+func eraseContact(tx *bolt.Tx, ks *keyset, phone, actor string, now time.Time) (EraseReport, error) {
+	var rep EraseReport
+	if err := eraseTx(tx, ks, phone, &rep); err != nil {
+		return EraseReport{}, err
+	}
+	err := appendAudit(tx, ks, engine.AuditEntry{Time: now, Actor: actor, Action: "erase", Contact: rep.ContactKey, Detail: rep.String()})
+	if err != nil {
+		return EraseReport{}, err
+	}
+	return rep, nil
+}
+
+// eraseTx removes the contact's personal data and counts it in rep.
 func eraseTx(tx *bolt.Tx, ks *keyset, phone string, rep *EraseReport) error {
 	ck := ks.contactKey(phone)
 	rep.ContactKey = ck
