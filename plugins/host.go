@@ -538,13 +538,15 @@ func (v *version) call(ctx context.Context, m *vm, ref, fname string, in Input) 
 		ret = t
 	}
 	if t, ok := isQuote(ret); ok {
-		q, err := buildQuote(t, m.plain)
+		res, err := buildQuoteResult(t, m.plain)
 		if err != nil {
 			return nil, fail(fmt.Errorf("invalid quote: %w", err))
 		}
+		q := res.Quote
 		q.Plugin, q.SourceHash = ref, v.hash
 		q.Inputs = map[string]any{"vars": in.Vars, "config": v.config}
-		return &Result{Value: q.Map(), Quote: q}, nil
+		res.Value = q.Map()
+		return res, nil
 	}
 	val, err := m.fromLua(ret, "", 0, nil)
 	if err != nil {

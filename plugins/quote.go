@@ -115,13 +115,33 @@ func isQuote(v lua.LValue) (*lua.LTable, bool) {
 	return t, t.RawGetString("items") != lua.LNil
 }
 
+// quotedResult is a Result with its Quote and the items of a usual quote,
+// allocated together: a pricing call makes one allocation for all three.
+type quotedResult struct {
+	res   Result
+	quote Quote
+	items [3]QuoteItem
+}
+
 // buildQuote validates a pricing result and computes its amounts. plain
 // gives the contents of tables that are views (lazy or read-only).
 func buildQuote(t *lua.LTable, plain func(*lua.LTable) (*lua.LTable, error)) (*Quote, error) {
+	r, err := buildQuoteResult(t, plain)
+	if err != nil {
+		return nil, err
+	}
+	return r.Quote, nil
+}
+
+// buildQuoteResult is buildQuote returning a Result whose Quote is set and
+// whose Value is left to the caller.
+func buildQuoteResult(t *lua.LTable, plain func(*lua.LTable) (*lua.LTable, error)) (*Result, error) {
 	if err := checkKeys(t, "", quoteKeys); err != nil {
 		return nil, err
 	}
-	q := &Quote{}
+	r := new(quotedResult)
+	r.res.Quote = &r.quote
+	q := &r.quote
 	cur, err := optString(t, "currency", "")
 	if err != nil {
 		return nil, err
@@ -167,7 +187,11 @@ func buildQuote(t *lua.LTable, plain func(*lua.LTable) (*lua.LTable, error)) (*Q
 	if n == 0 {
 		return nil, fieldErr("items", "must not be empty")
 	}
-	q.Items = make([]QuoteItem, n)
+	if n <= len(r.items) {
+		q.Items = r.items[:n:n]
+	} else {
+		q.Items = make([]QuoteItem, n)
+	}
 	for i := 1; i <= n; i++ {
 		iv := items.RawGetInt(i)
 		if it, ok := iv.(*lua.LTable); ok {
@@ -190,7 +214,7 @@ func buildQuote(t *lua.LTable, plain func(*lua.LTable) (*lua.LTable, error)) (*Q
 		return nil, fieldErr("tax_rate", "amount is too large")
 	}
 	q.Total = q.Subtotal - q.Discount + q.Tax
-	return q, nil
+	return &r.res, nil
 }
 
 func buildItem(v lua.LValue, i int, unit uint64, it *QuoteItem) error {
@@ -345,22 +369,22 @@ func checkKeys(t *lua.LTable, prefix string, allowed []string) error {
 	return bad
 }
 
-// checkList makes sure a table is a plain list of n items.
+// checkList makes sure a table is a plain list of n items (n = t.Len(), the
+// last index of the array part that holds a value). Keys 1..n live in the
+// array part, which LTable.Next visits first, and every other key is out of
+// place, so the first key after n is the first wrong one, as a walk over
+// all keys would find it, without boxing each index on the way.
 func checkList(t *lua.LTable, path string, n int) error {
-	inList := func(k lua.LValue) bool {
-		f, ok := k.(lua.LNumber)
-		return ok && float64(f) == math.Trunc(float64(f)) && f >= 1 && int(f) <= n
+	var k lua.LValue
+	if n > 0 {
+		k, _ = t.Next(lua.LNumber(n))
+	} else {
+		k, _ = t.Next(lua.LNil)
 	}
-	var bad *fieldError
-	forEach(t, func(k lua.LValue) {
-		if bad == nil && !inList(k) {
-			bad = fieldErr(path, "must be a list { {...}, {...} }, found key %s", k.String())
-		}
-	})
-	if bad == nil {
+	if k == lua.LNil {
 		return nil
 	}
-	return bad
+	return fieldErr(path, "must be a list { {...}, {...} }, found key %s", k.String())
 }
 
 // forEach calls fn with each key of t in Lua's iteration order (insertion
