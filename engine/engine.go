@@ -252,6 +252,28 @@ func (e *Engine) commit(t *turn) ([]Outbound, error) {
 	return rec.Outbound, nil
 }
 
+// Remind repeats the question a contact's conversation waits at (a
+// terminal chat started again shows where it stands). It does nothing for
+// a contact with no open question, an opted-out one, or one a person
+// handles.
+func (e *Engine) Remind(ctx context.Context, contact string) error {
+	contact, err := NormalizePhone(contact)
+	if err != nil {
+		return ErrBadContact
+	}
+	unlock := e.lock(contact)
+	defer unlock()
+	sess, err := e.deps.Store.Session(ctx, contact)
+	if err != nil || sess == nil || sess.Ended || sess.OptedOut || sess.Handoff || !sess.Waiting || sess.Pending != "" {
+		return err
+	}
+	t := e.newTurn(ctx, sess, nil)
+	t.say(e.cfg.Texts.Greeted, nil)
+	e.resume(t)
+	_, err = e.commit(t)
+	return err
+}
+
 // Exclusive runs fn while no turn of the contact runs, so an
 // administrative change (erase, correct, withdraw consent) is never
 // overwritten by a turn that loaded the session before it.

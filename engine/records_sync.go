@@ -23,15 +23,30 @@ func (t *turn) contactStatus() string {
 		return "declined"
 	case s.Quote != nil:
 		return "quoted"
-	case str(s.Vars, "lead.name") != "":
-		return "details"
 	}
+	granted, declined, withdrawn := false, false, false
 	if consents, ok := s.Vars["consent"].(map[string]any); ok {
 		for _, c := range consents {
-			if m, _ := c.(map[string]any); m["granted"] == true {
-				return "consented"
+			m, _ := c.(map[string]any)
+			switch {
+			case m["granted"] == true:
+				granted = true
+			case m["withdrawn"] != nil:
+				withdrawn = true
+			default:
+				declined = true
 			}
 		}
+	}
+	switch {
+	case withdrawn && !granted:
+		return "consent_withdrawn" // processing stopped: do not follow up
+	case declined && !granted:
+		return "no_consent"
+	case str(s.Vars, "lead.name") != "":
+		return "details"
+	case granted:
+		return "consented"
 	}
 	return "new"
 }

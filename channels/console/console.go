@@ -12,7 +12,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"mime"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -28,6 +28,15 @@ import (
 //go:embed sample-roof.png
 var sampleRoof []byte
 
+// help lists the chat's own commands.
+const help = `  /photo PATH [caption]  send an image file (JPEG, PNG)
+  /photo sample [caption]  send a bundled sample photo of a roof (or just /photo)
+  /help                  this list
+  /quit                  leave (run chat again to continue where you stopped)
+  Anything else is a message to the bot. Keywords work at any time:
+  STOP, START, RESTART, AGENT, MY DATA, DELETE MY DATA, WITHDRAW CONSENT.
+`
+
 // Channel is the name of this channel in messages and the outbox.
 const Channel = "console"
 
@@ -35,6 +44,11 @@ const Channel = "console"
 // return once its turn is committed (*engine.Router).
 type Handler interface {
 	Handle(ctx context.Context, in engine.Inbound) error
+}
+
+// Reminder repeats the question a conversation waits at (*engine.Engine).
+type Reminder interface {
+	Remind(ctx context.Context, contact string) error
 }
 
 // Options configure a chat.
@@ -45,6 +59,9 @@ type Options struct {
 	Name    string // the customer's profile name
 	Handler Handler
 	Outbox  engine.Outbox
+	// Reminder, when set, repeats the waiting question when the chat
+	// starts again on a conversation in progress.
+	Reminder Reminder
 	// Echo prints the customer's lines, for piped input, so the output
 	// reads as a transcript.
 	Echo bool
@@ -63,6 +80,16 @@ func Run(ctx context.Context, o Options) error {
 	}
 	if o.MaxImageBytes <= 0 {
 		o.MaxImageBytes = 5 << 20
+	}
+	contact, err := engine.NormalizePhone(o.Contact)
+	if err != nil {
+		return err
+	}
+	o.Contact = contact
+	if o.Reminder != nil {
+		if err := o.Reminder.Remind(ctx, o.Contact); err != nil {
+			return fmt.Errorf("resume conversation: %w", err)
+		}
 	}
 	if err := flush(ctx, o); err != nil {
 		return err
@@ -83,6 +110,10 @@ func Run(ctx context.Context, o Options) error {
 		}
 		if line == "/quit" || line == "/exit" {
 			return nil
+		}
+		if line == "/help" || line == "/?" {
+			fmt.Fprint(o.Out, help)
+			continue
 		}
 		if o.Echo {
 			fmt.Fprintf(o.Out, "you> %s\n", line)
@@ -137,9 +168,10 @@ func inbound(o Options, line string, n int) (engine.Inbound, error) {
 	if err != nil {
 		return in, fmt.Errorf("photo: %w", err)
 	}
-	mt := mime.TypeByExtension(strings.ToLower(filepath.Ext(path)))
-	if mt == "" {
-		mt = "image/jpeg"
+	// What the bytes are, not what the name says: WhatsApp only delivers images here.
+	mt := http.DetectContentType(data)
+	if !strings.HasPrefix(mt, "image/") {
+		return in, fmt.Errorf("photo %s: not an image (it looks like %s); send a JPEG or PNG", path, mt)
 	}
 	in.Kind, in.Text = engine.InImage, strings.TrimSpace(caption)
 	in.Media = []engine.Media{{MIME: mt, Caption: in.Text, Filename: filepath.Base(path), Data: data, Size: len(data)}}

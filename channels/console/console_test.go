@@ -58,7 +58,7 @@ func TestResumesOnTheSameDatabase(t *testing.T) {
 		defer r.Close()
 		var out bytes.Buffer
 		err := console.Run(context.Background(), console.Options{
-			In: strings.NewReader(lines), Out: &out, Contact: "15550100", Handler: r, Outbox: h.Store, Echo: true, Clock: h.Clock.Now,
+			In: strings.NewReader(lines), Out: &out, Contact: "15550100", Handler: r, Outbox: h.Store, Reminder: h.Engine, Echo: true, Clock: h.Clock.Now,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -68,6 +68,9 @@ func TestResumesOnTheSameDatabase(t *testing.T) {
 	run("hi\nyes\n")
 	h.Reopen()
 	second := run("Ana Lima\n")
+	if !strings.Contains(second, "Hi again! 👋 Here's where we were:\nbot> Great, let's get started! What's your full name?") {
+		t.Fatalf("second run did not show the waiting question first:\n%s", second)
+	}
 	if !strings.Contains(second, "Thanks, Ana Lima! What's your email address?") {
 		t.Fatalf("second run did not resume at the name question:\n%s", second)
 	}
@@ -82,14 +85,18 @@ func TestPhotoErrors(t *testing.T) {
 	if err := os.WriteFile(big, make([]byte, 2048), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	small := t.TempDir() + "/notes.jpg"
+	if err := os.WriteFile(small, []byte("just some text"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	err := console.Run(context.Background(), console.Options{
-		In: strings.NewReader("/photo /does/not/exist.jpg\n/photo " + big + "\n"), Out: &out, Contact: "+15550100",
+		In: strings.NewReader("/photo /does/not/exist.jpg\n/photo " + big + "\n/photo " + small + "\n/help\n"), Out: &out, Contact: "+15550100",
 		Handler: r, Outbox: h.Store, Echo: true, Clock: h.Clock.Now, MaxImageBytes: 1024,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"no such file", "over the 1024 byte limit"} {
+	for _, want := range []string{"no such file", "over the 1024 byte limit", "not an image (it looks like text/plain", "/quit"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}

@@ -44,7 +44,7 @@ func runChat(ctx context.Context, env *cliEnv, args []string) int {
 	}
 	err = console.Run(ctx, console.Options{
 		In: env.stdin, Out: env.stdout, Contact: phone, Name: *name,
-		Handler: rt.router, Outbox: rt.store, Echo: !interactive, Prompt: interactive,
+		Handler: rt.router, Outbox: rt.store, Reminder: rt.engine, Echo: !interactive, Prompt: interactive,
 		MaxImageBytes: int64(cfg.OpenAI.MaxImageBytes),
 	})
 	if err != nil && !errors.Is(err, context.Canceled) {
