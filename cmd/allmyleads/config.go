@@ -7,6 +7,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/go-playground/validator/v10"
 
 	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/flows"
 	"gopkg.in/yaml.v3"
 )
 
@@ -206,11 +208,38 @@ func configLine(path, msg string) string {
 		text := m[2]
 		if strings.Contains(text, "not found in type") {
 			field := strings.TrimPrefix(strings.SplitN(text, " not found", 2)[0], "field ")
+			typ := strings.TrimPrefix(strings.SplitN(text, " in type ", 2)[1], "main.")
 			text = fmt.Sprintf("unknown key %q", field)
+			if near := flows.Closest(field, configKeys()[typ]); near != "" {
+				text += fmt.Sprintf(" (did you mean %q?)", near)
+			}
 		}
 		return fmt.Sprintf("%s:%s: error: %s", path, m[1], text)
 	}
 	return fmt.Sprintf("%s: error: %s", path, msg)
+}
+
+// configKeys maps each configuration struct's type name to its YAML keys,
+// for did-you-mean hints on unknown keys.
+func configKeys() map[string][]string {
+	out := map[string][]string{}
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		if t.Kind() != reflect.Struct || out[t.Name()] != nil {
+			return
+		}
+		keys := []string{}
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if name := yamlName(f.Tag.Get("yaml")); name != "" {
+				keys = append(keys, name)
+			}
+			walk(f.Type)
+		}
+		out[t.Name()] = keys
+	}
+	walk(reflect.TypeFor[Config]())
+	return out
 }
 
 func applyEnv(cfg *Config, getenv func(string) string) {
@@ -231,7 +260,23 @@ func applyEnv(cfg *Config, getenv func(string) string) {
 	set(&cfg.Store.KeyFile, "ALLMYLEADS_KEY_FILE")
 }
 
+// checkRetention refuses retention periods under a day: "6m" is six
+// minutes in Go's notation, never what a privacy policy means.
+func checkRetention(path string, r RetentionConfig) []string {
+	var lines []string
+	for name, d := range map[string]Duration{"communications": r.Communications, "ai_records": r.AIRecords, "projects": r.Projects, "payments": r.Payments} {
+		if d.D() > 0 && d.D() < day {
+			lines = append(lines, fmt.Sprintf("%s: error: retention.%s: %s is under a day (m means minutes); write days or years, e.g. 180d or 1y", path, name, d.D()))
+		}
+	}
+	sort.Strings(lines)
+	return lines
+}
+
 func validateConfig(path string, cfg *Config) error {
+	if lines := checkRetention(path, cfg.Retention); len(lines) > 0 {
+		return errors.New(strings.Join(lines, "\n"))
+	}
 	v := validator.New(validator.WithRequiredStructEnabled())
 	v.RegisterTagNameFunc(func(f reflect.StructField) string { return yamlName(f.Tag.Get("yaml")) })
 	err := v.Struct(cfg)
