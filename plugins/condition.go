@@ -92,7 +92,7 @@ func (c *Condition) Eval(vars map[string]any) (bool, error) {
 	ret, e := cv.run(context.Background(), conditionTimeout, cv.fn, "", nil)
 	cv.vars = nil
 	clear(cv.seen)
-	clear(cv.pending)
+	cv.endViews()
 	if k, _ := cv.scope.Next(lua.LNil); k != lua.LNil {
 		cv.newEnv() // the expression assigned a global: start clean
 	}

@@ -25,7 +25,13 @@ type lazySource struct {
 	parent string
 	key    string
 	idx    int
-	kids   map[string]*lua.LTable // views of nested maps already read, so each is one table
+}
+
+// kidKey names a nested view already read: the field key of the view t.
+// Remembering it (vm.kids) makes a field the same table on every read.
+type kidKey struct {
+	t   *lua.LTable
+	key string
 }
 
 func (s lazySource) path() string { return joinPath(s.parent, s.key, s.idx) }
@@ -148,10 +154,20 @@ func (v *vm) toLua(x any, parent, key string, idx int) (lua.LValue, error) {
 }
 
 func (v *vm) newLazy(x any, parent, key string, idx int) *lua.LTable {
-	t := v.L.CreateTable(0, 0)
+	return v.lazyIn(v.L.CreateTable(0, 0), x, parent, key, idx)
+}
+
+// lazyIn makes t, an empty table, a lazy view of x.
+func (v *vm) lazyIn(t *lua.LTable, x any, parent, key string, idx int) *lua.LTable {
 	t.Metatable = v.lazyMT
 	v.pending[t] = lazySource{v: x, parent: parent, key: key, idx: idx}
 	return t
+}
+
+// endViews forgets the lazy views of the call that ended.
+func (v *vm) endViews() {
+	clear(v.pending)
+	clear(v.kids)
 }
 
 // materialize fills a lazy view with all of its Go value's fields (nested
@@ -177,7 +193,7 @@ func (v *vm) materialize(t *lua.LTable) error {
 		slices.Sort(keys)
 		path := src.path()
 		for _, k := range keys {
-			if kid, ok := src.kids[k]; ok {
+			if kid, ok := v.kids[kidKey{t, k}]; ok {
 				t.RawSetString(k, kid)
 				continue
 			}
@@ -284,7 +300,7 @@ func (v *vm) lazyIndex(L *lua.LState) int {
 			L.Push(lua.LNil)
 			return 1
 		}
-		if kid, ok := src.kids[string(ks)]; ok {
+		if kid, ok := v.kids[kidKey{t, string(ks)}]; ok {
 			L.Push(kid)
 			return 1
 		}
@@ -295,11 +311,7 @@ func (v *vm) lazyIndex(L *lua.LState) int {
 				L.RaiseError("%s", err.Error())
 			}
 			if kid, isTable := lv.(*lua.LTable); isTable {
-				if src.kids == nil {
-					src.kids = make(map[string]*lua.LTable, 2)
-					v.pending[t] = src
-				}
-				src.kids[string(ks)] = kid
+				v.kids[kidKey{t, string(ks)}] = kid
 			}
 		}
 		L.Push(lv)

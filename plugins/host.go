@@ -487,7 +487,7 @@ func (v *version) acquire() (*vm, error) {
 }
 
 func (v *version) release(m *vm) {
-	clear(m.pending)
+	m.endViews()
 	m.resetGlobals()
 	if m.broken || v.gone.Load() || v.host.closed.Load() {
 		m.L.Close()

@@ -80,6 +80,7 @@ type vm struct {
 	ipairsIter *lua.LFunction
 	typeNames  [9]lua.LValue              // type() results, boxed once
 	pending    map[*lua.LTable]lazySource // lazy views not yet filled
+	kids       map[kidKey]*lua.LTable     // nested views read in this call
 	readonly   map[*lua.LTable]roSource   // read-only proxies
 
 	cc      callCtx
@@ -115,6 +116,7 @@ func newVM(cfg vmConfig) *vm {
 		chunks:   []string{cfg.chunk},
 		logger:   cfg.logger,
 		pending:  make(map[*lua.LTable]lazySource),
+		kids:     make(map[kidKey]*lua.LTable),
 		readonly: make(map[*lua.LTable]roSource),
 	}
 	v.cc.init(cfg.allocMax)

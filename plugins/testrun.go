@@ -98,7 +98,7 @@ func (h *Host) runTestFile(ctx context.Context, v *version) []TestResult {
 		tv.ref, tv.contact = v.name+"."+name, "test"
 		start := time.Now()
 		_, e := tv.run(ctx, h.testTimeout(), fn, name, nil)
-		clear(tv.pending)
+		tv.endViews()
 		out = append(out, TestResult{File: v.file, Name: name, Passed: e == nil, Err: e, Duration: time.Since(start)})
 	}
 	if tv != nil {
