@@ -3,6 +3,7 @@ package plugins
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -103,6 +104,38 @@ end
 	p := vars["project"].(map[string]any)
 	if p["service"] != "roofing" || p["estimate"].(map[string]any)["area_m2"] != 40 || len(p["photos"].([]string)) != 2 {
 		t.Fatalf("the caller's variables changed: %v", p)
+	}
+}
+
+// Every call sees its own variables through ctx, whatever the call before
+// it on the same state did with its views (read them, wrote to them,
+// walked them), including nested views read before.
+func TestViewsEachCall(t *testing.T) {
+	h := openDir(t, map[string]string{"v.lua": `
+function f(ctx)
+  local name, area = ctx.lead.name, ctx.project.estimate.area_m2
+  local written = ctx.lead.note
+  if ctx.vars.id % 3 == 0 then
+    ctx.lead.note = "call " .. ctx.vars.id
+    ctx.project.estimate.area_m2 = -1
+    for k in pairs(ctx.vars) do end
+  end
+  return name .. "|" .. area .. "|" .. tostring(written) .. "|" .. ctx.vars.id
+end
+`}, Options{PoolSize: 1})
+	for i := range 7 {
+		vars := map[string]any{
+			"id":      i,
+			"lead":    map[string]any{"name": fmt.Sprint("n", i)},
+			"project": map[string]any{"estimate": map[string]any{"area_m2": 10 * i}},
+		}
+		res, err := call(t, h, "v.f", vars)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("n%d|%d|nil|%d", i, 10*i, i); res.Value != want {
+			t.Fatalf("call %d: got %v, want %s", i, res.Value, want)
+		}
 	}
 }
 

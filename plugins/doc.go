@@ -15,7 +15,9 @@
 // run the file's top level once. Globals a call assigns are wiped when it
 // returns, so nothing one call sets is seen by the next; values kept in
 // upvalues or tables of the file's top level are shared by the calls of one
-// state and must be treated as constants.
+// state and must be treated as constants. ctx and its tables belong to the
+// call: the state reuses them for its next call, so a plugin must not keep
+// them.
 //
 // The variables are not copied into Lua on each call: ctx's tables are lazy
 // views that convert one level of the Go maps the first time they are

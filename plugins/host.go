@@ -558,7 +558,8 @@ func (v *version) call(ctx context.Context, m *vm, ref, fname string, in Input) 
 // newCtx fills a call's ctx table: lead and project (empty tables when
 // unknown), vars, and the read-only config, as lazy views of the Go values.
 // The table is reused by the next call on this state unless the call added
-// keys to it.
+// keys to it, and so are the views of lead, project and vars unless the
+// call filled them (by writing to them or walking them).
 func (m *vm) newCtx(vars map[string]any, config lua.LValue) (*lua.LTable, error) {
 	t := m.ctx
 	if t == nil || m.ctxDirty {
@@ -574,7 +575,7 @@ func (m *vm) newCtx(vars map[string]any, config lua.LValue) (*lua.LTable, error)
 		var lv lua.LValue
 		var err error
 		if mx, ok := x.(map[string]any); ok {
-			lv = m.newLazy(mx, [...]string{"ctx.lead", "ctx.project"}[i], "", 0)
+			lv = m.lazyIn(m.ctxView(i), mx, [...]string{"ctx.lead", "ctx.project"}[i], "", 0)
 		} else if lv, err = m.toLua(x, "ctx", k, 0); err != nil {
 			return nil, err
 		}
@@ -583,9 +584,25 @@ func (m *vm) newCtx(vars map[string]any, config lua.LValue) (*lua.LTable, error)
 	if vars == nil {
 		vars = map[string]any{}
 	}
-	t.RawSetString("vars", m.newLazy(vars, "ctx.vars", "", 0))
+	t.RawSetString("vars", m.lazyIn(m.ctxView(2), vars, "ctx.vars", "", 0))
 	t.RawSetString("config", config)
 	return t, nil
+}
+
+// ctxView returns the table for view i of ctx (lead, project, vars): the
+// previous call's when that call has ended (its views are forgotten) and
+// left it an empty view, else a new table.
+func (m *vm) ctxView(i int) *lua.LTable {
+	t := m.ctxViews[i]
+	if t != nil && t.Metatable == m.lazyMT {
+		_, live := m.pending[t] // a ctx of a call still running (assert_quote_total)
+		if k, _ := t.Next(lua.LNil); k == lua.LNil && !live {
+			return t
+		}
+	}
+	t = m.L.CreateTable(0, 0)
+	m.ctxViews[i] = t
+	return t
 }
 
 // ctxNewIndex lets a call add keys to ctx, and marks the table so the next

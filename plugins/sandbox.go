@@ -60,12 +60,13 @@ var forbiddenFields = map[string]map[string]string{
 // by one goroutine at a time.
 type vm struct {
 	L        *lua.LState
-	lib      *lua.LTable // the safe globals, shared by every call on this state
-	chunks   []string    // chunk names of the files loaded: as users know them
-	config   lua.LValue  // ctx.config (read-only)
-	ctx      *lua.LTable // the ctx table, reused between calls
-	ctxMT    *lua.LTable // notices keys added to ctx
-	ctxDirty bool        // a call added keys to ctx
+	lib      *lua.LTable    // the safe globals, shared by every call on this state
+	chunks   []string       // chunk names of the files loaded: as users know them
+	config   lua.LValue     // ctx.config (read-only)
+	ctx      *lua.LTable    // the ctx table, reused between calls
+	ctxMT    *lua.LTable    // notices keys added to ctx
+	ctxDirty bool           // a call added keys to ctx
+	ctxViews [3]*lua.LTable // views of ctx.lead, ctx.project and ctx.vars, reused while left empty
 	logger   *slog.Logger
 
 	// Plugin files run with env as their environment. While a file loads,
