@@ -83,13 +83,20 @@ func (e *Engine) askValue(s *flows.Step, text, contact string) (any, error) {
 			return f, nil
 		}
 	}
+	if strings.Contains(tags, ",phone,") {
+		// National formats ("07700 900123") take the country code of the
+		// number the customer writes from; the rules then check E.164.
+		p, err := NormalizePhoneLike(text, contact)
+		if err != nil {
+			return nil, err
+		}
+		if err := e.valid.check(s.Validate, p); err != nil {
+			return nil, err
+		}
+		return p, nil
+	}
 	if err := e.valid.check(s.Validate, text); err != nil {
 		return nil, err
-	}
-	if strings.Contains(tags, ",phone,") {
-		if p, err := NormalizePhone(text); err == nil {
-			return p, nil
-		}
 	}
 	return text, nil
 }
@@ -116,6 +123,9 @@ func isGreeting(text string) bool {
 // hint turns a failed validation into a friendly sentence for a step
 // without its own `error` text.
 func hint(err error) string {
+	if errors.Is(err, ErrInvalidPhone) {
+		return "That doesn't look like a phone number. Please include the country code, like +44 7700 900123."
+	}
 	var ve validator.ValidationErrors
 	if !errors.As(err, &ve) || len(ve) == 0 {
 		return "Sorry, that doesn't look right. Please try again."

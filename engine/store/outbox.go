@@ -155,6 +155,11 @@ func (s *Store) MarkSent(ctx context.Context, id, providerID string, at time.Tim
 		if err != nil {
 			return err
 		}
+		if rec.MessageKey == "" {
+			// A message with no log entry (an erasure's confirmation):
+			// nothing of the contact may stay behind, not even the id.
+			return b.Delete([]byte(id))
+		}
 		pk := ks.providerKey(providerID)
 		if err := ks.putJSON(tx.Bucket(bProvider), string(bProvider), pk, providerRecord{ProviderID: providerID, MessageKey: rec.MessageKey}); err != nil {
 			return err
