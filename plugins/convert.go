@@ -300,19 +300,21 @@ func (v *vm) lazyIndex(L *lua.LState) int {
 			L.Push(lua.LNil)
 			return 1
 		}
-		if kid, ok := v.kids[kidKey{t, string(ks)}]; ok {
+		if lv, ok := scalarToLua(x); ok {
+			L.Push(lv)
+			return 1
+		}
+		kk := kidKey{t, string(ks)}
+		if kid, ok := v.kids[kk]; ok {
 			L.Push(kid)
 			return 1
 		}
-		lv, ok := scalarToLua(x)
-		if !ok {
-			var err error
-			if lv, err = v.toLua(x, src.path(), string(ks), 0); err != nil {
-				L.RaiseError("%s", err.Error())
-			}
-			if kid, isTable := lv.(*lua.LTable); isTable {
-				v.kids[kidKey{t, string(ks)}] = kid
-			}
+		lv, err := v.toLua(x, src.path(), string(ks), 0)
+		if err != nil {
+			L.RaiseError("%s", err.Error())
+		}
+		if kid, isTable := lv.(*lua.LTable); isTable {
+			v.kids[kk] = kid
 		}
 		L.Push(lv)
 		return 1
