@@ -74,6 +74,9 @@ end
 
 -- number_of accepts 40, "40", "40 m2" or an extractor answer { value = 40 }.
 local function number_of(v)
+  if type(v) == "number" then
+    return v -- the usual case
+  end
   if type(v) == "table" then
     v = v.value
   end
@@ -132,9 +135,10 @@ local PRICERS = {}
 
 function PRICERS.roofing(estimate, config)
   local own, defaults = config.roofing or NONE, DEFAULTS.roofing
+  local material = estimate.material
   local m2 = area(estimate)
-  local rate = rate_for(own, defaults, estimate.material)
-  local work, cost = work_line(label_for("Roofing", estimate.material), m2, rate, own.minimum or defaults.minimum)
+  local rate = rate_for(own, defaults, material)
+  local work, cost = work_line(label_for("Roofing", material), m2, rate, own.minimum or defaults.minimum)
   local scaffolding = { description = "Scaffolding", unit = "job", unit_price = own.scaffolding or defaults.scaffolding }
   return { work, scaffolding }, cost
 end
