@@ -31,11 +31,7 @@ func runBackup(ctx context.Context, env *cliEnv, args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
-	cfg, err := opts.loadFor(env)
-	if err != nil {
-		return failf(env.stderr, exitInput, "%v", err)
-	}
-	st, release, err := openRecordStore(ctx, &cfg, env, append([]string{"backup"}, args...))
+	_, st, release, err := opts.openRecords(ctx, env, "backup", args)
 	if err != nil {
 		return exitOf(env, err)
 	}

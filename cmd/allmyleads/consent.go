@@ -12,37 +12,23 @@ import (
 // PHONE [--purpose P]`. Processing based on it stops: the conversation ends.
 func runConsent(ctx context.Context, env *cliEnv, args []string) int {
 	usage := "consent withdraw --contact PHONE [--purpose P] [--actor NAME] [--db PATH] [--config FILE]"
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintf(env.stderr, "Usage: allmyleads %s\n", usage)
-		if len(args) == 0 {
-			return exitUsage
-		}
-		return exitOK
-	}
-	if args[0] != "withdraw" {
-		return failf(env.stderr, exitUsage, "consent: unknown subcommand %q (want withdraw)", args[0])
+	rest, code, ok := subcommand(env, args, "consent", "withdraw", usage)
+	if !ok {
+		return code
 	}
 	fs := newFlagSet(env, "consent withdraw", usage)
 	opts := addCommonFlags(fs, false)
-	contact := fs.String("contact", "", "the contact's phone number (required)")
+	contact := addContactFlag(fs)
 	purpose := fs.String("purpose", "", "the consent's purpose (default: every consent the contact gave)")
 	actor := addActorFlag(fs, env)
-	if code, ok := parseFlags(fs, args[1:]); !ok {
+	if code, ok := parseFlags(fs, rest); !ok {
 		return code
 	}
-	if *contact == "" || fs.NArg() > 0 {
-		fs.Usage()
-		return exitUsage
+	phone, code, ok := contact.phone(env)
+	if !ok {
+		return code
 	}
-	phone, err := engine.NormalizePhone(*contact)
-	if err != nil {
-		return failf(env.stderr, exitUsage, "--contact: %v", err)
-	}
-	cfg, err := opts.loadFor(env)
-	if err != nil {
-		return failf(env.stderr, exitInput, "%v", err)
-	}
-	st, release, err := openRecordStore(ctx, &cfg, env, append([]string{"consent"}, args...))
+	_, st, release, err := opts.openRecords(ctx, env, "consent", args)
 	if err != nil {
 		return exitOf(env, err)
 	}

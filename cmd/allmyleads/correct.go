@@ -24,20 +24,20 @@ func (s *setFlags) Set(v string) error { *s = append(*s, v); return nil }
 func runCorrect(ctx context.Context, env *cliEnv, args []string) int {
 	fs := newFlagSet(env, "correct", "correct --contact PHONE --set lead.email=new@example.com [--set ...] [--actor NAME] [--db PATH] [--config FILE] [--flows DIR]")
 	opts := addCommonFlags(fs, true)
-	contact := fs.String("contact", "", "the contact's phone number (required)")
+	contact := addContactFlag(fs)
 	var sets setFlags
 	fs.Var(&sets, "set", "PATH=VALUE to correct, repeatable; PATH is one of "+strings.Join(store.CorrectableFields(), ", "))
 	actor := addActorFlag(fs, env)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	if *contact == "" || len(sets) == 0 || fs.NArg() > 0 {
+	if len(sets) == 0 {
 		fs.Usage()
 		return exitUsage
 	}
-	phone, err := engine.NormalizePhone(*contact)
-	if err != nil {
-		return failf(env.stderr, exitUsage, "--contact: %v", err)
+	phone, code, ok := contact.phone(env)
+	if !ok {
+		return code
 	}
 	type change struct{ path, value string }
 	var changes []change

@@ -17,19 +17,15 @@ import (
 func runErase(ctx context.Context, env *cliEnv, args []string) int {
 	fs := newFlagSet(env, "erase", "erase --contact PHONE [--yes] [--actor NAME] [--db PATH] [--config FILE]")
 	opts := addCommonFlags(fs, false)
-	contact := fs.String("contact", "", "the contact's phone number (required)")
+	contact := addContactFlag(fs)
 	yes := fs.Bool("yes", false, "do not ask for confirmation")
 	actor := addActorFlag(fs, env)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	if *contact == "" || fs.NArg() > 0 {
-		fs.Usage()
-		return exitUsage
-	}
-	phone, err := engine.NormalizePhone(*contact)
-	if err != nil {
-		return failf(env.stderr, exitUsage, "--contact: %v", err)
+	phone, code, ok := contact.phone(env)
+	if !ok {
+		return code
 	}
 	if !*yes && env.shared != nil {
 		return failf(env.stderr, exitUsage, "erase: the server is running, so this erase runs inside it through its admin socket, which cannot ask for confirmation; add --yes to erase %s", phone)
@@ -38,11 +34,7 @@ func runErase(ctx context.Context, env *cliEnv, args []string) int {
 	if !*yes && !interactive {
 		return failf(env.stderr, exitUsage, "erase: stdin is not a terminal, so I cannot ask; add --yes to erase %s", phone)
 	}
-	cfg, err := opts.loadFor(env)
-	if err != nil {
-		return failf(env.stderr, exitInput, "%v", err)
-	}
-	st, release, err := openRecordStore(ctx, &cfg, env, append([]string{"erase"}, args...))
+	_, st, release, err := opts.openRecords(ctx, env, "erase", args)
 	if err != nil {
 		return exitOf(env, err)
 	}

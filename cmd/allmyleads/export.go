@@ -14,7 +14,7 @@ import (
 func runExport(ctx context.Context, env *cliEnv, args []string) int {
 	fs := newFlagSet(env, "export", "export --contact PHONE [--out FILE] [--schema] [--actor NAME] [--db PATH] [--config FILE]")
 	opts := addCommonFlags(fs, false)
-	contact := fs.String("contact", "", "the contact's phone number (required)")
+	contact := addContactFlag(fs)
 	out := fs.String("out", "", "write the JSON to FILE and the photos to FILE's name + -media/ (default: JSON to stdout, photos listed only)")
 	schema := fs.Bool("schema", false, "print the export format's JSON Schema and exit")
 	actor := addActorFlag(fs, env)
@@ -25,19 +25,11 @@ func runExport(ctx context.Context, env *cliEnv, args []string) int {
 		env.stdout.Write(store.ExportSchema())
 		return exitOK
 	}
-	if *contact == "" || fs.NArg() > 0 {
-		fs.Usage()
-		return exitUsage
+	phone, code, ok := contact.phone(env)
+	if !ok {
+		return code
 	}
-	phone, err := engine.NormalizePhone(*contact)
-	if err != nil {
-		return failf(env.stderr, exitUsage, "--contact: %v", err)
-	}
-	cfg, err := opts.loadFor(env)
-	if err != nil {
-		return failf(env.stderr, exitInput, "%v", err)
-	}
-	st, release, err := openRecordStore(ctx, &cfg, env, append([]string{"export"}, args...))
+	_, st, release, err := opts.openRecords(ctx, env, "export", args)
 	if err != nil {
 		return exitOf(env, err)
 	}

@@ -14,30 +14,20 @@ import (
 // handoff`. While serve runs, the command runs inside it (admin socket).
 func runHandoff(ctx context.Context, env *cliEnv, args []string) int {
 	usage := "handoff release --contact PHONE [--actor NAME] [--db PATH] [--config FILE] [--flows DIR] [--plugins DIR]"
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintf(env.stderr, "Usage: allmyleads %s\n", usage)
-		if len(args) == 0 {
-			return exitUsage
-		}
-		return exitOK
-	}
-	if args[0] != "release" {
-		return failf(env.stderr, exitUsage, "handoff: unknown subcommand %q (want release)", args[0])
+	rest, code, ok := subcommand(env, args, "handoff", "release", usage)
+	if !ok {
+		return code
 	}
 	fs := newFlagSet(env, "handoff release", usage)
 	opts := addCommonFlags(fs, true)
-	contact := fs.String("contact", "", "the contact's phone number (required)")
+	contact := addContactFlag(fs)
 	actor := addActorFlag(fs, env)
-	if code, ok := parseFlags(fs, args[1:]); !ok {
+	if code, ok := parseFlags(fs, rest); !ok {
 		return code
 	}
-	if *contact == "" || fs.NArg() > 0 {
-		fs.Usage()
-		return exitUsage
-	}
-	phone, err := engine.NormalizePhone(*contact)
-	if err != nil {
-		return failf(env.stderr, exitUsage, "--contact: %v", err)
+	phone, code, ok := contact.phone(env)
+	if !ok {
+		return code
 	}
 	cfg, err := opts.loadFor(env)
 	if err != nil {

@@ -10,63 +10,44 @@ import (
 // runLeads lists the business's leads: each contact with its latest project
 // and quote.
 func runLeads(ctx context.Context, env *cliEnv, args []string) int {
-	fs := newFlagSet(env, "leads", "leads [--status S] [--since DATE] [--format table|json|csv] [--db PATH] [--config FILE]")
-	opts := addCommonFlags(fs, false)
-	status := fs.String("status", "", "only leads with this status (new, consented, details, quoted, accepted, declined, opted_out, handoff)")
-	since := fs.String("since", "", "only leads created on or after this date (2025-12-06)")
-	format := fs.String("format", "table", "output: table, json or csv")
-	if code, ok := parseFlags(fs, args); !ok {
+	l := newListing(env, "leads", "leads [--status S] [--since DATE] [--format table|json|csv] [--db PATH] [--config FILE]",
+		"only leads with this status (new, consented, details, quoted, accepted, declined, opted_out, handoff)")
+	from, code, ok := l.parse(env, args)
+	if !ok {
 		return code
 	}
-	if fs.NArg() > 0 {
-		return failf(env.stderr, exitUsage, "leads: unexpected argument %q", fs.Arg(0))
-	}
-	from, err := parseSince(*since)
-	if err != nil {
-		return failf(env.stderr, exitUsage, "%v", err)
-	}
-	if err := checkFormat(*format); err != nil {
-		return failf(env.stderr, exitUsage, "%v", err)
-	}
-	cfg, err := opts.loadFor(env)
-	if err != nil {
-		return failf(env.stderr, exitInput, "%v", err)
-	}
-	st, release, err := openRecordStore(ctx, &cfg, env, append([]string{"leads"}, args...))
+	_, st, release, err := l.opts.openRecords(ctx, env, "leads", args)
 	if err != nil {
 		return exitOf(env, err)
 	}
 	defer release()
-	leads, err := st.Leads(ctx, store.LeadFilter{Status: *status, Since: from})
+	leads, err := st.Leads(ctx, store.LeadFilter{Status: *l.status, Since: from})
 	if err != nil {
 		return failf(env.stderr, exitRuntime, "%v", err)
 	}
-	header := []string{"PHONE", "NAME", "EMAIL", "COMPANY", "STATUS", "SERVICE", "QUOTE", "QUOTE STATUS", "TOTAL", "CREATED", "UPDATED"}
-	if *format == "csv" {
-		header = []string{"phone", "name", "email", "company", "status", "service", "quote_id", "quote_status", "total", "created", "updated"}
-	}
 	var rows [][]string
-	for _, l := range leads {
-		name := l.Name
+	for _, lead := range leads {
+		name := lead.Name
 		if name == "" {
-			name = l.ProfileName
+			name = lead.ProfileName
 		}
 		service, qid, qstatus, total := "", "", "", ""
-		if l.Project != nil {
-			service = l.Project.Service
+		if lead.Project != nil {
+			service = lead.Project.Service
 		}
-		if q := l.Quote; q != nil {
+		if q := lead.Quote; q != nil {
 			qid, qstatus, total = q.ID, q.Status, money(q.Total, q.Currency)
-			if *format == "csv" {
+			if l.csv() {
 				total = fmt.Sprintf("%d", q.Total)
 			}
 		}
-		rows = append(rows, []string{l.Phone, name, l.Email, l.Company, l.Status, service, qid, qstatus, total, dateOf(l.Created), dateOf(l.Updated)})
+		rows = append(rows, []string{lead.Phone, name, lead.Email, lead.Company, lead.Status, service, qid, qstatus, total, dateOf(lead.Created), dateOf(lead.Updated)})
 	}
-	if err := writeRows(env.stdout, *format, header, rows, leads); err != nil {
-		return failf(env.stderr, exitRuntime, "leads: %v", err)
+	if code := l.write(env, []string{"PHONE", "NAME", "EMAIL", "COMPANY", "STATUS", "SERVICE", "QUOTE", "QUOTE STATUS", "TOTAL", "CREATED", "UPDATED"},
+		[]string{"phone", "name", "email", "company", "status", "service", "quote_id", "quote_status", "total", "created", "updated"}, rows, leads); code != exitOK {
+		return code
 	}
-	if *format == "table" && len(leads) == 0 {
+	if *l.format == "table" && len(leads) == 0 {
 		fmt.Fprintln(env.stderr, "no leads match")
 	}
 	return exitOK

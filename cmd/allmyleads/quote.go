@@ -13,22 +13,15 @@ import (
 // the payment provider's reference.
 func runQuote(ctx context.Context, env *cliEnv, args []string) int {
 	usage := "quote mark-paid QUOTE_ID --ref REF [--actor NAME] [--db PATH] [--config FILE]"
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintf(env.stderr, "Usage: allmyleads %s\n", usage)
-		if len(args) == 0 {
-			return exitUsage
-		}
-		return exitOK
-	}
-	if args[0] != "mark-paid" {
-		return failf(env.stderr, exitUsage, "quote: unknown subcommand %q (want mark-paid)", args[0])
+	rest, code, ok := subcommand(env, args, "quote", "mark-paid", usage)
+	if !ok {
+		return code
 	}
 	fs := newFlagSet(env, "quote mark-paid", usage)
 	opts := addCommonFlags(fs, false)
 	ref := fs.String("ref", "", "the payment provider's reference (required)")
 	actor := addActorFlag(fs, env)
 	// The quote id may come before or after the flags.
-	rest := args[1:]
 	var id string
 	if len(rest) > 0 && rest[0] != "" && rest[0][0] != '-' {
 		id, rest = rest[0], rest[1:]
@@ -43,11 +36,7 @@ func runQuote(ctx context.Context, env *cliEnv, args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
-	cfg, err := opts.loadFor(env)
-	if err != nil {
-		return failf(env.stderr, exitInput, "%v", err)
-	}
-	st, release, err := openRecordStore(ctx, &cfg, env, append([]string{"quote"}, args...))
+	_, st, release, err := opts.openRecords(ctx, env, "quote", args)
 	if err != nil {
 		return exitOf(env, err)
 	}

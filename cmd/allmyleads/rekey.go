@@ -30,11 +30,7 @@ func runRekey(ctx context.Context, env *cliEnv, args []string) int {
 	if err != nil {
 		return failf(env.stderr, exitInput, "--new-key-file: %v", err)
 	}
-	cfg, err := opts.loadFor(env)
-	if err != nil {
-		return failf(env.stderr, exitInput, "%v", err)
-	}
-	st, release, err := openRecordStore(ctx, &cfg, env, append([]string{"rekey"}, args...))
+	cfg, st, release, err := opts.openRecords(ctx, env, "rekey", args)
 	if err != nil {
 		return exitOf(env, err)
 	}

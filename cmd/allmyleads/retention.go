@@ -20,32 +20,22 @@ func retentionPolicy(cfg Config) store.Policy {
 // [--dry-run]`) and prints what it did, or would do, per category.
 func runRetention(ctx context.Context, env *cliEnv, args []string) int {
 	usage := "retention run [--dry-run] [--json] [--actor NAME] [--db PATH] [--config FILE]"
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprintf(env.stderr, "Usage: allmyleads %s\n", usage)
-		if len(args) == 0 {
-			return exitUsage
-		}
-		return exitOK
-	}
-	if args[0] != "run" {
-		return failf(env.stderr, exitUsage, "retention: unknown subcommand %q (want run)", args[0])
+	rest, code, ok := subcommand(env, args, "retention", "run", usage)
+	if !ok {
+		return code
 	}
 	fs := newFlagSet(env, "retention run", usage)
 	opts := addCommonFlags(fs, false)
 	dry := fs.Bool("dry-run", false, "only count what would be deleted")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	actor := addActorFlag(fs, env)
-	if code, ok := parseFlags(fs, args[1:]); !ok {
+	if code, ok := parseFlags(fs, rest); !ok {
 		return code
 	}
 	if fs.NArg() > 0 {
 		return failf(env.stderr, exitUsage, "retention run: unexpected argument %q", fs.Arg(0))
 	}
-	cfg, err := opts.loadFor(env)
-	if err != nil {
-		return failf(env.stderr, exitInput, "%v", err)
-	}
-	st, release, err := openRecordStore(ctx, &cfg, env, append([]string{"retention"}, args...))
+	cfg, st, release, err := opts.openRecords(ctx, env, "retention", args)
 	if err != nil {
 		return exitOf(env, err)
 	}

@@ -91,12 +91,26 @@ func exclusive(env *cliEnv, phone string, fn func() error) error {
 	return fn()
 }
 
-// exitOf is a record command's exit after openRecordStore failed: the
-// server's exit code when the command ran there, else 3 with the error.
+// errExit is an error that calls for an exit code other than 3.
+type errExit struct {
+	code int
+	err  error
+}
+
+func (e *errExit) Error() string { return e.err.Error() }
+func (e *errExit) Unwrap() error { return e.err }
+
+// exitOf is a record command's exit after openRecords or openRecordStore
+// failed: the server's exit code when the command ran there, else the
+// error with the code an *errExit carries, or 3.
 func exitOf(env *cliEnv, err error) int {
 	var in *errInServer
 	if errors.As(err, &in) {
 		return in.code
+	}
+	var ex *errExit
+	if errors.As(err, &ex) {
+		return failf(env.stderr, ex.code, "%v", ex.err)
 	}
 	return failf(env.stderr, exitRuntime, "%v", err)
 }
