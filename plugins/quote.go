@@ -84,9 +84,28 @@ func (q *Quote) Map() map[string]any {
 
 // quoteKeys and itemKeys are the keys a pricing result may carry; anything
 // else is a typo the host reports rather than a price it silently ignores.
+// The constants below are their positions, where readKeys puts their values.
 var (
 	quoteKeys = []string{"currency", "items", "discount", "tax_rate", "valid_days", "notes"}
 	itemKeys  = []string{"description", "quantity", "unit", "unit_price"}
+)
+
+const (
+	qCurrency = iota
+	qItems
+	qDiscount
+	qTaxRate
+	qValidDays
+	qNotes
+	qCount // the number of quote keys
+)
+
+const (
+	iDescription = iota
+	iQuantity
+	iUnit
+	iUnitPrice
+	iCount // the number of item keys
 )
 
 // fieldError is a problem with one field of a returned value.
@@ -136,13 +155,14 @@ func buildQuote(t *lua.LTable, plain func(*lua.LTable) (*lua.LTable, error)) (*Q
 // buildQuoteResult is buildQuote returning a Result whose Quote is set and
 // whose Value is left to the caller.
 func buildQuoteResult(t *lua.LTable, plain func(*lua.LTable) (*lua.LTable, error)) (*Result, error) {
-	if err := checkKeys(t, "", quoteKeys); err != nil {
+	var f [qCount]lua.LValue
+	if err := readKeys(t, "", quoteKeys, f[:]); err != nil {
 		return nil, err
 	}
 	r := new(quotedResult)
 	r.res.Quote = &r.quote
 	q := &r.quote
-	cur, err := optString(t, "currency", "")
+	cur, err := optString(f[qCurrency], "currency")
 	if err != nil {
 		return nil, err
 	}
@@ -160,22 +180,22 @@ func buildQuoteResult(t *lua.LTable, plain func(*lua.LTable) (*lua.LTable, error
 	}
 	unit := pow10u(dec)
 
-	if q.DiscountRate, err = optRate(t, "discount"); err != nil {
+	if q.DiscountRate, err = optRate(f[qDiscount], "discount"); err != nil {
 		return nil, err
 	}
-	if q.TaxRate, err = optRate(t, "tax_rate"); err != nil {
+	if q.TaxRate, err = optRate(f[qTaxRate], "tax_rate"); err != nil {
 		return nil, err
 	}
-	if q.ValidDays, err = optDays(t, "valid_days"); err != nil {
+	if q.ValidDays, err = optDays(f[qValidDays], "valid_days"); err != nil {
 		return nil, err
 	}
-	if q.Notes, err = optString(t, "notes", ""); err != nil {
+	if q.Notes, err = optString(f[qNotes], "notes"); err != nil {
 		return nil, err
 	}
 
-	items, ok := t.RawGetString("items").(*lua.LTable)
+	items, ok := f[qItems].(*lua.LTable)
 	if !ok {
-		return nil, fieldErr("items", "must be a list of items, got %s", t.RawGetString("items").Type())
+		return nil, fieldErr("items", "must be a list of items, got %s", f[qItems].Type())
 	}
 	if items, err = plain(items); err != nil {
 		return nil, err
@@ -235,10 +255,11 @@ func fillItem(v lua.LValue, unit uint64, it *QuoteItem) error {
 	if !ok {
 		return fieldErr("", "must be a table with description, quantity, unit and unit_price, got %s", v.Type())
 	}
-	if err := checkKeys(t, "", itemKeys); err != nil {
+	var f [iCount]lua.LValue
+	if err := readKeys(t, "", itemKeys, f[:]); err != nil {
 		return err
 	}
-	desc, err := optString(t, "description", "")
+	desc, err := optString(f[iDescription], "description")
 	if err != nil {
 		return err
 	}
@@ -246,16 +267,16 @@ func fillItem(v lua.LValue, unit uint64, it *QuoteItem) error {
 	if it.Description == "" {
 		return fieldErr("description", "required")
 	}
-	if it.Unit, err = optString(t, "unit", ""); err != nil {
+	if it.Unit, err = optString(f[iUnit], "unit"); err != nil {
 		return err
 	}
 	it.Quantity = 1
-	if qv := t.RawGetString("quantity"); qv != lua.LNil {
+	if qv := f[iQuantity]; qv != lua.LNil {
 		if it.Quantity, err = amount(qv, "quantity"); err != nil {
 			return err
 		}
 	}
-	pv := t.RawGetString("unit_price")
+	pv := f[iUnitPrice]
 	if pv == lua.LNil {
 		return fieldErr("unit_price", "required (the price of one unit in major units, e.g. 35.50)")
 	}
@@ -288,8 +309,8 @@ func amount(v lua.LValue, path string) (float64, error) {
 	return f, nil
 }
 
-func optRate(t *lua.LTable, key string) (float64, error) {
-	v := t.RawGetString(key)
+// optRate reads an optional rate: the value v of key, lua.LNil when absent.
+func optRate(v lua.LValue, key string) (float64, error) {
 	if v == lua.LNil {
 		return 0, nil
 	}
@@ -310,8 +331,8 @@ func mulRoundRate(rate float64, base int64) (int64, bool) {
 	return mulRoundFloat(rate, uint64(base))
 }
 
-func optDays(t *lua.LTable, key string) (int, error) {
-	v := t.RawGetString(key)
+// optDays reads an optional number of days: the value v of key.
+func optDays(v lua.LValue, key string) (int, error) {
 	if v == lua.LNil {
 		return 0, nil
 	}
@@ -325,48 +346,54 @@ func optDays(t *lua.LTable, key string) (int, error) {
 	return int(f), nil
 }
 
-func optString(t *lua.LTable, key, prefix string) (string, error) {
-	switch v := t.RawGetString(key).(type) {
+// optString reads an optional string: the value v of key.
+func optString(v lua.LValue, key string) (string, error) {
+	switch v := v.(type) {
 	case *lua.LNilType:
 		return "", nil
 	case lua.LString:
 		return string(v), nil
 	default:
-		return "", fieldErr(prefix+key, "must be a string, got %s", v.Type())
+		return "", fieldErr(key, "must be a string, got %s", v.Type())
 	}
 }
 
-// checkKeys rejects keys a table must not have, with a suggestion. Keys
-// are visited in Lua's order (LTable.Next, which unlike ForEach does not
-// box them) so the same key is always the one reported.
-func checkKeys(t *lua.LTable, prefix string, allowed []string) error {
-	known := func(k lua.LValue) bool {
-		ks, ok := k.(lua.LString)
-		return ok && slices.Contains(allowed, string(ks))
+// readKeys reads a table whose keys must all be among names, in one walk:
+// vals[i] gets the value of names[i] (lua.LNil when absent). A key not in
+// names is an error with a suggestion. Keys are visited in Lua's order
+// (LTable.Next, which unlike ForEach does not box them), so the same key is
+// always the one reported.
+func readKeys(t *lua.LTable, prefix string, names []string, vals []lua.LValue) error {
+	for i := range vals {
+		vals[i] = lua.LNil
 	}
-	var bad *fieldError
-	forEach(t, func(k lua.LValue) {
-		if bad != nil || known(k) {
-			return
+	for k, v := t.Next(lua.LNil); k != lua.LNil; k, v = t.Next(k) {
+		i := -1
+		if ks, ok := k.(lua.LString); ok {
+			i = slices.Index(names, string(ks))
 		}
-		ks, ok := k.(lua.LString)
-		if !ok {
-			bad = fieldErr(strings.TrimSuffix(prefix, "."), "unexpected key %s (want %s)", k.String(), strings.Join(allowed, ", "))
-			return
+		if i < 0 {
+			return unknownKey(k, prefix, names)
 		}
-		hint := " (want " + strings.Join(allowed, ", ") + ")"
-		if s := suggest(string(ks), allowed); s != "" {
-			hint = fmt.Sprintf(" (did you mean %q?)", s)
-		}
-		if string(ks) == "total" || string(ks) == "subtotal" || string(ks) == "tax" {
-			hint = " (the host computes totals: give quantity and unit_price, tax_rate and discount)"
-		}
-		bad = fieldErr(prefix+string(ks), "unknown key%s", hint)
-	})
-	if bad == nil {
-		return nil
+		vals[i] = v
 	}
-	return bad
+	return nil
+}
+
+// unknownKey is the error for a key a table must not have.
+func unknownKey(k lua.LValue, prefix string, allowed []string) *fieldError {
+	ks, ok := k.(lua.LString)
+	if !ok {
+		return fieldErr(strings.TrimSuffix(prefix, "."), "unexpected key %s (want %s)", k.String(), strings.Join(allowed, ", "))
+	}
+	hint := " (want " + strings.Join(allowed, ", ") + ")"
+	if s := suggest(string(ks), allowed); s != "" {
+		hint = fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	if string(ks) == "total" || string(ks) == "subtotal" || string(ks) == "tax" {
+		hint = " (the host computes totals: give quantity and unit_price, tax_rate and discount)"
+	}
+	return fieldErr(prefix+string(ks), "unknown key%s", hint)
 }
 
 // checkList makes sure a table is a plain list of n items (n = t.Len(), the

@@ -108,6 +108,27 @@ func TestNotAQuote(t *testing.T) {
 	}
 }
 
+// readKeys puts each value at its key's position in the list: the
+// constants that name the positions follow the lists.
+func TestKeyPositions(t *testing.T) {
+	quote := map[int]string{qCurrency: "currency", qItems: "items", qDiscount: "discount", qTaxRate: "tax_rate", qValidDays: "valid_days", qNotes: "notes"}
+	item := map[int]string{iDescription: "description", iQuantity: "quantity", iUnit: "unit", iUnitPrice: "unit_price"}
+	for _, c := range []struct {
+		keys []string
+		at   map[int]string
+		n    int
+	}{{quoteKeys, quote, qCount}, {itemKeys, item, iCount}} {
+		if len(c.keys) != c.n || len(c.at) != c.n {
+			t.Fatalf("%v: %d keys, %d positions", c.keys, len(c.keys), c.n)
+		}
+		for i, k := range c.at {
+			if c.keys[i] != k {
+				t.Errorf("position %d is %q, want %q", i, c.keys[i], k)
+			}
+		}
+	}
+}
+
 func TestEditDistanceSuggest(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"unit_prce", "unit_price"}, {"descripton", "description"}, {"qty", ""}, {"UNIT", "unit"},
