@@ -1,7 +1,6 @@
 package engine_test
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,10 +11,9 @@ import (
 	"github.com/allmyleads/allmyleads/engine"
 	"github.com/allmyleads/allmyleads/engine/enginetest"
 	"github.com/allmyleads/allmyleads/flows"
+	"github.com/allmyleads/allmyleads/internal/golden"
 	"github.com/allmyleads/allmyleads/plugins"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // fixtureConfig is the optional config.yaml of a conversation fixture.
 type fixtureConfig struct {
@@ -39,7 +37,7 @@ func TestConversations(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := enginetest.Run(h, dir, string(script))
-			golden(t, filepath.Join(dir, "transcript.golden"), got)
+			golden.Check(t, filepath.Join(dir, "transcript.golden"), []byte(got))
 		})
 	}
 }
@@ -70,23 +68,6 @@ func fixtureOptions(t *testing.T, dir string) enginetest.Options {
 		o.Plugins = host
 	}
 	return o
-}
-
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (go test -update rewrites it)\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
-	}
 }
 
 // TestEveryStepKindHasAFixture walks the language's registry of step kinds:

@@ -8,6 +8,7 @@ import (
 
 	"github.com/allmyleads/allmyleads/engine"
 	"github.com/allmyleads/allmyleads/engine/enginetest"
+	"github.com/allmyleads/allmyleads/internal/golden"
 )
 
 func shippedScript(t testing.TB) []string {
@@ -25,7 +26,7 @@ func TestShippedConversation(t *testing.T) {
 	h := enginetest.New(t, enginetest.Options{})
 	raw, _ := os.ReadFile("testdata/shipped/script.txt")
 	got := enginetest.Run(h, "testdata/shipped", string(raw))
-	golden(t, "testdata/shipped/transcript.golden", got)
+	golden.Check(t, "testdata/shipped/transcript.golden", []byte(got))
 
 	s := h.Session(enginetest.DefaultContact)
 	if !s.Ended || s.Quote == nil {

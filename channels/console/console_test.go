@@ -3,7 +3,6 @@ package console_test
 import (
 	"bytes"
 	"context"
-	"flag"
 	"os"
 	"strings"
 	"testing"
@@ -11,9 +10,8 @@ import (
 	"github.com/allmyleads/allmyleads/channels/console"
 	"github.com/allmyleads/allmyleads/engine"
 	"github.com/allmyleads/allmyleads/engine/enginetest"
+	"github.com/allmyleads/allmyleads/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // TestShippedQuoteConversation chats through the console channel with the
 // shipped flows and plugins, from greeting to accepted quote, and checks
@@ -34,7 +32,7 @@ func TestShippedQuoteConversation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "testdata/quote.golden", out.String())
+	golden.Check(t, "testdata/quote.golden", out.Bytes())
 
 	s := h.Session("+447700900100")
 	if s == nil || s.Quote == nil || s.Quote.Status != engine.QuoteAccepted {
@@ -100,22 +98,5 @@ func TestPhotoErrors(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
-	}
-}
-
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update creates it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (go test -update rewrites it)\n--- got ---\n%s", path, got)
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/allmyleads/allmyleads/channels/whatsapp/graphtest"
 	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/internal/golden"
 )
 
 func newTestClient(g *graphtest.Server) *Client {
@@ -60,7 +61,7 @@ func TestSend(t *testing.T) {
 			if want := sent[len(sent)-1]; wamid == "" || !strings.HasPrefix(wamid, "wamid.") {
 				t.Errorf("wamid %q for %v", wamid, want.Body)
 			}
-			golden(t, strings.TrimSuffix(f, ".json")+".golden", mustJSON(t, g.Requests()))
+			golden.Check(t, strings.TrimSuffix(f, ".json")+".golden", mustJSON(t, g.Requests()))
 		})
 	}
 }
@@ -83,7 +84,7 @@ func TestSendRefuses(t *testing.T) {
 			if n := len(g.Requests()); n != 0 {
 				t.Errorf("%d requests made for a refused message", n)
 			}
-			golden(t, strings.TrimSuffix(f, ".json")+".golden", []byte(err.Error()+"\n"))
+			golden.Check(t, strings.TrimSuffix(f, ".json")+".golden", []byte(err.Error()+"\n"))
 		})
 	}
 }

@@ -1,37 +1,16 @@
 package whatsapp
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files from the current output")
-
-// golden compares got with the golden file, or rewrites it with -update.
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the output (run with -update to accept):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
 
 func mustJSON(t *testing.T, v any) []byte {
 	t.Helper()
@@ -60,7 +39,7 @@ func TestParseWebhook(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ParseWebhook: %v", err)
 			}
-			golden(t, strings.TrimSuffix(f, ".json")+".golden", mustJSON(t, b))
+			golden.Check(t, strings.TrimSuffix(f, ".json")+".golden", mustJSON(t, b))
 		})
 	}
 }
@@ -86,7 +65,7 @@ func TestParseWebhookInvalid(t *testing.T) {
 			if !errors.Is(err, ErrPayload) {
 				t.Errorf("error %v is not ErrPayload", err)
 			}
-			golden(t, strings.TrimSuffix(f, ".json")+".golden", []byte(err.Error()+"\n"))
+			golden.Check(t, strings.TrimSuffix(f, ".json")+".golden", []byte(err.Error()+"\n"))
 		})
 	}
 }

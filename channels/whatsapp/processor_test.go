@@ -15,6 +15,7 @@ import (
 
 	"github.com/allmyleads/allmyleads/channels/whatsapp/graphtest"
 	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/internal/golden"
 )
 
 // eventually waits until cond holds, failing the test after a deadline.
@@ -295,7 +296,7 @@ func TestProcessorStatuses(t *testing.T) {
 	ob.mu.Lock()
 	got := ob.updates
 	ob.mu.Unlock()
-	golden(t, "testdata/processor/statuses.golden", mustJSON(t, got))
+	golden.Check(t, "testdata/processor/statuses.golden", mustJSON(t, got))
 	mu.Lock()
 	defer mu.Unlock()
 	if fmt.Sprint(templates) != "[+447700900123]" {

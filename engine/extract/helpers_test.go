@@ -2,15 +2,11 @@ package extract
 
 import (
 	"encoding/json"
-	"flag"
-	"os"
 	"testing"
 
 	"github.com/allmyleads/allmyleads/engine"
 	"github.com/allmyleads/allmyleads/flows"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata")
 
 func mustFields(t testing.TB, spec string) []flows.Field {
 	t.Helper()
@@ -42,23 +38,4 @@ func optional(fields []flows.Field) []flows.Field {
 		out[i].Required = false
 	}
 	return out
-}
-
-// golden compares got with testdata/NAME, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := "testdata/" + name
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if string(want) != string(got) {
-		t.Errorf("%s differs (run with -update if the change is right)\n got: %s\nwant: %s", path, got, want)
-	}
 }

@@ -10,6 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/allmyleads/allmyleads/flows"
+	"github.com/allmyleads/allmyleads/internal/golden"
 )
 
 type yamlField struct {
@@ -78,7 +79,7 @@ func TestBuildSchema(t *testing.T) {
 				t.Fatal(err)
 			}
 			pretty.WriteByte('\n')
-			golden(t, "schema/"+c.Name+".json", pretty.Bytes())
+			golden.Check(t, "testdata/schema/"+c.Name+".json", pretty.Bytes())
 
 			// SchemaJSON only orders keys: it says what json.Marshal says.
 			plain, _ := json.Marshal(schema)

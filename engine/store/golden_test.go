@@ -2,13 +2,11 @@ package store
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files in testdata")
+	"github.com/allmyleads/allmyleads/internal/golden"
+)
 
 // TestExportGolden pins the export format (allmyleads-export/v1) with a
 // fixed clock: a change to it shows up in review as a golden file diff.
@@ -30,19 +28,7 @@ func TestExportGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = append(got, '\n')
-	golden := filepath.Join("testdata", "export.golden.json")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("export differs from %s (run go test -update after checking the change):\n%s", golden, got)
-	}
+	golden.Check(t, filepath.Join("testdata", "export.golden.json"), got)
 }
 
 // FuzzDecodeKey feeds key text from the environment or a key file: it
