@@ -1,6 +1,9 @@
 package engine_test
 
 import (
+	"bytes"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -19,11 +22,14 @@ import (
 type fixtureConfig struct {
 	MaxSteps    int    `yaml:"max_steps"`
 	IdleTimeout string `yaml:"idle_timeout"`
+	// Plugins is the folder of Lua plugins the fixture's flows call,
+	// relative to the fixture's folder; fixtures share testdata/plugins.
+	Plugins string `yaml:"plugins"`
 }
 
 // TestConversations plays every testdata/conversations/NAME/script.txt
-// against the flows (and plugins) beside it and compares the transcript
-// with transcript.golden.
+// against the flows beside it (and the plugins its config.yaml names) and
+// compares the transcript with transcript.golden.
 func TestConversations(t *testing.T) {
 	dirs, err := filepath.Glob("testdata/conversations/*")
 	if err != nil || len(dirs) == 0 {
@@ -45,24 +51,27 @@ func TestConversations(t *testing.T) {
 func fixtureOptions(t *testing.T, dir string) enginetest.Options {
 	t.Helper()
 	o := enginetest.Options{FlowsDir: filepath.Join(dir, "flows")}
-	if raw, err := os.ReadFile(filepath.Join(dir, "config.yaml")); err == nil {
-		var fc fixtureConfig
-		if err := yaml.Unmarshal(raw, &fc); err != nil {
-			t.Fatalf("config.yaml: %v", err)
-		}
-		o.Config.MaxSteps = fc.MaxSteps
-		if fc.IdleTimeout != "" {
-			d, err := time.ParseDuration(fc.IdleTimeout)
-			if err != nil {
-				t.Fatalf("config.yaml: idle_timeout: %v", err)
-			}
-			o.Config.IdleTimeout = d
+	var fc fixtureConfig
+	cfgPath := filepath.Join(dir, "config.yaml")
+	if raw, err := os.ReadFile(cfgPath); err == nil {
+		dec := yaml.NewDecoder(bytes.NewReader(raw))
+		dec.KnownFields(true)
+		if err := dec.Decode(&fc); err != nil && !errors.Is(err, io.EOF) {
+			t.Fatalf("%s: %v", cfgPath, err)
 		}
 	}
-	if st, err := os.Stat(filepath.Join(dir, "plugins")); err == nil && st.IsDir() {
-		host, err := plugins.Open(plugins.Options{Dir: filepath.Join(dir, "plugins"), Timeout: time.Second})
+	o.Config.MaxSteps = fc.MaxSteps
+	if fc.IdleTimeout != "" {
+		d, err := time.ParseDuration(fc.IdleTimeout)
 		if err != nil {
-			t.Fatalf("plugins: %v", err)
+			t.Fatalf("%s: idle_timeout: %v", cfgPath, err)
+		}
+		o.Config.IdleTimeout = d
+	}
+	if fc.Plugins != "" {
+		host, err := plugins.Open(plugins.Options{Dir: filepath.Join(dir, fc.Plugins), Timeout: time.Second})
+		if err != nil {
+			t.Fatalf("%s: plugins: %v", cfgPath, err)
 		}
 		t.Cleanup(func() { host.Close() })
 		o.Plugins = host
