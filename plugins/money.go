@@ -122,6 +122,47 @@ func toDecimal(x float64) (decimal, bool) {
 	if x < 1<<53 && x == math.Trunc(x) {
 		return decimal{mant: uint64(x)}, true
 	}
+	if d, ok := shortDecimal(x); ok {
+		return d, true
+	}
+	return formatDecimal(x)
+}
+
+// shortDecimals is how many decimals shortDecimal tries.
+const shortDecimals = 6
+
+var pow10f = [shortDecimals + 1]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6}
+
+// shortDecimal is toDecimal without formatting x, for the amounts people
+// write: a positive x that is not a whole number, below 2^50/10^6, with up
+// to 6 decimals. ok is false for any other x.
+//
+// For s = 1, 2, ... it takes m, the whole number nearest x·10^s, and keeps
+// m·10^-s when it reads back as x, which the division m/10^s tells exactly
+// (m and 10^s are exact in float64 and IEEE division rounds as parsing does).
+// In that range x·10^s < 2^50, so a decimal with s decimals that reads back
+// as x lies within 10^s·ulp(x)/2 < 1/8 of x·10^s, and float64(x·10^s) within
+// 1/8 too: m is the only candidate, and at most one exists. The first s that
+// works thus gives the decimal with the fewest decimals that reads back as
+// x, and as all of them share x's whole part (whole numbers read back as
+// themselves), the fewest digits: what strconv's shortest formatting gives.
+// FuzzShortDecimal checks it against formatDecimal.
+func shortDecimal(x float64) (decimal, bool) {
+	if !(x > 0 && x < (1<<50)/1e6) || x == math.Trunc(x) {
+		return decimal{}, false
+	}
+	for s := 1; s <= shortDecimals; s++ {
+		m := math.Round(x * pow10f[s])
+		if m/pow10f[s] == x {
+			return decimal{mant: uint64(m), scale: s}, true
+		}
+	}
+	return decimal{}, false
+}
+
+// formatDecimal is toDecimal for any non-negative finite x: it reads the
+// digits of strconv's shortest formatting.
+func formatDecimal(x float64) (decimal, bool) {
 	var buf [40]byte
 	s := strconv.AppendFloat(buf[:0], x, 'f', -1, 64)
 	var d decimal

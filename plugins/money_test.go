@@ -1,8 +1,10 @@
 package plugins
 
 import (
+	"fmt"
 	"math"
 	"math/big"
+	"math/rand/v2"
 	"strconv"
 	"testing"
 )
@@ -95,6 +97,51 @@ func TestMulRound(t *testing.T) {
 		if _, ok := mulRoundFloat(bad, 100); ok {
 			t.Errorf("mulRound(%v) succeeded", bad)
 		}
+	}
+}
+
+// FuzzShortDecimal checks that the decimal shortDecimal finds without
+// formatting is the one strconv's shortest formatting gives.
+func FuzzShortDecimal(f *testing.F) {
+	for _, x := range []float64{42.5, 0.1, 0.21, 35.675, 2.675, 1.005, 0.30000000000000004, 1e-7, 999999999.999999, 1125899906.842624, 0.000001, 4503599627.370495} {
+		f.Add(x)
+	}
+	f.Fuzz(func(t *testing.T, x float64) {
+		checkShortDecimal(t, x)
+	})
+}
+
+func checkShortDecimal(t *testing.T, x float64) {
+	t.Helper()
+	got, ok := shortDecimal(x)
+	if !ok {
+		return
+	}
+	want, wok := formatDecimal(x)
+	if !wok || got != want {
+		t.Fatalf("shortDecimal(%v) = %+v; formatted %+v, %v", x, got, want, wok)
+	}
+}
+
+// Decimals as people write them (whole part, up to 7 decimals) and
+// neighbouring floats go the fast way exactly as the formatted way.
+func TestShortDecimal(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	fast := 0
+	for range 50000 {
+		digits := rng.IntN(8)
+		whole := rng.Int64N([]int64{10, 1000, 1e6, 1e9, 2e9}[rng.IntN(5)])
+		frac := rng.Int64N(int64(math.Pow10(digits)) + 1)
+		x, _ := strconv.ParseFloat(fmt.Sprintf("%d.%0*d", whole, digits, frac), 64)
+		for _, y := range []float64{x, math.Nextafter(x, 0), math.Nextafter(x, math.Inf(1))} {
+			checkShortDecimal(t, y)
+			if _, ok := shortDecimal(y); ok {
+				fast++
+			}
+		}
+	}
+	if fast == 0 {
+		t.Fatal("no value took the fast way")
 	}
 }
 
