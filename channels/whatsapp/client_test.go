@@ -8,7 +8,6 @@ import (
 	"errors"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -45,48 +44,36 @@ func readOutbound(t *testing.T, path string) engine.Outbound {
 // TestSend sends every testdata/outbound fixture to the Graph API double
 // and compares the requests it received with the golden file.
 func TestSend(t *testing.T) {
-	files, _ := filepath.Glob("testdata/outbound/*.json")
-	if len(files) == 0 {
-		t.Fatal("no fixtures")
-	}
-	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".json"), func(t *testing.T) {
-			g := graphtest.New(t)
-			c := newTestClient(g)
-			wamid, err := c.Send(context.Background(), readOutbound(t, f))
-			if err != nil {
-				t.Fatalf("Send: %v", err)
-			}
-			sent := g.Sent()
-			if want := sent[len(sent)-1]; wamid == "" || !strings.HasPrefix(wamid, "wamid.") {
-				t.Errorf("wamid %q for %v", wamid, want.Body)
-			}
-			golden.Check(t, strings.TrimSuffix(f, ".json")+".golden", mustJSON(t, g.Requests()))
-		})
-	}
+	eachFixture(t, "testdata/outbound/*.json", func(t *testing.T, path, goldenPath string) {
+		g := graphtest.New(t)
+		c := newTestClient(g)
+		wamid, err := c.Send(context.Background(), readOutbound(t, path))
+		if err != nil {
+			t.Fatalf("Send: %v", err)
+		}
+		sent := g.Sent()
+		if want := sent[len(sent)-1]; wamid == "" || !strings.HasPrefix(wamid, "wamid.") {
+			t.Errorf("wamid %q for %v", wamid, want.Body)
+		}
+		golden.Check(t, goldenPath, mustJSON(t, g.Requests()))
+	})
 }
 
 // TestSendRefuses checks that messages Meta would reject are refused
 // before any request, as permanent errors.
 func TestSendRefuses(t *testing.T) {
-	files, _ := filepath.Glob("testdata/outbound/invalid/*.json")
-	if len(files) == 0 {
-		t.Fatal("no fixtures")
-	}
-	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".json"), func(t *testing.T) {
-			g := graphtest.New(t)
-			_, err := newTestClient(g).Send(context.Background(), readOutbound(t, f))
-			var se *SendError
-			if !errors.As(err, &se) || se.Retryable || se.TokenExpired {
-				t.Fatalf("got %v, want a permanent *SendError", err)
-			}
-			if n := len(g.Requests()); n != 0 {
-				t.Errorf("%d requests made for a refused message", n)
-			}
-			golden.Check(t, strings.TrimSuffix(f, ".json")+".golden", []byte(err.Error()+"\n"))
-		})
-	}
+	eachFixture(t, "testdata/outbound/invalid/*.json", func(t *testing.T, path, goldenPath string) {
+		g := graphtest.New(t)
+		_, err := newTestClient(g).Send(context.Background(), readOutbound(t, path))
+		var se *SendError
+		if !errors.As(err, &se) || se.Retryable || se.TokenExpired {
+			t.Fatalf("got %v, want a permanent *SendError", err)
+		}
+		if n := len(g.Requests()); n != 0 {
+			t.Errorf("%d requests made for a refused message", n)
+		}
+		golden.Check(t, goldenPath, []byte(err.Error()+"\n"))
+	})
 }
 
 func TestSendErrorClassification(t *testing.T) {

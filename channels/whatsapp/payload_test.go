@@ -21,53 +21,45 @@ func mustJSON(t *testing.T, v any) []byte {
 	return append(b, '\n')
 }
 
+// eachFixture runs fn as a subtest NAME for every fixture NAME.json that
+// pattern matches, with the path of its golden file NAME.golden beside it.
+func eachFixture(t *testing.T, pattern string, fn func(t *testing.T, path, goldenPath string)) {
+	t.Helper()
+	files, err := filepath.Glob(pattern)
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures match %s: %v", pattern, err)
+	}
+	for _, f := range files {
+		base := strings.TrimSuffix(f, ".json")
+		t.Run(filepath.Base(base), func(t *testing.T) { fn(t, f, base+".golden") })
+	}
+}
+
 // TestParseWebhook parses every fixture in testdata/webhooks and compares
 // the batch with its golden file.
 func TestParseWebhook(t *testing.T) {
-	files, err := filepath.Glob("testdata/webhooks/*.json")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no fixtures: %v", err)
-	}
-	for _, f := range files {
-		name := strings.TrimSuffix(filepath.Base(f), ".json")
-		t.Run(name, func(t *testing.T) {
-			body, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := ParseWebhook(body)
-			if err != nil {
-				t.Fatalf("ParseWebhook: %v", err)
-			}
-			golden.Check(t, strings.TrimSuffix(f, ".json")+".golden", mustJSON(t, b))
-		})
-	}
+	eachFixture(t, "testdata/webhooks/*.json", func(t *testing.T, path, goldenPath string) {
+		b, err := ParseWebhook(mustRead(t, path))
+		if err != nil {
+			t.Fatalf("ParseWebhook: %v", err)
+		}
+		golden.Check(t, goldenPath, mustJSON(t, b))
+	})
 }
 
 // TestParseWebhookInvalid checks that each broken fixture fails with an
 // error that names the field, as its golden file says.
 func TestParseWebhookInvalid(t *testing.T) {
-	files, err := filepath.Glob("testdata/webhooks/invalid/*.json")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no fixtures: %v", err)
-	}
-	for _, f := range files {
-		name := strings.TrimSuffix(filepath.Base(f), ".json")
-		t.Run(name, func(t *testing.T) {
-			body, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := ParseWebhook(body)
-			if err == nil {
-				t.Fatalf("ParseWebhook succeeded: %+v", b)
-			}
-			if !errors.Is(err, ErrPayload) {
-				t.Errorf("error %v is not ErrPayload", err)
-			}
-			golden.Check(t, strings.TrimSuffix(f, ".json")+".golden", []byte(err.Error()+"\n"))
-		})
-	}
+	eachFixture(t, "testdata/webhooks/invalid/*.json", func(t *testing.T, path, goldenPath string) {
+		b, err := ParseWebhook(mustRead(t, path))
+		if err == nil {
+			t.Fatalf("ParseWebhook succeeded: %+v", b)
+		}
+		if !errors.Is(err, ErrPayload) {
+			t.Errorf("error %v is not ErrPayload", err)
+		}
+		golden.Check(t, goldenPath, []byte(err.Error()+"\n"))
+	})
 }
 
 // TestParseMetaExamples parses the payloads Meta publishes (kept in
