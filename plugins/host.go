@@ -579,14 +579,22 @@ func (m *vm) newCtx(vars map[string]any, config lua.LValue) (*lua.LTable, error)
 		} else if lv, err = m.toLua(x, "ctx", k, 0); err != nil {
 			return nil, err
 		}
-		t.RawSetString(k, lv)
+		setField(t, k, lv)
 	}
 	if vars == nil {
 		vars = map[string]any{}
 	}
-	t.RawSetString("vars", m.lazyIn(m.ctxView(2), vars, "ctx.vars", "", 0))
-	t.RawSetString("config", config)
+	setField(t, "vars", m.lazyIn(m.ctxView(2), vars, "ctx.vars", "", 0))
+	setField(t, "config", config)
 	return t, nil
+}
+
+// setField sets t[k] = v unless it holds v already: a reused ctx mostly
+// does, and a read costs less than gopher-lua's write.
+func setField(t *lua.LTable, k string, v lua.LValue) {
+	if t.RawGetString(k) != v {
+		t.RawSetString(k, v)
+	}
 }
 
 // ctxView returns the table for view i of ctx (lead, project, vars): the
