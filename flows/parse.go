@@ -164,22 +164,6 @@ func (d *decoder) document(data []byte) (root *yaml.Node, ok bool) {
 	return root, true
 }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-func (d *decoder) yamlError(err error) {
-	msg := firstLine(err.Error())
-	pos := Pos{File: d.file, Line: 1, Col: 1}
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		if n, err := strconv.Atoi(m[1]); err == nil && n > 0 {
-			pos.Line = n
-		}
-		msg = m[2]
-	} else {
-		msg = strings.TrimPrefix(msg, "yaml: ")
-	}
-	d.errorf(pos, "", "YAML syntax: %s", msg)
-}
-
 // resolve follows aliases and counts the nodes visited against maxNodes.
 func (d *decoder) resolve(n *yaml.Node) *yaml.Node {
 	for hops := 0; n != nil && n.Kind == yaml.AliasNode; hops++ {
