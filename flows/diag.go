@@ -6,20 +6,26 @@ import (
 	"strings"
 )
 
-// Severity says whether a diagnostic stops a flow from running (Error) or is
-// advice (Warning).
+// Severity says whether a diagnostic stops a flow from running (Error), is
+// advice (Warning), or says how far the check went (Note).
 type Severity int
 
 // The severities, errors first.
 const (
 	Error Severity = iota
 	Warning
+	// Note is neither an error nor a warning: it says what was not
+	// checked, e.g. because another file has syntax errors.
+	Note
 )
 
-// String returns "error" or "warning".
+// String returns "error", "warning" or "note".
 func (s Severity) String() string {
-	if s == Warning {
+	switch s {
+	case Warning:
 		return "warning"
+	case Note:
+		return "note"
 	}
 	return "error"
 }
@@ -81,12 +87,14 @@ func (ds Diagnostics) Errors() Diagnostics {
 	return out
 }
 
-// Count returns how many errors and warnings there are.
+// Count returns how many errors and warnings there are; notes are not
+// counted.
 func (ds Diagnostics) Count() (errors, warnings int) {
 	for _, d := range ds {
-		if d.Severity == Error {
+		switch d.Severity {
+		case Error:
 			errors++
-		} else {
+		case Warning:
 			warnings++
 		}
 	}
@@ -170,6 +178,10 @@ func (c *collector) errorf(pos Pos, hint, format string, args ...any) {
 
 func (c *collector) warnf(pos Pos, hint, format string, args ...any) {
 	c.add(Warning, pos, hint, format, args...)
+}
+
+func (c *collector) notef(pos Pos, hint, format string, args ...any) {
+	c.add(Note, pos, hint, format, args...)
 }
 
 func plural(n int, one, many string) string {

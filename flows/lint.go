@@ -37,10 +37,22 @@ func builtinExamples() []string {
 // conditions; plugin references; and template paths that no step saves.
 // Loading already reported what a file shows on its own; a full lint is the
 // loading diagnostics plus these. The result is sorted.
+//
+// When files of the set gave no flow (set.Broken), what they might provide
+// is unknown: links to a flow that could be theirs and variables that no
+// loaded step saves are not reported, and a note for each such file says
+// that the other files were not fully checked.
 func Lint(set *Set, opts LintOptions) Diagnostics {
 	l := &linter{set: set, opts: opts}
 	if set == nil {
 		return nil
+	}
+	l.partial = len(set.Broken) > 0
+	if len(set.Order) > 0 {
+		for _, f := range set.Broken {
+			l.notef(Pos{File: f}, "links to its flow and the variables it saves are checked once it loads",
+				"other files were not fully checked because %s %s", f, set.broken[f].why)
+		}
 	}
 	l.collectSaved()
 	for _, name := range set.Order {
@@ -60,6 +72,7 @@ type linter struct {
 	saved     map[string]bool
 	savedList []string // for hints
 	flowNames []string
+	partial   bool // files gave no flow: links and variables may be theirs
 }
 
 func (l *linter) collectSaved() {
@@ -189,8 +202,9 @@ func (l *linter) targets(f *Flow, s *Step, label string) {
 		}
 		l.errorf(t.pos, hint, "%s: %s: no step %q in flow %s", label, t.key, t.id, f.Name)
 	}
-	if s.Kind == KindLink && s.Link != "" && l.set.Flow(s.Link) == nil {
-		l.errorf(s.KeyPos("link"), didYouMean(s.Link, l.flowNames), "%s: link: no flow %q", label, s.Link)
+	if s.Kind == KindLink && s.Link != "" && l.set.Flow(s.Link) == nil && !l.set.mightHold(s.Link) {
+		names := append(slices.Clone(l.flowNames), l.set.brokenNames()...)
+		l.errorf(s.KeyPos("link"), didYouMean(s.Link, names), "%s: link: no flow %q", label, s.Link)
 	}
 }
 
@@ -212,7 +226,7 @@ func (l *linter) step(s *Step, label string) {
 			l.errorf(b.Pos, "", "%s: if: branch %d: when: %v", label, i+1, err)
 		}
 	}
-	if s.Extract != nil && s.Extract.From != "" && !l.resolves(s.Extract.From, nil) {
+	if s.Extract != nil && s.Extract.From != "" && !l.partial && !l.resolves(s.Extract.From, nil) {
 		l.errorf(s.Extract.FromPos, l.pathHint(s.Extract.From), "%s: extract: from: no step saves %s", label, s.Extract.From)
 	}
 	l.paths(s, label, string(s.Kind), s.Text, nil)
@@ -232,7 +246,7 @@ func (l *linter) paths(s *Step, label, key string, t *Template, extra []string) 
 		return
 	}
 	for _, p := range t.Paths() {
-		if !l.resolves(p, extra) {
+		if !l.partial && !l.resolves(p, extra) {
 			l.errorf(t.Pos, l.pathHint(p), "%s: %s: {{ %s }}: no step saves %s and it is not built in", label, key, p, p)
 		}
 	}

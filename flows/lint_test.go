@@ -363,3 +363,18 @@ func TestFlowHelpers(t *testing.T) {
 		t.Errorf("flow positions: %v %v", f.Keys, f.Pos)
 	}
 }
+
+func TestFlowNameIn(t *testing.T) {
+	for _, c := range []struct{ src, want string }{
+		{"flow: collect_details\nsteps:\n  - id: a\n   say: x\n", "collect_details"},
+		{"# a comment\nflow: 'quoted'   # note\r\nsteps: [\n", "quoted"},
+		{"flow: \"half'\nsteps:\n", ""},
+		{"flow: a\nflow: b\n", ""},
+		{"  flow: nested\n", ""},
+		{"steps:\n  - id: a\n", ""},
+	} {
+		if got := flowNameIn([]byte(c.src)); got != c.want {
+			t.Errorf("flowNameIn(%q) = %q, want %q", c.src, got, c.want)
+		}
+	}
+}

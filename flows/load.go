@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"strings"
 )
 
@@ -16,6 +17,64 @@ type Set struct {
 	Flows map[string]*Flow
 	Order []string // flow names in load order
 	Files []string // the files read, as diagnostics name them, in order
+	// Broken lists the files that gave no flow (YAML syntax errors, not a
+	// flow, unreadable). Their flows are missing from Flows, so Lint does
+	// not report links and variables that they might provide.
+	Broken []string
+
+	broken map[string]brokenFile
+}
+
+// brokenFile is what is known of a file that gave no flow.
+type brokenFile struct {
+	why  string // "has syntax errors", "holds no flow", "could not be read"
+	name string // its flow's name when its text shows it, else ""
+}
+
+// markBroken records a file that gave no flow; data is its text, if read.
+func (s *Set) markBroken(file, why string, data []byte) {
+	if s.broken == nil {
+		s.broken = map[string]brokenFile{}
+	}
+	if _, dup := s.broken[file]; dup {
+		return
+	}
+	s.Broken = append(s.Broken, file)
+	s.broken[file] = brokenFile{why: why, name: flowNameIn(data)}
+}
+
+var flowLineRE = regexp.MustCompile(`(?m)^flow:[ \t]*(["']?)([A-Za-z0-9_][A-Za-z0-9_-]*)(["']?)[ \t]*(#.*)?\r?$`)
+
+// flowNameIn finds the flow name in the raw text of a file that does not
+// parse: exactly one "flow: NAME" line at the top level, else "".
+func flowNameIn(data []byte) string {
+	ms := flowLineRE.FindAllSubmatch(data, 2)
+	if len(ms) != 1 || string(ms[0][1]) != string(ms[0][3]) {
+		return ""
+	}
+	return string(ms[0][2])
+}
+
+// mightHold reports whether a flow name that is not in the set could be
+// the flow of a file that gave none.
+func (s *Set) mightHold(name string) bool {
+	for _, f := range s.Broken {
+		if b := s.broken[f]; b.name == "" || b.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// brokenNames are the flow names read from the text of broken files.
+func (s *Set) brokenNames() []string {
+	var out []string
+	for _, f := range s.Broken {
+		if b := s.broken[f]; b.name != "" {
+			out = append(out, b.name)
+		}
+	}
+	return out
 }
 
 // Flow returns the flow with the given name, or nil.
@@ -50,6 +109,11 @@ func (l *loader) file(display string, data []byte) {
 	l.tags = d.tags
 	l.diags = append(l.diags, d.diags...)
 	if f == nil {
+		why := "holds no flow"
+		if d.syntax {
+			why = "has syntax errors"
+		}
+		l.set.markBroken(display, why, data)
 		return
 	}
 	if prev, dup := l.set.Flows[f.Name]; dup {
@@ -102,6 +166,7 @@ func (l *loader) osFile(name string) {
 	data, err := os.ReadFile(name)
 	if err != nil {
 		l.errorf(Pos{File: name}, "", "read flow: %v", unwrapPathError(err))
+		l.set.markBroken(name, "could not be read", nil)
 		return
 	}
 	l.file(name, data)
@@ -134,6 +199,7 @@ func LoadFS(fsys fs.FS, dir string, displayPrefix string) (*Set, Diagnostics) {
 		display := displayPrefix + e.Name()
 		if err != nil {
 			l.errorf(Pos{File: display}, "", "read flow: %v", unwrapPathError(err))
+			l.set.markBroken(display, "could not be read", nil)
 			continue
 		}
 		l.file(display, data)

@@ -54,6 +54,7 @@ type decoder struct {
 	tags    *tagChecker
 	nodes   int
 	tooBig  bool
+	syntax  bool // the file is not valid YAML
 	specs   []KindSpec
 	allKeys []string
 }

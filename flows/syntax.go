@@ -35,6 +35,7 @@ var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // yamlError reports a yaml.v3 decoding error in plain language.
 func (d *decoder) yamlError(err error) {
+	d.syntax = true
 	f := explainYAML(d.src, firstLine(err.Error()))
 	d.errorf(Pos{File: d.file, Line: f.line, Col: f.col}, f.hint, "YAML syntax: %s", f.msg)
 }

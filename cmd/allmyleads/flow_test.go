@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/allmyleads/allmyleads/flows"
 )
 
 // runFlowCmd runs `allmyleads flow ARGS...` with captured streams.
@@ -77,6 +80,42 @@ steps:
 	code, out, errs = runFlowCmd(t, "lint", "--flows", filepath.Dir(w))
 	if code != exitOK || !strings.Contains(out, "warning: step \"orphan\": never reached") || errs != "0 errors, 1 warning in 1 file\n" {
 		t.Errorf("warnings only: exit %d\n%s%s", code, out, errs)
+	}
+}
+
+// TestFlowLintShippedCopyWithSyntaxError: one broken file in a copy of the
+// shipped flows gives its syntax error at the line at fault and one note,
+// not knock-on errors in the files that link to it or use its variables.
+func TestFlowLintShippedCopyWithSyntaxError(t *testing.T) {
+	dir := t.TempDir()
+	entries, err := fs.ReadDir(flows.Shipped(), ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		data, err := fs.ReadFile(flows.Shipped(), e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Name() == "collect_details.yaml" {
+			lines := strings.Split(string(data), "\n")
+			if !strings.HasPrefix(lines[5], "    save: ") {
+				t.Fatalf("line 6 of collect_details.yaml is %q, want a save:", lines[5])
+			}
+			lines[5] = lines[5][2:] // under-indented, as a hand edit leaves it
+			data = []byte(strings.Join(lines, "\n"))
+		}
+		writeFlow(t, dir, e.Name(), string(data))
+	}
+	code, out, errs := runFlowCmd(t, "lint", dir)
+	broken := filepath.Join(dir, "collect_details.yaml")
+	want := broken + ": note: other files were not fully checked because " + broken + " has syntax errors (links to its flow and the variables it saves are checked once it loads)\n" +
+		broken + ":6:3: error: YAML syntax: this line is indented less than the step's other keys (indent save: with 4 spaces, like ask: on line 5)\n"
+	if code != exitInput || out != want {
+		t.Errorf("exit %d, stdout:\n%s\nwant:\n%s", code, out, want)
+	}
+	if errs != "1 error, 0 warnings in 6 files\n" {
+		t.Errorf("summary %q", errs)
 	}
 }
 
