@@ -185,6 +185,8 @@ type Branch struct {
 	Next    string
 	Pos     Pos // where the when expression stands
 	NextPos Pos // where the branch's next stands
+
+	whenCol int // the column of When's first byte on Pos.Line when the text maps onto the file byte for byte, else 0
 }
 
 // Extract describes an extract step: where to read from and which fields.

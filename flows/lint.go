@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/yuin/gopher-lua/ast"
 	"github.com/yuin/gopher-lua/parse"
@@ -224,7 +225,9 @@ func (l *linter) step(s *Step, label string) {
 		}
 		if err := check(b.When); err != nil {
 			l.errorf(b.Pos, "", "%s: if: branch %d: when: %v", label, i+1, err)
+			continue
 		}
+		l.whenPaths(b, fmt.Sprintf("%s: if: branch %d: when", label, i+1))
 	}
 	if s.Extract != nil && s.Extract.From != "" && !l.partial && !l.resolves(s.Extract.From, nil) {
 		l.errorf(s.Extract.FromPos, l.pathHint(s.Extract.From), "%s: extract: from: no step saves %s", label, s.Extract.From)
@@ -250,6 +253,37 @@ func (l *linter) paths(s *Step, label, key string, t *Template, extra []string) 
 			l.errorf(t.Pos, l.pathHint(p), "%s: %s: {{ %s }}: no step saves %s and it is not built in", label, key, p, p)
 		}
 	}
+}
+
+// whenPaths checks the variables a condition reads as template paths are
+// checked; a path also resolves when a step saves something under it
+// (`lead ~= nil` holds once lead.name is saved).
+func (l *linter) whenPaths(b Branch, what string) {
+	if l.partial {
+		return
+	}
+	seen := map[string]bool{}
+	for _, cp := range conditionPaths(b.When) {
+		if seen[cp.path] || l.resolves(cp.path, nil) || l.savedUnder(cp.path) {
+			continue
+		}
+		seen[cp.path] = true
+		pos := b.Pos
+		if b.whenCol > 0 && pos.Line > 0 && !strings.Contains(b.When[:cp.at], "\n") {
+			pos.Col = b.whenCol + utf8.RuneCountInString(b.When[:cp.at])
+		}
+		l.errorf(pos, l.pathHint(cp.path), "%s: no step saves %s and it is not built in", what, cp.path)
+	}
+}
+
+// savedUnder reports whether some step saves a path below p.
+func (l *linter) savedUnder(p string) bool {
+	for _, s := range l.savedList {
+		if strings.HasPrefix(s, p+".") {
+			return true
+		}
+	}
+	return false
 }
 
 func (l *linter) pathHint(p string) string {

@@ -2,6 +2,7 @@ package flows
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -375,6 +376,31 @@ func TestFlowNameIn(t *testing.T) {
 	} {
 		if got := flowNameIn([]byte(c.src)); got != c.want {
 			t.Errorf("flowNameIn(%q) = %q, want %q", c.src, got, c.want)
+		}
+	}
+}
+
+func TestConditionPaths(t *testing.T) {
+	for _, c := range []struct {
+		expr string
+		want []string
+	}{
+		{"project.service == 'roofing' and lead.city ~= nil", []string{"project.service@0", "lead.city@33"}},
+		{`'it\'s lead.x' == a.b`, []string{"a.b@18"}},
+		{"x .. y and 0x1F > n and 1.5e-3 < m", []string{"x@0", "y@5", "n@18", "m@33"}},
+		{"[==[ lead.x ]] ]==] == lead.y --[[ lead.z ]] or q -- r.s", []string{"lead.y@23", "q@48"}},
+		{"(function(a) return a end)(1)", nil},
+		{"#project.photos[1].url > 0 and f(x):upper()", []string{"project.photos@1", "f@31", "x@33"}},
+		{"{ key = lead.name }", []string{"lead.name@8"}},
+		{"true and not nil or false", nil},
+		{"math.max(quote.total, 1) > round(2)", []string{"quote.total@9"}},
+	} {
+		var got []string
+		for _, p := range conditionPaths(c.expr) {
+			got = append(got, fmt.Sprintf("%s@%d", p.path, p.at))
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("conditionPaths(%q) = %v, want %v", c.expr, got, c.want)
 		}
 	}
 }

@@ -396,6 +396,45 @@ func (d *decoder) offsetPos(n *yaml.Node, offset int) Pos {
 	return pos
 }
 
+// verbatimCol returns the column where a one-line scalar's value starts
+// when the file holds the value byte for byte there (plain, or quoted
+// without escapes), else 0.
+func (d *decoder) verbatimCol(n *yaml.Node) int {
+	col := n.Column
+	switch n.Style {
+	case 0, yaml.FlowStyle:
+	case yaml.SingleQuotedStyle, yaml.DoubleQuotedStyle:
+		col++
+	default:
+		return 0
+	}
+	line := d.line(n.Line)
+	if col < 1 || col-1 > utf8.RuneCountInString(line) {
+		return 0
+	}
+	rest := string([]rune(line)[col-1:])
+	if !strings.HasPrefix(rest, n.Value) {
+		return 0
+	}
+	return col
+}
+
+// line returns line n (1-based) of the file, without its line break.
+func (d *decoder) line(n int) string {
+	rest := d.src
+	for i := 1; i < n; i++ {
+		k := bytes.IndexByte(rest, '\n')
+		if k < 0 {
+			return ""
+		}
+		rest = rest[k+1:]
+	}
+	if k := bytes.IndexByte(rest, '\n'); k >= 0 {
+		rest = rest[:k]
+	}
+	return strings.TrimSuffix(string(rest), "\r")
+}
+
 // blockIndent returns the indentation of a block scalar's content: the
 // leading spaces of the first non-blank line after the given line (the one
 // with the | indicator), or -1.
@@ -950,6 +989,7 @@ func (d *decoder) branches(p pair, label string) []Branch {
 				b.Pos = d.pos(bp.v)
 				if v, ok := d.word(bp, bw+": when"); ok {
 					b.When = v
+					b.whenCol = d.verbatimCol(bp.v)
 				}
 			case "next":
 				b.NextPos = d.pos(bp.k)
