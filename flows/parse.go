@@ -775,6 +775,9 @@ func (d *decoder) message(p pair, what string, limit int) *Template {
 		d.errorf(d.pos(p.v), "write what the customer should read", "%s: empty text", what)
 		return t
 	}
+	for _, b := range singleBraces(t.Source) {
+		d.warnf(d.offsetPos(p.v, b.Offset), "", "%s: text has \"%s\" — placeholders need double braces: %s", what, b.Text, b.Want)
+	}
 	if n := utf8.RuneCountInString(t.Source); n > limit {
 		where := "in a message"
 		if limit == maxInteractiveLen {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -277,6 +278,46 @@ func isIdentByte(c byte) bool {
 func isPathByte(c byte) bool { return isIdentByte(c) || c == '.' }
 
 func isNumberByte(c byte) bool { return c == '-' || c == '.' || c >= '0' && c <= '9' }
+
+// braceSlip is a placeholder written with single braces, { lead.name },
+// in a template's literal text: customers would see the braces.
+type braceSlip struct {
+	Offset int    // byte offset in the source
+	Text   string // as written
+	Want   string // with double braces
+}
+
+var singleBraceRE = regexp.MustCompile(`\{[ \t]*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)[ \t]*(\|[^{}\n]*)?\}`)
+
+// singleBraces finds placeholders written with single braces in the
+// literal text of a template source that parses: {name}, { lead.name },
+// { quote.total | money }.
+func singleBraces(src string) []braceSlip {
+	var out []braceSlip
+	literal := func(from, to int) {
+		for _, m := range singleBraceRE.FindAllStringSubmatchIndex(src[from:to], -1) {
+			want := "{{ " + src[from+m[2]:from+m[3]]
+			if m[4] >= 0 {
+				want += " | " + strings.TrimSpace(src[from+m[4]+1:from+m[5]])
+			}
+			out = append(out, braceSlip{Offset: from + m[0], Text: src[from+m[0] : from+m[1]], Want: want + " }}"})
+		}
+	}
+	for i := 0; i < len(src); {
+		j := strings.Index(src[i:], "{{")
+		if j < 0 {
+			literal(i, len(src))
+			break
+		}
+		literal(i, i+j)
+		p := placeholderParser{src: src, pos: i + j + 2, open: i + j}
+		if _, err := p.parse(); err != nil {
+			break
+		}
+		i = p.pos
+	}
+	return out
+}
 
 // checkPath checks a dotted variable path: words of letters, digits and _
 // joined by dots, the first starting with a letter or _.

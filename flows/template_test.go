@@ -168,3 +168,23 @@ func TestTemplateConcurrentRender(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestSingleBraces(t *testing.T) {
+	for _, c := range []struct {
+		src  string
+		want []string
+	}{
+		{"Hi {name}!", []string{`3 {name} {{ name }}`}},
+		{`{{ a | default "{b}" }} and { c.d | upper }`, []string{`28 { c.d | upper } {{ c.d | upper }}`}},
+		{"{{ a }}} {see below} {} { 1a } {a-b}", nil},
+		{"{x}{{ y }}{z}", []string{`0 {x} {{ x }}`, `10 {z} {{ z }}`}},
+	} {
+		var got []string
+		for _, b := range singleBraces(c.src) {
+			got = append(got, fmt.Sprintf("%d %s %s", b.Offset, b.Text, b.Want))
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("singleBraces(%q) = %q, want %q", c.src, got, c.want)
+		}
+	}
+}
