@@ -87,6 +87,11 @@ func FuzzParseTemplate(f *testing.F) {
 				t.Fatalf("parsed a bad path %q", p)
 			}
 		}
+		for _, b := range singleBraces(src) {
+			if b.Offset < 0 || !strings.HasPrefix(src[b.Offset:], b.Text) {
+				t.Fatalf("single-brace finding %+v is not in the source", b)
+			}
+		}
 		out, err := tpl.Render(func(p string) (any, bool) { return strings.ToUpper(p), true }, testFilters())
 		if err != nil && !strings.Contains(err.Error(), "money") {
 			t.Fatalf("render: %v", err)

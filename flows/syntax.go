@@ -64,8 +64,9 @@ func yamlFirstError(src []byte) (msg string) {
 // realLine returns the first line L (from line from on) such that the
 // file's first L lines fail with exactly the error want, or 0 when even
 // the whole file does not (or it is too large to search). Once the lines
-// up to the fault are in, more lines fail the same way, so a binary search
-// finds L with a few parses.
+// up to the fault are in, more lines fail the same way, so a galloping
+// search from yaml's line, then a binary one, finds L with a few parses
+// of little more than the lines up to the fault.
 func realLine(src []byte, want string, from int) int {
 	if len(src) > maxExplainSize {
 		return 0
@@ -80,19 +81,33 @@ func realLine(src []byte, want string, from int) int {
 		}
 		ends = append(ends, off)
 	}
-	lo, hi := max(from, 1), len(ends)
-	if lo > hi || yamlFirstError(src[:ends[hi-1]]) != want {
+	n := len(ends)
+	fails := func(l int) bool { return yamlFirstError(src[:ends[l-1]]) == want }
+	lo := max(from, 1)
+	if lo > n {
+		return 0
+	}
+	hi := n // the first line known to fail, once checked
+	checked := false
+	for step := 0; lo+step < n; step = 2*step + 1 {
+		if fails(lo + step) {
+			hi, checked = lo+step, true
+			break
+		}
+		lo = lo + step + 1
+	}
+	if !checked && !fails(n) {
 		return 0
 	}
 	for lo < hi {
 		mid := (lo + hi) / 2
-		if yamlFirstError(src[:ends[mid-1]]) == want {
+		if fails(mid) {
 			hi = mid
 		} else {
 			lo = mid + 1
 		}
 	}
-	return lo
+	return hi
 }
 
 // explainYAML explains one yaml.v3 error message about src.
