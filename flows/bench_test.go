@@ -98,3 +98,29 @@ func BenchmarkRender(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSyntaxError parses a 50-step flow whose 45th step has a key
+// indented too little: yaml's error is explained at the line at fault.
+func BenchmarkSyntaxError(b *testing.B) {
+	src := string(generatedFlows(1, 50)["flow_000.yaml"].Data)
+	lines := strings.Split(src, "\n")
+	at := -1
+	for i := len(lines) * 9 / 10; i < len(lines); i++ {
+		if strings.HasPrefix(lines[i], "    save: ") {
+			at = i
+			break
+		}
+	}
+	if at < 0 {
+		b.Fatal("no save: line near the end")
+	}
+	lines[at] = lines[at][2:]
+	data := []byte(strings.Join(lines, "\n"))
+	b.ReportAllocs()
+	for b.Loop() {
+		_, diags := ParseFile("f.yaml", data)
+		if len(diags) != 1 || !strings.Contains(diags[0].Message, "indented less") || diags[0].Pos.Line != at+1 {
+			b.Fatalf("got %s", diags)
+		}
+	}
+}
