@@ -235,6 +235,15 @@ func Shipped() fs.FS { return shipped }
 // LoadShipped loads the shipped flows, named flows/NAME.yaml in diagnostics.
 func LoadShipped() (*Set, Diagnostics) { return LoadFS(shipped, ".", "flows/") }
 
+// Load loads the flows of dir, or the shipped flows when dir is "": what
+// every command's --flows flag means.
+func Load(dir string) (*Set, Diagnostics) {
+	if dir == "" {
+		return LoadShipped()
+	}
+	return LoadDir(dir)
+}
+
 // String names the set's flows, for logs.
 func (s *Set) String() string {
 	if s == nil {

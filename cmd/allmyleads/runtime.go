@@ -133,13 +133,7 @@ func newLogger(env *cliEnv) *slog.Logger {
 // rejects. A nil host loads without linting (a command that only reads the
 // flows' validation rules).
 func loadFlows(dir string, host *plugins.Host) (*flows.Set, error) {
-	var set *flows.Set
-	var diags flows.Diagnostics
-	if dir == "" {
-		set, diags = flows.LoadFS(flows.Shipped(), ".", "flows/")
-	} else {
-		set, diags = flows.LoadDir(dir)
-	}
+	set, diags := flows.Load(dir)
 	if !diags.HasErrors() && host != nil {
 		diags = append(diags, flows.Lint(set, pluginLintOptions(host))...)
 		diags.Sort()

@@ -73,13 +73,7 @@ func New(t testing.TB, o Options) *Harness {
 // LoadFlows loads a flow folder, or the shipped flows, failing on errors.
 func LoadFlows(t testing.TB, dir string) *flows.Set {
 	t.Helper()
-	var set *flows.Set
-	var diags flows.Diagnostics
-	if dir == "" {
-		set, diags = flows.LoadFS(flows.Shipped(), ".", "flows/")
-	} else {
-		set, diags = flows.LoadDir(dir)
-	}
+	set, diags := flows.Load(dir)
 	if diags.HasErrors() {
 		t.Fatalf("load flows %q:\n%v", dir, diags)
 	}
