@@ -414,14 +414,6 @@ func checkList(t *lua.LTable, path string, n int) error {
 	return fieldErr(path, "must be a list { {...}, {...} }, found key %s", k.String())
 }
 
-// forEach calls fn with each key of t in Lua's iteration order (insertion
-// order for string keys), so errors are deterministic.
-func forEach(t *lua.LTable, fn func(k lua.LValue)) {
-	for k, _ := t.Next(lua.LNil); k != lua.LNil; k, _ = t.Next(k) {
-		fn(k)
-	}
-}
-
 // suggest returns the candidate closest to s when it is close enough to be
 // a typo, else "".
 func suggest(s string, candidates []string) string {
