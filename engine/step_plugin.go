@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"maps"
 	"time"
 
 	"github.com/allmyleads/allmyleads/flows"
@@ -34,7 +35,11 @@ func enterPlugin(t *turn, s *flows.Step) outcome {
 	value := res.Value
 	if res.Quote != nil {
 		q := t.newQuote(res.Quote)
-		m := res.Quote.Map()
+		m, ok := res.Value.(map[string]any)
+		if !ok {
+			m = res.Quote.Map()
+		}
+		m = maps.Clone(m) // the host's map is not ours to change
 		m["id"] = q.ID
 		if !q.ValidUntil.IsZero() {
 			m["valid_until"] = q.ValidUntil.Format("2 Jan 2006")
