@@ -40,7 +40,8 @@ func runChat(ctx context.Context, env *cliEnv, args []string) int {
 	defer rt.Close()
 	interactive := isTerminal(env.stdin)
 	if interactive {
-		fmt.Fprintf(env.stdout, "Chatting with %s as %s. Type a message; /photo PATH [caption] sends an image (/photo alone sends a sample), /quit leaves.\n", cfg.Business.Name, phone)
+		fmt.Fprintf(env.stdout, "Chatting with %s as %s. Type a message; /photo PATH [caption] sends an image (/photo alone sends a sample), /help lists the commands, /quit leaves.\n", cfg.Business.Name, phone)
+		fmt.Fprintln(env.stdout, extractorNote(cfg))
 	}
 	err = console.Run(ctx, console.Options{
 		In: env.stdin, Out: env.stdout, Contact: phone, Name: *name,

@@ -181,6 +181,14 @@ func openPlugins(cfg Config, logger *slog.Logger) (*plugins.Host, error) {
 	return host, nil
 }
 
+// extractorNote says which extractor reads photos and text.
+func extractorNote(cfg Config) string {
+	if cfg.OpenAI.APIKey == "" {
+		return "Photos and descriptions are read by the offline extractor (sizes, emails, phone numbers from captions and text); set OPENAI_API_KEY to read photos with " + cfg.OpenAI.Model + "."
+	}
+	return "Photos and descriptions are read by " + cfg.OpenAI.Model + "."
+}
+
 func engineConfig(cfg Config) engine.Config {
 	return engine.Config{
 		StartFlow:     cfg.Engine.StartFlow,

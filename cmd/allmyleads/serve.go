@@ -46,6 +46,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) int {
 		return failf(env.stderr, exitInput, "%v", err)
 	}
 	fmt.Fprintf(env.stderr, "allmyleads: serving the WhatsApp webhook on http://%s%s (health: /healthz, /readyz)\n", srv.ln.Addr(), whatsapp.WebhookPath)
+	fmt.Fprintln(env.stderr, "allmyleads: "+extractorNote(cfg))
 	fmt.Fprintf(env.stderr, "allmyleads: record commands (leads, export, erase, backup...) reach this server through %s\n", adminSocketPath(cfg.Store.Path))
 	if err := srv.wait(ctx); err != nil {
 		return failf(env.stderr, exitRuntime, "serve: %v", err)
