@@ -70,6 +70,26 @@ func parseFlags(fs *flag.FlagSet, args []string) (int, bool) {
 	return 0, true
 }
 
+// dispatch runs one of a command's subcommands, with the same help and
+// usage errors for every command that has subcommands.
+func dispatch(env *cliEnv, name string, args []string, usage func(io.Writer), subs map[string]func([]string) int) int {
+	if len(args) == 0 {
+		usage(env.stderr)
+		return exitUsage
+	}
+	if run, ok := subs[args[0]]; ok {
+		return run(args[1:])
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		usage(env.stdout)
+		return exitOK
+	}
+	fmt.Fprintf(env.stderr, "allmyleads %s: unknown subcommand %q\n\n", name, args[0])
+	usage(env.stderr)
+	return exitUsage
+}
+
 // failf prints an error for the user and returns the exit code.
 func failf(w io.Writer, code int, format string, a ...any) int {
 	fmt.Fprintf(w, "allmyleads: "+format+"\n", a...)

@@ -13,22 +13,10 @@ import (
 // runFlow is `allmyleads flow`: lint flow files or print the language's
 // JSON Schema.
 func runFlow(ctx context.Context, env *cliEnv, args []string) int {
-	if len(args) == 0 {
-		flowUsage(env.stderr)
-		return exitUsage
-	}
-	switch args[0] {
-	case "lint":
-		return runFlowLint(ctx, env, args[1:])
-	case "schema":
-		return runFlowSchema(env, args[1:])
-	case "-h", "--help", "help":
-		flowUsage(env.stdout)
-		return exitOK
-	}
-	fmt.Fprintf(env.stderr, "allmyleads flow: unknown subcommand %q\n\n", args[0])
-	flowUsage(env.stderr)
-	return exitUsage
+	return dispatch(env, "flow", args, flowUsage, map[string]func([]string) int{
+		"lint":   func(a []string) int { return runFlowLint(ctx, env, a) },
+		"schema": func(a []string) int { return runFlowSchema(env, a) },
+	})
 }
 
 func flowUsage(w io.Writer) {

@@ -21,22 +21,10 @@ import (
 // runPlugin is `allmyleads plugin`: call a Lua plugin function with a JSON
 // ctx, or run the plugins' *_test.lua tests.
 func runPlugin(ctx context.Context, env *cliEnv, args []string) int {
-	if len(args) == 0 {
-		pluginUsage(env.stderr)
-		return exitUsage
-	}
-	switch args[0] {
-	case "run":
-		return runPluginRun(ctx, env, args[1:])
-	case "test":
-		return runPluginTest(ctx, env, args[1:])
-	case "-h", "--help", "help":
-		pluginUsage(env.stdout)
-		return exitOK
-	}
-	fmt.Fprintf(env.stderr, "allmyleads plugin: unknown subcommand %q\n\n", args[0])
-	pluginUsage(env.stderr)
-	return exitUsage
+	return dispatch(env, "plugin", args, pluginUsage, map[string]func([]string) int{
+		"run":  func(a []string) int { return runPluginRun(ctx, env, a) },
+		"test": func(a []string) int { return runPluginTest(ctx, env, a) },
+	})
 }
 
 func pluginUsage(w io.Writer) {
