@@ -187,6 +187,6 @@ function quote(ctx)
     items = items,
     tax_rate = config.vat_rate or DEFAULTS.vat_rate,
     valid_days = valid_days,
-    notes = "Price includes labour and materials. Valid for " .. valid_days .. " days.",
+    notes = "Price includes labour and materials.",  -- the validity date is shown by the host
   }
 end
