@@ -51,13 +51,21 @@ func pickOption(in *Inbound, opts []Option) (Option, bool) {
 			return o, true
 		}
 	}
-	return looseOption(text, opts)
+	return Option{}, false
 }
 
-// looseOption finds the one option a longer or shorter answer means:
-// "roofing please" (the title among the words), "paint" (the start of one
-// title's word). Two or more candidates are no answer.
-func looseOption(text string, opts []Option) (Option, bool) {
+// pickChoice is pickOption for a choice step, where a looser answer is
+// safe to read: "roofing please" (the title among the words), "paint" (the
+// start of one title's word). Two or more candidates, or a negation ("not
+// painting"), are no answer. Consent and quotes never read loosely.
+func pickChoice(in *Inbound, opts []Option) (Option, bool) {
+	if o, ok := pickOption(in, opts); ok {
+		return o, true
+	}
+	text := normalizeAnswer(answerText(in))
+	if text == "" || hedged(text) {
+		return Option{}, false
+	}
 	words := strings.Fields(text)
 	var found []Option
 	for _, o := range opts {
@@ -69,6 +77,24 @@ func looseOption(text string, opts []Option) (Option, bool) {
 		return found[0], true
 	}
 	return Option{}, false
+}
+
+// hedged reports whether an answer negates, questions or qualifies
+// itself: "not painting", "yes, but does that include VAT?", "can I accept
+// later?". Such answers are never read as a choice or a yes.
+func hedged(text string) bool {
+	if strings.ContainsAny(text, "?") {
+		return true
+	}
+	for _, w := range strings.FieldsFunc(text, func(r rune) bool { return r == ' ' || r == ',' || r == '.' || r == '!' }) {
+		switch {
+		case w == "not", w == "no", w == "never", w == "but", w == "later", w == "maybe", w == "if", w == "nor":
+			return true
+		case strings.HasSuffix(w, "n't"), strings.HasSuffix(w, "n’t"):
+			return true
+		}
+	}
+	return false
 }
 
 func optionMentioned(words []string, text string, o Option) bool {
@@ -119,14 +145,16 @@ func parseYesNo(in *Inbound, tx Texts) (yes, ok bool) {
 	if text == normalizeAnswer(tx.NoTitle) || contains(noWords, text) {
 		return false, true
 	}
-	// "yes please", "no, not now": the first word decides.
-	if first := strings.Trim(strings.SplitN(text, " ", 2)[0], ",.!"); first != text {
-		switch {
-		case contains(yesWords, first):
-			return true, true
-		case contains(noWords, first):
-			return false, true
-		}
+	// "yes please", "no, not now": the first word decides, unless the rest
+	// hedges ("yes, but does that include VAT?").
+	first, rest, _ := strings.Cut(text, " ")
+	first = strings.Trim(first, ",.!")
+	switch {
+	case rest == "":
+	case contains(noWords, first) && !strings.Contains(rest, "?"):
+		return false, true
+	case contains(yesWords, first) && !hedged(rest):
+		return true, true
 	}
 	return false, false
 }

@@ -305,11 +305,16 @@ func (e *Engine) Release(ctx context.Context, contact, actor string) error {
 		return fmt.Errorf("release %s: %w", e.deps.Tag(contact), ErrNoHandoff)
 	}
 	t := e.newTurn(ctx, sess, nil)
-	sess.Handoff, sess.Ended, sess.Waiting = false, true, false
+	sess.Handoff = false
 	t.contactDirty = true
 	t.audit = append(t.audit, AuditEntry{Time: t.now, Actor: actor, Action: "release", Contact: e.deps.Tag(contact)})
 	if !sess.OptedOut {
 		t.say(e.cfg.Texts.Released, nil)
+	}
+	if sess.Waiting && !sess.Ended {
+		e.resume(t) // back to the question the customer had not answered yet
+	} else {
+		sess.Ended = true // the bot's part had ended: the next message starts afresh
 	}
 	_, err = e.commit(t)
 	return err

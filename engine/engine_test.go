@@ -121,6 +121,35 @@ func TestQuoteQuestionsNeverAccept(t *testing.T) {
 	if s.Quote == nil || s.Quote.Status != engine.QuoteSent || !s.Handoff {
 		t.Fatalf("want the quote still sent and a person handling it, got quote=%+v handoff=%v", s.Quote, s.Handoff)
 	}
+	// The person answered; handed back, the customer sees the quote again
+	// and can accept it.
+	if err := h.Engine.Release(context.Background(), "+15550100", "owner"); err != nil {
+		t.Fatal(err)
+	}
+	if s := h.Session("+15550100"); !s.Waiting || s.Handoff {
+		t.Fatalf("after release the quote question should wait again: %+v", s)
+	}
+	h.Say("+15550100", "accept")
+	if s := h.Session("+15550100"); s.Quote.Status != engine.QuoteAccepted {
+		t.Fatalf("after release, accept should accept the quote: %+v", s.Quote)
+	}
+}
+
+// TestReleaseResumesTheWaitingQuestion: AGENT in the middle of a question,
+// a person helps, the release asks the question again.
+func TestReleaseResumesTheWaitingQuestion(t *testing.T) {
+	h := enginetest.New(t, enginetest.Options{FlowsDir: askFlows})
+	h.Say("+15550100", "hi")
+	h.Say("+15550100", "Ana")
+	h.Say("+15550100", "AGENT")
+	if err := h.Engine.Release(context.Background(), "+15550100", "owner"); err != nil {
+		t.Fatal(err)
+	}
+	h.Say("+15550100", "Lisbon")
+	lead := h.Session("+15550100").Vars["lead"].(map[string]any)
+	if lead["name"] != "Ana" || lead["city"] != "Lisbon" {
+		t.Fatalf("after release the answer should go to the waiting question: %v", lead)
+	}
 }
 
 // TestHandoffEndsAfterTheIdleTimeout: nobody answered a handed-off contact

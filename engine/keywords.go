@@ -65,7 +65,7 @@ func (e *Engine) keyword(t *turn) bool {
 	case matches(word, kw.Human):
 		if !s.Handoff {
 			t.say(e.cfg.Texts.Handoff, nil)
-			s.Handoff, s.Waiting, s.Pending = true, false, ""
+			s.Handoff, s.Pending = true, ""
 		}
 		return true
 	case matches(word, kw.Restart):
@@ -109,7 +109,11 @@ func (e *Engine) answerPending(t *turn) {
 	}
 	t.sess.Pending = ""
 	if !yes {
-		t.say(e.cfg.Texts.RightsCancelled, nil)
+		if what == "export" {
+			t.say(e.cfg.Texts.ExportCancelled, nil)
+		} else {
+			t.say(e.cfg.Texts.RightsCancelled, nil)
+		}
 		e.resume(t)
 		return
 	}

@@ -83,6 +83,12 @@ func (e *Engine) answer(t *turn) {
 		e.enterCurrent(t)
 		return
 	}
+	if s.Kind != flows.KindPhotos && t.in.ReplyID == "" && isGreeting(answerText(t.in)) {
+		// "hi" from a customer coming back is never the answer to a question.
+		t.say(e.cfg.Texts.Greeted, nil)
+		e.follow(t, s, k.reprompt(t, s))
+		return
+	}
 	if hasMedia(t.in) && s.Kind != flows.KindPhotos {
 		// A photo (with its caption) is not an answer to a question: say
 		// so kindly and ask again, without counting a failed attempt.

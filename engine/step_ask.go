@@ -42,12 +42,6 @@ func answerAsk(t *turn, s *flows.Step, in *Inbound) outcome {
 	if !strings.Contains(s.Validate, "required") && contains(skipWords, normalizeAnswer(text)) {
 		return next()
 	}
-	if isGreeting(text) {
-		// "hi" from a customer coming back is never the answer to a question.
-		t.say(t.e.cfg.Texts.Greeted, nil)
-		t.sayText(s.Text, nil)
-		return wait()
-	}
 	value, err := t.e.askValue(s, text, t.sess.Contact)
 	if err != nil {
 		reask := func() {
@@ -101,13 +95,23 @@ func (e *Engine) askValue(s *flows.Step, text, contact string) (any, error) {
 	return text, nil
 }
 
-var numberIn = regexp.MustCompile(`-?\d+(?:[.,]\d+)?`)
+var (
+	numberIn  = regexp.MustCompile(`-?\s?\d+(?:[.,]\d+)*`)
+	thousands = regexp.MustCompile(`^-?\d{1,3}(?:,\d{3})+$`)
+)
 
-// parseNumber reads the first number in a text, with a decimal point or comma.
+// parseNumber reads the first number in a text: "about 40", "40m2", "12,5"
+// (a decimal comma), "1,000" (a thousands comma), "- 5" and "−5" (negative).
 func parseNumber(text string) (float64, bool) {
-	m := numberIn.FindString(text)
+	text = strings.NewReplacer("−", "-", "–", "-").Replace(text)
+	m := strings.ReplaceAll(numberIn.FindString(text), " ", "")
 	if m == "" {
 		return 0, false
+	}
+	if thousands.MatchString(m) {
+		m = strings.ReplaceAll(m, ",", "")
+	} else if strings.Count(m, ",")+strings.Count(m, ".") > 1 {
+		return 0, false // "1.000,50" and the like: ask again rather than guess
 	}
 	f, err := strconv.ParseFloat(strings.ReplaceAll(m, ",", "."), 64)
 	return f, err == nil

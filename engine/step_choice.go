@@ -39,7 +39,7 @@ func (t *turn) sendChoice(text string, opts []Option) {
 
 func answerChoice(t *turn, s *flows.Step, in *Inbound) outcome {
 	opts := choiceOptions(s)
-	picked, ok := pickOption(in, opts)
+	picked, ok := pickChoice(in, opts)
 	if !ok {
 		reask := func() {
 			if s.Error != nil {

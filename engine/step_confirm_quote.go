@@ -68,7 +68,7 @@ func answerConfirmQuote(t *turn, s *flows.Step, in *Inbound) outcome {
 		return t.retry(s, func() { t.reaskOptions(opts) }, func() outcome {
 			t.say(t.e.cfg.Texts.QuoteQuestion, nil)
 			t.handoff()
-			return stop()
+			return wait() // the quote waits for the customer's answer after the person helped
 		})
 	}
 	if accepted {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
@@ -216,8 +215,6 @@ func displayValue(v any) string {
 	return fmt.Sprint(v)
 }
 
-var leadingNumber = regexp.MustCompile(`^\d+(?:[.,]\d+)?`)
-
 // parseFieldValue reads a typed answer for a field the customer corrected.
 func parseFieldValue(f flows.Field, text string) (any, bool) {
 	text = strings.TrimSpace(text)
@@ -226,9 +223,8 @@ func parseFieldValue(f flows.Field, text string) (any, bool) {
 	}
 	switch f.Type {
 	case "number", "integer":
-		num := leadingNumber.FindString(text)
-		v, err := strconv.ParseFloat(strings.ReplaceAll(num, ",", "."), 64)
-		if err != nil || v < 0 {
+		v, ok := parseNumber(text)
+		if !ok || v < 0 {
 			return nil, false
 		}
 		if f.Type == "integer" {

@@ -17,8 +17,10 @@ func enterHandoff(t *turn, s *flows.Step) outcome {
 }
 
 // handoff puts the contact in a person's hands.
+// The conversation keeps its place: a question still waiting is asked
+// again when the person hands the contact back (Engine.Release).
 func (t *turn) handoff() {
-	t.sess.Handoff, t.sess.Waiting = true, false
+	t.sess.Handoff = true
 	t.contactDirty = true
 }
 

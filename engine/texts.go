@@ -35,6 +35,7 @@ type Texts struct {
 	EraseConfirm     string `yaml:"erase_confirm"`
 	Erased           string `yaml:"erased"`
 	RightsCancelled  string `yaml:"rights_cancelled"`
+	ExportCancelled  string `yaml:"export_cancelled"`
 	RightsByHuman    string `yaml:"rights_by_human"`
 	ConsentWithdrawn string `yaml:"consent_withdrawn"`
 }
@@ -73,6 +74,7 @@ func DefaultTexts() Texts {
 		EraseConfirm:     "You asked us to delete your data. This removes your details, messages and photos for good (records the law makes us keep stay, without your personal details). Delete everything?",
 		Erased:           "Done: your data has been deleted. If you message us again, we'll start fresh.",
 		RightsCancelled:  "Okay, nothing was changed.",
+		ExportCancelled:  "Okay, I won't send it.",
 		RightsByHuman:    "Thanks, a member of our team will handle your request personally.",
 		ConsentWithdrawn: "Your consent has been withdrawn and we have stopped processing your details. If you write to us again, we will ask before storing anything.",
 	}
@@ -116,6 +118,7 @@ func (t Texts) withDefaults() Texts {
 	fill(&t.EraseConfirm, d.EraseConfirm)
 	fill(&t.Erased, d.Erased)
 	fill(&t.RightsCancelled, d.RightsCancelled)
+	fill(&t.ExportCancelled, d.ExportCancelled)
 	fill(&t.RightsByHuman, d.RightsByHuman)
 	fill(&t.ConsentWithdrawn, d.ConsentWithdrawn)
 	return t
