@@ -1,6 +1,9 @@
 package engine
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Session is where one contact's conversation stands. It is saved with every
 // turn, so a restarted process resumes exactly where it stopped.
@@ -29,4 +32,24 @@ type Session struct {
 	Started     time.Time `json:"started"`
 	Updated     time.Time `json:"updated"`
 	LastInbound time.Time `json:"last_inbound"` // for the idle restart and the 24 h window
+}
+
+// SetVar writes a value at a dotted path of the variables ("lead.email"),
+// making maps on the way and replacing a non-map value in the way. The
+// engine saves answers with it; the store corrects them with it.
+func (s *Session) SetVar(path string, v any) {
+	if s.Vars == nil {
+		s.Vars = map[string]any{}
+	}
+	parts := strings.Split(path, ".")
+	m := s.Vars
+	for _, p := range parts[:len(parts)-1] {
+		next, ok := m[p].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			m[p] = next
+		}
+		m = next
+	}
+	m[parts[len(parts)-1]] = v
 }

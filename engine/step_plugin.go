@@ -99,7 +99,7 @@ func (t *turn) setQuoteStatus(status string) {
 	if status == QuoteAccepted || status == QuoteDeclined {
 		q.DecidedAt = t.now
 	}
-	setPath(t.sess.Vars, "quote.status", status)
+	t.sess.SetVar("quote.status", status)
 	t.quotes = append(t.quotes, q)
 	t.projectDirty = true
 	t.contactDirty = true

@@ -25,25 +25,9 @@ func lookupPath(vars map[string]any, path string) (any, bool) {
 	return cur, true
 }
 
-// setPath writes a value at a dotted path, creating maps on the way. A
-// non-map value in the way is replaced.
-func setPath(vars map[string]any, path string, v any) {
-	parts := strings.Split(path, ".")
-	m := vars
-	for _, p := range parts[:len(parts)-1] {
-		next, ok := m[p].(map[string]any)
-		if !ok {
-			next = map[string]any{}
-			m[p] = next
-		}
-		m = next
-	}
-	m[parts[len(parts)-1]] = v
-}
-
 // setVar saves a value in the session and marks the records it feeds.
 func (t *turn) setVar(path string, v any) {
-	setPath(t.sess.Vars, path, v)
+	t.sess.SetVar(path, v)
 	switch {
 	case strings.HasPrefix(path, "lead.") || path == "lead" || strings.HasPrefix(path, "contact."):
 		t.contactDirty = true

@@ -513,7 +513,7 @@ func (s *Store) Correct(ctx context.Context, phone, path, value, actor string) e
 				return err
 			}
 			changedSession, err := updateSession(tx, ks, ck, func(sess *engine.Session) {
-				setVar(sess.Vars, path, value)
+				sess.SetVar(path, value)
 				sess.Updated = now
 			})
 			if err != nil {
@@ -568,21 +568,6 @@ func updateSession(tx *bolt.Tx, ks *keyset, ck string, fn func(*engine.Session))
 	}
 	fn(&sess)
 	return true, ks.putJSON(b, string(bSessions), []byte(ck), sess)
-}
-
-// setVar sets a dotted path in session variables, making maps on the way.
-func setVar(vars map[string]any, path string, value any) {
-	parts := strings.Split(path, ".")
-	m := vars
-	for _, p := range parts[:len(parts)-1] {
-		next, ok := m[p].(map[string]any)
-		if !ok {
-			next = map[string]any{}
-			m[p] = next
-		}
-		m = next
-	}
-	m[parts[len(parts)-1]] = value
 }
 
 // WithdrawConsent records the withdrawal of the contact's granted consents
