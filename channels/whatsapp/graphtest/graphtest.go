@@ -131,21 +131,16 @@ func (s *Server) Requests() []Request {
 
 // Sent returns the message sends (not read receipts) Meta accepted, oldest
 // first.
-func (s *Server) Sent() []Request {
-	var out []Request
-	for _, r := range s.Requests() {
-		if r.IsSend() && r.Status == http.StatusOK {
-			out = append(out, r)
-		}
-	}
-	return out
-}
+func (s *Server) Sent() []Request { return s.accepted(Request.IsSend) }
 
 // Reads returns the accepted mark-as-read requests.
-func (s *Server) Reads() []Request {
+func (s *Server) Reads() []Request { return s.accepted(Request.IsRead) }
+
+// accepted returns the requests of one kind that were answered 200.
+func (s *Server) accepted(kind func(Request) bool) []Request {
 	var out []Request
 	for _, r := range s.Requests() {
-		if r.IsRead() && r.Status == http.StatusOK {
+		if kind(r) && r.Status == http.StatusOK {
 			out = append(out, r)
 		}
 	}
