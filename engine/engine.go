@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/allmyleads/allmyleads/engine/core"
 	"github.com/allmyleads/allmyleads/flows"
 	"github.com/allmyleads/allmyleads/plugins"
 )
@@ -207,11 +208,11 @@ func (e *Engine) lock(contact string) func() {
 // commits the turn. It returns the outbound messages queued for the
 // channel; a duplicate delivery returns none and no error.
 func (e *Engine) Handle(ctx context.Context, in Inbound) ([]Outbound, error) {
-	contact, err := NormalizePhone(in.Contact)
+	contact, err := core.NormalizeURN(in.Contact)
 	if err != nil {
 		// Neither the id (a wamid encodes the number) nor the number goes
 		// into an error that may be logged.
-		return nil, ErrBadContact
+		return nil, fmt.Errorf("inbound message: %w", ErrBadContact)
 	}
 	in.Contact = contact
 	if in.ID == "" {
@@ -257,9 +258,9 @@ func (e *Engine) commit(t *turn) ([]Outbound, error) {
 // a contact with no open question, an opted-out one, or one a person
 // handles.
 func (e *Engine) Remind(ctx context.Context, contact string) error {
-	contact, err := NormalizePhone(contact)
+	contact, err := core.NormalizeURN(contact)
 	if err != nil {
-		return ErrBadContact
+		return err
 	}
 	unlock := e.lock(contact)
 	defer unlock()
@@ -278,9 +279,9 @@ func (e *Engine) Remind(ctx context.Context, contact string) error {
 // administrative change (erase, correct, withdraw consent) is never
 // overwritten by a turn that loaded the session before it.
 func (e *Engine) Exclusive(contact string, fn func() error) error {
-	contact, err := NormalizePhone(contact)
+	contact, err := core.NormalizeURN(contact)
 	if err != nil {
-		return ErrBadContact
+		return err
 	}
 	unlock := e.lock(contact)
 	defer unlock()
@@ -291,7 +292,7 @@ func (e *Engine) Exclusive(contact string, fn func() error) error {
 // start flow on their next message, and tells them so on the channel they
 // last wrote from. actor is recorded in the audit log.
 func (e *Engine) Release(ctx context.Context, contact, actor string) error {
-	contact, err := NormalizePhone(contact)
+	contact, err := core.NormalizeURN(contact)
 	if err != nil {
 		return err
 	}
@@ -319,10 +320,6 @@ func (e *Engine) Release(ctx context.Context, contact, actor string) error {
 	_, err = e.commit(t)
 	return err
 }
-
-// ErrBadContact is returned by Handle for a message whose contact is not a
-// phone number.
-var ErrBadContact = errors.New("inbound message: the contact is not a phone number (6 to 15 digits)")
 
 // ErrNoHandoff is returned by Release for a contact no person is handling.
 var ErrNoHandoff = errors.New("no handoff in progress")

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"strings"
 	"unicode"
 )
@@ -169,16 +168,6 @@ func (e *Engine) withdrawConsent(t *turn) {
 	t.sess.Ended, t.sess.Waiting = true, false
 	t.contactDirty = true
 	t.say(e.cfg.Texts.ConsentWithdrawn, nil)
-}
-
-// Rights is what the engine needs to answer privacy requests made in the
-// chat; engine/store implements it.
-type Rights interface {
-	// Export returns everything held about the contact as a JSON document
-	// and a file name for it.
-	Export(ctx context.Context, contact string) (data []byte, filename string, err error)
-	// Erase removes the contact's personal data (see the privacy policy).
-	Erase(ctx context.Context, contact, actor string) error
 }
 
 // confirmOptOut sends the one opt-out confirmation: the opt-out flow when

@@ -1,5 +1,7 @@
 package engine
 
+import "github.com/allmyleads/allmyleads/engine/core"
+
 // The records a business runs on are derived from the conversation's
 // variables at commit: lead.* feeds the contact, project.* the project.
 
@@ -54,7 +56,8 @@ func (t *turn) contactStatus() string {
 func (t *turn) contactRecord() *Contact {
 	v := t.sess.Vars
 	return &Contact{
-		Phone:       t.sess.Contact,
+		URN:         t.sess.Contact,
+		Phone:       phoneOf(t.sess.Contact),
 		ProfileName: str(v, "contact.name"),
 		Name:        str(v, "lead.name"),
 		Email:       str(v, "lead.email"),
@@ -107,5 +110,11 @@ func (t *turn) projectRecord() *Project {
 			p.Status = "quoted"
 		}
 	}
+	return p
+}
+
+// phoneOf is the E.164 number of a contact URN, or "" for one without.
+func phoneOf(urn string) string {
+	p, _ := core.URNPhone(urn)
 	return p
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"sync"
+
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 // Router runs Engine.Handle on shards keyed by contact: one contact's
@@ -64,7 +66,7 @@ func (r *Router) handle(j job) (err error) {
 // It blocks while the shard's queue is full.
 func (r *Router) Submit(ctx context.Context, in Inbound) <-chan error {
 	done := make(chan error, 1)
-	contact, err := NormalizePhone(in.Contact)
+	contact, err := core.NormalizeURN(in.Contact)
 	if err != nil {
 		done <- err
 		return done

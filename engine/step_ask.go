@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-playground/validator/v10"
 
+	"github.com/allmyleads/allmyleads/engine/core"
 	"github.com/allmyleads/allmyleads/flows"
 )
 
@@ -80,7 +81,8 @@ func (e *Engine) askValue(s *flows.Step, text, contact string) (any, error) {
 	if strings.Contains(tags, ",phone,") {
 		// National formats ("07700 900123") take the country code of the
 		// number the customer writes from; the rules then check E.164.
-		p, err := NormalizePhoneLike(text, contact)
+		like, _ := core.URNPhone(contact)
+		p, err := core.NormalizePhoneLike(text, like)
 		if err != nil {
 			return nil, err
 		}
@@ -127,7 +129,7 @@ func isGreeting(text string) bool {
 // hint turns a failed validation into a friendly sentence for a step
 // without its own `error` text.
 func hint(err error) string {
-	if errors.Is(err, ErrInvalidPhone) {
+	if errors.Is(err, core.ErrInvalidPhone) {
 		return "That doesn't look like a phone number. Please include the country code, like +44 7700 900123."
 	}
 	var ve validator.ValidationErrors

@@ -9,6 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/allmyleads/allmyleads/engine/core"
 	"github.com/allmyleads/allmyleads/flows"
 )
 
@@ -105,7 +106,7 @@ func enterExtract(t *turn, s *flows.Step) outcome {
 // extractRequest gathers what to read from the step's `from` variable:
 // photo references (bytes loaded from the store, captions as text) or text.
 func (t *turn) extractRequest(s *flows.Step) (ExtractRequest, error) {
-	req := ExtractRequest{Contact: t.sess.Contact, Instructions: s.Extract.Instructions, Fields: s.Extract.Fields}
+	req := ExtractRequest{Contact: t.sess.Contact, Instructions: s.Extract.Instructions, Fields: coreFields(s.Extract.Fields)}
 	v, _ := lookupPath(t.sess.Vars, s.Extract.From)
 	switch x := v.(type) {
 	case string:
@@ -244,4 +245,13 @@ func parseFieldValue(f flows.Field, text string) (any, bool) {
 		return nil, false
 	}
 	return text, true
+}
+
+// coreFields turns the flow's field spec into the extractor's.
+func coreFields(fs []flows.Field) []core.Field {
+	out := make([]core.Field, len(fs))
+	for i, f := range fs {
+		out[i] = core.Field{Name: f.Name, Type: f.Type, Description: f.Description, Enum: f.Enum, Required: f.Required, List: f.List}
+	}
+	return out
 }

@@ -19,7 +19,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 // sampleRoof is a small picture of a roof that `/photo` sends when no
@@ -43,7 +43,7 @@ const Channel = "console"
 // Handler is what the console needs of the engine: handle one message and
 // return once its turn is committed (*engine.Router).
 type Handler interface {
-	Handle(ctx context.Context, in engine.Inbound) error
+	Handle(ctx context.Context, in core.Inbound) error
 }
 
 // Reminder repeats the question a conversation waits at (*engine.Engine).
@@ -58,7 +58,7 @@ type Options struct {
 	Contact string // E.164
 	Name    string // the customer's profile name
 	Handler Handler
-	Outbox  engine.Outbox
+	Outbox  core.Outbox
 	// Reminder, when set, repeats the waiting question when the chat
 	// starts again on a conversation in progress.
 	Reminder Reminder
@@ -81,7 +81,7 @@ func Run(ctx context.Context, o Options) error {
 	if o.MaxImageBytes <= 0 {
 		o.MaxImageBytes = 5 << 20
 	}
-	contact, err := engine.NormalizePhone(o.Contact)
+	contact, err := core.NormalizeURN(o.Contact)
 	if err != nil {
 		return err
 	}
@@ -139,12 +139,12 @@ func Run(ctx context.Context, o Options) error {
 
 // inbound turns one typed line into an engine message; /photo PATH [caption]
 // sends an image file.
-func inbound(o Options, line string, n int) (engine.Inbound, error) {
+func inbound(o Options, line string, n int) (core.Inbound, error) {
 	now := o.Clock()
-	in := engine.Inbound{
+	in := core.Inbound{
 		Channel: Channel, Contact: o.Contact, ProfileName: o.Name, Time: now,
 		ID:   messageID(now, n),
-		Kind: engine.InText, Text: line,
+		Kind: core.InText, Text: line,
 	}
 	rest, ok := strings.CutPrefix(line, "/photo")
 	if !ok {
@@ -153,8 +153,8 @@ func inbound(o Options, line string, n int) (engine.Inbound, error) {
 	path, caption, _ := strings.Cut(strings.TrimSpace(rest), " ")
 	if path == "" || path == "sample" {
 		// No photo at hand (a fresh checkout): send the bundled sample.
-		in.Kind, in.Text = engine.InImage, strings.TrimSpace(caption)
-		in.Media = []engine.Media{{MIME: "image/png", Caption: in.Text, Filename: "sample-roof.png", Data: sampleRoof, Size: len(sampleRoof)}}
+		in.Kind, in.Text = core.InImage, strings.TrimSpace(caption)
+		in.Media = []core.Media{{MIME: "image/png", Caption: in.Text, Filename: "sample-roof.png", Data: sampleRoof, Size: len(sampleRoof)}}
 		return in, nil
 	}
 	info, err := os.Stat(path)
@@ -173,8 +173,8 @@ func inbound(o Options, line string, n int) (engine.Inbound, error) {
 	if !strings.HasPrefix(mt, "image/") {
 		return in, fmt.Errorf("photo %s: not an image (it looks like %s); send a JPEG or PNG", path, mt)
 	}
-	in.Kind, in.Text = engine.InImage, strings.TrimSpace(caption)
-	in.Media = []engine.Media{{MIME: mt, Caption: in.Text, Filename: filepath.Base(path), Data: data, Size: len(data)}}
+	in.Kind, in.Text = core.InImage, strings.TrimSpace(caption)
+	in.Media = []core.Media{{MIME: mt, Caption: in.Text, Filename: filepath.Base(path), Data: data, Size: len(data)}}
 	return in, nil
 }
 
@@ -209,9 +209,9 @@ func flush(ctx context.Context, o Options) error {
 }
 
 // print writes one bot message: text, then numbered options.
-func print(w io.Writer, m engine.Outbound) {
+func print(w io.Writer, m core.Outbound) {
 	switch m.Kind {
-	case engine.OutDocument, engine.OutImage:
+	case core.OutDocument, core.OutImage:
 		name := "file"
 		if m.Media != nil {
 			name = m.Media.Filename
@@ -222,7 +222,7 @@ func print(w io.Writer, m engine.Outbound) {
 			return
 		}
 		fmt.Fprintf(w, "bot> [%s]\n", m.Kind)
-	case engine.OutTemplate:
+	case core.OutTemplate:
 		fmt.Fprintf(w, "bot> [template %s]\n", m.Template.Name)
 	default:
 		fmt.Fprintf(w, "bot> %s\n", indent(m.Text))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/allmyleads/allmyleads/channels/console"
 	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 	"github.com/allmyleads/allmyleads/engine/enginetest"
 	"github.com/allmyleads/allmyleads/internal/golden"
 )
@@ -35,7 +36,7 @@ func TestShippedQuoteConversation(t *testing.T) {
 	golden.Check(t, "testdata/quote.golden", out.Bytes())
 
 	s := h.Session("+447700900100")
-	if s == nil || s.Quote == nil || s.Quote.Status != engine.QuoteAccepted {
+	if s == nil || s.Quote == nil || s.Quote.Status != core.QuoteAccepted {
 		t.Fatalf("want an accepted quote in the session, got %+v", s)
 	}
 	if got := s.Vars["lead"].(map[string]any)["phone"]; got != "+447700900123" {

@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"sync"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 // Settings are the channel's configuration, usually from WHATSAPP_*
@@ -46,9 +46,9 @@ func (s Settings) canSend() bool { return s.Token != "" && s.PhoneNumberID != ""
 // webhooks, the outbox to send from, stored media, and Commit for the
 // templates the sender queues. *store.Store is one.
 type Backend interface {
-	engine.Store
-	engine.Inbox
-	engine.Outbox
+	core.Store
+	core.Inbox
+	core.Outbox
 }
 
 // ChannelOptions wire a Channel.

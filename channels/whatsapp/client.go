@@ -19,7 +19,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 // DefaultAPIBase is the Graph API version the client speaks.
@@ -116,7 +116,7 @@ type errorResponse struct {
 // Meta allows for an interactive message goes out as text messages first
 // and the buttons or list with the last part (the returned wamid is the
 // last message's). Errors are *SendError.
-func (c *Client) Send(ctx context.Context, out engine.Outbound) (string, error) {
+func (c *Client) Send(ctx context.Context, out core.Outbound) (string, error) {
 	to, err := recipient(out.Contact)
 	if err != nil {
 		return "", err
@@ -124,16 +124,16 @@ func (c *Client) Send(ctx context.Context, out engine.Outbound) (string, error) 
 	var lead []string // text parts sent before the message itself
 	var msg map[string]any
 	switch out.Kind {
-	case engine.OutText:
+	case core.OutText:
 		parts := splitText(out.Text, maxTextBody)
 		lead, msg = parts[:len(parts)-1], textMessage(parts[len(parts)-1])
-	case engine.OutButtons, engine.OutList:
+	case core.OutButtons, core.OutList:
 		parts := splitText(out.Text, maxInteractiveBody)
 		lead = parts[:len(parts)-1]
 		msg, err = interactiveMessage(out, parts[len(parts)-1])
-	case engine.OutImage, engine.OutDocument:
+	case core.OutImage, core.OutDocument:
 		msg, err = c.mediaMessage(ctx, out)
-	case engine.OutTemplate:
+	case core.OutTemplate:
 		msg, err = templateMessage(out.Template)
 	default:
 		err = localError("outbound kind %q is not supported", out.Kind)
@@ -149,15 +149,25 @@ func (c *Client) Send(ctx context.Context, out engine.Outbound) (string, error) 
 	return c.postMessage(ctx, to, msg)
 }
 
-// recipient is the "to" of a message: the number's digits, as Meta's
-// examples write it.
-func recipient(contact string) (string, error) {
-	p, err := engine.NormalizePhone(contact)
+// recipient is the addressee of a message: "to" with the number's digits,
+// as Meta's examples write it, or "recipient" with a business-scoped user id
+// for a username without a number.
+func recipient(contact string) (addressee, error) {
+	u, err := core.NormalizeURN(contact)
 	if err != nil {
-		return "", localError("recipient is not a phone number") // the error would quote it
+		return addressee{}, localError("recipient is not a WhatsApp contact") // the error would quote it
 	}
-	return strings.TrimPrefix(p, "+"), nil
+	switch core.URNScheme(u) {
+	case core.SchemeWhatsApp:
+		return addressee{"to", core.URNPath(u)}, nil
+	case core.SchemeWhatsAppBSUID:
+		return addressee{"recipient", core.URNPath(u)}, nil
+	}
+	return addressee{}, localError("recipient is not a WhatsApp contact")
 }
+
+// addressee is the field of a send request that names the customer and its value.
+type addressee struct{ field, value string }
 
 func textMessage(body string) map[string]any {
 	return map[string]any{
@@ -170,14 +180,14 @@ func hasURL(s string) bool {
 	return strings.Contains(s, "https://") || strings.Contains(s, "http://")
 }
 
-func interactiveMessage(out engine.Outbound, body string) (map[string]any, error) {
+func interactiveMessage(out core.Outbound, body string) (map[string]any, error) {
 	if len(out.Options) == 0 {
 		return nil, localError("%s message without options", out.Kind)
 	}
 	if strings.TrimSpace(body) == "" {
 		return nil, localError("%s message without body text", out.Kind)
 	}
-	if out.Kind == engine.OutButtons && len(out.Options) <= maxButtons {
+	if out.Kind == core.OutButtons && len(out.Options) <= maxButtons {
 		buttons := make([]map[string]any, 0, len(out.Options))
 		for _, o := range out.Options {
 			buttons = append(buttons, map[string]any{
@@ -216,7 +226,7 @@ func interactiveMessage(out engine.Outbound, body string) (map[string]any, error
 	}}, nil
 }
 
-func templateMessage(t *engine.Template) (map[string]any, error) {
+func templateMessage(t *core.Template) (map[string]any, error) {
 	if t == nil || t.Name == "" {
 		return nil, localError("template message without a template name")
 	}
@@ -235,9 +245,9 @@ func templateMessage(t *engine.Template) (map[string]any, error) {
 	return map[string]any{"type": "template", "template": tpl}, nil
 }
 
-func (c *Client) mediaMessage(ctx context.Context, out engine.Outbound) (map[string]any, error) {
+func (c *Client) mediaMessage(ctx context.Context, out core.Outbound) (map[string]any, error) {
 	kind := "image"
-	if out.Kind == engine.OutDocument {
+	if out.Kind == core.OutDocument {
 		kind = "document"
 	}
 	m := out.Media
@@ -303,10 +313,10 @@ func splitText(s string, n int) []string {
 }
 
 // postMessage POSTs one message to /{phone-number-id}/messages.
-func (c *Client) postMessage(ctx context.Context, to string, msg map[string]any) (string, error) {
+func (c *Client) postMessage(ctx context.Context, to addressee, msg map[string]any) (string, error) {
 	msg["messaging_product"] = "whatsapp"
 	msg["recipient_type"] = "individual"
-	msg["to"] = to
+	msg[to.field] = to.value
 	var resp sendResponse
 	if err := c.postJSON(ctx, c.phone+"/messages", msg, &resp); err != nil {
 		return "", err

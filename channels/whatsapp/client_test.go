@@ -14,7 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/allmyleads/allmyleads/channels/whatsapp/graphtest"
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 	"github.com/allmyleads/allmyleads/internal/golden"
 )
 
@@ -25,11 +25,11 @@ func newTestClient(g *graphtest.Server) *Client {
 // outboundCase is a testdata/outbound fixture: an outbound message and,
 // for uploads, the media bytes (which the outbox never holds in JSON).
 type outboundCase struct {
-	engine.Outbound
+	core.Outbound
 	Data []byte `json:"data"`
 }
 
-func readOutbound(t *testing.T, path string) engine.Outbound {
+func readOutbound(t *testing.T, path string) core.Outbound {
 	t.Helper()
 	var c outboundCase
 	if err := json.Unmarshal(mustRead(t, path), &c); err != nil {
@@ -77,7 +77,7 @@ func TestSendRefuses(t *testing.T) {
 }
 
 func TestSendErrorClassification(t *testing.T) {
-	text := engine.Outbound{Channel: ChannelName, Contact: "+447700900123", Kind: engine.OutText, Text: "hi"}
+	text := core.Outbound{Channel: ChannelName, Contact: "+447700900123", Kind: core.OutText, Text: "hi"}
 	cases := []struct {
 		status, code                                    int
 		retry, rateLimited, tokenExpired, needsTemplate bool
@@ -125,7 +125,7 @@ func TestSendErrorClassification(t *testing.T) {
 func TestSendTokenExpiredAndRenewed(t *testing.T) {
 	g := graphtest.New(t)
 	c := newTestClient(g)
-	out := engine.Outbound{Contact: "+447700900123", Kind: engine.OutText, Text: "hi"}
+	out := core.Outbound{Contact: "+447700900123", Kind: core.OutText, Text: "hi"}
 	g.ExpireToken()
 	_, err := c.Send(context.Background(), out)
 	var se *SendError
@@ -146,7 +146,7 @@ func TestSendNetworkErrorsAreRetryable(t *testing.T) {
 	g := graphtest.New(t)
 	c := NewClient(ClientOptions{BaseURL: g.BaseURL(), Token: g.Token(), PhoneNumberID: g.PhoneNumberID,
 		HTTPClient: &http.Client{Timeout: 50 * time.Millisecond}})
-	out := engine.Outbound{Contact: "+447700900123", Kind: engine.OutText, Text: "hi"}
+	out := core.Outbound{Contact: "+447700900123", Kind: core.OutText, Text: "hi"}
 	g.Hang(true)
 	_, err := c.Send(context.Background(), out)
 	var se *SendError

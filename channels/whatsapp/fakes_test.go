@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 // memOutbox records delivery updates; it knows the provider ids in known.
@@ -15,7 +15,7 @@ type memOutbox struct {
 	mu      sync.Mutex
 	known   map[string]bool
 	updates []string
-	items   []engine.OutboxItem
+	items   []core.OutboxItem
 	sent    map[string]string // outbox id → provider id
 	retry   map[string]time.Time
 	failed  map[string]string // outbox id → "code held reason"
@@ -27,17 +27,17 @@ func newMemOutbox() *memOutbox {
 	return &memOutbox{known: map[string]bool{}, sent: map[string]string{}, retry: map[string]time.Time{}, failed: map[string]string{}}
 }
 
-func (m *memOutbox) UpdateDelivery(_ context.Context, providerID string, d engine.Delivery) error {
+func (m *memOutbox) UpdateDelivery(_ context.Context, providerID string, d core.Delivery) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if !m.known[providerID] {
-		return fmt.Errorf("update delivery: %w", engine.ErrNotFound)
+		return fmt.Errorf("update delivery: %w", core.ErrNotFound)
 	}
 	m.updates = append(m.updates, fmt.Sprintf("%s %s %s %d", providerID, d.Status, d.Time.Format(time.RFC3339), d.ErrorCode))
 	return nil
 }
 
-func (m *memOutbox) add(out engine.Outbound) string {
+func (m *memOutbox) add(out core.Outbound) string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if out.ID == "" {
@@ -46,18 +46,18 @@ func (m *memOutbox) add(out engine.Outbound) string {
 	if out.Channel == "" {
 		out.Channel = ChannelName
 	}
-	m.items = append(m.items, engine.OutboxItem{Outbound: out})
+	m.items = append(m.items, core.OutboxItem{Outbound: out})
 	return out.ID
 }
 
 // PendingOutbound follows the store's rule: oldest first, and a contact's
 // later items wait while an earlier one waits for its retry.
-func (m *memOutbox) PendingOutbound(_ context.Context, channel string, limit int) ([]engine.OutboxItem, error) {
+func (m *memOutbox) PendingOutbound(_ context.Context, channel string, limit int) ([]core.OutboxItem, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := time.Now()
 	blocked := map[string]bool{}
-	var out []engine.OutboxItem
+	var out []core.OutboxItem
 	sort.SliceStable(m.items, func(i, j int) bool { return m.items[i].ID < m.items[j].ID })
 	for _, it := range m.items {
 		if it.Channel != channel || blocked[it.Contact] {
@@ -74,14 +74,14 @@ func (m *memOutbox) PendingOutbound(_ context.Context, channel string, limit int
 	return out, nil
 }
 
-func (m *memOutbox) remove(id string) (engine.OutboxItem, bool) {
+func (m *memOutbox) remove(id string) (core.OutboxItem, bool) {
 	for i, it := range m.items {
 		if it.ID == id {
 			m.items = append(m.items[:i], m.items[i+1:]...)
 			return it, true
 		}
 	}
-	return engine.OutboxItem{}, false
+	return core.OutboxItem{}, false
 }
 
 func (m *memOutbox) MarkSent(_ context.Context, id, providerID string, _ time.Time) error {
@@ -92,7 +92,7 @@ func (m *memOutbox) MarkSent(_ context.Context, id, providerID string, _ time.Ti
 		return fmt.Errorf("mark sent %s: disk full", id)
 	}
 	if _, ok := m.remove(id); !ok {
-		return fmt.Errorf("mark sent %s: %w", id, engine.ErrNotFound)
+		return fmt.Errorf("mark sent %s: %w", id, core.ErrNotFound)
 	}
 	m.sent[id] = providerID
 	m.known[providerID] = true
@@ -110,14 +110,14 @@ func (m *memOutbox) MarkRetry(_ context.Context, id string, notBefore time.Time,
 			return nil
 		}
 	}
-	return fmt.Errorf("mark retry %s: %w", id, engine.ErrNotFound)
+	return fmt.Errorf("mark retry %s: %w", id, core.ErrNotFound)
 }
 
 func (m *memOutbox) MarkFailed(_ context.Context, id string, code int, reason string, held bool) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.remove(id); !ok {
-		return fmt.Errorf("mark failed %s: %w", id, engine.ErrNotFound)
+		return fmt.Errorf("mark failed %s: %w", id, core.ErrNotFound)
 	}
 	m.failed[id] = fmt.Sprintf("%d held=%v %s", code, held, reason)
 	return nil
@@ -129,22 +129,22 @@ func (m *memOutbox) pending() int {
 	return len(m.items)
 }
 
-var _ engine.Outbox = (*memOutbox)(nil)
+var _ core.Outbox = (*memOutbox)(nil)
 
-// memStore is the part of engine.Store the sender uses: stored media, and
+// memStore is the part of core.Store the sender uses: stored media, and
 // Commit for the templates it queues (they land in the outbox).
 type memStore struct {
 	mu     sync.Mutex
-	media  map[string]*engine.Media
+	media  map[string]*core.Media
 	outbox *memOutbox
 	turns  int
 }
 
-func (m *memStore) Session(context.Context, string) (*engine.Session, error) { return nil, nil }
+func (m *memStore) Session(context.Context, string) (*core.Session, error) { return nil, nil }
 
 func (m *memStore) Seen(context.Context, string, string) (bool, error) { return false, nil }
 
-func (m *memStore) Commit(_ context.Context, t *engine.Turn) error {
+func (m *memStore) Commit(_ context.Context, t *core.Turn) error {
 	m.mu.Lock()
 	m.turns++
 	m.mu.Unlock()
@@ -154,14 +154,14 @@ func (m *memStore) Commit(_ context.Context, t *engine.Turn) error {
 	return nil
 }
 
-func (m *memStore) Media(_ context.Context, id string) (*engine.Media, error) {
+func (m *memStore) Media(_ context.Context, id string) (*core.Media, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	md, ok := m.media[id]
 	if !ok {
-		return nil, fmt.Errorf("media %s: %w", id, engine.ErrNotFound)
+		return nil, fmt.Errorf("media %s: %w", id, core.ErrNotFound)
 	}
 	return md, nil
 }
 
-var _ engine.Store = (*memStore)(nil)
+var _ core.Store = (*memStore)(nil)

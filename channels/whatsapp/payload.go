@@ -1,6 +1,6 @@
 // Package whatsapp is the WhatsApp Cloud API channel: the webhook handler
 // that checks Meta's signature and stores raw payloads in the durable inbox,
-// the payload types and parser that turn webhooks into engine.Inbound
+// the payload types and parser that turn webhooks into core.Inbound
 // messages and delivery statuses, the Graph API client (messages, media,
 // read receipts) with its error classification, the inbox processor that
 // hands messages to the engine, and the sender that drains the outbox under
@@ -22,7 +22,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 // ChannelName is the channel name of WhatsApp messages in the engine and store.
@@ -72,13 +72,15 @@ type WireContact struct {
 	Profile struct {
 		Name string `json:"name"`
 	} `json:"profile"`
-	WaID string `json:"wa_id"`
+	WaID   string `json:"wa_id"`
+	UserID string `json:"user_id"` // the business-scoped user id (BSUID)
 }
 
 // WireMessage is one inbound message as Meta sends it. Exactly one of the
 // type-named fields is set, the one Type names.
 type WireMessage struct {
-	From        string           `json:"from"`
+	From        string           `json:"from"`         // the phone number; absent for a username without one
+	FromUserID  string           `json:"from_user_id"` // the business-scoped user id (BSUID)
 	ID          string           `json:"id"`
 	Timestamp   json.RawMessage  `json:"timestamp"`
 	Type        string           `json:"type"`
@@ -88,7 +90,7 @@ type WireMessage struct {
 	Audio       *WireMedia       `json:"audio,omitempty"`
 	Video       *WireMedia       `json:"video,omitempty"`
 	Sticker     *WireMedia       `json:"sticker,omitempty"`
-	Location    *engine.Location `json:"location,omitempty"`
+	Location    *core.Location   `json:"location,omitempty"`
 	Contacts    []WireCard       `json:"contacts,omitempty"`
 	Interactive *WireInteractive `json:"interactive,omitempty"`
 	Button      *WireButton      `json:"button,omitempty"`
@@ -172,6 +174,7 @@ type WireStatus struct {
 	Status      string          `json:"status"`
 	Timestamp   json.RawMessage `json:"timestamp"`
 	RecipientID string          `json:"recipient_id"`
+	RecipientUserID string      `json:"recipient_user_id"`
 	Errors      []WireError     `json:"errors,omitempty"`
 }
 
@@ -198,7 +201,7 @@ type GraphError struct {
 // read or failed (others, such as deleted, are passed through as named).
 type Status struct {
 	MessageID string       `json:"message_id"` // the wamid the send returned
-	Recipient string       `json:"recipient"`  // E.164 when it is a phone number
+	Recipient string       `json:"recipient"`  // the contact URN when it is a phone number or a BSUID
 	Status    string       `json:"status"`
 	Time      time.Time    `json:"time"`
 	Errors    []GraphError `json:"errors,omitempty"`
@@ -206,10 +209,22 @@ type Status struct {
 
 // Batch is everything one webhook POST carries, in the order Meta sent it.
 type Batch struct {
-	PhoneNumberID string           `json:"phone_number_id"` // of the first messages change
-	Messages      []engine.Inbound `json:"messages"`
-	Statuses      []Status         `json:"statuses"`
-	Errors        []GraphError     `json:"errors,omitempty"` // change-level errors (value.errors)
+	PhoneNumberID string         `json:"phone_number_id"` // of the first messages change
+	Messages      []core.Inbound `json:"messages"`
+	Statuses      []Status       `json:"statuses"`
+	Errors        []GraphError   `json:"errors,omitempty"` // change-level errors (value.errors)
+	// Rejected are the messages and statuses that could not be read; their
+	// batch-mates are handled all the same.
+	Rejected []Rejected `json:"rejected,omitempty"`
+}
+
+// Rejected is one message or status of a batch that could not be read, with
+// the error naming its field. Contact is the sender's URN when it could be
+// read, so the channel can log its keyed hash.
+type Rejected struct {
+	Path    string `json:"path"`
+	Error   string `json:"error"`
+	Contact string `json:"contact,omitempty"`
 }
 
 // WhatsAppObject is the envelope's object for WhatsApp webhooks.
@@ -280,8 +295,11 @@ func jsonKind(t reflect.Type) string {
 }
 
 // ParseWebhook parses a webhook body into the messages and statuses it
-// carries. Changes of other fields than "messages" are skipped. Errors name
-// the field: entry[0].changes[1].value.messages[2].timestamp: not a number.
+// carries. Changes of other fields than "messages" are skipped. A body that
+// is not a WhatsApp webhook at all is an error; an entry, change, message or
+// status that cannot be read is listed in Batch.Rejected and the rest is
+// read all the same. Errors name the field:
+// entry[0].changes[1].value.messages[2].timestamp: not a number.
 func ParseWebhook(body []byte) (*Batch, error) {
 	var env Envelope
 	if err := json.Unmarshal(body, &env); err != nil {
@@ -290,24 +308,26 @@ func ParseWebhook(body []byte) (*Batch, error) {
 	if env.Object != WhatsAppObject {
 		return nil, payloadErr("object", "want %q, got %q", WhatsAppObject, env.Object)
 	}
-	b := &Batch{Messages: []engine.Inbound{}, Statuses: []Status{}}
+	b := &Batch{Messages: []core.Inbound{}, Statuses: []Status{}}
 	for i, rawEntry := range env.Entry {
 		var entry Entry
 		path := fmt.Sprintf("entry[%d]", i)
 		if err := decode(path, rawEntry, &entry); err != nil {
-			return nil, err
+			b.reject(path, err, "")
+			continue
 		}
 		for j, rawChange := range entry.Changes {
 			var ch Change
 			path := fmt.Sprintf("%s.changes[%d]", path, j)
 			if err := decode(path, rawChange, &ch); err != nil {
-				return nil, err
+				b.reject(path, err, "")
+				continue
 			}
 			if ch.Field != "messages" {
 				continue
 			}
 			if err := parseValue(b, path+".value", ch.Value); err != nil {
-				return nil, err
+				b.reject(path+".value", err, "")
 			}
 		}
 	}
@@ -325,6 +345,16 @@ func decode(path string, raw json.RawMessage, v any) error {
 	return nil
 }
 
+// reject records one unreadable message or status of the batch.
+func (b *Batch) reject(path string, err error, contact string) {
+	msg := err.Error()
+	var pe *PayloadError
+	if errors.As(err, &pe) {
+		path, msg = pe.Path, pe.Msg
+	}
+	b.Rejected = append(b.Rejected, Rejected{Path: path, Error: msg, Contact: contact})
+}
+
 func parseValue(b *Batch, path string, raw json.RawMessage) error {
 	var v Value
 	if err := decode(path, raw, &v); err != nil {
@@ -340,11 +370,14 @@ func parseValue(b *Batch, path string, raw json.RawMessage) error {
 		path := fmt.Sprintf("%s.messages[%d]", path, k)
 		var m WireMessage
 		if err := decode(path, rawMsg, &m); err != nil {
-			return err
+			b.reject(path, err, "")
+			continue
 		}
 		in, err := inbound(&v, &m, path)
 		if err != nil {
-			return err
+			contact, _ := sender(&m, path)
+			b.reject(path, err, contact)
+			continue
 		}
 		b.Messages = append(b.Messages, in)
 	}
@@ -352,11 +385,13 @@ func parseValue(b *Batch, path string, raw json.RawMessage) error {
 		path := fmt.Sprintf("%s.statuses[%d]", path, k)
 		var s WireStatus
 		if err := decode(path, rawStatus, &s); err != nil {
-			return err
+			b.reject(path, err, "")
+			continue
 		}
 		st, err := status(s, path)
 		if err != nil {
-			return err
+			b.reject(path, err, "")
+			continue
 		}
 		b.Statuses = append(b.Statuses, st)
 	}
@@ -401,8 +436,10 @@ func status(s WireStatus, path string) (Status, error) {
 		return Status{}, err
 	}
 	st := Status{MessageID: s.ID, Recipient: s.RecipientID, Status: s.Status, Time: t}
-	if p, err := engine.NormalizePhone(s.RecipientID); err == nil {
-		st.Recipient = p // group ids and other non-numbers stay as sent
+	if u, err := core.NormalizeURN(s.RecipientID); err == nil && s.RecipientID != "" {
+		st.Recipient = u // group ids and other non-numbers stay as sent
+	} else if u, err := core.NormalizeURN(core.SchemeWhatsAppBSUID + ":" + s.RecipientUserID); err == nil && s.RecipientUserID != "" {
+		st.Recipient = u
 	}
 	for _, e := range s.Errors {
 		st.Errors = append(st.Errors, graphError(e))
@@ -411,10 +448,10 @@ func status(s WireStatus, path string) (Status, error) {
 }
 
 // profileName finds the sender's profile name in the change's contacts:
-// by wa_id, or the only contact when there is just one.
-func profileName(v *Value, from string) string {
+// by wa_id or user_id, or the only contact when there is just one.
+func profileName(v *Value, m *WireMessage) string {
 	for _, c := range v.Contacts {
-		if c.WaID == from {
+		if (m.From != "" && c.WaID == m.From) || (m.FromUserID != "" && c.UserID == m.FromUserID) {
 			return c.Profile.Name
 		}
 	}
@@ -424,25 +461,22 @@ func profileName(v *Value, from string) string {
 	return ""
 }
 
-func inbound(v *Value, m *WireMessage, path string) (engine.Inbound, error) {
+func inbound(v *Value, m *WireMessage, path string) (core.Inbound, error) {
 	if m.ID == "" {
-		return engine.Inbound{}, payloadErr(path+".id", "missing")
+		return core.Inbound{}, payloadErr(path+".id", "missing")
 	}
-	if m.From == "" {
-		return engine.Inbound{}, payloadErr(path+".from", "missing")
-	}
-	contact, err := engine.NormalizePhone(m.From)
+	contact, err := sender(m, path)
 	if err != nil {
-		return engine.Inbound{}, payloadErr(path+".from", "not a phone number")
+		return core.Inbound{}, err
 	}
 	t, err := unixTime(path+".timestamp", m.Timestamp)
 	if err != nil {
-		return engine.Inbound{}, err
+		return core.Inbound{}, err
 	}
-	in := engine.Inbound{
+	in := core.Inbound{
 		Channel:     ChannelName,
 		Contact:     contact,
-		ProfileName: profileName(v, m.From),
+		ProfileName: profileName(v, m),
 		ID:          m.ID,
 		Time:        t,
 	}
@@ -451,51 +485,72 @@ func inbound(v *Value, m *WireMessage, path string) (engine.Inbound, error) {
 }
 
 // content maps the message's type onto the engine's inbound kinds.
-func content(in *engine.Inbound, m *WireMessage) {
-	media := func(kind engine.InboundKind, w *WireMedia) {
+// sender is the URN of a message's sender: its phone number when it has
+// one (from), else its business-scoped user id (from_user_id), as Meta sends
+// for usernames without a number.
+func sender(m *WireMessage, path string) (string, error) {
+	switch {
+	case m.From != "":
+		u, err := core.NormalizeURN(m.From)
+		if err != nil || core.URNScheme(u) != core.SchemeWhatsApp {
+			return "", payloadErr(path+".from", "not a phone number")
+		}
+		return u, nil
+	case m.FromUserID != "":
+		u, err := core.NormalizeURN(core.SchemeWhatsAppBSUID + ":" + m.FromUserID)
+		if err != nil {
+			return "", payloadErr(path+".from_user_id", "not a business-scoped user id")
+		}
+		return u, nil
+	}
+	return "", payloadErr(path+".from", "missing (and no from_user_id)")
+}
+
+func content(in *core.Inbound, m *WireMessage) {
+	media := func(kind core.InboundKind, w *WireMedia) {
 		in.Kind = kind
 		if w == nil {
-			in.Kind = engine.InUnsupported
+			in.Kind = core.InUnsupported
 			return
 		}
-		if kind == engine.InImage {
+		if kind == core.InImage {
 			in.Text = w.Caption // the engine's contract: an image's Text is its caption
 		}
-		in.Media = []engine.Media{{ID: w.ID, MIME: w.MIMEType, SHA256: w.SHA256, Caption: w.Caption, Filename: w.Filename}}
+		in.Media = []core.Media{{ID: w.ID, MIME: w.MIMEType, SHA256: w.SHA256, Caption: w.Caption, Filename: w.Filename}}
 	}
 	switch m.Type {
 	case "text":
-		in.Kind = engine.InText
+		in.Kind = core.InText
 		if m.Text != nil {
 			in.Text = m.Text.Body
 		}
 	case "image":
-		media(engine.InImage, m.Image)
+		media(core.InImage, m.Image)
 	case "document":
-		media(engine.InDocument, m.Document)
+		media(core.InDocument, m.Document)
 	case "audio":
-		media(engine.InAudio, m.Audio)
+		media(core.InAudio, m.Audio)
 	case "video":
-		media(engine.InVideo, m.Video)
+		media(core.InVideo, m.Video)
 	case "sticker":
-		media(engine.InSticker, m.Sticker)
+		media(core.InSticker, m.Sticker)
 	case "location":
-		in.Kind = engine.InLocation
+		in.Kind = core.InLocation
 		if m.Location == nil {
-			in.Kind = engine.InUnsupported
+			in.Kind = core.InUnsupported
 			return
 		}
 		loc := *m.Location
 		in.Location = &loc
 	case "contacts":
-		in.Kind = engine.InContacts
+		in.Kind = core.InContacts
 		in.Text = cardsSummary(m.Contacts)
 	case "interactive":
 		interactive(in, m.Interactive)
 	case "button":
-		in.Kind = engine.InButton
+		in.Kind = core.InButton
 		if m.Button == nil {
-			in.Kind = engine.InUnsupported
+			in.Kind = core.InUnsupported
 			return
 		}
 		in.ReplyID, in.ReplyTitle = m.Button.Payload, m.Button.Text
@@ -505,17 +560,17 @@ func content(in *engine.Inbound, m *WireMessage) {
 			in.Text = OptOutText
 		}
 	case "reaction":
-		in.Kind = engine.InReaction
+		in.Kind = core.InReaction
 		if m.Reaction != nil {
 			in.Text = m.Reaction.Emoji
 		}
 	case "system":
-		in.Kind = engine.InSystem
+		in.Kind = core.InSystem
 		if m.System != nil {
 			in.Text = m.System.Body
 		}
 	default: // unsupported, unknown, order, request_welcome...
-		in.Kind = engine.InUnsupported
+		in.Kind = core.InUnsupported
 	}
 }
 
@@ -528,17 +583,17 @@ func IsUnsubscribe(payload string) bool {
 	return strings.EqualFold(strings.TrimSpace(payload), "Unsubscribe")
 }
 
-func interactive(in *engine.Inbound, w *WireInteractive) {
-	in.Kind = engine.InUnsupported
+func interactive(in *core.Inbound, w *WireInteractive) {
+	in.Kind = core.InUnsupported
 	if w == nil {
 		return
 	}
 	switch {
 	case w.Type == "button_reply" && w.ButtonReply != nil:
-		in.Kind = engine.InButton
+		in.Kind = core.InButton
 		in.ReplyID, in.ReplyTitle = w.ButtonReply.ID, w.ButtonReply.Title
 	case w.Type == "list_reply" && w.ListReply != nil:
-		in.Kind = engine.InList
+		in.Kind = core.InList
 		in.ReplyID, in.ReplyTitle = w.ListReply.ID, w.ListReply.Title
 	}
 }

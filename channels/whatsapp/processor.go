@@ -13,7 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 // Dispatcher hands inbound messages to the engine; *engine.Router is one.
@@ -22,7 +22,7 @@ type Dispatcher interface {
 	// result once the turn is committed (nil for duplicates). One contact's
 	// messages are handled in submission order; different contacts in
 	// parallel.
-	Submit(ctx context.Context, in engine.Inbound) <-chan error
+	Submit(ctx context.Context, in core.Inbound) <-chan error
 }
 
 // MediaDownloader fetches inbound media; *Client is one.
@@ -32,9 +32,9 @@ type MediaDownloader interface {
 
 // ProcessorOptions configure the inbox worker.
 type ProcessorOptions struct {
-	Inbox      engine.Inbox  // required
-	Dispatcher Dispatcher    // required
-	Outbox     engine.Outbox // delivery statuses are recorded here; nil ignores them
+	Inbox      core.Inbox  // required
+	Dispatcher Dispatcher  // required
+	Outbox     core.Outbox // delivery statuses are recorded here; nil ignores them
 	Media      MediaDownloader
 	// MarkRead is called with the id of every handled message once it is
 	// committed (the sender's QueueRead); nil sends no read receipts.
@@ -65,9 +65,9 @@ type Processor struct {
 	o   ProcessorOptions
 	log *slog.Logger
 
-	wake    chan struct{}         // scan the inbox
-	slot    chan struct{}         // a payload finished: room for more
-	queue   chan engine.InboxItem // payloads the webhook just stored
+	wake    chan struct{}       // scan the inbox
+	slot    chan struct{}       // a payload finished: room for more
+	queue   chan core.InboxItem // payloads the webhook just stored
 	running atomic.Bool
 
 	mu       sync.Mutex
@@ -118,7 +118,7 @@ func NewProcessor(o ProcessorOptions) *Processor {
 		log:      o.Logger,
 		wake:     make(chan struct{}, 1),
 		slot:     make(chan struct{}, 1),
-		queue:    make(chan engine.InboxItem, 4096),
+		queue:    make(chan core.InboxItem, 4096),
 		inflight: map[string]bool{},
 		failures: map[string]itemFailure{},
 		lanes:    map[string]chan struct{}{},
@@ -149,7 +149,7 @@ func (p *Processor) Notify() {
 // Add hands the processor a payload the webhook has just stored, so it
 // starts without reading it back from the store. When the queue is full
 // the payload waits in the inbox for the next scan.
-func (p *Processor) Add(it engine.InboxItem) {
+func (p *Processor) Add(it core.InboxItem) {
 	select {
 	case p.queue <- it:
 	default:
@@ -249,7 +249,7 @@ func (p *Processor) scan(ctx, work context.Context, wg *sync.WaitGroup) bool {
 
 // take starts a payload unless it is in flight or waiting for a retry. It
 // returns false when no slot is free.
-func (p *Processor) take(work context.Context, wg *sync.WaitGroup, it engine.InboxItem) bool {
+func (p *Processor) take(work context.Context, wg *sync.WaitGroup, it core.InboxItem) bool {
 	if it.Channel != ChannelName && it.Channel != "" {
 		return true
 	}
@@ -273,14 +273,14 @@ func (p *Processor) take(work context.Context, wg *sync.WaitGroup, it engine.Inb
 
 // job is one message of a payload on its way to the engine.
 type job struct {
-	in   engine.Inbound
+	in   core.Inbound
 	prev <-chan struct{} // closed once the contact's previous message was submitted
 	mine chan struct{}   // closed once this one was submitted (or skipped)
 }
 
 // start parses a payload, reserves each message's place in its contact's
 // lane, and processes it in the background.
-func (p *Processor) start(ctx context.Context, wg *sync.WaitGroup, it engine.InboxItem) {
+func (p *Processor) start(ctx context.Context, wg *sync.WaitGroup, it core.InboxItem) {
 	batch, err := ParseWebhook(it.Body)
 	if err != nil {
 		// A payload that does not parse never will: drop it, loudly.
@@ -290,6 +290,10 @@ func (p *Processor) start(ctx context.Context, wg *sync.WaitGroup, it engine.Inb
 	}
 	if p.o.PhoneNumberID != "" && batch.PhoneNumberID != "" && batch.PhoneNumberID != p.o.PhoneNumberID {
 		p.log.Warn("whatsapp processor: payload for another phone number id", "inbox", it.ID, "phone_number_id", batch.PhoneNumberID)
+	}
+	for _, r := range batch.Rejected {
+		// The rest of the batch is handled; the error names the field, never its value.
+		p.log.Error("whatsapp processor: unreadable message skipped", "inbox", it.ID, "contact", p.o.Tag(r.Contact), "path", r.Path, "err", r.Error)
 	}
 	for _, e := range batch.Errors {
 		p.log.Warn("whatsapp: webhook reports an error", "code", e.Code, "title", e.Title, "details", e.Details)
@@ -311,7 +315,7 @@ func (p *Processor) start(ctx context.Context, wg *sync.WaitGroup, it engine.Inb
 
 // process handles one payload's messages and statuses, then removes it
 // from the inbox, or schedules a retry when the engine failed.
-func (p *Processor) process(ctx context.Context, it engine.InboxItem, batch *Batch, jobs []job) {
+func (p *Processor) process(ctx context.Context, it core.InboxItem, batch *Batch, jobs []job) {
 	handled := make([]bool, len(jobs))
 	errs := make([]error, len(jobs))
 	var wg sync.WaitGroup
@@ -337,7 +341,7 @@ func (p *Processor) process(ctx context.Context, it engine.InboxItem, batch *Bat
 		return
 	}
 	for i, j := range jobs {
-		if handled[i] && j.in.Kind != engine.InSystem {
+		if handled[i] && j.in.Kind != core.InSystem {
 			p.o.MarkRead(j.in.ID)
 		}
 	}
@@ -381,7 +385,7 @@ func (p *Processor) message(ctx context.Context, j *job) (bool, error) {
 	switch {
 	case err == nil:
 		return true, nil
-	case errors.Is(err, engine.ErrDuplicate):
+	case errors.Is(err, core.ErrDuplicate):
 		return false, nil
 	}
 	p.log.Error("whatsapp processor: engine failed a message", "contact", p.o.Tag(j.in.Contact), "err", err)
@@ -403,8 +407,8 @@ func (p *Processor) releaseLanes(jobs []job) {
 // minutes). When that fails the message still goes to the engine as an
 // image without Data, so the conversation moves on and the customer can be
 // asked again; the failure is logged with the media id.
-func (p *Processor) fetchMedia(ctx context.Context, in *engine.Inbound) {
-	if in.Kind != engine.InImage || p.o.Media == nil {
+func (p *Processor) fetchMedia(ctx context.Context, in *core.Inbound) {
+	if in.Kind != core.InImage || p.o.Media == nil {
 		return
 	}
 	for i := range in.Media {
@@ -456,14 +460,14 @@ func (p *Processor) statuses(ctx context.Context, list []Status) error {
 		default:
 			continue // deleted, warning...: nothing to record
 		}
-		d := engine.Delivery{Status: s.Status, Time: s.Time}
+		d := core.Delivery{Status: s.Status, Time: s.Time}
 		if len(s.Errors) > 0 {
 			e := s.Errors[0]
 			d.ErrorCode, d.Error = e.Code, fmt.Sprintf("%d %s: %s", e.Code, e.Title, e.Details)
 		}
 		if p.o.Outbox != nil {
 			err := p.o.Outbox.UpdateDelivery(ctx, s.MessageID, d)
-			if err != nil && !errors.Is(err, engine.ErrNotFound) {
+			if err != nil && !errors.Is(err, core.ErrNotFound) {
 				return fmt.Errorf("record delivery status: %w", err)
 			}
 		}

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/allmyleads/allmyleads/channels/whatsapp/graphtest"
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 	"github.com/allmyleads/allmyleads/internal/golden"
 )
 
@@ -36,12 +36,12 @@ func eventually(t testing.TB, what string, cond func() bool) {
 // It marks handled ids seen in the inbox, as the engine's commit would.
 type recDispatcher struct {
 	mu    sync.Mutex
-	got   []engine.Inbound
+	got   []core.Inbound
 	inbox *memInbox
-	fn    func(engine.Inbound) error
+	fn    func(core.Inbound) error
 }
 
-func (d *recDispatcher) Submit(_ context.Context, in engine.Inbound) <-chan error {
+func (d *recDispatcher) Submit(_ context.Context, in core.Inbound) <-chan error {
 	d.mu.Lock()
 	d.got = append(d.got, in)
 	fn := d.fn
@@ -62,7 +62,7 @@ func (d *recDispatcher) Submit(_ context.Context, in engine.Inbound) <-chan erro
 	return ch
 }
 
-func (d *recDispatcher) inbound() []engine.Inbound {
+func (d *recDispatcher) inbound() []core.Inbound {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return slices.Clone(d.got)
@@ -140,9 +140,9 @@ func TestProcessorDrainsInboxAtStart(t *testing.T) {
 	var a, b []string
 	for _, in := range d.inbound() {
 		switch in.Contact {
-		case "+447700900123":
+		case "whatsapp:447700900123":
 			a = append(a, in.ID[len(in.ID)-3:])
-		case "+31612345678":
+		case "whatsapp:31612345678":
 			b = append(b, in.ID[len(in.ID)-3:])
 		}
 	}
@@ -203,8 +203,8 @@ func TestProcessorOrderWhileMediaIsSlow(t *testing.T) {
 	g.Hang(false)
 	eventually(t, "inbox drained", func() bool { return inbox.pending() == 0 })
 	got := d.inbound()
-	ia := slices.IndexFunc(got, func(in engine.Inbound) bool { return in.ID == "wamid.a1" })
-	ib := slices.IndexFunc(got, func(in engine.Inbound) bool { return in.ID == "wamid.a2" })
+	ia := slices.IndexFunc(got, func(in core.Inbound) bool { return in.ID == "wamid.a1" })
+	ib := slices.IndexFunc(got, func(in core.Inbound) bool { return in.ID == "wamid.a2" })
 	if ia < 0 || ib < ia {
 		t.Fatalf("order %v", d.ids())
 	}
@@ -250,7 +250,7 @@ func TestProcessorMedia(t *testing.T) {
 			})
 			eventually(t, "inbox drained", func() bool { return inbox.pending() == 0 })
 			got := d.inbound()
-			if len(got) != 1 || got[0].Kind != engine.InImage || len(got[0].Media) != 1 {
+			if len(got) != 1 || got[0].Kind != core.InImage || len(got[0].Media) != 1 {
 				t.Fatalf("got %+v, want the image message handed on", got)
 			}
 			m := got[0].Media[0]
@@ -299,7 +299,7 @@ func TestProcessorStatuses(t *testing.T) {
 	golden.Check(t, "testdata/processor/statuses.golden", mustJSON(t, got))
 	mu.Lock()
 	defer mu.Unlock()
-	if fmt.Sprint(templates) != "[+447700900123]" {
+	if fmt.Sprint(templates) != "[whatsapp:447700900123]" {
 		t.Errorf("templates queued for %v, want one for the 131047 failure", templates)
 	}
 }
@@ -310,7 +310,7 @@ func TestProcessorRetriesEngineFailures(t *testing.T) {
 	inbox.AddInbox(context.Background(), ChannelName, textPayload("31612345678", "wamid.broken", "hi"), time.Now())
 	var mu sync.Mutex
 	calls := map[string]int{}
-	d := &recDispatcher{inbox: inbox, fn: func(in engine.Inbound) error {
+	d := &recDispatcher{inbox: inbox, fn: func(in core.Inbound) error {
 		mu.Lock()
 		defer mu.Unlock()
 		calls[in.ID]++
@@ -346,7 +346,7 @@ func TestProcessorShutdownLeavesUnfinishedWork(t *testing.T) {
 	inbox := newMemInbox()
 	inbox.AddInbox(context.Background(), ChannelName, textPayload("447700900123", "wamid.slow", "hi"), time.Now())
 	release := make(chan struct{})
-	d := &recDispatcher{inbox: inbox, fn: func(engine.Inbound) error { <-release; return nil }}
+	d := &recDispatcher{inbox: inbox, fn: func(core.Inbound) error { <-release; return nil }}
 	_, stop := newTestProcessor(t, inbox, d, func(o *ProcessorOptions) { o.Grace = time.Millisecond })
 	eventually(t, "the message submitted", func() bool { return len(d.ids()) == 1 })
 	stop()
@@ -365,7 +365,7 @@ func TestProcessorAdd(t *testing.T) {
 	eventually(t, "running", p.Running)
 	body := textPayload("447700900123", "wamid.fast", "hi")
 	id, _ := inbox.AddInbox(context.Background(), ChannelName, body, time.Now())
-	p.Add(engine.InboxItem{ID: id, Channel: ChannelName, Body: body})
+	p.Add(core.InboxItem{ID: id, Channel: ChannelName, Body: body})
 	eventually(t, "inbox drained", func() bool { return inbox.pending() == 0 })
 	if got := d.ids(); fmt.Sprint(got) != "[wamid.fast]" {
 		t.Errorf("submitted %v", got)

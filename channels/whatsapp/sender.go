@@ -12,21 +12,21 @@ import (
 
 	"golang.org/x/time/rate"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 // MessageSender is what the sender needs of the Graph API; *Client is one.
 type MessageSender interface {
-	Send(ctx context.Context, out engine.Outbound) (string, error)
+	Send(ctx context.Context, out core.Outbound) (string, error)
 	MarkRead(ctx context.Context, wamid string) error
 }
 
 // SenderOptions configure the outbox sender.
 type SenderOptions struct {
-	Outbox engine.Outbox // required
+	Outbox core.Outbox // required
 	// Store gives the bytes of stored media for image and document
 	// messages, and takes the re-engagement templates QueueTemplate adds.
-	Store  engine.Store
+	Store  core.Store
 	Client MessageSender // required
 
 	Rate        float64       // messages per second, the number's throughput; default 80
@@ -169,7 +169,7 @@ func (s *Sender) QueueTemplate(ctx context.Context, contact string) error {
 		return nil
 	}
 	out := s.template(contact)
-	if err := s.o.Store.Commit(ctx, &engine.Turn{Outbound: []engine.Outbound{out}}); err != nil {
+	if err := s.o.Store.Commit(ctx, &core.Turn{Outbound: []core.Outbound{out}}); err != nil {
 		s.mu.Lock()
 		delete(s.queued, contact)
 		s.mu.Unlock()
@@ -200,12 +200,12 @@ func (s *Sender) claimTemplate(contact string) bool {
 	return true
 }
 
-func (s *Sender) template(contact string) engine.Outbound {
-	return engine.Outbound{
+func (s *Sender) template(contact string) core.Outbound {
+	return core.Outbound{
 		Channel:  ChannelName,
 		Contact:  contact,
-		Kind:     engine.OutTemplate,
-		Template: &engine.Template{Name: s.o.WindowTemplate, Language: s.o.TemplateLanguage},
+		Kind:     core.OutTemplate,
+		Template: &core.Template{Name: s.o.WindowTemplate, Language: s.o.TemplateLanguage},
 		Created:  s.o.Clock(),
 	}
 }
@@ -306,7 +306,7 @@ func (s *Sender) round(ctx context.Context) int {
 		return 0
 	}
 	var order []string
-	groups := map[string][]engine.OutboxItem{}
+	groups := map[string][]core.OutboxItem{}
 	s.mu.Lock()
 	for _, it := range items {
 		if s.inflight[it.ID] || s.busy[it.Contact] && groups[it.Contact] == nil {
@@ -340,7 +340,7 @@ func (s *Sender) round(ctx context.Context) int {
 	return started
 }
 
-func (s *Sender) release(contact string, group []engine.OutboxItem) {
+func (s *Sender) release(contact string, group []core.OutboxItem) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.busy, contact)
@@ -351,7 +351,7 @@ func (s *Sender) release(contact string, group []engine.OutboxItem) {
 
 // sendGroup sends one contact's items in order, stopping at the first that
 // must wait.
-func (s *Sender) sendGroup(ctx context.Context, group []engine.OutboxItem) {
+func (s *Sender) sendGroup(ctx context.Context, group []core.OutboxItem) {
 	for _, it := range group {
 		if !s.sendItem(ctx, it) {
 			return
@@ -361,7 +361,7 @@ func (s *Sender) sendGroup(ctx context.Context, group []engine.OutboxItem) {
 
 // sendItem sends one outbox item and records the outcome. It returns false
 // when the contact's later items must wait.
-func (s *Sender) sendItem(ctx context.Context, it engine.OutboxItem) bool {
+func (s *Sender) sendItem(ctx context.Context, it core.OutboxItem) bool {
 	if ctx.Err() != nil || s.pause() > 0 {
 		return false
 	}
@@ -372,7 +372,7 @@ func (s *Sender) sendItem(ctx context.Context, it engine.OutboxItem) bool {
 		return s.record(ctx, it, wamid) // never send it twice
 	}
 	now := s.o.Clock()
-	if it.Kind != engine.OutTemplate && !it.WindowUntil.IsZero() && now.After(it.WindowUntil) {
+	if it.Kind != core.OutTemplate && !it.WindowUntil.IsZero() && now.After(it.WindowUntil) {
 		return s.windowClosed(ctx, it)
 	}
 	out, err := s.withMedia(ctx, it.Outbound)
@@ -399,7 +399,7 @@ func (s *Sender) sendItem(ctx context.Context, it engine.OutboxItem) bool {
 // outbox. When that fails the wamid is kept, and the next round records it
 // instead of sending again (a restart before then would send it again;
 // nothing better can be done).
-func (s *Sender) record(ctx context.Context, it engine.OutboxItem, wamid string) bool {
+func (s *Sender) record(ctx context.Context, it core.OutboxItem, wamid string) bool {
 	if err := s.o.Outbox.MarkSent(ctx, it.ID, wamid, s.o.Clock()); err != nil {
 		s.log.Error("whatsapp sender: message sent but not recorded", "outbox", it.ID, "err", err)
 		s.mu.Lock()
@@ -415,8 +415,8 @@ func (s *Sender) record(ctx context.Context, it engine.OutboxItem, wamid string)
 }
 
 // withMedia loads the bytes of a stored image or document.
-func (s *Sender) withMedia(ctx context.Context, out engine.Outbound) (engine.Outbound, error) {
-	if (out.Kind != engine.OutImage && out.Kind != engine.OutDocument) || out.Media == nil ||
+func (s *Sender) withMedia(ctx context.Context, out core.Outbound) (core.Outbound, error) {
+	if (out.Kind != core.OutImage && out.Kind != core.OutDocument) || out.Media == nil ||
 		len(out.Media.Data) > 0 || out.Media.URL != "" || out.Media.ID == "" {
 		return out, nil
 	}
@@ -424,7 +424,7 @@ func (s *Sender) withMedia(ctx context.Context, out engine.Outbound) (engine.Out
 		return out, localError("media %s: no store to load it from", out.Media.ID)
 	}
 	m, err := s.o.Store.Media(ctx, out.Media.ID)
-	if errors.Is(err, engine.ErrNotFound) {
+	if errors.Is(err, core.ErrNotFound) {
 		return out, localError("media %s is not in the store", out.Media.ID)
 	}
 	if err != nil {
@@ -444,7 +444,7 @@ func (s *Sender) withMedia(ctx context.Context, out engine.Outbound) (engine.Out
 
 // failed records a failed send. It returns whether the contact's next
 // message may go now.
-func (s *Sender) failed(ctx context.Context, it engine.OutboxItem, se *SendError) bool {
+func (s *Sender) failed(ctx context.Context, it core.OutboxItem, se *SendError) bool {
 	contact := s.o.Tag(it.Contact)
 	switch {
 	case se.TokenExpired:
@@ -478,7 +478,7 @@ func (s *Sender) failed(ctx context.Context, it engine.OutboxItem, se *SendError
 
 // windowClosed holds a message that may not go out because the contact's
 // 24-hour window has closed, and queues the configured template instead.
-func (s *Sender) windowClosed(ctx context.Context, it engine.OutboxItem) bool {
+func (s *Sender) windowClosed(ctx context.Context, it core.OutboxItem) bool {
 	reason := "outside the 24-hour customer-service window: needs a template"
 	if s.templates() {
 		if err := s.QueueTemplate(ctx, it.Contact); err != nil {

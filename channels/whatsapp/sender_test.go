@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/allmyleads/allmyleads/channels/whatsapp/graphtest"
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 // syncBuffer is a log sink tests can read while the sender writes.
@@ -46,7 +46,7 @@ type senderFixture struct {
 func newSenderFixture(t *testing.T, mod func(*SenderOptions)) *senderFixture {
 	t.Helper()
 	f := &senderFixture{g: graphtest.New(t), ob: newMemOutbox(), logs: &syncBuffer{}}
-	f.store = &memStore{media: map[string]*engine.Media{}, outbox: f.ob}
+	f.store = &memStore{media: map[string]*core.Media{}, outbox: f.ob}
 	o := SenderOptions{
 		Outbox: f.ob, Store: f.store, Client: newTestClient(f.g),
 		Rate: 1000, Backoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond,
@@ -76,8 +76,8 @@ func (f *senderFixture) stop() {
 	}
 }
 
-func text(contact, body string) engine.Outbound {
-	return engine.Outbound{Channel: ChannelName, Contact: contact, Kind: engine.OutText, Text: body}
+func text(contact, body string) core.Outbound {
+	return core.Outbound{Channel: ChannelName, Contact: contact, Kind: core.OutText, Text: body}
 }
 
 // sentTexts lists the bodies the double accepted, per recipient.
@@ -262,9 +262,9 @@ func TestSenderWindow(t *testing.T) {
 
 func TestSenderMedia(t *testing.T) {
 	f := newSenderFixture(t, nil)
-	f.store.media["abc"] = &engine.Media{ID: "abc", MIME: "application/pdf", Filename: "quote.pdf", Data: []byte("%PDF-1.4 quote")}
-	f.ob.add(engine.Outbound{Contact: "+447700900123", Kind: engine.OutDocument, Media: &engine.Media{ID: "abc", Caption: "Your quote"}})
-	f.ob.add(engine.Outbound{Contact: "+31612345678", Kind: engine.OutImage, Media: &engine.Media{ID: "gone"}})
+	f.store.media["abc"] = &core.Media{ID: "abc", MIME: "application/pdf", Filename: "quote.pdf", Data: []byte("%PDF-1.4 quote")}
+	f.ob.add(core.Outbound{Contact: "+447700900123", Kind: core.OutDocument, Media: &core.Media{ID: "abc", Caption: "Your quote"}})
+	f.ob.add(core.Outbound{Contact: "+31612345678", Kind: core.OutImage, Media: &core.Media{ID: "gone"}})
 	f.run(t)
 	eventually(t, "outbox drained", func() bool { return f.ob.pending() == 0 })
 	var upload, doc *graphtest.Request

@@ -17,7 +17,7 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 // WebhookPath is where Meta sends the webhook (configure it in the app's
@@ -34,12 +34,12 @@ const SignatureHeader = "X-Hub-Signature-256"
 
 // WebhookOptions configure the HTTP handler.
 type WebhookOptions struct {
-	AppSecret   string       // WHATSAPP_APP_SECRET; without it POSTs are answered 503
-	VerifyToken string       // WHATSAPP_VERIFY_TOKEN; without it the handshake is answered 503
-	Inbox       engine.Inbox // where raw payloads are stored before the 200
+	AppSecret   string     // WHATSAPP_APP_SECRET; without it POSTs are answered 503
+	VerifyToken string     // WHATSAPP_VERIFY_TOKEN; without it the handshake is answered 503
+	Inbox       core.Inbox // where raw payloads are stored before the 200
 	// Stored is called with each payload once it is stored (the
 	// processor's Add), so processing starts at once.
-	Stored func(engine.InboxItem)
+	Stored func(core.InboxItem)
 	// Ready reports whether the process can take work (store open,
 	// workers running); nil means ready.
 	Ready  func() error
@@ -63,7 +63,7 @@ func NewWebhook(o WebhookOptions) *Webhook {
 		o.Clock = time.Now
 	}
 	if o.Stored == nil {
-		o.Stored = func(engine.InboxItem) {}
+		o.Stored = func(core.InboxItem) {}
 	}
 	return &Webhook{opts: o, log: o.Logger}
 }
@@ -157,7 +157,7 @@ func (w *Webhook) receive(rw http.ResponseWriter, r *http.Request) {
 		plain(rw, http.StatusInternalServerError, "could not store the payload; Meta will retry")
 		return
 	}
-	w.opts.Stored(engine.InboxItem{ID: id, Channel: ChannelName, Body: body, Received: received})
+	w.opts.Stored(core.InboxItem{ID: id, Channel: ChannelName, Body: body, Received: received})
 	rw.WriteHeader(http.StatusOK)
 }
 

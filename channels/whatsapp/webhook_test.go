@@ -13,14 +13,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
-// memInbox is an in-memory engine.Inbox for handler and processor tests
+// memInbox is an in-memory core.Inbox for handler and processor tests
 // that do not need bbolt.
 type memInbox struct {
 	mu    sync.Mutex
-	items []engine.InboxItem
+	items []core.InboxItem
 	done  map[string]bool
 	seen  map[string]bool
 	next  int
@@ -39,14 +39,14 @@ func (m *memInbox) AddInbox(_ context.Context, channel string, body []byte, at t
 	}
 	m.next++
 	id := time.Unix(int64(m.next), 0).UTC().Format("20060102150405")
-	m.items = append(m.items, engine.InboxItem{ID: id, Channel: channel, Body: bytes.Clone(body), Received: at})
+	m.items = append(m.items, core.InboxItem{ID: id, Channel: channel, Body: bytes.Clone(body), Received: at})
 	return id, nil
 }
 
-func (m *memInbox) PendingInbox(_ context.Context, limit int) ([]engine.InboxItem, error) {
+func (m *memInbox) PendingInbox(_ context.Context, limit int) ([]core.InboxItem, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var out []engine.InboxItem
+	var out []core.InboxItem
 	for _, it := range m.items {
 		if !m.done[it.ID] && len(out) < limit {
 			out = append(out, it)
@@ -164,7 +164,7 @@ func TestWebhookReceive(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			inbox := newMemInbox()
 			var notified atomic.Int32
-			h := NewWebhook(WebhookOptions{AppSecret: testSecret, VerifyToken: "v", Inbox: inbox, Stored: func(engine.InboxItem) { notified.Add(1) }}).Handler()
+			h := NewWebhook(WebhookOptions{AppSecret: testSecret, VerifyToken: "v", Inbox: inbox, Stored: func(core.InboxItem) { notified.Add(1) }}).Handler()
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, tc.req())
 			if rec.Code != tc.status {

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 	"github.com/allmyleads/allmyleads/engine/store"
 )
 
@@ -194,13 +194,13 @@ func TestAdminBackupWhileCommitsRun(t *testing.T) {
 }
 
 // leadTurn is a new customer's first message.
-func leadTurn(i int) *engine.Turn {
+func leadTurn(i int) *core.Turn {
 	at := time.Now().UTC()
 	phone := fmt.Sprintf("+1555020%04d", i)
-	return &engine.Turn{
-		Inbound: &engine.Inbound{Channel: "whatsapp", Contact: phone, ID: fmt.Sprintf("w%d", i), Time: at, Kind: engine.InText, Text: "hello"},
-		Session: &engine.Session{Contact: phone, Flow: "greeting", Step: "start", Vars: map[string]any{}, Started: at, Updated: at, LastInbound: at},
-		Contact: &engine.Contact{Phone: phone, Status: "new", Created: at, Updated: at},
+	return &core.Turn{
+		Inbound: &core.Inbound{Channel: "whatsapp", Contact: phone, ID: fmt.Sprintf("w%d", i), Time: at, Kind: core.InText, Text: "hello"},
+		Session: &core.Session{Contact: phone, Flow: "greeting", Step: "start", Vars: map[string]any{}, Started: at, Updated: at, LastInbound: at},
+		Contact: &core.Contact{Phone: phone, Status: "new", Created: at, Updated: at},
 	}
 }
 
@@ -258,7 +258,7 @@ func TestAdminEraseNeedsYes(t *testing.T) {
 		t.Fatalf("a refused erase changed the store: %d leads", len(leads))
 	}
 	code, out, stderr := a.run(t, "", nil, "erase", "--contact", fixPhone, "--yes")
-	if code != exitOK || !strings.Contains(out, "erased "+fixPhone) {
+	if code != exitOK || !strings.Contains(out, "erased "+core.PhoneURN(fixPhone)) {
 		t.Fatalf("erase --yes through the socket: exit %d %s %s", code, out, stderr)
 	}
 	if leads, _ := a.st.Leads(context.Background(), store.LeadFilter{}); len(leads) != 0 {

@@ -7,7 +7,7 @@ import (
 	"os"
 
 	"github.com/allmyleads/allmyleads/channels/console"
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 // runChat talks to the bot in the terminal through the same engine,
@@ -16,13 +16,13 @@ import (
 func runChat(ctx context.Context, env *cliEnv, args []string) int {
 	fs := newFlagSet(env, "chat", "chat [--contact +15550100] [--name NAME] [--start FLOW] [--db PATH] [--flows DIR] [--plugins DIR]")
 	opts := addCommonFlags(fs, true)
-	contact := fs.String("contact", "+15550100", "the customer's phone number (E.164; +15550100 and 15550100 are the same contact)")
+	contact := fs.String("contact", "+15550100", "the customer: a phone number (E.164; +15550100 and 15550100 are the same WhatsApp contact) or a URN such as console:ana")
 	name := fs.String("name", "", "the customer's WhatsApp profile name")
 	start := fs.String("start", "", "the flow a new conversation starts in (default from config: greeting)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	phone, err := engine.NormalizePhone(*contact)
+	urn, err := core.NormalizeURN(*contact)
 	if err != nil {
 		return failf(env.stderr, exitUsage, "--contact: %v", err)
 	}
@@ -40,11 +40,11 @@ func runChat(ctx context.Context, env *cliEnv, args []string) int {
 	defer rt.Close()
 	interactive := isTerminal(env.stdin)
 	if interactive {
-		fmt.Fprintf(env.stdout, "Chatting with %s as %s. Type a message; /photo PATH [caption] sends an image (/photo alone sends a sample), /help lists the commands, /quit leaves.\n", cfg.Business.Name, phone)
+		fmt.Fprintf(env.stdout, "Chatting with %s as %s. Type a message; /photo PATH [caption] sends an image (/photo alone sends a sample), /help lists the commands, /quit leaves.\n", cfg.Business.Name, urn)
 		fmt.Fprintln(env.stdout, extractorNote(cfg))
 	}
 	err = console.Run(ctx, console.Options{
-		In: env.stdin, Out: env.stdout, Contact: phone, Name: *name,
+		In: env.stdin, Out: env.stdout, Contact: urn, Name: *name,
 		Handler: rt.router, Outbox: rt.store, Reminder: rt.engine, Echo: !interactive, Prompt: interactive,
 		MaxImageBytes: int64(cfg.OpenAI.MaxImageBytes),
 	})

@@ -14,9 +14,10 @@ import (
 
 	"github.com/go-playground/validator/v10"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/allmyleads/allmyleads/engine"
 	"github.com/allmyleads/allmyleads/flows"
-	"gopkg.in/yaml.v3"
 )
 
 // defaultConfigFile is read when present and --config is not given.

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 // runConsent withdraws a contact's consent: `consent withdraw --contact
@@ -24,7 +24,7 @@ func runConsent(ctx context.Context, env *cliEnv, args []string) int {
 	if code, ok := parseFlags(fs, rest); !ok {
 		return code
 	}
-	phone, code, ok := contact.phone(env)
+	urn, code, ok := contact.urn(env)
 	if !ok {
 		return code
 	}
@@ -33,16 +33,16 @@ func runConsent(ctx context.Context, env *cliEnv, args []string) int {
 		return exitOf(env, err)
 	}
 	defer release()
-	if err := exclusive(env, phone, func() error { return st.WithdrawConsent(ctx, phone, *purpose, *actor) }); err != nil {
-		if errors.Is(err, engine.ErrNotFound) {
+	if err := exclusive(env, urn, func() error { return st.WithdrawConsent(ctx, urn, *purpose, *actor) }); err != nil {
+		if errors.Is(err, core.ErrNotFound) {
 			what := "any consent"
 			if *purpose != "" {
 				what = fmt.Sprintf("consent for %q", *purpose)
 			}
-			return failf(env.stderr, exitInput, "%s has not given %s (or withdrew it already)", phone, what)
+			return failf(env.stderr, exitInput, "%s has not given %s (or withdrew it already)", urn, what)
 		}
 		return failf(env.stderr, exitRuntime, "%v", err)
 	}
-	fmt.Fprintf(env.stdout, "consent withdrawn for %s; the conversation has ended\n", phone)
+	fmt.Fprintf(env.stdout, "consent withdrawn for %s; the conversation has ended\n", urn)
 	return exitOK
 }

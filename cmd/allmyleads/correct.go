@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 	"github.com/allmyleads/allmyleads/engine/store"
 	"github.com/allmyleads/allmyleads/flows"
 )
@@ -35,7 +35,7 @@ func runCorrect(ctx context.Context, env *cliEnv, args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
-	phone, code, ok := contact.phone(env)
+	urn, code, ok := contact.urn(env)
 	if !ok {
 		return code
 	}
@@ -71,9 +71,9 @@ func runCorrect(ctx context.Context, env *cliEnv, args []string) int {
 	}
 	defer release()
 	for _, c := range changes {
-		if err := exclusive(env, phone, func() error { return st.Correct(ctx, phone, c.path, c.value, *actor) }); err != nil {
-			if errors.Is(err, engine.ErrNotFound) {
-				return failf(env.stderr, exitInput, "nothing is held about %s", phone)
+		if err := exclusive(env, urn, func() error { return st.Correct(ctx, urn, c.path, c.value, *actor) }); err != nil {
+			if errors.Is(err, core.ErrNotFound) {
+				return failf(env.stderr, exitInput, "nothing is held about %s", urn)
 			}
 			if errors.Is(err, store.ErrInvalidValue) {
 				return failf(env.stderr, exitInput, "%v", err)

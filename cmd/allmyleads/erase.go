@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 	"github.com/allmyleads/allmyleads/engine/store"
 )
 
@@ -23,16 +23,16 @@ func runErase(ctx context.Context, env *cliEnv, args []string) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	phone, code, ok := contact.phone(env)
+	urn, code, ok := contact.urn(env)
 	if !ok {
 		return code
 	}
 	if !*yes && env.shared != nil {
-		return failf(env.stderr, exitUsage, "erase: the server is running, so this erase runs inside it through its admin socket, which cannot ask for confirmation; add --yes to erase %s", phone)
+		return failf(env.stderr, exitUsage, "erase: the server is running, so this erase runs inside it through its admin socket, which cannot ask for confirmation; add --yes to erase %s", urn)
 	}
 	interactive := isTerminal(env.stdin)
 	if !*yes && !interactive {
-		return failf(env.stderr, exitUsage, "erase: stdin is not a terminal, so I cannot ask; add --yes to erase %s", phone)
+		return failf(env.stderr, exitUsage, "erase: stdin is not a terminal, so I cannot ask; add --yes to erase %s", urn)
 	}
 	_, st, release, err := opts.openRecords(ctx, env, "erase", args)
 	if err != nil {
@@ -40,22 +40,22 @@ func runErase(ctx context.Context, env *cliEnv, args []string) int {
 	}
 	defer release()
 	if !*yes {
-		e, err := st.Export(ctx, phone)
+		e, err := st.Export(ctx, urn)
 		if err != nil {
 			return failf(env.stderr, exitRuntime, "%v", err)
 		}
 		if e.Empty() {
-			fmt.Fprintf(env.stderr, "nothing is held about %s\n", phone)
+			fmt.Fprintf(env.stderr, "nothing is held about %s\n", urn)
 			return exitOK
 		}
 		paid := 0
 		for _, q := range e.Quotes {
-			if q.Status == engine.QuotePaid || q.PaymentRef != "" {
+			if q.Status == core.QuotePaid || q.PaymentRef != "" {
 				paid++
 			}
 		}
 		fmt.Fprintf(env.stderr, "This erases everything held about %s for good: %d messages, %d photos or files, %d projects, %d quotes, %d consents, %d AI records and the conversation.\n",
-			phone, len(e.Messages), len(e.Media), len(e.Projects), len(e.Quotes)-paid, len(e.Consents), len(e.AIRecords))
+			urn, len(e.Messages), len(e.Media), len(e.Projects), len(e.Quotes)-paid, len(e.Consents), len(e.AIRecords))
 		if paid > 0 {
 			fmt.Fprintf(env.stderr, "%d paid quotes stay as payment records, without personal details.\n", paid)
 		}
@@ -67,14 +67,14 @@ func runErase(ctx context.Context, env *cliEnv, args []string) int {
 		}
 	}
 	var rep store.EraseReport
-	err = exclusive(env, phone, func() (err error) {
-		rep, err = st.Erase(ctx, phone, *actor)
+	err = exclusive(env, urn, func() (err error) {
+		rep, err = st.Erase(ctx, urn, *actor)
 		return err
 	})
 	if err != nil {
 		return failf(env.stderr, exitRuntime, "%v", err)
 	}
-	fmt.Fprintf(env.stdout, "erased %s: %s\n", phone, rep)
+	fmt.Fprintf(env.stdout, "erased %s: %s\n", urn, rep)
 	fmt.Fprintln(env.stdout, "backups made from now on hold none of it; older backups still do until they expire")
 	return exitOK
 }

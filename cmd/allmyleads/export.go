@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 	"github.com/allmyleads/allmyleads/engine/store"
 )
 
@@ -25,7 +25,7 @@ func runExport(ctx context.Context, env *cliEnv, args []string) int {
 		env.stdout.Write(store.ExportSchema())
 		return exitOK
 	}
-	phone, code, ok := contact.phone(env)
+	urn, code, ok := contact.urn(env)
 	if !ok {
 		return code
 	}
@@ -34,12 +34,12 @@ func runExport(ctx context.Context, env *cliEnv, args []string) int {
 		return exitOf(env, err)
 	}
 	defer release()
-	e, err := st.Export(ctx, phone)
+	e, err := st.Export(ctx, urn)
 	if err != nil {
 		return failf(env.stderr, exitRuntime, "%v", err)
 	}
 	if e.Empty() {
-		fmt.Fprintf(env.stderr, "allmyleads: nothing is held about %s\n", phone)
+		fmt.Fprintf(env.stderr, "allmyleads: nothing is held about %s\n", urn)
 	}
 	if *out == "" {
 		data, err := e.JSON()
@@ -59,7 +59,7 @@ func runExport(ctx context.Context, env *cliEnv, args []string) int {
 			fmt.Fprintln(env.stdout, f)
 		}
 	}
-	if err := st.Audit(ctx, engine.AuditEntry{Actor: *actor, Action: "export", Contact: st.ContactKey(phone)}); err != nil {
+	if err := st.Audit(ctx, core.AuditEntry{Actor: *actor, Action: "export", Contact: st.ContactKey(urn)}); err != nil {
 		return failf(env.stderr, exitRuntime, "%v", err)
 	}
 	return exitOK

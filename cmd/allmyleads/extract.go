@@ -10,7 +10,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 	"github.com/allmyleads/allmyleads/engine/extract"
 )
 
@@ -54,7 +54,7 @@ func runExtract(ctx context.Context, env *cliEnv, args []string) int {
 	if err != nil {
 		return failf(env.stderr, exitInput, "%v", err)
 	}
-	req := engine.ExtractRequest{Instructions: *instructions, Fields: fields}
+	req := core.ExtractRequest{Instructions: *instructions, Fields: fields}
 	for _, t := range texts {
 		if t == "-" {
 			raw, err := io.ReadAll(env.stdin)
@@ -110,21 +110,21 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 // readImage loads an image file for the request, refusing what the
 // extractor would have to leave out.
-func readImage(path string, maxBytes int) (engine.Media, error) {
+func readImage(path string, maxBytes int) (core.Media, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return engine.Media{}, fmt.Errorf("image: %w", err)
+		return core.Media{}, fmt.Errorf("image: %w", err)
 	}
 	if maxBytes > 0 && len(data) > maxBytes {
-		return engine.Media{}, fmt.Errorf("image %s: %d bytes, over the limit of %d (openai.max_image_bytes)", path, len(data), maxBytes)
+		return core.Media{}, fmt.Errorf("image %s: %d bytes, over the limit of %d (openai.max_image_bytes)", path, len(data), maxBytes)
 	}
 	mime := http.DetectContentType(data)
 	switch mime {
 	case "image/jpeg", "image/png", "image/gif", "image/webp":
 	default:
-		return engine.Media{}, fmt.Errorf("image %s: %s is not a JPEG, PNG, GIF or WebP image", path, mime)
+		return core.Media{}, fmt.Errorf("image %s: %s is not a JPEG, PNG, GIF or WebP image", path, mime)
 	}
-	return engine.Media{ID: path, MIME: mime, Filename: path, Size: len(data), Data: data}, nil
+	return core.Media{ID: path, MIME: mime, Filename: path, Size: len(data), Data: data}, nil
 }
 
 type extractOutput struct {
@@ -140,14 +140,14 @@ type tokenCount struct {
 	Output int `json:"output"`
 }
 
-func tokens(res *engine.ExtractResult) *tokenCount {
+func tokens(res *core.ExtractResult) *tokenCount {
 	if res.PromptTokens == 0 && res.OutputTokens == 0 {
 		return nil
 	}
 	return &tokenCount{Prompt: res.PromptTokens, Output: res.OutputTokens}
 }
 
-func fieldNames(req engine.ExtractRequest) []string {
+func fieldNames(req core.ExtractRequest) []string {
 	names := make([]string, len(req.Fields))
 	for i, f := range req.Fields {
 		names[i] = f.Name
@@ -159,7 +159,7 @@ func fieldNames(req engine.ExtractRequest) []string {
 // value for one not found.
 type orderedFields struct {
 	names  []string
-	values map[string]engine.FieldResult
+	values map[string]core.FieldResult
 }
 
 // MarshalJSON implements json.Marshaler.

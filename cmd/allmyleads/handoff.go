@@ -25,7 +25,7 @@ func runHandoff(ctx context.Context, env *cliEnv, args []string) int {
 	if code, ok := parseFlags(fs, rest); !ok {
 		return code
 	}
-	phone, code, ok := contact.phone(env)
+	urn, code, ok := contact.urn(env)
 	if !ok {
 		return code
 	}
@@ -33,22 +33,22 @@ func runHandoff(ctx context.Context, env *cliEnv, args []string) int {
 	if err != nil {
 		return failf(env.stderr, exitInput, "%v", err)
 	}
-	if err := releaseContact(ctx, cfg, env, append([]string{"handoff"}, args...), phone, *actor); err != nil {
+	if err := releaseContact(ctx, cfg, env, append([]string{"handoff"}, args...), urn, *actor); err != nil {
 		if errors.Is(err, engine.ErrNoHandoff) {
-			return failf(env.stderr, exitInput, "%s is not waiting for a person (see `allmyleads leads --status handoff`)", phone)
+			return failf(env.stderr, exitInput, "%s is not waiting for a person (see `allmyleads leads --status handoff`)", urn)
 		}
 		return exitOf(env, err)
 	}
-	fmt.Fprintf(env.stdout, "%s is back with the bot; they were told so\n", phone)
+	fmt.Fprintf(env.stdout, "%s is back with the bot; they were told so\n", urn)
 	return exitOK
 }
 
 // releaseContact runs Engine.Release with the running server's engine when
 // the command came through the admin socket, else with an engine of its own
 // over the database.
-func releaseContact(ctx context.Context, cfg Config, env *cliEnv, cmdline []string, phone, actor string) error {
+func releaseContact(ctx context.Context, cfg Config, env *cliEnv, cmdline []string, urn, actor string) error {
 	if env.shared != nil && env.shared.engine != nil {
-		return env.shared.engine.Release(ctx, phone, actor)
+		return env.shared.engine.Release(ctx, urn, actor)
 	}
 	st, release, err := openRecordStore(ctx, &cfg, env, cmdline)
 	if err != nil {
@@ -63,5 +63,5 @@ func releaseContact(ctx context.Context, cfg Config, env *cliEnv, cmdline []stri
 		return err
 	}
 	defer rt.Close()
-	return rt.engine.Release(ctx, phone, actor)
+	return rt.engine.Release(ctx, urn, actor)
 }

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 	"github.com/allmyleads/allmyleads/engine/store"
 )
 
@@ -42,7 +42,7 @@ func runQuote(ctx context.Context, env *cliEnv, args []string) int {
 	}
 	defer release()
 	if err := st.MarkPaid(ctx, id, *ref, *actor); err != nil {
-		if errors.Is(err, engine.ErrNotFound) || errors.Is(err, store.ErrQuoteState) {
+		if errors.Is(err, core.ErrNotFound) || errors.Is(err, store.ErrQuoteState) {
 			return failf(env.stderr, exitInput, "%v", err)
 		}
 		return failf(env.stderr, exitRuntime, "%v", err)

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 	"github.com/allmyleads/allmyleads/engine/store"
 )
 
@@ -43,14 +43,14 @@ func newRecordsFixture(t *testing.T) *recordsFixture {
 	}
 	defer st.Close()
 	at := time.Now().UTC()
-	turn := &engine.Turn{
-		Inbound:  &engine.Inbound{Channel: "console", Contact: fixPhone, ID: "m1", Time: at, Kind: engine.InText, Text: "the garage roof"},
-		Session:  &engine.Session{Contact: fixPhone, Flow: "quote", Step: "confirm", Vars: map[string]any{"lead": map[string]any{"name": "Ada Byron", "email": "ada@example.com"}}, Started: at, Updated: at, LastInbound: at},
-		Contact:  &engine.Contact{Phone: fixPhone, Name: "Ada Byron", Email: "ada@example.com", Status: "quoted", Created: at, Updated: at},
-		Project:  &engine.Project{ID: "p1", Contact: fixPhone, Service: "roofing", Status: "quoted", Created: at, Updated: at},
-		Quotes:   []*engine.QuoteRecord{{ID: "q1", Contact: fixPhone, ProjectID: "p1", Status: engine.QuoteAccepted, Currency: "EUR", Total: 332750}},
-		Consents: []engine.ConsentRecord{{ID: "c1", Contact: fixPhone, Purpose: "quote", Text: "ok?", Granted: true, Time: at, Channel: "console"}},
-		Outbound: []engine.Outbound{{Kind: engine.OutText, Text: "Here is your quote"}},
+	turn := &core.Turn{
+		Inbound:  &core.Inbound{Channel: "console", Contact: fixPhone, ID: "m1", Time: at, Kind: core.InText, Text: "the garage roof"},
+		Session:  &core.Session{Contact: fixPhone, Flow: "quote", Step: "confirm", Vars: map[string]any{"lead": map[string]any{"name": "Ada Byron", "email": "ada@example.com"}}, Started: at, Updated: at, LastInbound: at},
+		Contact:  &core.Contact{Phone: fixPhone, Name: "Ada Byron", Email: "ada@example.com", Status: "quoted", Created: at, Updated: at},
+		Project:  &core.Project{ID: "p1", Contact: fixPhone, Service: "roofing", Status: "quoted", Created: at, Updated: at},
+		Quotes:   []*core.QuoteRecord{{ID: "q1", Contact: fixPhone, ProjectID: "p1", Status: core.QuoteAccepted, Currency: "EUR", Total: 332750}},
+		Consents: []core.ConsentRecord{{ID: "c1", Contact: fixPhone, Purpose: "quote", Text: "ok?", Granted: true, Time: at, Channel: "console"}},
+		Outbound: []core.Outbound{{Kind: core.OutText, Text: "Here is your quote"}},
 	}
 	if err := st.Commit(context.Background(), turn); err != nil {
 		t.Fatal(err)
@@ -95,7 +95,7 @@ func TestLeadsAndQuotesCommands(t *testing.T) {
 		t.Errorf("mark-paid of an unknown quote: exit %d %s", code, errOut)
 	}
 	code, out, _ = f.run(t, "", nil, "quotes", "--format", "json", "--contact", "15550100456")
-	var quotes []engine.QuoteRecord
+	var quotes []core.QuoteRecord
 	if err := json.Unmarshal([]byte(out), &quotes); code != exitOK || err != nil || len(quotes) != 1 || quotes[0].PaymentRef != "pi_42" {
 		t.Errorf("quotes json after payment: %v %+v", err, quotes)
 	}
@@ -112,7 +112,7 @@ func TestEraseCommandConfirmation(t *testing.T) {
 		t.Fatalf("refused erase changed data: %s", out)
 	}
 	code, out, errOut = f.run(t, "", nil, "erase", "--contact", fixPhone, "--yes", "--actor", "dpo")
-	if code != exitOK || !strings.Contains(out, "erased "+fixPhone) {
+	if code != exitOK || !strings.Contains(out, "erased "+core.PhoneURN(fixPhone)) {
 		t.Fatalf("erase --yes: exit %d %s %s", code, out, errOut)
 	}
 	code, out, errOut = f.run(t, "", nil, "export", "--contact", fixPhone)

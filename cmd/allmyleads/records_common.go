@@ -11,7 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 	"github.com/allmyleads/allmyleads/engine/store"
 )
 
@@ -34,7 +34,7 @@ func subcommand(env *cliEnv, args []string, name, sub, usage string) (rest []str
 	return args[1:], 0, true
 }
 
-// contactFlag is a record command's required --contact PHONE.
+// contactFlag is a record command's required --contact: a phone number or a URN.
 type contactFlag struct {
 	fs  *flag.FlagSet
 	raw *string
@@ -42,23 +42,24 @@ type contactFlag struct {
 
 // addContactFlag registers the required --contact.
 func addContactFlag(fs *flag.FlagSet) contactFlag {
-	return contactFlag{fs: fs, raw: fs.String("contact", "", "the contact's phone number (required)")}
+	return contactFlag{fs: fs, raw: fs.String("contact", "", "the contact: a phone number (+447700900100) or a URN (whatsapp-bsuid:US.1234, web:ID) (required)")}
 }
 
-// phone is the --contact number, normalized, once the flags are parsed.
-// Without --contact, or with arguments left over, it prints the usage and
-// gives exitUsage; a number that is not one is an error (exitUsage). ok is
-// false when the command must stop with code.
-func (c contactFlag) phone(env *cliEnv) (phone string, code int, ok bool) {
+// urn is the --contact as a canonical URN once the flags are parsed (a
+// phone number means the WhatsApp contact). Without --contact, or with
+// arguments left over, it prints the usage and gives exitUsage; a contact
+// that is neither is an error (exitUsage). ok is false when the command
+// must stop with code.
+func (c contactFlag) urn(env *cliEnv) (urn string, code int, ok bool) {
 	if *c.raw == "" || c.fs.NArg() > 0 {
 		c.fs.Usage()
 		return "", exitUsage, false
 	}
-	phone, err := engine.NormalizePhone(*c.raw)
+	urn, err := core.NormalizeURN(*c.raw)
 	if err != nil {
 		return "", failf(env.stderr, exitUsage, "--contact: %v", err), false
 	}
-	return phone, 0, true
+	return urn, 0, true
 }
 
 // openRecords loads the configuration of the record command name (see

@@ -21,7 +21,7 @@ import (
 
 	"github.com/allmyleads/allmyleads/channels/whatsapp"
 	"github.com/allmyleads/allmyleads/channels/whatsapp/graphtest"
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 	"github.com/allmyleads/allmyleads/engine/store"
 )
 
@@ -300,7 +300,7 @@ func TestServeQuoteConversation(t *testing.T) {
 
 	ctx := context.Background()
 	quotes, err := h.srv.rt.store.Quotes(ctx, store.QuoteFilter{Contact: "+" + e2eContact})
-	if err != nil || len(quotes) != 1 || quotes[0].Status != engine.QuoteAccepted {
+	if err != nil || len(quotes) != 1 || quotes[0].Status != core.QuoteAccepted {
 		t.Fatalf("quotes %+v, %v; want one accepted", quotes, err)
 	}
 	exp, err := h.srv.rt.store.Export(ctx, "+"+e2eContact)
@@ -384,7 +384,7 @@ func TestServeEveryMessageType(t *testing.T) {
 		sent := g.Sent()[seen:]
 		seen += len(sent)
 		slices.SortStableFunc(sent, func(a, b graphtest.Request) int {
-			return strings.Compare(a.Body["to"].(string), b.Body["to"].(string))
+			return strings.Compare(addressee(a), addressee(b))
 		})
 		for _, r := range sent {
 			out.WriteString(requestLine(r) + "\n")
@@ -680,7 +680,7 @@ func TestHandoffReleaseWhileServing(t *testing.T) {
 	cfg := e2eConfig(g, t.TempDir())
 	h := startHarness(t, g, cfg, serverOptions{noRetention: true})
 	ctx := context.Background()
-	in := engine.Inbound{Channel: "whatsapp", Contact: "+447700900123", ID: "wamid.release-1", Time: time.Now(), Kind: engine.InText, Text: "AGENT"}
+	in := core.Inbound{Channel: "whatsapp", Contact: "+447700900123", ID: "wamid.release-1", Time: time.Now(), Kind: core.InText, Text: "AGENT"}
 	if err := h.srv.rt.router.Handle(ctx, in); err != nil {
 		t.Fatal(err)
 	}
@@ -696,4 +696,14 @@ func TestHandoffReleaseWhileServing(t *testing.T) {
 	if code := run(ctx, env, []string{"handoff", "release", "--contact", "447700900123", "--db", cfg.Store.Path}); code != exitInput {
 		t.Fatalf("second release: exit %d, want %d\n%s", code, exitInput, errb.String())
 	}
+}
+
+// addressee is whom a send request names: "to" a number or "recipient" a
+// business-scoped user id.
+func addressee(r graphtest.Request) string {
+	if to, ok := r.Body["to"].(string); ok {
+		return to
+	}
+	s, _ := r.Body["recipient"].(string)
+	return s
 }

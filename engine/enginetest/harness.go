@@ -7,12 +7,14 @@ package enginetest
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 	"github.com/allmyleads/allmyleads/engine/extract"
 	"github.com/allmyleads/allmyleads/engine/store"
 	"github.com/allmyleads/allmyleads/flows"
@@ -27,9 +29,13 @@ var Epoch = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 type Options struct {
 	FlowsDir  string // "" = the shipped flows
 	Config    engine.Config
-	Extractor engine.Extractor
+	Extractor core.Extractor
 	Plugins   engine.Plugins // nil = the shipped plugins
 	NoSeal    bool           // benchmarks only: store plaintext to measure encryption's cost
+	// DB is a database file to start from (copied, so the file stays as it
+	// is), opened with Key; "" starts with an empty database and a new key.
+	DB  string
+	Key []byte
 }
 
 // Harness is a running engine over a real store.
@@ -54,7 +60,19 @@ func New(t testing.TB, o Options) *Harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if o.Key != nil {
+		key = o.Key
+	}
 	h := &Harness{T: t, Opts: o, Path: t.TempDir() + "/test.db", Key: key, Clock: &Clock{now: Epoch}, ids: &IDs{}}
+	if o.DB != "" {
+		data, err := os.ReadFile(o.DB)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(h.Path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	h.Flows = LoadFlows(t, o.FlowsDir)
 	h.Plugins = o.Plugins
 	if h.Plugins == nil {
@@ -116,21 +134,21 @@ func (h *Harness) Reopen() {
 }
 
 // Message builds an inbound text message with the next message id.
-func (h *Harness) Message(contact, text string) engine.Inbound {
+func (h *Harness) Message(contact, text string) core.Inbound {
 	h.seq++
-	return engine.Inbound{Channel: "test", Contact: contact, ID: fmt.Sprintf("m%04d", h.seq), Time: h.Clock.Now(), Kind: engine.InText, Text: text}
+	return core.Inbound{Channel: "test", Contact: contact, ID: fmt.Sprintf("m%04d", h.seq), Time: h.Clock.Now(), Kind: core.InText, Text: text}
 }
 
 // Photo builds an inbound image message.
-func (h *Harness) Photo(contact string, data []byte, caption string) engine.Inbound {
+func (h *Harness) Photo(contact string, data []byte, caption string) core.Inbound {
 	in := h.Message(contact, caption)
-	in.Kind = engine.InImage
-	in.Media = []engine.Media{{MIME: "image/jpeg", Caption: caption, Data: data}}
+	in.Kind = core.InImage
+	in.Media = []core.Media{{MIME: "image/jpeg", Caption: caption, Data: data}}
 	return in
 }
 
 // Send handles one message and returns what the bot queued.
-func (h *Harness) Send(in engine.Inbound) []engine.Outbound {
+func (h *Harness) Send(in core.Inbound) []core.Outbound {
 	h.T.Helper()
 	out, err := h.Engine.Handle(context.Background(), in)
 	if err != nil {
@@ -140,13 +158,13 @@ func (h *Harness) Send(in engine.Inbound) []engine.Outbound {
 }
 
 // Say sends a text and returns what the bot queued.
-func (h *Harness) Say(contact, text string) []engine.Outbound {
+func (h *Harness) Say(contact, text string) []core.Outbound {
 	h.T.Helper()
 	return h.Send(h.Message(contact, text))
 }
 
 // Session returns the contact's stored session.
-func (h *Harness) Session(contact string) *engine.Session {
+func (h *Harness) Session(contact string) *core.Session {
 	h.T.Helper()
 	s, err := h.Store.Session(context.Background(), contact)
 	if err != nil {
@@ -156,14 +174,14 @@ func (h *Harness) Session(contact string) *engine.Session {
 }
 
 // Format renders bot messages as transcript lines.
-func Format(out []engine.Outbound) string {
+func Format(out []core.Outbound) string {
 	var b strings.Builder
 	for _, m := range out {
 		text := m.Text
 		if m.Media != nil {
 			text = fmt.Sprintf("[%s %s] %s", m.Kind, m.Media.Filename, m.Media.Caption)
 		}
-		if m.Kind == engine.OutTemplate && m.Template != nil {
+		if m.Kind == core.OutTemplate && m.Template != nil {
 			text = "[template " + m.Template.Name + "]"
 		}
 		fmt.Fprintf(&b, "bot: %s\n", strings.ReplaceAll(text, "\n", "\n     "))

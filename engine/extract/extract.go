@@ -1,4 +1,4 @@
-// Package extract owns the extractors behind engine.Extractor: the offline
+// Package extract owns the extractors behind core.Extractor: the offline
 // one, which reads numbers, areas, emails, phone numbers, postal codes,
 // dates, yes/no answers and enum values out of text with plain rules, and
 // the OpenAI one, which sends text and photos to a Chat Completions model
@@ -14,7 +14,7 @@ package extract
 import (
 	"log/slog"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 // Extractor names, as recorded in ExtractResult.Extractor.
@@ -31,7 +31,7 @@ type Options struct {
 
 // New returns the OpenAI extractor when an API key is configured, and the
 // offline one otherwise, saying so once in the log.
-func New(opts Options) engine.Extractor {
+func New(opts Options) core.Extractor {
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

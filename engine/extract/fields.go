@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/allmyleads/allmyleads/flows"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 // SpecError is a mistake in a compact field spec (see ParseFields); it
@@ -25,9 +25,9 @@ func (e *SpecError) Error() string {
 // optional field (fields are required otherwise). Example:
 //
 //	area_m2:number,material:enum(tiles|metal),notes:string?,tags:string[]
-func ParseFields(spec string) ([]flows.Field, error) {
+func ParseFields(spec string) ([]core.Field, error) {
 	items := splitTop(spec)
-	fields := make([]flows.Field, 0, len(items))
+	fields := make([]core.Field, 0, len(items))
 	for i, item := range items {
 		f, problem := parseField(strings.TrimSpace(item))
 		if problem != "" {
@@ -67,8 +67,8 @@ func splitTop(s string) []string {
 	return append(out, s[start:])
 }
 
-func parseField(item string) (flows.Field, string) {
-	var f flows.Field
+func parseField(item string) (core.Field, string) {
+	var f core.Field
 	if item == "" {
 		return f, "empty (a stray comma?)"
 	}

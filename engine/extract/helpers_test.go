@@ -4,11 +4,10 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/allmyleads/allmyleads/engine"
-	"github.com/allmyleads/allmyleads/flows"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
-func mustFields(t testing.TB, spec string) []flows.Field {
+func mustFields(t testing.TB, spec string) []core.Field {
 	t.Helper()
 	f, err := ParseFields(spec)
 	if err != nil {
@@ -18,7 +17,7 @@ func mustFields(t testing.TB, spec string) []flows.Field {
 }
 
 // replyJSON writes results as a model's reply: every field, null when absent.
-func replyJSON(req engine.ExtractRequest, res map[string]engine.FieldResult) []byte {
+func replyJSON(req core.ExtractRequest, res map[string]core.FieldResult) []byte {
 	out := map[string]any{}
 	for _, f := range req.Fields {
 		if fr, ok := res[f.Name]; ok {
@@ -32,8 +31,8 @@ func replyJSON(req engine.ExtractRequest, res map[string]engine.FieldResult) []b
 }
 
 // optional returns the fields with Required off.
-func optional(fields []flows.Field) []flows.Field {
-	out := append([]flows.Field(nil), fields...)
+func optional(fields []core.Field) []core.Field {
+	out := append([]core.Field(nil), fields...)
 	for i := range out {
 		out[i].Required = false
 	}

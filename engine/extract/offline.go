@@ -11,8 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/allmyleads/allmyleads/engine"
-	"github.com/allmyleads/allmyleads/flows"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 // OfflineModel is the model name the offline extractor records; bump it when
@@ -35,7 +34,7 @@ const (
 // is safe for concurrent use.
 type Offline struct{}
 
-var _ engine.Extractor = (*Offline)(nil)
+var _ core.Extractor = (*Offline)(nil)
 
 // NewOffline returns the offline extractor.
 func NewOffline() *Offline { return &Offline{} }
@@ -43,21 +42,21 @@ func NewOffline() *Offline { return &Offline{} }
 // Extract reads the request's texts and image captions. Fields it cannot
 // find are left out of the result; the engine decides what a missing
 // required field means.
-func (o *Offline) Extract(ctx context.Context, req engine.ExtractRequest) (*engine.ExtractResult, error) {
-	res := &engine.ExtractResult{
+func (o *Offline) Extract(ctx context.Context, req core.ExtractRequest) (*core.ExtractResult, error) {
+	res := &core.ExtractResult{
 		Extractor:     NameOffline,
 		Model:         OfflineModel,
 		PromptVersion: PromptVersion(req.Instructions, req.Fields),
 	}
 	kinds, err := checkFields(req.Fields)
 	if err != nil {
-		return res, &engine.ExtractError{Outcome: engine.OutcomeError, Err: err}
+		return res, &core.ExtractError{Outcome: core.OutcomeError, Err: err}
 	}
 	if err := ctx.Err(); err != nil {
 		return res, contextFailure(err, err)
 	}
 	sc := scan(segments(req))
-	res.Fields = make(map[string]engine.FieldResult, len(req.Fields))
+	res.Fields = make(map[string]core.FieldResult, len(req.Fields))
 	for i, f := range req.Fields {
 		if fr, ok := sc.field(f, kinds[i]); ok {
 			res.Fields[f.Name] = fr
@@ -68,7 +67,7 @@ func (o *Offline) Extract(ctx context.Context, req engine.ExtractRequest) (*engi
 
 // segments are the texts to read: the messages, then captions not already
 // among them.
-func segments(req engine.ExtractRequest) []string {
+func segments(req core.ExtractRequest) []string {
 	var segs []string
 	seen := map[string]bool{}
 	add := func(s string) {
@@ -610,7 +609,7 @@ func stem(w string) string {
 
 // hintWords are the stems of the words in a field's name and (with
 // description) its description, minus words that say nothing.
-func hintWords(f flows.Field, description bool) []string {
+func hintWords(f core.Field, description bool) []string {
 	src := strings.ReplaceAll(f.Name, "_", " ")
 	if description {
 		src = f.Description
@@ -683,7 +682,7 @@ var (
 	maxHintWordsAround = 3
 )
 
-func roleOf(f flows.Field, kind string) fieldRole {
+func roleOf(f core.Field, kind string) fieldRole {
 	name := strings.ToLower(camelSplit(f.Name))
 	var nameWords []string
 	for _, w := range splitWords(name) {
@@ -725,7 +724,7 @@ func roleOf(f flows.Field, kind string) fieldRole {
 }
 
 // field finds one field's value.
-func (s *scanner) field(f flows.Field, kind string) (engine.FieldResult, bool) {
+func (s *scanner) field(f core.Field, kind string) (core.FieldResult, bool) {
 	var cands []candidate
 	switch kind {
 	case TypeNumber, TypeInteger:
@@ -756,9 +755,9 @@ func (s *scanner) field(f flows.Field, kind string) (engine.FieldResult, bool) {
 // pick turns candidates into a result: all distinct values for a list, the
 // first for a single value, with the confidence lowered to a guess when
 // the text offers different values.
-func pick(f flows.Field, cands []candidate) (engine.FieldResult, bool) {
+func pick(f core.Field, cands []candidate) (core.FieldResult, bool) {
 	if len(cands) == 0 {
-		return engine.FieldResult{}, false
+		return core.FieldResult{}, false
 	}
 	if f.List {
 		var vals []any
@@ -771,20 +770,20 @@ func pick(f flows.Field, cands []candidate) (engine.FieldResult, bool) {
 				conf = min(conf, c.conf)
 			}
 		}
-		return engine.FieldResult{Value: vals, Confidence: conf}, true
+		return core.FieldResult{Value: vals, Confidence: conf}, true
 	}
 	first := cands[0]
 	for _, c := range cands[1:] {
 		if c.value != first.value {
-			return engine.FieldResult{Value: first.value, Confidence: min(first.conf, confGuess)}, true
+			return core.FieldResult{Value: first.value, Confidence: min(first.conf, confGuess)}, true
 		}
 	}
-	return engine.FieldResult{Value: first.value, Confidence: first.conf}, true
+	return core.FieldResult{Value: first.value, Confidence: first.conf}, true
 }
 
 // numberFor finds a number field's value: an area for area fields, a
 // number beside one of the field's words, or the only number in the text.
-func (s *scanner) numberFor(f flows.Field, kind string) []candidate {
+func (s *scanner) numberFor(f core.Field, kind string) []candidate {
 	whole := func(cs []candidate) []candidate {
 		if kind != TypeInteger {
 			return cs
@@ -910,7 +909,7 @@ func (s *scanner) postcodeFor() []candidate {
 }
 
 // enumFor finds the field's enum values named in the text, in order.
-func (s *scanner) enumFor(f flows.Field) []candidate {
+func (s *scanner) enumFor(f core.Field) []candidate {
 	var out []candidate
 	for _, e := range f.Enum {
 		val := strings.TrimSpace(e)
@@ -941,7 +940,7 @@ func (s *scanner) enumFor(f flows.Field) []candidate {
 // boolFor reads a yes/no field: a message that is just yes or no, or the
 // field's word with a negation (no, without, don't...) or an affirmation
 // (need, with, has...) in the few words before it.
-func (s *scanner) boolFor(f flows.Field) []candidate {
+func (s *scanner) boolFor(f core.Field) []candidate {
 	var out []candidate
 	for i, seg := range s.segs {
 		words := strings.FieldsFunc(strings.ToLower(seg), func(r rune) bool {

@@ -12,19 +12,18 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/allmyleads/allmyleads/engine"
-	"github.com/allmyleads/allmyleads/flows"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 // offlineCase is one offline extraction: what the customer wrote and what
 // the rules must read from it.
 type offlineCase struct {
-	Name     string                        `yaml:"name"`
-	Fields   string                        `yaml:"fields"` // compact spec, as `allmyleads extract --fields`
-	Text     string                        `yaml:"text"`
-	Texts    []string                      `yaml:"texts"`
-	Captions []string                      `yaml:"captions"`
-	Want     map[string]engine.FieldResult `yaml:"want"` // fields not listed must be absent
+	Name     string                      `yaml:"name"`
+	Fields   string                      `yaml:"fields"` // compact spec, as `allmyleads extract --fields`
+	Text     string                      `yaml:"text"`
+	Texts    []string                    `yaml:"texts"`
+	Captions []string                    `yaml:"captions"`
+	Want     map[string]core.FieldResult `yaml:"want"` // fields not listed must be absent
 }
 
 func loadOfflineCases(t testing.TB) map[string][]offlineCase {
@@ -48,18 +47,18 @@ func loadOfflineCases(t testing.TB) map[string][]offlineCase {
 	return out
 }
 
-func (c offlineCase) request(t testing.TB) engine.ExtractRequest {
+func (c offlineCase) request(t testing.TB) core.ExtractRequest {
 	t.Helper()
 	fields, err := ParseFields(c.Fields)
 	if err != nil {
 		t.Fatalf("%s: fields: %v", c.Name, err)
 	}
-	req := engine.ExtractRequest{Fields: fields, Texts: c.Texts}
+	req := core.ExtractRequest{Fields: fields, Texts: c.Texts}
 	if c.Text != "" {
 		req.Texts = append([]string{c.Text}, req.Texts...)
 	}
 	for _, cap := range c.Captions {
-		req.Images = append(req.Images, engine.Media{MIME: "image/jpeg", Caption: cap, Data: []byte{0xff, 0xd8}})
+		req.Images = append(req.Images, core.Media{MIME: "image/jpeg", Caption: cap, Data: []byte{0xff, 0xd8}})
 	}
 	return req
 }
@@ -93,9 +92,9 @@ func TestOffline(t *testing.T) {
 				if res.Extractor != NameOffline || res.Model != OfflineModel || res.PromptVersion == "" {
 					t.Errorf("result facts = %q %q %q", res.Extractor, res.Model, res.PromptVersion)
 				}
-				want := map[string]engine.FieldResult{}
+				want := map[string]core.FieldResult{}
 				for k, v := range c.Want {
-					want[k] = engine.FieldResult{Value: normal(v.Value), Confidence: v.Confidence}
+					want[k] = core.FieldResult{Value: normal(v.Value), Confidence: v.Confidence}
 				}
 				if !reflect.DeepEqual(res.Fields, want) {
 					got, _ := json.Marshal(res.Fields)
@@ -119,12 +118,12 @@ func TestOffline(t *testing.T) {
 }
 
 func TestOfflineSpecError(t *testing.T) {
-	_, err := NewOffline().Extract(context.Background(), engine.ExtractRequest{
-		Fields: []flows.Field{{Name: "x", Type: "decimal"}},
+	_, err := NewOffline().Extract(context.Background(), core.ExtractRequest{
+		Fields: []core.Field{{Name: "x", Type: "decimal"}},
 		Texts:  []string{"42"},
 	})
-	var xe *engine.ExtractError
-	if !errors.As(err, &xe) || xe.Outcome != engine.OutcomeError || !strings.Contains(err.Error(), `"x"`) {
+	var xe *core.ExtractError
+	if !errors.As(err, &xe) || xe.Outcome != core.OutcomeError || !strings.Contains(err.Error(), `"x"`) {
 		t.Fatalf("err = %v, want an error outcome naming the field", err)
 	}
 }
@@ -132,15 +131,15 @@ func TestOfflineSpecError(t *testing.T) {
 func TestOfflineCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := NewOffline().Extract(ctx, engine.ExtractRequest{Fields: []flows.Field{{Name: "n", Type: "number"}}, Texts: []string{"4"}})
-	var xe *engine.ExtractError
-	if !errors.As(err, &xe) || xe.Outcome != engine.OutcomeError {
+	_, err := NewOffline().Extract(ctx, core.ExtractRequest{Fields: []core.Field{{Name: "n", Type: "number"}}, Texts: []string{"4"}})
+	var xe *core.ExtractError
+	if !errors.As(err, &xe) || xe.Outcome != core.OutcomeError {
 		t.Fatalf("err = %v, want an error outcome", err)
 	}
 }
 
 func BenchmarkOffline(b *testing.B) {
-	req := engine.ExtractRequest{
+	req := core.ExtractRequest{
 		Fields: mustFields(b, "area_m2:number,material:enum(tiles|metal|shingles|flat|unknown),email:string?,phone:string?,"+
 			"postcode:string?,start:date?,scaffolding:boolean?,floors:integer?"),
 		Texts: []string{benchParagraph},
@@ -159,7 +158,7 @@ func BenchmarkOffline(b *testing.B) {
 
 // BenchmarkOfflineShort reads a typical one-line answer.
 func BenchmarkOfflineShort(b *testing.B) {
-	req := engine.ExtractRequest{Fields: mustFields(b, "area_m2:number,material:enum(tiles|metal)?"), Texts: []string{"It's about 40 m2, metal roof"}}
+	req := core.ExtractRequest{Fields: mustFields(b, "area_m2:number,material:enum(tiles|metal)?"), Texts: []string{"It's about 40 m2, metal roof"}}
 	x := NewOffline()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -188,7 +187,7 @@ func FuzzOffline(f *testing.F) {
 		"postcode:string?,start:date?,scaffolding:boolean?,floors:integer?,notes:string?,areas:number[]?")
 	x := NewOffline()
 	f.Fuzz(func(t *testing.T, text string) {
-		req := engine.ExtractRequest{Fields: fields, Texts: []string{text}}
+		req := core.ExtractRequest{Fields: fields, Texts: []string{text}}
 		res, err := x.Extract(context.Background(), req)
 		if err != nil {
 			t.Fatal(err)

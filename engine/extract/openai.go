@@ -15,8 +15,7 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
-	"github.com/allmyleads/allmyleads/engine"
-	"github.com/allmyleads/allmyleads/flows"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 // Defaults of OpenAIOptions.
@@ -75,7 +74,7 @@ type OpenAI struct {
 	log    *slog.Logger
 }
 
-var _ engine.Extractor = (*OpenAI)(nil)
+var _ core.Extractor = (*OpenAI)(nil)
 
 // NewOpenAI returns the OpenAI extractor.
 func NewOpenAI(opts OpenAIOptions) *OpenAI {
@@ -126,22 +125,22 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 // Extract sends the request's texts and images to the model and returns the
-// checked fields. Failures are *engine.ExtractError with an Outcome; the
+// checked fields. Failures are *core.ExtractError with an Outcome; the
 // result is then still returned with what is known about the call (model,
 // prompt version, tokens spent) for the AI record, with no Fields.
-func (o *OpenAI) Extract(ctx context.Context, req engine.ExtractRequest) (*engine.ExtractResult, error) {
-	res := &engine.ExtractResult{
+func (o *OpenAI) Extract(ctx context.Context, req core.ExtractRequest) (*core.ExtractResult, error) {
+	res := &core.ExtractResult{
 		Extractor:     NameOpenAI,
 		Model:         o.opts.Model,
 		PromptVersion: PromptVersion(req.Instructions, req.Fields),
 	}
 	schema, err := BuildSchema(req.Fields)
 	if err != nil {
-		return res, &engine.ExtractError{Outcome: engine.OutcomeError, Err: err}
+		return res, &core.ExtractError{Outcome: core.OutcomeError, Err: err}
 	}
 	user, err := o.userParts(req)
 	if err != nil {
-		return res, &engine.ExtractError{Outcome: engine.OutcomeError, Err: err}
+		return res, &core.ExtractError{Outcome: core.OutcomeError, Err: err}
 	}
 	chat := openai.ChatCompletionRequest{
 		Model: o.opts.Model,
@@ -174,13 +173,13 @@ func (o *OpenAI) Extract(ctx context.Context, req engine.ExtractRequest) (*engin
 		fields, verr := Validate(req.Fields, []byte(trimFence(content)))
 		if verr == nil {
 			res.Fields = fields
-			log.Info("openai extract", "outcome", engine.OutcomeOK, "fields", len(fields),
+			log.Info("openai extract", "outcome", core.OutcomeOK, "fields", len(fields),
 				"prompt_tokens", res.PromptTokens, "output_tokens", res.OutputTokens, "latency", o.opts.Clock().Sub(start))
 			return res, nil
 		}
 		if repaired {
-			log.Warn("openai reply does not fit the fields after a retry", "outcome", engine.OutcomeInvalid, "error", verr)
-			return res, &engine.ExtractError{Outcome: engine.OutcomeInvalid, Err: verr}
+			log.Warn("openai reply does not fit the fields after a retry", "outcome", core.OutcomeInvalid, "error", verr)
+			return res, &core.ExtractError{Outcome: core.OutcomeInvalid, Err: verr}
 		}
 		repaired = true
 		log.Info("openai reply does not fit the fields: asking once more", "error", verr)
@@ -193,8 +192,8 @@ func (o *OpenAI) Extract(ctx context.Context, req engine.ExtractRequest) (*engin
 
 // complete makes one chat completion, retrying 429, 5xx and connection
 // errors with backoff (honouring Retry-After) while the deadline allows. It
-// returns the reply's content, or an *engine.ExtractError.
-func (o *OpenAI) complete(ctx context.Context, log *slog.Logger, chat openai.ChatCompletionRequest, res *engine.ExtractResult) (string, error) {
+// returns the reply's content, or an *core.ExtractError.
+func (o *OpenAI) complete(ctx context.Context, log *slog.Logger, chat openai.ChatCompletionRequest, res *core.ExtractResult) (string, error) {
 	for attempt := 0; ; attempt++ {
 		resp, err := o.client.CreateChatCompletion(ctx, chat)
 		res.PromptTokens += resp.Usage.PromptTokens
@@ -210,14 +209,14 @@ func (o *OpenAI) complete(ctx context.Context, log *slog.Logger, chat openai.Cha
 		}
 		status, retryable := classify(err)
 		if !retryable || attempt >= o.opts.MaxRetries {
-			return "", &engine.ExtractError{Outcome: engine.OutcomeError, Err: fmt.Errorf("chat completion (attempt %d): %w", attempt+1, err)}
+			return "", &core.ExtractError{Outcome: core.OutcomeError, Err: fmt.Errorf("chat completion (attempt %d): %w", attempt+1, err)}
 		}
 		wait := backoff(attempt)
 		if ra, ok := retryAfter(resp.Header(), o.opts.Clock()); ok {
 			wait = ra
 		}
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
-			return "", &engine.ExtractError{Outcome: engine.OutcomeError,
+			return "", &core.ExtractError{Outcome: core.OutcomeError,
 				Err: fmt.Errorf("chat completion: status %d; the retry in %s would pass the deadline: %w", status, wait, err)}
 		}
 		log.Warn("openai call failed, retrying", "status", status, "attempt", attempt+1, "wait", wait)
@@ -231,14 +230,14 @@ func (o *OpenAI) complete(ctx context.Context, log *slog.Logger, chat openai.Cha
 // none: a refusal, a content filter, a cut-off or empty reply.
 func replyContent(resp openai.ChatCompletionResponse) (string, error) {
 	if len(resp.Choices) == 0 {
-		return "", &engine.ExtractError{Outcome: engine.OutcomeInvalid, Err: errors.New("reply has no choices")}
+		return "", &core.ExtractError{Outcome: core.OutcomeInvalid, Err: errors.New("reply has no choices")}
 	}
 	c := resp.Choices[0]
 	switch {
 	case c.Message.Refusal != "":
-		return "", &engine.ExtractError{Outcome: engine.OutcomeRefused, Err: errors.New("the model refused to extract")}
+		return "", &core.ExtractError{Outcome: core.OutcomeRefused, Err: errors.New("the model refused to extract")}
 	case c.FinishReason == openai.FinishReasonContentFilter:
-		return "", &engine.ExtractError{Outcome: engine.OutcomeRefused, Err: errors.New("the reply was withheld by the content filter")}
+		return "", &core.ExtractError{Outcome: core.OutcomeRefused, Err: errors.New("the reply was withheld by the content filter")}
 	}
 	// An empty or cut-off reply goes through Validate like any reply that
 	// does not fit, so it gets the one retry.
@@ -249,9 +248,9 @@ func replyContent(resp openai.ChatCompletionResponse) (string, error) {
 // deadline is a timeout, a cancellation an error.
 func contextFailure(ctxErr, err error) error {
 	if errors.Is(ctxErr, context.DeadlineExceeded) {
-		return &engine.ExtractError{Outcome: engine.OutcomeTimeout, Err: fmt.Errorf("chat completion: %w", context.DeadlineExceeded)}
+		return &core.ExtractError{Outcome: core.OutcomeTimeout, Err: fmt.Errorf("chat completion: %w", context.DeadlineExceeded)}
 	}
-	return &engine.ExtractError{Outcome: engine.OutcomeError, Err: fmt.Errorf("chat completion: %w", ctxErr)}
+	return &core.ExtractError{Outcome: core.OutcomeError, Err: fmt.Errorf("chat completion: %w", ctxErr)}
 }
 
 // classify returns the HTTP status of a failed call (0 when there was no
@@ -307,7 +306,7 @@ func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 
 // userParts builds the user message: the business's instructions, then the
 // customer's texts, then each image (its caption first) as a data URL.
-func (o *OpenAI) userParts(req engine.ExtractRequest) ([]openai.ChatMessagePart, error) {
+func (o *OpenAI) userParts(req core.ExtractRequest) ([]openai.ChatMessagePart, error) {
 	var parts []openai.ChatMessagePart
 	text := func(s string) {
 		parts = append(parts, openai.ChatMessagePart{Type: openai.ChatMessagePartTypeText, Text: s})
@@ -361,7 +360,7 @@ func (o *OpenAI) userParts(req engine.ExtractRequest) ([]openai.ChatMessagePart,
 
 // describeFields lists the fields in plain words, for models that read the
 // prompt more closely than the schema.
-func describeFields(fields []flows.Field) string {
+func describeFields(fields []core.Field) string {
 	var b strings.Builder
 	for _, f := range fields {
 		kind, _ := kindOf(f)
@@ -401,9 +400,9 @@ func trimFence(s string) string {
 func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
 
 func outcomeOf(err error) string {
-	var xe *engine.ExtractError
+	var xe *core.ExtractError
 	if errors.As(err, &xe) {
 		return xe.Outcome
 	}
-	return engine.OutcomeError
+	return core.OutcomeError
 }

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 	"github.com/allmyleads/allmyleads/engine/extract/openaitest"
 )
 
@@ -69,25 +69,25 @@ func newOpenAIFixture(t *testing.T, edit func(*OpenAIOptions)) *openaiFixture {
 	return f
 }
 
-func roofRequest(t testing.TB) engine.ExtractRequest {
-	return engine.ExtractRequest{
+func roofRequest(t testing.TB) core.ExtractRequest {
+	return core.ExtractRequest{
 		Contact:      "+31612345678",
 		Instructions: "Estimate the roof area in square metres and the roofing material.",
 		Fields:       mustFields(t, "area_m2:number,material:enum(tiles|metal|shingles),notes:string?,tags:string[]?"),
 		Texts:        []string{customerText, "the back side"}, // the engine passes captions as texts too
-		Images:       []engine.Media{{ID: "m1", MIME: "image/jpeg", Caption: "the back side", Data: fakeJPEG}},
+		Images:       []core.Media{{ID: "m1", MIME: "image/jpeg", Caption: "the back side", Data: fakeJPEG}},
 	}
 }
 
 func extractOutcome(err error) string {
-	var xe *engine.ExtractError
+	var xe *core.ExtractError
 	if errors.As(err, &xe) {
 		return xe.Outcome
 	}
 	if err != nil {
 		return "untyped: " + err.Error()
 	}
-	return engine.OutcomeOK
+	return core.OutcomeOK
 }
 
 func TestOpenAIGood(t *testing.T) {
@@ -98,7 +98,7 @@ func TestOpenAIGood(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Extract: %v", err)
 	}
-	want := map[string]engine.FieldResult{
+	want := map[string]core.FieldResult{
 		"area_m2":  {Value: 41.5, Confidence: openaitest.GoodConfidence},
 		"material": {Value: "metal", Confidence: openaitest.GoodConfidence},
 		"tags":     {Value: []any{"rust"}, Confidence: openaitest.GoodConfidence},
@@ -180,7 +180,7 @@ func TestOpenAIOutcomes(t *testing.T) {
 		requests       int
 		prompt, output int
 		waits          []time.Duration
-		fields         map[string]engine.FieldResult
+		fields         map[string]core.FieldResult
 	}
 	p, o := openaitest.DefaultPromptTokens, openaitest.DefaultCompletionTokens
 	cases := []struct {
@@ -192,81 +192,81 @@ func TestOpenAIOutcomes(t *testing.T) {
 		{
 			name:    "low confidence",
 			answers: []openaitest.Answer{openaitest.LowConfidence(map[string]any{"area_m2": 40, "material": "tiles"})},
-			want: want{outcome: engine.OutcomeOK, requests: 1, prompt: p, output: o, fields: map[string]engine.FieldResult{
+			want: want{outcome: core.OutcomeOK, requests: 1, prompt: p, output: o, fields: map[string]core.FieldResult{
 				"area_m2": {Value: 40.0, Confidence: openaitest.LowConfidenceLevel}, "material": {Value: "tiles", Confidence: openaitest.LowConfidenceLevel}}},
 		},
 		{
 			name:    "per-field confidence",
 			answers: []openaitest.Answer{openaitest.Good(map[string]any{"area_m2": openaitest.Field{Value: 12, Confidence: 0.2}, "material": "metal"})},
-			want: want{outcome: engine.OutcomeOK, requests: 1, prompt: p, output: o, fields: map[string]engine.FieldResult{
+			want: want{outcome: core.OutcomeOK, requests: 1, prompt: p, output: o, fields: map[string]core.FieldResult{
 				"area_m2": {Value: 12.0, Confidence: 0.2}, "material": {Value: "metal", Confidence: openaitest.GoodConfidence}}},
 		},
 		{
 			name:    "schema-breaking JSON twice is invalid",
 			answers: []openaitest.Answer{openaitest.BadJSON(), openaitest.BadJSON()},
-			want:    want{outcome: engine.OutcomeInvalid, requests: 2, prompt: 2 * p, output: 2 * o},
+			want:    want{outcome: core.OutcomeInvalid, requests: 2, prompt: 2 * p, output: 2 * o},
 		},
 		{
 			name:    "schema-breaking JSON then good",
 			answers: []openaitest.Answer{openaitest.BadJSON(), openaitest.Good(map[string]any{"area_m2": 40, "material": "metal"})},
-			want: want{outcome: engine.OutcomeOK, requests: 2, prompt: 2 * p, output: 2 * o, fields: map[string]engine.FieldResult{
+			want: want{outcome: core.OutcomeOK, requests: 2, prompt: 2 * p, output: 2 * o, fields: map[string]core.FieldResult{
 				"area_m2": {Value: 40.0, Confidence: openaitest.GoodConfidence}, "material": {Value: "metal", Confidence: openaitest.GoodConfidence}}},
 		},
 		{
 			name:    "not JSON then a required field null",
 			answers: []openaitest.Answer{openaitest.Content("Sure! The roof is 40 m2."), openaitest.Good(map[string]any{"material": "metal"})},
-			want:    want{outcome: engine.OutcomeInvalid, requests: 2, prompt: 2 * p, output: 2 * o},
+			want:    want{outcome: core.OutcomeInvalid, requests: 2, prompt: 2 * p, output: 2 * o},
 		},
 		{
 			name:    "fenced JSON from a compatible server",
 			answers: []openaitest.Answer{openaitest.Content("```json\n{\"area_m2\":{\"value\":40,\"confidence\":0.8},\"material\":{\"value\":\"tiles\",\"confidence\":0.7}}\n```")},
-			want: want{outcome: engine.OutcomeOK, requests: 1, prompt: p, output: o, fields: map[string]engine.FieldResult{
+			want: want{outcome: core.OutcomeOK, requests: 1, prompt: p, output: o, fields: map[string]core.FieldResult{
 				"area_m2": {Value: 40.0, Confidence: 0.8}, "material": {Value: "tiles", Confidence: 0.7}}},
 		},
 		{
 			name:    "refusal",
 			answers: []openaitest.Answer{openaitest.Refusal()},
-			want:    want{outcome: engine.OutcomeRefused, requests: 1, prompt: p, output: 12},
+			want:    want{outcome: core.OutcomeRefused, requests: 1, prompt: p, output: 12},
 		},
 		{
 			name:    "429 honours Retry-After",
 			answers: []openaitest.Answer{openaitest.RateLimit(3), openaitest.Good(map[string]any{"area_m2": 40, "material": "metal"})},
-			want: want{outcome: engine.OutcomeOK, requests: 2, prompt: p, output: o, waits: []time.Duration{3 * time.Second}, fields: map[string]engine.FieldResult{
+			want: want{outcome: core.OutcomeOK, requests: 2, prompt: p, output: o, waits: []time.Duration{3 * time.Second}, fields: map[string]core.FieldResult{
 				"area_m2": {Value: 40.0, Confidence: openaitest.GoodConfidence}, "material": {Value: "metal", Confidence: openaitest.GoodConfidence}}},
 		},
 		{
 			name:    "429 without Retry-After backs off",
 			answers: []openaitest.Answer{openaitest.RateLimit(-1), openaitest.RateLimit(-1), openaitest.RateLimit(-1)},
-			want:    want{outcome: engine.OutcomeError, requests: 3, waits: []time.Duration{500 * time.Millisecond, time.Second}},
+			want:    want{outcome: core.OutcomeError, requests: 3, waits: []time.Duration{500 * time.Millisecond, time.Second}},
 		},
 		{
 			name:    "429 whose Retry-After passes the deadline",
 			answers: []openaitest.Answer{openaitest.RateLimit(60)},
 			opts:    func(o *OpenAIOptions) { o.Timeout = 5 * time.Second },
-			want:    want{outcome: engine.OutcomeError, requests: 1},
+			want:    want{outcome: core.OutcomeError, requests: 1},
 		},
 		{
 			name:    "500 then good",
 			answers: []openaitest.Answer{openaitest.ServerError(), openaitest.Good(map[string]any{"area_m2": 40, "material": "metal"})},
-			want: want{outcome: engine.OutcomeOK, requests: 2, prompt: p, output: o, waits: []time.Duration{500 * time.Millisecond}, fields: map[string]engine.FieldResult{
+			want: want{outcome: core.OutcomeOK, requests: 2, prompt: p, output: o, waits: []time.Duration{500 * time.Millisecond}, fields: map[string]core.FieldResult{
 				"area_m2": {Value: 40.0, Confidence: openaitest.GoodConfidence}, "material": {Value: "metal", Confidence: openaitest.GoodConfidence}}},
 		},
 		{
 			name:    "500 until retries run out",
 			answers: []openaitest.Answer{openaitest.ServerError(), openaitest.ServerError(), openaitest.ServerError()},
-			want:    want{outcome: engine.OutcomeError, requests: 3, waits: []time.Duration{500 * time.Millisecond, time.Second}},
+			want:    want{outcome: core.OutcomeError, requests: 3, waits: []time.Duration{500 * time.Millisecond, time.Second}},
 		},
 		{
 			name:    "500 with retries off",
 			answers: []openaitest.Answer{openaitest.ServerError()},
 			opts:    func(o *OpenAIOptions) { o.MaxRetries = -1 },
-			want:    want{outcome: engine.OutcomeError, requests: 1},
+			want:    want{outcome: core.OutcomeError, requests: 1},
 		},
 		{
 			name:    "hang past the timeout",
 			answers: []openaitest.Answer{openaitest.Hang()},
 			opts:    func(o *OpenAIOptions) { o.Timeout = 50 * time.Millisecond },
-			want:    want{outcome: engine.OutcomeTimeout, requests: 1},
+			want:    want{outcome: core.OutcomeTimeout, requests: 1},
 		},
 	}
 	for _, c := range cases {
@@ -293,10 +293,10 @@ func TestOpenAIOutcomes(t *testing.T) {
 			if w := f.wait.got(); !reflect.DeepEqual(w, c.want.waits) && (len(w) != 0 || len(c.want.waits) != 0) {
 				t.Errorf("waits %v, want %v", w, c.want.waits)
 			}
-			if c.want.outcome == engine.OutcomeOK && !reflect.DeepEqual(res.Fields, c.want.fields) {
+			if c.want.outcome == core.OutcomeOK && !reflect.DeepEqual(res.Fields, c.want.fields) {
 				t.Errorf("fields = %#v\nwant %#v", res.Fields, c.want.fields)
 			}
-			if c.want.outcome != engine.OutcomeOK && res.Fields != nil {
+			if c.want.outcome != core.OutcomeOK && res.Fields != nil {
 				t.Errorf("fields on failure: %v", res.Fields)
 			}
 			assertNoSecretsLogged(t, f.logs.String())
@@ -328,7 +328,7 @@ func TestOpenAIImages(t *testing.T) {
 	f.srv.Reply(openaitest.Good(map[string]any{"area_m2": 40, "material": "metal"}))
 	req := roofRequest(t)
 	req.Texts = nil
-	req.Images = []engine.Media{
+	req.Images = []core.Media{
 		{ID: "big", MIME: "image/jpeg", Data: big},
 		{ID: "pdf", MIME: "application/pdf", Data: []byte("%PDF-1.7")},
 		{ID: "nobytes", MIME: "image/jpeg"},
@@ -359,7 +359,7 @@ func TestOpenAINothingToRead(t *testing.T) {
 	req.Texts = []string{"  "}
 	req.Images[0].Caption = ""
 	_, err := f.x.Extract(context.Background(), req)
-	if extractOutcome(err) != engine.OutcomeError || !errors.Is(err, ErrNothingToRead) {
+	if extractOutcome(err) != core.OutcomeError || !errors.Is(err, ErrNothingToRead) {
 		t.Fatalf("err = %v, want ErrNothingToRead", err)
 	}
 	if n := len(f.srv.Requests()); n != 0 {
@@ -372,7 +372,7 @@ func TestOpenAIBadFieldSpec(t *testing.T) {
 	req := roofRequest(t)
 	req.Fields[0].Type = "decimal"
 	_, err := f.x.Extract(context.Background(), req)
-	if extractOutcome(err) != engine.OutcomeError || !errors.Is(err, ErrFieldSpec) || !strings.Contains(err.Error(), "area_m2") {
+	if extractOutcome(err) != core.OutcomeError || !errors.Is(err, ErrFieldSpec) || !strings.Contains(err.Error(), "area_m2") {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -382,7 +382,7 @@ func TestOpenAICancelledIsNotTimeout(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := f.x.Extract(ctx, roofRequest(t))
-	if got := extractOutcome(err); got != engine.OutcomeError || !errors.Is(err, context.Canceled) {
+	if got := extractOutcome(err); got != core.OutcomeError || !errors.Is(err, context.Canceled) {
 		t.Fatalf("outcome %q (%v), want error wrapping context.Canceled", got, err)
 	}
 }
@@ -399,7 +399,7 @@ func TestOpenAIClientErrorNotRetried(t *testing.T) {
 	defer srv.Close()
 	x := NewOpenAI(OpenAIOptions{APIKey: "sk-wrong", BaseURL: srv.URL + "/v1", Sleep: (&sleeps{}).sleep})
 	_, err := x.Extract(context.Background(), roofRequest(t))
-	if extractOutcome(err) != engine.OutcomeError || calls.Load() != 1 || !strings.Contains(err.Error(), "401") {
+	if extractOutcome(err) != core.OutcomeError || calls.Load() != 1 || !strings.Contains(err.Error(), "401") {
 		t.Fatalf("err = %v after %d calls", err, calls.Load())
 	}
 }
@@ -466,7 +466,7 @@ func TestOpenAIRetriesDroppedConnection(t *testing.T) {
 	defer srv.Close()
 	wait := &sleeps{}
 	x := NewOpenAI(OpenAIOptions{APIKey: "sk-x", BaseURL: srv.URL + "/v1", Sleep: wait.sleep})
-	res, err := x.Extract(context.Background(), engine.ExtractRequest{Fields: mustFields(t, "n:integer"), Texts: []string{"three"}})
+	res, err := x.Extract(context.Background(), core.ExtractRequest{Fields: mustFields(t, "n:integer"), Texts: []string{"three"}})
 	if err != nil {
 		t.Fatal(err)
 	}

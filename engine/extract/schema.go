@@ -12,10 +12,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/allmyleads/allmyleads/flows"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
-// Field value types, as flows.Field.Type spells them. An enum is a string
+// Field value types, as core.Field.Type spells them. An enum is a string
 // field with Enum values (Type "enum" is accepted as a synonym).
 const (
 	TypeString  = "string"
@@ -33,7 +33,7 @@ var ErrFieldSpec = errors.New("field spec")
 var fieldNameRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
 
 // kindOf returns the effective type of a field: one of the Type* constants.
-func kindOf(f flows.Field) (string, error) {
+func kindOf(f core.Field) (string, error) {
 	t := strings.ToLower(strings.TrimSpace(f.Type))
 	if len(f.Enum) > 0 {
 		if t != "" && t != TypeString && t != TypeEnum {
@@ -53,7 +53,7 @@ func kindOf(f flows.Field) (string, error) {
 }
 
 // checkFields checks a field spec and returns each field's effective type.
-func checkFields(fields []flows.Field) ([]string, error) {
+func checkFields(fields []core.Field) ([]string, error) {
 	if len(fields) == 0 {
 		return nil, fmt.Errorf("%w: no fields to extract", ErrFieldSpec)
 	}
@@ -95,7 +95,7 @@ func checkFields(fields []flows.Field) ([]string, error) {
 // property required and no additional properties, so an optional field's
 // value is nullable instead of absent. Dates are strings in YYYY-MM-DD,
 // lists are arrays, enums list their values.
-func BuildSchema(fields []flows.Field) (map[string]any, error) {
+func BuildSchema(fields []core.Field) (map[string]any, error) {
 	kinds, err := checkFields(fields)
 	if err != nil {
 		return nil, err
@@ -132,7 +132,7 @@ func BuildSchema(fields []flows.Field) (map[string]any, error) {
 }
 
 // valueSchema is the schema of one field's value.
-func valueSchema(f flows.Field, kind string) map[string]any {
+func valueSchema(f core.Field, kind string) map[string]any {
 	item := map[string]any{}
 	switch kind {
 	case TypeEnum:
@@ -293,7 +293,7 @@ func SchemaJSON(schema map[string]any) ([]byte, error) {
 // answer: the system prompt, the reply schema built from fields, and the
 // step's instructions. It goes into every AI processing record, so a change
 // to any of them can be told apart later.
-func PromptVersion(instructions string, fields []flows.Field) string {
+func PromptVersion(instructions string, fields []core.Field) string {
 	h := sha256.New()
 	h.Write([]byte(systemPrompt))
 	h.Write([]byte{0})

@@ -9,7 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/allmyleads/allmyleads/flows"
+	"github.com/allmyleads/allmyleads/engine/core"
 	"github.com/allmyleads/allmyleads/internal/golden"
 )
 
@@ -22,10 +22,10 @@ type yamlField struct {
 	List        bool     `yaml:"list"`
 }
 
-func toFields(in []yamlField) []flows.Field {
-	out := make([]flows.Field, 0, len(in))
+func toFields(in []yamlField) []core.Field {
+	out := make([]core.Field, 0, len(in))
 	for _, f := range in {
-		out = append(out, flows.Field{Name: f.Name, Type: f.Type, Description: f.Description, Enum: f.Enum, Required: f.Required, List: f.List})
+		out = append(out, core.Field{Name: f.Name, Type: f.Type, Description: f.Description, Enum: f.Enum, Required: f.Required, List: f.List})
 	}
 	return out
 }
@@ -37,7 +37,7 @@ type schemaCase struct {
 	Error  string      `yaml:"error"`
 }
 
-func (c schemaCase) fields(t *testing.T) []flows.Field {
+func (c schemaCase) fields(t *testing.T) []core.Field {
 	if c.Fields != nil {
 		return toFields(c.Fields)
 	}
@@ -123,7 +123,7 @@ func TestPromptVersion(t *testing.T) {
 		}
 	}
 	// A spec BuildSchema rejects still gets a stable version.
-	bad := []flows.Field{{Name: "x", Type: "decimal"}}
+	bad := []core.Field{{Name: "x", Type: "decimal"}}
 	if PromptVersion("", bad) != PromptVersion("", bad) || PromptVersion("", bad) == PromptVersion("", fields) {
 		t.Error("unstable version for a bad spec")
 	}

@@ -11,8 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/allmyleads/allmyleads/engine"
-	"github.com/allmyleads/allmyleads/flows"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 // FieldError says which field of a reply does not fit the field spec and
@@ -37,7 +36,7 @@ var ErrReplyNotObject = errors.New("reply is not a JSON object")
 // string, float64 (number, and integer with a whole value, as the engine's
 // variables hold numbers), bool, "YYYY-MM-DD" (date) or []any of those
 // (lists). The error joins one *FieldError per problem.
-func Validate(fields []flows.Field, raw []byte) (map[string]engine.FieldResult, error) {
+func Validate(fields []core.Field, raw []byte) (map[string]core.FieldResult, error) {
 	kinds, err := checkFields(fields)
 	if err != nil {
 		return nil, err
@@ -46,7 +45,7 @@ func Validate(fields []flows.Field, raw []byte) (map[string]engine.FieldResult, 
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]engine.FieldResult, len(fields))
+	out := make(map[string]core.FieldResult, len(fields))
 	var errs []error
 	known := make(map[string]bool, len(fields))
 	for i, f := range fields {
@@ -96,8 +95,8 @@ func decodeObject(raw []byte) (map[string]any, error) {
 
 // validateField checks one field's {value, confidence}. ok is false when
 // the field holds no value (and that is allowed).
-func validateField(f flows.Field, kind string, raw any) (engine.FieldResult, bool, error) {
-	var none engine.FieldResult
+func validateField(f core.Field, kind string, raw any) (core.FieldResult, bool, error) {
+	var none core.FieldResult
 	if raw == nil {
 		if f.Required {
 			return none, false, errors.New("required but missing")
@@ -163,7 +162,7 @@ func validateField(f flows.Field, kind string, raw any) (engine.FieldResult, boo
 	if err != nil {
 		return none, false, err
 	}
-	return engine.FieldResult{Value: val, Confidence: conf}, true, nil
+	return core.FieldResult{Value: val, Confidence: conf}, true, nil
 }
 
 func confidence(raw any) (float64, error) {
@@ -183,7 +182,7 @@ func confidence(raw any) (float64, error) {
 
 // convert checks one value (a list item or a field's value) and returns it
 // as its Go type. present is false for an empty string.
-func convert(f flows.Field, kind string, raw any) (v any, present bool, err error) {
+func convert(f core.Field, kind string, raw any) (v any, present bool, err error) {
 	if raw == nil {
 		return nil, false, errors.New("null")
 	}

@@ -8,17 +8,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/allmyleads/allmyleads/engine"
-	"github.com/allmyleads/allmyleads/flows"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 type validateCase struct {
-	Name     string                        `yaml:"name"`
-	Fields   string                        `yaml:"fields"`
-	SpecType string                        `yaml:"spec_type"` // overrides the first field's type
-	Reply    string                        `yaml:"reply"`
-	Want     map[string]engine.FieldResult `yaml:"want"`
-	Errors   []string                      `yaml:"errors"`
+	Name     string                      `yaml:"name"`
+	Fields   string                      `yaml:"fields"`
+	SpecType string                      `yaml:"spec_type"` // overrides the first field's type
+	Reply    string                      `yaml:"reply"`
+	Want     map[string]core.FieldResult `yaml:"want"`
+	Errors   []string                    `yaml:"errors"`
 }
 
 func loadValidateCases(t testing.TB) []validateCase {
@@ -52,9 +51,9 @@ func TestValidate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := map[string]engine.FieldResult{}
+			want := map[string]core.FieldResult{}
 			for k, v := range c.Want {
-				want[k] = engine.FieldResult{Value: normal(v.Value), Confidence: v.Confidence}
+				want[k] = core.FieldResult{Value: normal(v.Value), Confidence: v.Confidence}
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("got  %#v\nwant %#v", got, want)
@@ -91,7 +90,7 @@ func FuzzValidate(f *testing.F) {
 			f.Add(i, c.Reply)
 		}
 	}
-	specs := make([][]flows.Field, len(fuzzFields))
+	specs := make([][]core.Field, len(fuzzFields))
 	for i, s := range fuzzFields {
 		specs[i] = mustFields(f, s)
 	}

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 type retentionCase struct {
@@ -41,9 +41,9 @@ func TestRetentionPerCategory(t *testing.T) {
 	// B's project completes two years in.
 	done := t0.AddDate(2, 0, 0)
 	sum := sha256.Sum256([]byte("PHOTO-of-" + b + "-roof"))
-	photo := engine.Media{ID: hex.EncodeToString(sum[:]), MIME: "image/jpeg"}
-	proj := &engine.Project{ID: "b-p1", Contact: b, Service: "roofing", Photos: []engine.Media{photo}, Status: "completed", Created: t0, Updated: done, Completed: done}
-	if err := td.Commit(ctx, &engine.Turn{Session: &engine.Session{Contact: b}, Project: proj}); err != nil {
+	photo := core.Media{ID: hex.EncodeToString(sum[:]), MIME: "image/jpeg"}
+	proj := &core.Project{ID: "b-p1", Contact: b, Service: "roofing", Photos: []core.Media{photo}, Status: "completed", Created: t0, Updated: done, Completed: done}
+	if err := td.Commit(ctx, &core.Turn{Session: &core.Session{Contact: b}, Project: proj}); err != nil {
 		t.Fatal(err)
 	}
 	policy := DefaultPolicy()
@@ -127,10 +127,10 @@ func TestRekey(t *testing.T) {
 	if len(after.Messages) != len(before.Messages) || len(after.Media) != 1 || len(after.Quotes) != 2 || len(after.Revisions) != 1 || len(after.Audit) != 1 || after.Contact.Email != testEmail {
 		t.Errorf("export after rekey: %d messages, %d media, %d quotes, %d revisions, %d audit", len(after.Messages), len(after.Media), len(after.Quotes), len(after.Revisions), len(after.Audit))
 	}
-	if err := td.Commit(ctx, turnFor(testPhone, "a.1", "again", td.clock.Now())); !errors.Is(err, engine.ErrDuplicate) {
+	if err := td.Commit(ctx, turnFor(testPhone, "a.1", "again", td.clock.Now())); !errors.Is(err, core.ErrDuplicate) {
 		t.Errorf("seen ids lost by rekey: %v", err)
 	}
-	if err := td.UpdateDelivery(ctx, "wamid.out.a", engine.Delivery{Status: StatusRead, Time: td.clock.Now()}); err != nil {
+	if err := td.UpdateDelivery(ctx, "wamid.out.a", core.Delivery{Status: StatusRead, Time: td.clock.Now()}); err != nil {
 		t.Errorf("provider ids lost by rekey: %v", err)
 	}
 	for _, it := range pending {

@@ -10,7 +10,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 // Backup writes a consistent copy of the database to w while writes go on,
@@ -122,6 +122,6 @@ func (s *Store) BackupFile(ctx context.Context, path, actor string) (int64, erro
 }
 
 // auditEntry makes an audit entry.
-func auditEntry(at time.Time, actor, action, contact, detail string) engine.AuditEntry {
-	return engine.AuditEntry{Time: at, Actor: actor, Action: action, Contact: contact, Detail: detail}
+func auditEntry(at time.Time, actor, action, contact, detail string) core.AuditEntry {
+	return core.AuditEntry{Time: at, Actor: actor, Action: action, Contact: contact, Detail: detail}
 }

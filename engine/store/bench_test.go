@@ -9,14 +9,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 // benchSession is a realistic session record half way through the quote
 // flow: lead details, project answers, photos and a quote.
-func benchSession() *engine.Session {
+func benchSession() *core.Session {
 	at := time.Date(2025, 12, 6, 10, 0, 0, 0, time.UTC)
-	return &engine.Session{
+	return &core.Session{
 		Contact: testPhone, Flow: "quote", Step: "confirm", Waiting: true,
 		Vars: map[string]any{
 			"contact": map[string]any{"name": testName},
@@ -31,8 +31,8 @@ func benchSession() *engine.Session {
 			"consent": map[string]any{"quote": map[string]any{"id": "c1", "granted": true, "time": "2025-12-06T10:00:00Z"}},
 		},
 		ProjectID: "p-20251206-0001",
-		Quote: &engine.QuoteRecord{ID: "q-20251206-0001", Contact: testPhone, Status: engine.QuoteSent, Currency: "EUR",
-			Items: []engine.QuoteItem{
+		Quote: &core.QuoteRecord{ID: "q-20251206-0001", Contact: testPhone, Status: core.QuoteSent, Currency: "EUR",
+			Items: []core.QuoteItem{
 				{Description: "Slate tiles", Quantity: 42.5, Unit: "m2", UnitPrice: 4500, Total: 191250},
 				{Description: "Labour", Quantity: 16, Unit: "h", UnitPrice: 5500, Total: 88000},
 				{Description: "Scaffolding", Quantity: 1, UnitPrice: 60000, Total: 60000},
@@ -75,7 +75,7 @@ func BenchmarkOpen(b *testing.B) {
 	sealed := ks.seal(string(bSessions), key, body)
 	b.ReportAllocs()
 	for b.Loop() {
-		var s engine.Session
+		var s core.Session
 		if err := ks.decode(string(bSessions), key, sealed, &s); err != nil {
 			b.Fatal(err)
 		}
@@ -127,10 +127,10 @@ func BenchmarkCommitParallel(b *testing.B) {
 					n++
 					sess := benchSession()
 					sess.Contact = phone
-					turn := &engine.Turn{
-						Inbound:  &engine.Inbound{Channel: "whatsapp", Contact: phone, ID: fmt.Sprintf("wamid.%d.%d", worker, n), Time: time.Now(), Kind: engine.InText, Text: testText},
+					turn := &core.Turn{
+						Inbound:  &core.Inbound{Channel: "whatsapp", Contact: phone, ID: fmt.Sprintf("wamid.%d.%d", worker, n), Time: time.Now(), Kind: core.InText, Text: testText},
 						Session:  sess,
-						Outbound: []engine.Outbound{{Kind: engine.OutText, Text: "Thanks! Here is your quote: 4,104.93 EUR. Shall we book it?"}},
+						Outbound: []core.Outbound{{Kind: core.OutText, Text: "Thanks! Here is your quote: 4,104.93 EUR. Shall we book it?"}},
 					}
 					if err := st.Commit(ctx, turn); err != nil {
 						b.Error(err)

@@ -3,16 +3,16 @@ package store
 import (
 	"context"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 // ChatRights returns the store as the engine's Rights: the export and
 // erasure a customer asks for in the chat (MY DATA, DELETE MY DATA).
-func (s *Store) ChatRights() engine.Rights { return chatRights{s} }
+func (s *Store) ChatRights() core.Rights { return chatRights{s} }
 
 type chatRights struct{ st *Store }
 
-var _ engine.Rights = chatRights{}
+var _ core.Rights = chatRights{}
 
 // Export returns the contact's export document and its file name.
 func (r chatRights) Export(ctx context.Context, contact string) ([]byte, string, error) {

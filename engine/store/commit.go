@@ -14,7 +14,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 // seenRecord is the sealed value of a seen inbound id: the id itself, so a
@@ -39,7 +39,7 @@ type ownerRecord struct {
 // outboxRecord is the sealed value of an outbox entry: the item and the key
 // of its message log entry.
 type outboxRecord struct {
-	engine.OutboxItem
+	core.OutboxItem
 	MessageKey string `json:"message_key"`
 	LastError  string `json:"last_error,omitempty"`
 }
@@ -57,15 +57,15 @@ type preparedMedia struct {
 	value []byte
 }
 
-// turnContact is the E.164 number a turn is about.
-func turnContact(t *engine.Turn) string {
+// turnContact is the URN of the contact a turn is about.
+func turnContact(t *core.Turn) string {
 	switch {
 	case t.Inbound != nil && t.Inbound.Contact != "":
 		return t.Inbound.Contact
 	case t.Session != nil && t.Session.Contact != "":
 		return t.Session.Contact
-	case t.Contact != nil && t.Contact.Phone != "":
-		return t.Contact.Phone
+	case t.Contact != nil && t.Contact.URN != "":
+		return t.Contact.URN
 	case len(t.Outbound) > 0:
 		return t.Outbound[0].Contact
 	}
@@ -74,7 +74,7 @@ func turnContact(t *engine.Turn) string {
 
 // Commit applies one turn in one transaction, batched with other
 // contacts' turns so they share an fsync. A turn whose inbound id was seen
-// before returns engine.ErrDuplicate and changes nothing. Commit fills in
+// before returns core.ErrDuplicate and changes nothing. Commit fills in
 // the ids it assigns: Outbound[i].ID and, for media with bytes, Media.ID,
 // SHA256 and Size (the hex SHA-256 of the bytes is the media id), and the
 // quotes' revision numbers (a quote already marked paid is left as stored,
@@ -93,7 +93,7 @@ func turnContact(t *engine.Turn) string {
 // entry, so once MarkSent or MarkFailed removes it nothing of the contact
 // is left. A file an erasing turn sends is kept, owned by the contact,
 // until the next erasure or retention run.
-func (s *Store) Commit(ctx context.Context, t *engine.Turn) error {
+func (s *Store) Commit(ctx context.Context, t *core.Turn) error {
 	if t == nil {
 		return errors.New("commit: nil turn")
 	}
@@ -115,7 +115,7 @@ func (s *Store) Commit(ctx context.Context, t *engine.Turn) error {
 	// do not depend on it, and big files should not hold the writer.
 	// An erasing turn keeps only the files its outbound messages send.
 	var media []preparedMedia
-	var kept []*engine.Media // filled in place: Commit reports ids on the turn
+	var kept []*core.Media // filled in place: Commit reports ids on the turn
 	if !t.Erase {
 		if t.Inbound != nil {
 			for i := range t.Inbound.Media {
@@ -153,7 +153,7 @@ func (s *Store) Commit(ctx context.Context, t *engine.Turn) error {
 		return fmt.Errorf("commit turn of contact %s: %w", short(ck), err)
 	}
 	if dup {
-		return engine.ErrDuplicate
+		return core.ErrDuplicate
 	}
 	if t.Erase {
 		s.log.Info("contact erased", "contact", short(erased.ContactKey), "actor", chatEraseActor)
@@ -204,7 +204,7 @@ type sequences struct {
 // prepareTurn seals the turn's records. For an erasing turn it seals only
 // what commitErase writes: the seen id and the outbox items, without
 // message log entries.
-func prepareTurn(ks *keyset, seqs *sequences, ck, contact string, now time.Time, t *engine.Turn) (*prepared, error) {
+func prepareTurn(ks *keyset, seqs *sequences, ck, contact string, now time.Time, t *core.Turn) (*prepared, error) {
 	p := &prepared{}
 	if err := prepareRecords(ks, seqs, p, ck, contact, now, t); err != nil {
 		return nil, err
@@ -229,7 +229,7 @@ func prepareTurn(ks *keyset, seqs *sequences, ck, contact string, now time.Time,
 		p.maxOut = seqs.outbox.Add(1)
 		o.ID = seqID(p.maxOut)
 		po := preparedOut{channel: o.Channel, id: []byte(o.ID)}
-		rec := outboxRecord{OutboxItem: engine.OutboxItem{Outbound: *o}}
+		rec := outboxRecord{OutboxItem: core.OutboxItem{Outbound: *o}}
 		if !t.Erase {
 			p.maxMsg = seqs.msgs.Add(1)
 			po.msgKey = ckKey(ck, timeSeq(o.Created, p.maxMsg))
@@ -248,7 +248,7 @@ func prepareTurn(ks *keyset, seqs *sequences, ck, contact string, now time.Time,
 
 // prepareRecords seals the turn's inbound bookkeeping, session, contact
 // and project into p; for an erasing turn only the seen id.
-func prepareRecords(ks *keyset, seqs *sequences, p *prepared, ck, contact string, now time.Time, t *engine.Turn) error {
+func prepareRecords(ks *keyset, seqs *sequences, p *prepared, ck, contact string, now time.Time, t *core.Turn) error {
 	if in := t.Inbound; in != nil {
 		p.seenKey = ks.seenKey(in.Channel, in.ID)
 		p.seen = sealJSON(ks, bSeen, p.seenKey, seenRecord{Channel: in.Channel, ID: in.ID, Time: now})
@@ -308,7 +308,7 @@ func sealJSON(ks *keyset, bucket, key []byte, v any) []byte {
 
 // prepareMedia hashes and seals a file with bytes, and fills in its id,
 // hash and size. It returns false for media without bytes.
-func prepareMedia(ks *keyset, md *engine.Media, now time.Time) (preparedMedia, bool) {
+func prepareMedia(ks *keyset, md *core.Media, now time.Time) (preparedMedia, bool) {
 	if len(md.Data) == 0 {
 		return preparedMedia{}, false
 	}
@@ -320,7 +320,7 @@ func prepareMedia(ks *keyset, md *engine.Media, now time.Time) (preparedMedia, b
 
 // encodeMedia is the media body: 4 bytes of meta length, the meta JSON,
 // then the bytes.
-func encodeMedia(md *engine.Media, now time.Time) []byte {
+func encodeMedia(md *core.Media, now time.Time) []byte {
 	meta, _ := json.Marshal(mediaMeta{MIME: md.MIME, Filename: md.Filename, Stored: now})
 	body := make([]byte, 4, 4+len(meta)+len(md.Data))
 	binary.BigEndian.PutUint32(body, uint32(len(meta)))
@@ -329,7 +329,7 @@ func encodeMedia(md *engine.Media, now time.Time) []byte {
 }
 
 // decodeMedia reads a media body back.
-func decodeMedia(id string, body []byte) (*engine.Media, error) {
+func decodeMedia(id string, body []byte) (*core.Media, error) {
 	if len(body) < 4 {
 		return nil, fmt.Errorf("media %s: short record", id)
 	}
@@ -342,13 +342,13 @@ func decodeMedia(id string, body []byte) (*engine.Media, error) {
 		return nil, fmt.Errorf("media %s: %w", id, err)
 	}
 	data := body[4+n:]
-	return &engine.Media{ID: id, MIME: meta.MIME, SHA256: id, Filename: meta.Filename, Size: len(data), Data: data}, nil
+	return &core.Media{ID: id, MIME: meta.MIME, SHA256: id, Filename: meta.Filename, Size: len(data), Data: data}, nil
 }
 
 // commitTx is the body of one turn's transaction. The group commit may run
 // it more than once, so it derives everything from the transaction's state.
 // An erasing turn's report goes to erased.
-func commitTx(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *engine.Turn, pre *prepared, media []preparedMedia, dup *bool, erased *EraseReport) error {
+func commitTx(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *core.Turn, pre *prepared, media []preparedMedia, dup *bool, erased *EraseReport) error {
 	if t.Inbound != nil {
 		seen := tx.Bucket(bSeen)
 		if seen.Get(pre.seenKey) != nil {
@@ -416,7 +416,7 @@ func commitTx(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *eng
 // inbound id is marked seen: the turn's audit entries, the erasure and its
 // audit entry, then the outbound messages (and files they send), queued
 // without message log entries.
-func commitErase(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *engine.Turn, pre *prepared, media []preparedMedia, erased *EraseReport) error {
+func commitErase(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *core.Turn, pre *prepared, media []preparedMedia, erased *EraseReport) error {
 	for _, a := range t.Audit {
 		if err := appendAudit(tx, ks, a); err != nil {
 			return err
@@ -453,13 +453,13 @@ func putMedia(tx *bolt.Tx, ks *keyset, ck, contact string, media []preparedMedia
 }
 
 // putContact upserts the contact, keeping the first Created time.
-func putContact(tx *bolt.Tx, ks *keyset, ck string, c *engine.Contact, sealed []byte) error {
+func putContact(tx *bolt.Tx, ks *keyset, ck string, c *core.Contact, sealed []byte) error {
 	if c == nil {
 		return nil
 	}
 	b := tx.Bucket(bContacts)
 	if c.Created.IsZero() {
-		var old engine.Contact
+		var old core.Contact
 		found, err := ks.getJSON(b, string(bContacts), []byte(ck), &old)
 		if err != nil {
 			return err
@@ -476,10 +476,10 @@ func putContact(tx *bolt.Tx, ks *keyset, ck string, c *engine.Contact, sealed []
 // upsertQuote saves a quote. When its priced content changed, the stored
 // version is kept as a revision and the revision number goes up. A quote
 // the business marked paid is not changed by the conversation any more.
-func upsertQuote(tx *bolt.Tx, ks *keyset, ck string, q *engine.QuoteRecord, now time.Time) error {
+func upsertQuote(tx *bolt.Tx, ks *keyset, ck string, q *core.QuoteRecord, now time.Time) error {
 	b := tx.Bucket(bQuotes)
 	key := []byte(q.ID)
-	var old engine.QuoteRecord
+	var old core.QuoteRecord
 	found, err := ks.getJSON(b, string(bQuotes), key, &old)
 	if err != nil {
 		return err
@@ -524,7 +524,7 @@ func upsertQuote(tx *bolt.Tx, ks *keyset, ck string, q *engine.QuoteRecord, now 
 
 // pricedChanged says whether what the customer was offered changed:
 // items, amounts, currency, validity, notes or inputs.
-func pricedChanged(a, b *engine.QuoteRecord) bool {
+func pricedChanged(a, b *core.QuoteRecord) bool {
 	return a.Currency != b.Currency || a.Subtotal != b.Subtotal || a.Discount != b.Discount ||
 		a.Tax != b.Tax || a.Total != b.Total || a.TaxRate != b.TaxRate || a.Notes != b.Notes ||
 		!a.ValidUntil.Equal(b.ValidUntil) || a.Plugin != b.Plugin || a.SourceHash != b.SourceHash ||
@@ -542,7 +542,7 @@ func jsonEqual(a, b any) bool {
 // putConsents appends consent records or updates them by id. An update
 // without the text shown (a withdrawal) only records the withdrawal, so the
 // proof of what was agreed stays.
-func putConsents(tx *bolt.Tx, ks *keyset, ck string, consents []engine.ConsentRecord) error {
+func putConsents(tx *bolt.Tx, ks *keyset, ck string, consents []core.ConsentRecord) error {
 	if len(consents) == 0 {
 		return nil
 	}
@@ -557,7 +557,7 @@ func putConsents(tx *bolt.Tx, ks *keyset, ck string, consents []engine.ConsentRe
 		}
 		key := ckKey(ck, c.ID)
 		if c.Text == "" {
-			var old engine.ConsentRecord
+			var old core.ConsentRecord
 			found, err := ks.getJSON(b, string(bConsents), key, &old)
 			if err != nil {
 				return err
@@ -587,7 +587,7 @@ func appendTimed(tx *bolt.Tx, ks *keyset, bucket []byte, ck string, at time.Time
 }
 
 // appendAudit appends an audit entry under time/seq.
-func appendAudit(tx *bolt.Tx, ks *keyset, a engine.AuditEntry) error {
+func appendAudit(tx *bolt.Tx, ks *keyset, a core.AuditEntry) error {
 	b := tx.Bucket(bAudit)
 	seq, err := b.NextSequence()
 	if err != nil {
@@ -631,14 +631,14 @@ func enqueue(tx *bolt.Tx, pre *prepared) error {
 func outboxName(channel string) string { return "outbox/" + channel }
 
 // Session returns the contact's session, or nil when there is none.
-func (s *Store) Session(ctx context.Context, contact string) (*engine.Session, error) {
+func (s *Store) Session(ctx context.Context, contact string) (*core.Session, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var sess *engine.Session
+	var sess *core.Session
 	err := s.withKeys(func(ks *keyset) error {
 		return s.db.View(func(tx *bolt.Tx) error {
-			var v engine.Session
+			var v core.Session
 			found, err := ks.getJSON(tx.Bucket(bSessions), string(bSessions), []byte(ks.contactKey(contact)), &v)
 			if found {
 				sess = &v
@@ -652,17 +652,17 @@ func (s *Store) Session(ctx context.Context, contact string) (*engine.Session, e
 	return sess, nil
 }
 
-// Media returns a stored file with its bytes, or engine.ErrNotFound.
-func (s *Store) Media(ctx context.Context, id string) (*engine.Media, error) {
+// Media returns a stored file with its bytes, or core.ErrNotFound.
+func (s *Store) Media(ctx context.Context, id string) (*core.Media, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var md *engine.Media
+	var md *core.Media
 	err := s.withKeys(func(ks *keyset) error {
 		return s.db.View(func(tx *bolt.Tx) error {
 			raw := tx.Bucket(bMedia).Get([]byte(id))
 			if raw == nil {
-				return engine.ErrNotFound
+				return core.ErrNotFound
 			}
 			body, err := ks.open(string(bMedia), []byte(id), raw)
 			if err != nil {

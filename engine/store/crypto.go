@@ -19,7 +19,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 // KeySize is the size of the master key: AES-256.
@@ -161,9 +161,9 @@ func (ks *keyset) mac(parts ...string) []byte {
 	return sum
 }
 
-// contactKey is the hex keyed hash of a phone number.
-func (ks *keyset) contactKey(phone string) string {
-	return hex.EncodeToString(ks.mac("contact", normalize(phone)))
+// contactKey is the hex keyed hash of a contact's URN.
+func (ks *keyset) contactKey(contact string) string {
+	return hex.EncodeToString(ks.mac("contact", normalize(contact)))
 }
 
 // seenKey is the key of an inbound id in the seen bucket.
@@ -176,21 +176,21 @@ func (ks *keyset) providerKey(providerID string) []byte {
 	return ks.mac("provider", providerID)
 }
 
-// normalize returns the E.164 form of phone, or phone unchanged when it is
-// not a phone number, so a hash never depends on how a number was typed.
-func normalize(phone string) string {
-	if n, err := engine.NormalizePhone(phone); err == nil {
+// normalize returns the canonical URN of a contact, or the text unchanged
+// when it is not one, so a hash never depends on how a contact was typed.
+func normalize(contact string) string {
+	if n, err := core.NormalizeURN(contact); err == nil {
 		return n
 	}
-	return phone
+	return contact
 }
 
 // ContactKey returns the keyed hash (hex HMAC-SHA256 under a key derived
-// from the master key) that stands for a phone number in keys and logs.
-func (s *Store) ContactKey(phone string) string {
+// from the master key) that stands for a contact in keys and logs.
+func (s *Store) ContactKey(contact string) string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.keys.contactKey(phone)
+	return s.keys.contactKey(contact)
 }
 
 // GenerateKey returns a new random 32-byte master key.

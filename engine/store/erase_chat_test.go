@@ -6,6 +6,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/allmyleads/allmyleads/engine/core"
 	"github.com/allmyleads/allmyleads/engine/enginetest"
 )
 
@@ -52,7 +53,7 @@ func TestChatEraseThroughEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(items) != 1 || items[0].ID != out[0].ID || items[0].Text != out[0].Text || items[0].Contact != phone {
+	if len(items) != 1 || items[0].ID != out[0].ID || items[0].Text != out[0].Text || items[0].Contact != core.PhoneURN(phone) {
 		t.Errorf("outbox = %+v; want only the confirmation %q", items, out[0].Text)
 	}
 	if again, err := h.Engine.Handle(ctx, yes); err != nil || len(again) != 0 {

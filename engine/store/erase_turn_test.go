@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 const eraseConfirmation = "Done: your data has been deleted. If you message us again, we'll start fresh."
@@ -17,18 +17,18 @@ const eraseConfirmation = "Done: your data has been deleted. If you message us a
 // DELETE MY DATA: the "yes", the ended session and the confirmation. It
 // carries every kind of record a turn can, so the test can see that none
 // of them is written.
-func eraseTurn(phone, id string, at time.Time) *engine.Turn {
+func eraseTurn(phone, id string, at time.Time) *core.Turn {
 	t := turnFor(phone, id, "yes", at)
 	p := personFor(phone)
 	t.Session.Ended, t.Session.Waiting = true, false
-	t.Inbound.Media = []engine.Media{{MIME: "image/jpeg", Data: []byte("PHOTO-sent-with-the-yes-" + phone)}}
-	t.Project = &engine.Project{ID: id + "-p", Contact: phone, Service: "roofing", Description: p.text, Created: at, Updated: at}
-	t.Quotes = []*engine.QuoteRecord{{ID: id + "-q", Contact: phone, Status: engine.QuoteDraft, Currency: "EUR", Total: 1, Notes: p.name}}
-	t.Consents = []engine.ConsentRecord{{ID: "c9", Contact: phone, Purpose: "quote", Text: "ok " + p.name, Granted: true, Time: at}}
-	t.OptEvents = []engine.OptEvent{{Contact: phone, Keyword: "STOP", Channel: "whatsapp", Time: at}}
-	t.AI = []engine.AIRecord{{ID: "ai9", Contact: phone, Time: at, Extractor: "offline", Outcome: "ok", Fields: map[string]engine.FieldResult{"email": {Value: p.email}}}}
-	t.Media = []engine.Media{{MIME: "application/json", Filename: "export.json", Data: []byte(`{"name":"` + p.name + `"}`)}}
-	t.Outbound = []engine.Outbound{{Kind: engine.OutText, Text: eraseConfirmation}}
+	t.Inbound.Media = []core.Media{{MIME: "image/jpeg", Data: []byte("PHOTO-sent-with-the-yes-" + phone)}}
+	t.Project = &core.Project{ID: id + "-p", Contact: phone, Service: "roofing", Description: p.text, Created: at, Updated: at}
+	t.Quotes = []*core.QuoteRecord{{ID: id + "-q", Contact: phone, Status: core.QuoteDraft, Currency: "EUR", Total: 1, Notes: p.name}}
+	t.Consents = []core.ConsentRecord{{ID: "c9", Contact: phone, Purpose: "quote", Text: "ok " + p.name, Granted: true, Time: at}}
+	t.OptEvents = []core.OptEvent{{Contact: phone, Keyword: "STOP", Channel: "whatsapp", Time: at}}
+	t.AI = []core.AIRecord{{ID: "ai9", Contact: phone, Time: at, Extractor: "offline", Outcome: "ok", Fields: map[string]core.FieldResult{"email": {Value: p.email}}}}
+	t.Media = []core.Media{{MIME: "application/json", Filename: "export.json", Data: []byte(`{"name":"` + p.name + `"}`)}}
+	t.Outbound = []core.Outbound{{Kind: core.OutText, Text: eraseConfirmation}}
 	t.Erase = true
 	return t
 }
@@ -41,7 +41,7 @@ func TestCommitEraseTurn(t *testing.T) {
 	at := td.clock.Now()
 	// The customer asks; the question waits in the outbox unsent.
 	ask := turnFor(testPhone, "a.8", "DELETE MY DATA", at)
-	ask.Outbound = []engine.Outbound{{Kind: engine.OutButtons, Text: "Delete everything?", Options: []engine.Option{{ID: "yes", Title: "Yes"}, {ID: "no", Title: "No"}}}}
+	ask.Outbound = []core.Outbound{{Kind: core.OutButtons, Text: "Delete everything?", Options: []core.Option{{ID: "yes", Title: "Yes"}, {ID: "no", Title: "No"}}}}
 	if err := td.Commit(ctx, ask); err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestCommitEraseTurn(t *testing.T) {
 		t.Errorf("last inbound after erase = %v, %v", li, err)
 	}
 	ck := td.ContactKey(testPhone)
-	var erasure *engine.AuditEntry
+	var erasure *core.AuditEntry
 	for i, a := range e.Audit {
 		if a.Contact != ck {
 			t.Errorf("audit entry names the contact by %q, not its key", a.Contact)
@@ -91,9 +91,9 @@ func TestCommitEraseTurn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var mine, others []engine.OutboxItem
+	var mine, others []core.OutboxItem
 	for _, it := range items {
-		if it.Contact == testPhone {
+		if it.Contact == core.PhoneURN(testPhone) {
 			mine = append(mine, it)
 		} else {
 			others = append(others, it)
@@ -120,14 +120,14 @@ func TestCommitEraseTurn(t *testing.T) {
 	assertNoPlaintext(t, td.path, append(personal, testPhone, "15550100123")...)
 
 	// A redelivery of the "yes" is a duplicate and changes nothing.
-	if err := td.Commit(ctx, eraseTurn(testPhone, "a.9", at)); !errors.Is(err, engine.ErrDuplicate) {
+	if err := td.Commit(ctx, eraseTurn(testPhone, "a.9", at)); !errors.Is(err, core.ErrDuplicate) {
 		t.Errorf("redelivered erase turn: %v, want ErrDuplicate", err)
 	}
 	if n := td.count(t, bOutbox); n != 2 {
 		t.Errorf("outbox holds %d items after the duplicate, want 2", n)
 	}
 	// So is a redelivery of a message from before the erasure.
-	if err := td.Commit(ctx, turnFor(testPhone, "a.1", "again", at)); !errors.Is(err, engine.ErrDuplicate) {
+	if err := td.Commit(ctx, turnFor(testPhone, "a.1", "again", at)); !errors.Is(err, core.ErrDuplicate) {
 		t.Errorf("redelivery of an earlier message: %v, want ErrDuplicate", err)
 	}
 

@@ -14,7 +14,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 // ExportFormat names the export document's format and version.
@@ -25,20 +25,21 @@ const ExportFormat = "allmyleads-export/v1"
 // documented export format (see export.schema.json beside this file):
 // every list is present, empty when nothing is held.
 type Export struct {
-	Format       string                 `json:"format"` // ExportFormat
-	Generated    time.Time              `json:"generated"`
-	Phone        string                 `json:"phone"` // E.164
-	Contact      *engine.Contact        `json:"contact"`
-	Conversation *engine.Session        `json:"conversation"` // where the chat stands, with the answers given
-	Projects     []engine.Project       `json:"projects"`
-	Quotes       []engine.QuoteRecord   `json:"quotes"`
-	Revisions    []engine.QuoteRecord   `json:"quote_revisions"` // earlier versions of the quotes
-	Consents     []engine.ConsentRecord `json:"consents"`
-	OptEvents    []engine.OptEvent      `json:"opt_events"`
-	Messages     []Message              `json:"messages"`
-	AIRecords    []engine.AIRecord      `json:"ai_records"`
-	Media        []ExportMedia          `json:"media"`
-	Audit        []engine.AuditEntry    `json:"audit"` // administrative actions about the contact
+	Format       string               `json:"format"` // ExportFormat
+	Generated    time.Time            `json:"generated"`
+	URN          string               `json:"urn"`             // the contact (see core.NormalizeURN)
+	Phone        string               `json:"phone,omitempty"` // E.164, for a contact with a phone number
+	Contact      *core.Contact        `json:"contact"`
+	Conversation *core.Session        `json:"conversation"` // where the chat stands, with the answers given
+	Projects     []core.Project       `json:"projects"`
+	Quotes       []core.QuoteRecord   `json:"quotes"`
+	Revisions    []core.QuoteRecord   `json:"quote_revisions"` // earlier versions of the quotes
+	Consents     []core.ConsentRecord `json:"consents"`
+	OptEvents    []core.OptEvent      `json:"opt_events"`
+	Messages     []Message            `json:"messages"`
+	AIRecords    []core.AIRecord      `json:"ai_records"`
+	Media        []ExportMedia        `json:"media"`
+	Audit        []core.AuditEntry    `json:"audit"` // administrative actions about the contact
 
 	data map[string][]byte // media bytes by id, for WriteExport
 }
@@ -63,39 +64,40 @@ func (e *Export) Empty() bool {
 
 // Export collects everything held about the contact. A contact the store
 // knows nothing about gives an empty export, not an error.
-func (s *Store) Export(ctx context.Context, phone string) (*Export, error) {
+func (s *Store) Export(ctx context.Context, contact string) (*Export, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	e164, err := engine.NormalizePhone(phone)
+	urn, err := core.NormalizeURN(contact)
 	if err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
+	phone, _ := core.URNPhone(urn)
 	e := &Export{
-		Format: ExportFormat, Generated: s.now().UTC(), Phone: e164,
-		Projects: []engine.Project{}, Quotes: []engine.QuoteRecord{}, Revisions: []engine.QuoteRecord{},
-		Consents: []engine.ConsentRecord{}, OptEvents: []engine.OptEvent{}, Messages: []Message{},
-		AIRecords: []engine.AIRecord{}, Media: []ExportMedia{}, Audit: []engine.AuditEntry{},
+		Format: ExportFormat, Generated: s.now().UTC(), URN: urn, Phone: phone,
+		Projects: []core.Project{}, Quotes: []core.QuoteRecord{}, Revisions: []core.QuoteRecord{},
+		Consents: []core.ConsentRecord{}, OptEvents: []core.OptEvent{}, Messages: []Message{},
+		AIRecords: []core.AIRecord{}, Media: []ExportMedia{}, Audit: []core.AuditEntry{},
 		data: map[string][]byte{},
 	}
 	err = s.withKeys(func(ks *keyset) error {
 		return s.db.View(func(tx *bolt.Tx) error { return collectExport(tx, ks, e) })
 	})
 	if err != nil {
-		return nil, fmt.Errorf("export contact %s: %w", short(s.ContactKey(e164)), err)
+		return nil, fmt.Errorf("export contact %s: %w", short(s.ContactKey(urn)), err)
 	}
 	return e, nil
 }
 
 func collectExport(tx *bolt.Tx, ks *keyset, e *Export) error {
-	ck := ks.contactKey(e.Phone)
-	var c engine.Contact
+	ck := ks.contactKey(e.URN)
+	var c core.Contact
 	if found, err := ks.getJSON(tx.Bucket(bContacts), string(bContacts), []byte(ck), &c); err != nil {
 		return err
 	} else if found {
 		e.Contact = &c
 	}
-	var sess engine.Session
+	var sess core.Session
 	if found, err := ks.getJSON(tx.Bucket(bSessions), string(bSessions), []byte(ck), &sess); err != nil {
 		return err
 	} else if found {
@@ -124,7 +126,7 @@ func collectExport(tx *bolt.Tx, ks *keyset, e *Export) error {
 	if err := collectMedia(tx, ks, ck, e); err != nil {
 		return err
 	}
-	return collectAudit(tx, ks, e.Phone, ck, &e.Audit)
+	return collectAudit(tx, ks, e.URN, ck, &e.Audit)
 }
 
 // collectPrefix decodes all of a contact's records in a bucket, in key order.
@@ -140,18 +142,18 @@ func collectPrefix[T any](tx *bolt.Tx, ks *keyset, bucket []byte, ck string, out
 }
 
 // contactQuotes returns a contact's quotes and their earlier revisions.
-func contactQuotes(tx *bolt.Tx, ks *keyset, ck string) (quotes, revs []engine.QuoteRecord, err error) {
+func contactQuotes(tx *bolt.Tx, ks *keyset, ck string) (quotes, revs []core.QuoteRecord, err error) {
 	qb, rb := tx.Bucket(bQuotes), tx.Bucket(bQuoteRevs)
 	err = forPrefix(tx.Bucket(bQuoteIndex), ckPrefix(ck), func(k, _ []byte) error {
 		_, id, _ := splitCK(k)
-		var q engine.QuoteRecord
+		var q core.QuoteRecord
 		found, err := ks.getJSON(qb, string(bQuotes), []byte(id), &q)
 		if err != nil || !found {
 			return err
 		}
 		quotes = append(quotes, q)
 		return forPrefix(rb, []byte(id+"/"), func(rk, rv []byte) error {
-			var r engine.QuoteRecord
+			var r core.QuoteRecord
 			if err := ks.decode(string(bQuoteRevs), rk, rv, &r); err != nil {
 				return err
 			}
@@ -198,9 +200,9 @@ func collectMedia(tx *bolt.Tx, ks *keyset, ck string, e *Export) error {
 
 // collectAudit returns the audit entries about the contact, by phone
 // number or contact key.
-func collectAudit(tx *bolt.Tx, ks *keyset, phone, ck string, out *[]engine.AuditEntry) error {
+func collectAudit(tx *bolt.Tx, ks *keyset, phone, ck string, out *[]core.AuditEntry) error {
 	return tx.Bucket(bAudit).ForEach(func(k, v []byte) error {
-		var a engine.AuditEntry
+		var a core.AuditEntry
 		if err := ks.decode(string(bAudit), k, v, &a); err != nil {
 			return err
 		}
@@ -218,8 +220,8 @@ func (e *Export) JSON() ([]byte, error) {
 
 // ExportJSON returns the contact's export document and a file name for it,
 // for an export sent in the chat (photos are listed, not included).
-func (s *Store) ExportJSON(ctx context.Context, phone string) ([]byte, string, error) {
-	e, err := s.Export(ctx, phone)
+func (s *Store) ExportJSON(ctx context.Context, contact string) ([]byte, string, error) {
+	e, err := s.Export(ctx, contact)
 	if err != nil {
 		return nil, "", err
 	}

@@ -13,7 +13,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 // testClock is a settable clock for tests.
@@ -105,12 +105,13 @@ func personFor(phone string) person {
 
 // turnFor is a realistic turn: a customer's text, the session after it, a
 // contact record and one reply.
-func turnFor(phone, id, text string, at time.Time) *engine.Turn {
+func turnFor(phone, id, text string, at time.Time) *core.Turn {
 	p := personFor(phone)
-	return &engine.Turn{
-		Inbound: &engine.Inbound{Channel: "whatsapp", Contact: phone, ProfileName: p.name, ID: id, Time: at, Kind: engine.InText, Text: text},
-		Session: &engine.Session{
-			Contact: phone, Flow: "quote", Step: "ask_email", Waiting: true,
+	urn := core.PhoneURN(phone)
+	return &core.Turn{
+		Inbound: &core.Inbound{Channel: "whatsapp", Contact: urn, ProfileName: p.name, ID: id, Time: at, Kind: core.InText, Text: text},
+		Session: &core.Session{
+			Contact: urn, Flow: "quote", Step: "ask_email", Waiting: true,
 			Vars: map[string]any{
 				"lead":    map[string]any{"name": p.name, "email": p.email},
 				"project": map[string]any{"service": "roofing", "description": text},
@@ -118,8 +119,8 @@ func turnFor(phone, id, text string, at time.Time) *engine.Turn {
 			},
 			Started: at, Updated: at, LastInbound: at,
 		},
-		Contact:  &engine.Contact{Phone: phone, ProfileName: p.name, Name: p.name, Email: p.email, Status: "details", Created: at, Updated: at, LastInbound: at},
-		Outbound: []engine.Outbound{{Kind: engine.OutText, Text: "Thanks " + p.name + ", what is your email?"}},
+		Contact:  &core.Contact{URN: urn, Phone: phone, ProfileName: p.name, Name: p.name, Email: p.email, Status: "details", Created: at, Updated: at, LastInbound: at},
+		Outbound: []core.Outbound{{Kind: core.OutText, Text: "Thanks " + p.name + ", what is your email?"}},
 	}
 }
 

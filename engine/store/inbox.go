@@ -7,7 +7,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 // inboxRecord is the sealed value of an inbox item.
@@ -45,14 +45,14 @@ func (s *Store) AddInbox(ctx context.Context, channel string, body []byte, recei
 }
 
 // PendingInbox returns up to limit payloads not yet done, oldest first.
-func (s *Store) PendingInbox(ctx context.Context, limit int) ([]engine.InboxItem, error) {
+func (s *Store) PendingInbox(ctx context.Context, limit int) ([]core.InboxItem, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if limit <= 0 {
 		limit = 100
 	}
-	var items []engine.InboxItem
+	var items []core.InboxItem
 	err := s.withKeys(func(ks *keyset) error {
 		return s.db.View(func(tx *bolt.Tx) error {
 			c := tx.Bucket(bInbox).Cursor()
@@ -61,7 +61,7 @@ func (s *Store) PendingInbox(ctx context.Context, limit int) ([]engine.InboxItem
 				if err := ks.decode(string(bInbox), k, v, &rec); err != nil {
 					return err
 				}
-				items = append(items, engine.InboxItem{ID: string(k), Channel: rec.Channel, Body: rec.Body, Received: rec.Received})
+				items = append(items, core.InboxItem{ID: string(k), Channel: rec.Channel, Body: rec.Body, Received: rec.Received})
 			}
 			return nil
 		})

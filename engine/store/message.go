@@ -3,7 +3,7 @@ package store
 import (
 	"time"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 // Message directions.
@@ -27,34 +27,34 @@ const (
 // Message is one entry of the message log: what was said, by whom, when,
 // and for outbound messages how far delivery got.
 type Message struct {
-	Direction  string            `json:"direction"`      // in, out
-	Channel    string            `json:"channel"`        //
-	Contact    string            `json:"contact"`        // E.164
-	ID         string            `json:"id"`             // the channel's id (in) or the outbox id (out)
-	Kind       string            `json:"kind"`           // an engine.InboundKind or engine.OutboundKind
-	Text       string            `json:"text,omitempty"` //
-	ReplyID    string            `json:"reply_id,omitempty"`
-	ReplyTitle string            `json:"reply_title,omitempty"`
-	Options    []engine.Option   `json:"options,omitempty"`
-	Media      []engine.Media    `json:"media,omitempty"` // references; bytes are in the media store
-	Location   *engine.Location  `json:"location,omitempty"`
-	Template   *engine.Template  `json:"template,omitempty"`
-	ReplyTo    string            `json:"reply_to,omitempty"`
-	Time       time.Time         `json:"time"`
-	Status     string            `json:"status"`
-	ProviderID string            `json:"provider_id,omitempty"`
-	Attempts   int               `json:"attempts,omitempty"`
-	SentAt     time.Time         `json:"sent_at,omitzero"`
-	Delivered  time.Time         `json:"delivered_at,omitzero"`
-	ReadAt     time.Time         `json:"read_at,omitzero"`
-	FailedAt   time.Time         `json:"failed_at,omitzero"`
-	ErrorCode  int               `json:"error_code,omitempty"`
-	Error      string            `json:"error,omitempty"`
-	History    []engine.Delivery `json:"history,omitempty"` // every status report, in arrival order
+	Direction  string          `json:"direction"`      // in, out
+	Channel    string          `json:"channel"`        //
+	Contact    string          `json:"contact"`        // URN
+	ID         string          `json:"id"`             // the channel's id (in) or the outbox id (out)
+	Kind       string          `json:"kind"`           // an core.InboundKind or core.OutboundKind
+	Text       string          `json:"text,omitempty"` //
+	ReplyID    string          `json:"reply_id,omitempty"`
+	ReplyTitle string          `json:"reply_title,omitempty"`
+	Options    []core.Option   `json:"options,omitempty"`
+	Media      []core.Media    `json:"media,omitempty"` // references; bytes are in the media store
+	Location   *core.Location  `json:"location,omitempty"`
+	Template   *core.Template  `json:"template,omitempty"`
+	ReplyTo    string          `json:"reply_to,omitempty"`
+	Time       time.Time       `json:"time"`
+	Status     string          `json:"status"`
+	ProviderID string          `json:"provider_id,omitempty"`
+	Attempts   int             `json:"attempts,omitempty"`
+	SentAt     time.Time       `json:"sent_at,omitzero"`
+	Delivered  time.Time       `json:"delivered_at,omitzero"`
+	ReadAt     time.Time       `json:"read_at,omitzero"`
+	FailedAt   time.Time       `json:"failed_at,omitzero"`
+	ErrorCode  int             `json:"error_code,omitempty"`
+	Error      string          `json:"error,omitempty"`
+	History    []core.Delivery `json:"history,omitempty"` // every status report, in arrival order
 }
 
 // inboundMessage is the log entry of an inbound message.
-func inboundMessage(in *engine.Inbound) Message {
+func inboundMessage(in *core.Inbound) Message {
 	m := Message{
 		Direction: DirIn, Channel: in.Channel, Contact: in.Contact, ID: in.ID,
 		Kind: string(in.Kind), Text: in.Text, ReplyID: in.ReplyID, ReplyTitle: in.ReplyTitle,
@@ -68,7 +68,7 @@ func inboundMessage(in *engine.Inbound) Message {
 }
 
 // outboundMessage is the log entry of a queued outbound message.
-func outboundMessage(o *engine.Outbound) Message {
+func outboundMessage(o *core.Outbound) Message {
 	m := Message{
 		Direction: DirOut, Channel: o.Channel, Contact: o.Contact, ID: o.ID,
 		Kind: string(o.Kind), Text: o.Text, Options: o.Options, Template: o.Template,
@@ -77,7 +77,7 @@ func outboundMessage(o *engine.Outbound) Message {
 	if o.Media != nil {
 		md := *o.Media
 		md.Data = nil
-		m.Media = []engine.Media{md}
+		m.Media = []core.Media{md}
 	}
 	return m
 }
@@ -99,7 +99,7 @@ func statusRank(s string) int {
 // delivered and read only move the status forward; failed is recorded
 // whenever it arrives, and a later delivered or read (proof the message
 // arrived after all) moves it on again.
-func (m *Message) applyDelivery(d engine.Delivery) {
+func (m *Message) applyDelivery(d core.Delivery) {
 	m.History = append(m.History, d)
 	switch d.Status {
 	case StatusFailed:

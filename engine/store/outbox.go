@@ -9,14 +9,14 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 // PendingOutbound returns up to limit unsent messages of the channel ("" for
 // every channel), oldest first, whose NotBefore has passed. A contact's
 // later messages wait while an earlier one waits for its retry, so a
 // contact's messages are never sent out of order.
-func (s *Store) PendingOutbound(ctx context.Context, channel string, limit int) ([]engine.OutboxItem, error) {
+func (s *Store) PendingOutbound(ctx context.Context, channel string, limit int) ([]core.OutboxItem, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -24,7 +24,7 @@ func (s *Store) PendingOutbound(ctx context.Context, channel string, limit int) 
 		limit = 100
 	}
 	now := s.now()
-	var items []engine.OutboxItem
+	var items []core.OutboxItem
 	err := s.withKeys(func(ks *keyset) error {
 		return s.db.View(func(tx *bolt.Tx) error {
 			ob := tx.Bucket(bOutbox)
@@ -65,8 +65,8 @@ func outboxChannels(ob *bolt.Bucket, channel string) []string {
 }
 
 // pendingOf reads one channel's due items in order.
-func pendingOf(ks *keyset, b *bolt.Bucket, ch string, now time.Time, limit int) ([]engine.OutboxItem, error) {
-	var items []engine.OutboxItem
+func pendingOf(ks *keyset, b *bolt.Bucket, ch string, now time.Time, limit int) ([]core.OutboxItem, error) {
+	var items []core.OutboxItem
 	blocked := map[string]bool{}
 	c := b.Cursor()
 	for k, v := c.First(); k != nil && len(items) < limit; k, v = c.Next() {
@@ -101,7 +101,7 @@ func findOutbox(tx *bolt.Tx, ks *keyset, id string) (*bolt.Bucket, string, *outb
 		}
 		return b, ch, &rec, nil
 	}
-	return nil, "", nil, fmt.Errorf("outbox item %s: %w", id, engine.ErrNotFound)
+	return nil, "", nil, fmt.Errorf("outbox item %s: %w", id, core.ErrNotFound)
 }
 
 // updateMessage loads the message at key, applies fn and saves it.
@@ -150,7 +150,7 @@ func (s *Store) MarkSent(ctx context.Context, id, providerID string, at time.Tim
 		err := updateMessage(tx, ks, []byte(rec.MessageKey), func(m *Message) {
 			m.ProviderID = providerID
 			m.Attempts = rec.Attempts + 1
-			m.applyDelivery(engine.Delivery{Status: StatusSent, Time: at})
+			m.applyDelivery(core.Delivery{Status: StatusSent, Time: at})
 		})
 		if err != nil {
 			return err
@@ -208,8 +208,8 @@ func (s *Store) MarkFailed(ctx context.Context, id string, code int, reason stri
 
 // UpdateDelivery records a provider's delivery report on the message with
 // that provider id: sent < delivered < read only move forward; failed is
-// recorded whenever it arrives. An unknown provider id is engine.ErrNotFound.
-func (s *Store) UpdateDelivery(ctx context.Context, providerID string, d engine.Delivery) error {
+// recorded whenever it arrives. An unknown provider id is core.ErrNotFound.
+func (s *Store) UpdateDelivery(ctx context.Context, providerID string, d core.Delivery) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -226,14 +226,14 @@ func (s *Store) UpdateDelivery(ctx context.Context, providerID string, d engine.
 				return err
 			}
 			if !found {
-				return engine.ErrNotFound
+				return core.ErrNotFound
 			}
 			return updateMessage(tx, ks, []byte(pr.MessageKey), func(m *Message) { m.applyDelivery(d) })
 		})
 	})
 	if err != nil {
-		if errors.Is(err, engine.ErrNotFound) {
-			return fmt.Errorf("update delivery: provider message id: %w", engine.ErrNotFound)
+		if errors.Is(err, core.ErrNotFound) {
+			return fmt.Errorf("update delivery: provider message id: %w", core.ErrNotFound)
 		}
 		return fmt.Errorf("update delivery: %w", err)
 	}

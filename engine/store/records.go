@@ -10,15 +10,15 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 // Lead is a contact as the business's pipeline shows it: the contact, its
 // latest project and a summary of its latest quote.
 type Lead struct {
-	engine.Contact
-	Project *engine.Project `json:"project,omitempty"`
-	Quote   *QuoteSummary   `json:"quote,omitempty"`
+	core.Contact
+	Project *core.Project `json:"project,omitempty"`
+	Quote   *QuoteSummary `json:"quote,omitempty"`
 }
 
 // QuoteSummary is the part of a quote a lead list shows.
@@ -46,7 +46,7 @@ func (s *Store) Leads(ctx context.Context, f LeadFilter) ([]Lead, error) {
 	err := s.withKeys(func(ks *keyset) error {
 		return s.db.View(func(tx *bolt.Tx) error {
 			return tx.Bucket(bContacts).ForEach(func(k, v []byte) error {
-				var c engine.Contact
+				var c core.Contact
 				if err := ks.decode(string(bContacts), k, v, &c); err != nil {
 					return err
 				}
@@ -73,9 +73,9 @@ func (s *Store) Leads(ctx context.Context, f LeadFilter) ([]Lead, error) {
 }
 
 // leadOf adds the latest project and quote to a contact.
-func leadOf(tx *bolt.Tx, ks *keyset, ck string, c engine.Contact) (Lead, error) {
+func leadOf(tx *bolt.Tx, ks *keyset, ck string, c core.Contact) (Lead, error) {
 	lead := Lead{Contact: c}
-	var projects []engine.Project
+	var projects []core.Project
 	if err := collectPrefix(tx, ks, bProjects, ck, &projects); err != nil {
 		return lead, err
 	}
@@ -104,22 +104,22 @@ type QuoteFilter struct {
 }
 
 // Quotes returns the matching quotes, newest first.
-func (s *Store) Quotes(ctx context.Context, f QuoteFilter) ([]engine.QuoteRecord, error) {
+func (s *Store) Quotes(ctx context.Context, f QuoteFilter) ([]core.QuoteRecord, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	var contact string
 	if f.Contact != "" {
-		p, err := engine.NormalizePhone(f.Contact)
+		p, err := core.NormalizeURN(f.Contact)
 		if err != nil {
 			return nil, fmt.Errorf("list quotes: %w", err)
 		}
 		contact = p
 	}
-	quotes := []engine.QuoteRecord{}
+	quotes := []core.QuoteRecord{}
 	err := s.withKeys(func(ks *keyset) error {
 		return s.db.View(func(tx *bolt.Tx) error {
-			keep := func(q engine.QuoteRecord) {
+			keep := func(q core.QuoteRecord) {
 				if f.Status != "" && !strings.EqualFold(q.Status, f.Status) {
 					return
 				}
@@ -136,7 +136,7 @@ func (s *Store) Quotes(ctx context.Context, f QuoteFilter) ([]engine.QuoteRecord
 				return err
 			}
 			return tx.Bucket(bQuotes).ForEach(func(k, v []byte) error {
-				var q engine.QuoteRecord
+				var q core.QuoteRecord
 				if err := ks.decode(string(bQuotes), k, v, &q); err != nil {
 					return err
 				}
@@ -171,24 +171,24 @@ func (s *Store) MarkPaid(ctx context.Context, quoteID, ref, actor string) error 
 	err := s.withKeys(func(ks *keyset) error {
 		return s.db.Update(func(tx *bolt.Tx) error {
 			b := tx.Bucket(bQuotes)
-			var q engine.QuoteRecord
+			var q core.QuoteRecord
 			found, err := ks.getJSON(b, string(bQuotes), []byte(quoteID), &q)
 			if err != nil {
 				return err
 			}
 			if !found {
-				return engine.ErrNotFound
+				return core.ErrNotFound
 			}
 			switch q.Status {
-			case engine.QuotePaid:
+			case core.QuotePaid:
 				if q.PaymentRef == ref {
 					return nil
 				}
 				return fmt.Errorf("%w: already paid with reference %q", ErrQuoteState, q.PaymentRef)
-			case engine.QuoteDraft, engine.QuoteDeclined:
+			case core.QuoteDraft, core.QuoteDeclined:
 				return fmt.Errorf("%w: it is %s", ErrQuoteState, q.Status)
 			}
-			q.Status, q.PaymentRef, q.PaidAt, q.Updated = engine.QuotePaid, ref, now, now
+			q.Status, q.PaymentRef, q.PaidAt, q.Updated = core.QuotePaid, ref, now, now
 			if err := ks.putJSON(b, string(bQuotes), []byte(quoteID), q); err != nil {
 				return err
 			}
@@ -196,7 +196,7 @@ func (s *Store) MarkPaid(ctx context.Context, quoteID, ref, actor string) error 
 			if q.Contact != "" {
 				ck = ks.contactKey(q.Contact)
 			}
-			return appendAudit(tx, ks, engine.AuditEntry{Time: now, Actor: actor, Action: "mark_paid", Contact: ck, Detail: "quote " + quoteID})
+			return appendAudit(tx, ks, core.AuditEntry{Time: now, Actor: actor, Action: "mark_paid", Contact: ck, Detail: "quote " + quoteID})
 		})
 	})
 	if err != nil {

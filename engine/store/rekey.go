@@ -47,6 +47,7 @@ func (s *Store) Rekey(ctx context.Context, newKey []byte, actor string) error {
 type rekeyer struct {
 	tx       *bolt.Tx
 	old, new *keyset
+	upgrade  func(bucket string, body []byte) ([]byte, error) // migrates each body first; nil keeps it
 	cks      map[string]string // old contact key -> new contact key
 	msgKeys  map[string]string // old message key -> new message key
 }
@@ -58,7 +59,13 @@ type contactOf struct {
 }
 
 func rekeyTx(tx *bolt.Tx, old, nk *keyset) error {
-	r := &rekeyer{tx: tx, old: old, new: nk, cks: map[string]string{}, msgKeys: map[string]string{}}
+	return (&rekeyer{tx: tx, old: old, new: nk}).run()
+}
+
+// run rewrites every bucket.
+func (r *rekeyer) run() error {
+	tx := r.tx
+	r.cks, r.msgKeys = map[string]string{}, map[string]string{}
 	// Contact-keyed buckets: the new key is the new hash of the record's
 	// phone number. Messages go first: outbox and provider entries point at them.
 	for _, b := range [][]byte{bContacts, bSessions, bLastIn, bMessages, bProjects, bConsents, bOptEvents, bAI, bQuoteIndex} {
@@ -115,6 +122,11 @@ func (r *rekeyer) rewriteIn(b *bolt.Bucket, name string, fn remap) error {
 		body, err := r.old.open(name, k, b.Get(k))
 		if err != nil {
 			return err
+		}
+		if r.upgrade != nil {
+			if body, err = r.upgrade(name, body); err != nil {
+				return fmt.Errorf("%s: migrate: %w", name, err)
+			}
 		}
 		nk, nb, err := fn(k, body)
 		if err != nil {

@@ -9,7 +9,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 // Policy is how long each kind of record is kept (section 7 of the privacy
@@ -68,7 +68,7 @@ func (s *Store) RunRetention(ctx context.Context, p Policy, now time.Time, dryRu
 			if dryRun {
 				return errDryRun
 			}
-			return appendAudit(tx, ks, engine.AuditEntry{Time: now, Actor: actor, Action: "retention", Detail: rep.String()})
+			return appendAudit(tx, ks, core.AuditEntry{Time: now, Actor: actor, Action: "retention", Detail: rep.String()})
 		})
 	})
 	if err != nil && !errors.Is(err, errDryRun) {
@@ -179,7 +179,7 @@ func expireSeen(tx *bolt.Tx, ks *keyset, cut time.Time, rep *RetentionReport) er
 
 // projectEnd is when a project's retention starts: its completion, or for
 // a project that never completed, its last activity.
-func projectEnd(pr *engine.Project) time.Time {
+func projectEnd(pr *core.Project) time.Time {
 	if !pr.Completed.IsZero() {
 		return pr.Completed
 	}
@@ -196,7 +196,7 @@ func expireProjectsAndQuotes(tx *bolt.Tx, ks *keyset, p Policy, now time.Time, t
 		pb := tx.Bucket(bProjects)
 		var doomed [][]byte
 		err := pb.ForEach(func(k, v []byte) error {
-			var pr engine.Project
+			var pr core.Project
 			if err := ks.decode(string(bProjects), k, v, &pr); err != nil {
 				return err
 			}
@@ -218,9 +218,9 @@ func expireProjectsAndQuotes(tx *bolt.Tx, ks *keyset, p Policy, now time.Time, t
 		}
 	}
 	qb := tx.Bucket(bQuotes)
-	var doomed []engine.QuoteRecord
+	var doomed []core.QuoteRecord
 	err := qb.ForEach(func(k, v []byte) error {
-		var q engine.QuoteRecord
+		var q core.QuoteRecord
 		if err := ks.decode(string(bQuotes), k, v, &q); err != nil {
 			return err
 		}
@@ -255,7 +255,7 @@ func expireProjectsAndQuotes(tx *bolt.Tx, ks *keyset, p Policy, now time.Time, t
 }
 
 // deleteQuote deletes a quote, its revisions and its index entry.
-func deleteQuote(tx *bolt.Tx, ks *keyset, q engine.QuoteRecord, touched map[string]bool) error {
+func deleteQuote(tx *bolt.Tx, ks *keyset, q core.QuoteRecord, touched map[string]bool) error {
 	if err := tx.Bucket(bQuotes).Delete([]byte(q.ID)); err != nil {
 		return err
 	}
@@ -291,7 +291,7 @@ func tidyContact(tx *bolt.Tx, ks *keyset, ck string, p Policy, now time.Time, re
 			return nil
 		}
 	}
-	var c engine.Contact
+	var c core.Contact
 	if _, err := ks.getJSON(tx.Bucket(bContacts), string(bContacts), []byte(ck), &c); err != nil {
 		return err
 	}
@@ -345,7 +345,7 @@ func mediaRefs(tx *bolt.Tx, ks *keyset, ck string) (map[string]bool, error) {
 			refs[md.ID] = true
 		}
 	}
-	var projects []engine.Project
+	var projects []core.Project
 	if err := collectPrefix(tx, ks, bProjects, ck, &projects); err != nil {
 		return nil, err
 	}

@@ -13,11 +13,11 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 // Audit appends an entry to the audit log (time defaults to now).
-func (s *Store) Audit(ctx context.Context, a engine.AuditEntry) error {
+func (s *Store) Audit(ctx context.Context, a core.AuditEntry) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -34,16 +34,16 @@ func (s *Store) Audit(ctx context.Context, a engine.AuditEntry) error {
 }
 
 // AuditLog returns the audit entries from since on, oldest first.
-func (s *Store) AuditLog(ctx context.Context, since time.Time) ([]engine.AuditEntry, error) {
+func (s *Store) AuditLog(ctx context.Context, since time.Time) ([]core.AuditEntry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var out []engine.AuditEntry
+	var out []core.AuditEntry
 	err := s.withKeys(func(ks *keyset) error {
 		return s.db.View(func(tx *bolt.Tx) error {
 			c := tx.Bucket(bAudit).Cursor()
 			for k, v := c.Seek([]byte(timeSeq(since, 0))); k != nil; k, v = c.Next() {
-				var a engine.AuditEntry
+				var a core.AuditEntry
 				if err := ks.decode(string(bAudit), k, v, &a); err != nil {
 					return err
 				}
@@ -90,12 +90,12 @@ func (r EraseReport) String() string {
 // Audit entries keep the contact key only; the erasure itself is audited.
 // Commit of a turn with Erase set runs the same erasure in the turn's
 // transaction.
-func (s *Store) Erase(ctx context.Context, phone, actor string) (EraseReport, error) {
+func (s *Store) Erase(ctx context.Context, contact, actor string) (EraseReport, error) {
 	var rep EraseReport
 	if err := ctx.Err(); err != nil {
 		return rep, err
 	}
-	e164, err := engine.NormalizePhone(phone)
+	urn, err := core.NormalizeURN(contact)
 	if err != nil {
 		return rep, fmt.Errorf("erase: %w", err)
 	}
@@ -103,7 +103,7 @@ func (s *Store) Erase(ctx context.Context, phone, actor string) (EraseReport, er
 	err = s.withKeys(func(ks *keyset) error {
 		return s.db.Update(func(tx *bolt.Tx) error {
 			var err error
-			rep, err = eraseContact(tx, ks, e164, actor, now)
+			rep, err = eraseContact(tx, ks, urn, actor, now)
 			return err
 		})
 	})
@@ -116,14 +116,14 @@ func (s *Store) Erase(ctx context.Context, phone, actor string) (EraseReport, er
 
 // eraseContact is an erasure within a write transaction, shared by Erase
 // and by Commit of a turn with Erase set: it removes the contact's personal
-// data (phone in E.164) and appends the audit entry, by actor at now, that
+// data (contact is its URN) and appends the audit entry, by actor at now, that
 // names the contact by its key only.
-func eraseContact(tx *bolt.Tx, ks *keyset, phone, actor string, now time.Time) (EraseReport, error) {
+func eraseContact(tx *bolt.Tx, ks *keyset, contact, actor string, now time.Time) (EraseReport, error) {
 	var rep EraseReport
-	if err := eraseTx(tx, ks, phone, &rep); err != nil {
+	if err := eraseTx(tx, ks, contact, &rep); err != nil {
 		return EraseReport{}, err
 	}
-	err := appendAudit(tx, ks, engine.AuditEntry{Time: now, Actor: actor, Action: "erase", Contact: rep.ContactKey, Detail: rep.String()})
+	err := appendAudit(tx, ks, core.AuditEntry{Time: now, Actor: actor, Action: "erase", Contact: rep.ContactKey, Detail: rep.String()})
 	if err != nil {
 		return EraseReport{}, err
 	}
@@ -131,8 +131,8 @@ func eraseContact(tx *bolt.Tx, ks *keyset, phone, actor string, now time.Time) (
 }
 
 // eraseTx removes the contact's personal data and counts it in rep.
-func eraseTx(tx *bolt.Tx, ks *keyset, phone string, rep *EraseReport) error {
-	ck := ks.contactKey(phone)
+func eraseTx(tx *bolt.Tx, ks *keyset, contact string, rep *EraseReport) error {
+	ck := ks.contactKey(contact)
 	rep.ContactKey = ck
 	var err error
 	if rep.Contact, err = deleteKey(tx.Bucket(bContacts), []byte(ck)); err != nil {
@@ -157,10 +157,10 @@ func eraseTx(tx *bolt.Tx, ks *keyset, phone string, rep *EraseReport) error {
 	if err := eraseMessages(tx, ks, ck, rep); err != nil {
 		return err
 	}
-	if err := eraseOutbox(tx, ks, phone, rep); err != nil {
+	if err := eraseOutbox(tx, ks, contact, rep); err != nil {
 		return err
 	}
-	if err := eraseInbox(tx, ks, phone, rep); err != nil {
+	if err := eraseInbox(tx, ks, contact, rep); err != nil {
 		return err
 	}
 	if err := eraseQuotes(tx, ks, ck, rep); err != nil {
@@ -171,7 +171,7 @@ func eraseTx(tx *bolt.Tx, ks *keyset, phone string, rep *EraseReport) error {
 		return err
 	}
 	rep.Media = n
-	return pseudonymiseAudit(tx, ks, phone, ck)
+	return pseudonymiseAudit(tx, ks, contact, ck)
 }
 
 // deleteKey deletes one key and says whether it was there.
@@ -202,7 +202,7 @@ func eraseMessages(tx *bolt.Tx, ks *keyset, ck string, rep *EraseReport) error {
 }
 
 // eraseOutbox deletes the contact's messages still waiting to be sent.
-func eraseOutbox(tx *bolt.Tx, ks *keyset, phone string, rep *EraseReport) error {
+func eraseOutbox(tx *bolt.Tx, ks *keyset, contact string, rep *EraseReport) error {
 	ob := tx.Bucket(bOutbox)
 	for _, ch := range outboxChannels(ob, "") {
 		b := ob.Bucket([]byte(ch))
@@ -212,7 +212,7 @@ func eraseOutbox(tx *bolt.Tx, ks *keyset, phone string, rep *EraseReport) error 
 			if err := ks.decode(outboxName(ch), k, v, &rec); err != nil {
 				return err
 			}
-			if normalize(rec.Contact) == phone {
+			if normalize(rec.Contact) == contact {
 				doomed = append(doomed, append([]byte(nil), k...))
 			}
 			return nil
@@ -231,8 +231,9 @@ func eraseOutbox(tx *bolt.Tx, ks *keyset, phone string, rep *EraseReport) error 
 // eraseInbox removes the contact from the raw webhook payloads not yet
 // processed. The store does not know any channel's format, so it works on
 // the JSON alone: a payload mentions the contact when a string in it is the
-// phone number's digits (WhatsApp's wa_id, from, recipient_id) or its E.164
-// form. The array element holding each mention (a message, a status, a
+// URN's path (a phone number's digits as in WhatsApp's wa_id, from and
+// recipient_id, or a business-scoped user id as in from_user_id) or a phone
+// number's E.164 form. The array element holding each mention (a message, a status, a
 // contact card) is cut out, so the other customers' messages of a batched
 // payload are still processed (a payload about the contact alone is left
 // as an envelope with nothing in it, which the worker then drops); a
@@ -243,10 +244,14 @@ func eraseOutbox(tx *bolt.Tx, ks *keyset, phone string, rep *EraseReport) error 
 // A payload a worker has already read goes on to be processed from the
 // worker's copy: a message that arrives during the erasure can bring the
 // contact back, as one arriving after it does.
-func eraseInbox(tx *bolt.Tx, ks *keyset, phone string, rep *EraseReport) error {
-	digits := strings.TrimPrefix(phone, "+")
+func eraseInbox(tx *bolt.Tx, ks *keyset, contact string, rep *EraseReport) error {
+	digits := core.URNPath(contact) // a number's digits, a BSUID, a web id
 	if digits == "" {
 		return nil
+	}
+	phone := contact
+	if p, ok := core.URNPhone(contact); ok {
+		phone = p
 	}
 	b := tx.Bucket(bInbox)
 	type change struct {
@@ -288,16 +293,16 @@ func eraseInbox(tx *bolt.Tx, ks *keyset, phone string, rep *EraseReport) error {
 }
 
 // cutMentions returns body without the array elements that mention the
-// contact (a string equal to digits or e164), and whether it changed; a nil
+// contact (a string equal to digits or urn), and whether it changed; a nil
 // body means the whole payload must go.
-func cutMentions(body []byte, digits, e164 string) ([]byte, bool) {
+func cutMentions(body []byte, digits, urn string) ([]byte, bool) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil || dec.More() {
 		return nil, true // not one JSON value, yet it holds the number
 	}
-	is := func(s string) bool { return s == digits || s == e164 }
+	is := func(s string) bool { return s == digits || s == urn }
 	cut, mentioned, changed := pruneMentions(v, is)
 	if mentioned {
 		return nil, true
@@ -350,7 +355,7 @@ func eraseQuotes(tx *bolt.Tx, ks *keyset, ck string, rep *EraseReport) error {
 	ikeys := keysWithPrefix(idx, ckPrefix(ck))
 	for _, ik := range ikeys {
 		_, id, _ := splitCK(ik)
-		var q engine.QuoteRecord
+		var q core.QuoteRecord
 		found, err := ks.getJSON(qb, string(bQuotes), []byte(id), &q)
 		if err != nil {
 			return err
@@ -362,7 +367,7 @@ func eraseQuotes(tx *bolt.Tx, ks *keyset, ck string, rep *EraseReport) error {
 				return err
 			}
 			for _, rk := range revKeys {
-				var r engine.QuoteRecord
+				var r core.QuoteRecord
 				if err := ks.decode(string(bQuoteRevs), rk, rb.Get(rk), &r); err != nil {
 					return err
 				}
@@ -386,13 +391,13 @@ func eraseQuotes(tx *bolt.Tx, ks *keyset, ck string, rep *EraseReport) error {
 }
 
 // isPaid says whether a payment was recorded on the quote.
-func isPaid(q *engine.QuoteRecord) bool {
-	return q.Status == engine.QuotePaid || q.PaymentRef != "" || !q.PaidAt.IsZero()
+func isPaid(q *core.QuoteRecord) bool {
+	return q.Status == core.QuotePaid || q.PaymentRef != "" || !q.PaidAt.IsZero()
 }
 
 // depersonalise strips a kept financial record of what identifies the
 // customer: the phone number, the answers that priced it, free-text notes.
-func depersonalise(q engine.QuoteRecord) engine.QuoteRecord {
+func depersonalise(q core.QuoteRecord) core.QuoteRecord {
 	q.Contact = ""
 	q.Inputs = nil
 	q.Notes = ""
@@ -424,19 +429,19 @@ func dropOwners(tx *bolt.Tx, ck string, keep map[string]bool) (int, error) {
 
 // pseudonymiseAudit replaces the phone number with the contact key in
 // audit entries about the contact.
-func pseudonymiseAudit(tx *bolt.Tx, ks *keyset, phone, ck string) error {
+func pseudonymiseAudit(tx *bolt.Tx, ks *keyset, contact, ck string) error {
 	b := tx.Bucket(bAudit)
 	type change struct {
 		k []byte
-		a engine.AuditEntry
+		a core.AuditEntry
 	}
 	var changes []change
 	err := b.ForEach(func(k, v []byte) error {
-		var a engine.AuditEntry
+		var a core.AuditEntry
 		if err := ks.decode(string(bAudit), k, v, &a); err != nil {
 			return err
 		}
-		if a.Contact != "" && a.Contact != ck && normalize(a.Contact) == phone {
+		if a.Contact != "" && a.Contact != ck && normalize(a.Contact) == contact {
 			a.Contact = ck
 			changes = append(changes, change{append([]byte(nil), k...), a})
 		}
@@ -473,7 +478,7 @@ func CheckCorrection(path, value string) (string, error) {
 			return "", fmt.Errorf("%w for %s: %q is not an email address", ErrInvalidValue, path, value)
 		}
 	case "lead.phone":
-		p, err := engine.NormalizePhone(value)
+		p, err := core.NormalizePhone(value)
 		if err != nil {
 			return "", fmt.Errorf("%w for %s: %v", ErrInvalidValue, path, err)
 		}
@@ -492,11 +497,11 @@ func CheckCorrection(path, value string) (string, error) {
 // contact record and in the conversation's variables alike, and audits it
 // (the field, not the value). Callers that know a flow's own rule for the
 // field check it first; Correct applies CheckCorrection.
-func (s *Store) Correct(ctx context.Context, phone, path, value, actor string) error {
+func (s *Store) Correct(ctx context.Context, contact, path, value, actor string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	e164, err := engine.NormalizePhone(phone)
+	urn, err := core.NormalizeURN(contact)
 	if err != nil {
 		return fmt.Errorf("correct: %w", err)
 	}
@@ -507,12 +512,12 @@ func (s *Store) Correct(ctx context.Context, phone, path, value, actor string) e
 	now := s.now()
 	err = s.withKeys(func(ks *keyset) error {
 		return s.db.Update(func(tx *bolt.Tx) error {
-			ck := ks.contactKey(e164)
+			ck := ks.contactKey(urn)
 			changedContact, err := correctContact(tx, ks, ck, path, value, now)
 			if err != nil {
 				return err
 			}
-			changedSession, err := updateSession(tx, ks, ck, func(sess *engine.Session) {
+			changedSession, err := updateSession(tx, ks, ck, func(sess *core.Session) {
 				sess.SetVar(path, value)
 				sess.Updated = now
 			})
@@ -520,9 +525,9 @@ func (s *Store) Correct(ctx context.Context, phone, path, value, actor string) e
 				return err
 			}
 			if !changedContact && !changedSession {
-				return engine.ErrNotFound
+				return core.ErrNotFound
 			}
-			return appendAudit(tx, ks, engine.AuditEntry{Time: now, Actor: actor, Action: "correct", Contact: ck, Detail: path})
+			return appendAudit(tx, ks, core.AuditEntry{Time: now, Actor: actor, Action: "correct", Contact: ck, Detail: path})
 		})
 	})
 	if err != nil {
@@ -534,7 +539,7 @@ func (s *Store) Correct(ctx context.Context, phone, path, value, actor string) e
 // correctContact applies a correction to the contact record.
 func correctContact(tx *bolt.Tx, ks *keyset, ck, path, value string, now time.Time) (bool, error) {
 	b := tx.Bucket(bContacts)
-	var c engine.Contact
+	var c core.Contact
 	found, err := ks.getJSON(b, string(bContacts), []byte(ck), &c)
 	if err != nil || !found {
 		return false, err
@@ -556,9 +561,9 @@ func correctContact(tx *bolt.Tx, ks *keyset, ck, path, value string, now time.Ti
 }
 
 // updateSession applies fn to the contact's session, if there is one.
-func updateSession(tx *bolt.Tx, ks *keyset, ck string, fn func(*engine.Session)) (bool, error) {
+func updateSession(tx *bolt.Tx, ks *keyset, ck string, fn func(*core.Session)) (bool, error) {
 	b := tx.Bucket(bSessions)
-	var sess engine.Session
+	var sess core.Session
 	found, err := ks.getJSON(b, string(bSessions), []byte(ck), &sess)
 	if err != nil || !found {
 		return false, err
@@ -572,28 +577,28 @@ func updateSession(tx *bolt.Tx, ks *keyset, ck string, fn func(*engine.Session))
 
 // WithdrawConsent records the withdrawal of the contact's granted consents
 // for purpose ("" for every purpose) and stops the conversation, since
-// processing based on that consent stops. It returns engine.ErrNotFound
+// processing based on that consent stops. It returns core.ErrNotFound
 // when no granted, unwithdrawn consent matches.
-func (s *Store) WithdrawConsent(ctx context.Context, phone, purpose, actor string) error {
+func (s *Store) WithdrawConsent(ctx context.Context, contact, purpose, actor string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	e164, err := engine.NormalizePhone(phone)
+	urn, err := core.NormalizeURN(contact)
 	if err != nil {
 		return fmt.Errorf("withdraw consent: %w", err)
 	}
 	now := s.now()
 	err = s.withKeys(func(ks *keyset) error {
 		return s.db.Update(func(tx *bolt.Tx) error {
-			ck := ks.contactKey(e164)
+			ck := ks.contactKey(urn)
 			purposes, err := withdrawRecords(tx, ks, ck, purpose, now)
 			if err != nil {
 				return err
 			}
 			if len(purposes) == 0 {
-				return engine.ErrNotFound
+				return core.ErrNotFound
 			}
-			if _, err := updateSession(tx, ks, ck, func(sess *engine.Session) {
+			if _, err := updateSession(tx, ks, ck, func(sess *core.Session) {
 				consents, _ := sess.Vars["consent"].(map[string]any)
 				for _, p := range purposes {
 					if c, ok := consents[p].(map[string]any); ok {
@@ -606,7 +611,7 @@ func (s *Store) WithdrawConsent(ctx context.Context, phone, purpose, actor strin
 			}); err != nil {
 				return err
 			}
-			return appendAudit(tx, ks, engine.AuditEntry{Time: now, Actor: actor, Action: "consent_withdraw", Contact: ck, Detail: strings.Join(purposes, ",")})
+			return appendAudit(tx, ks, core.AuditEntry{Time: now, Actor: actor, Action: "consent_withdraw", Contact: ck, Detail: strings.Join(purposes, ",")})
 		})
 	})
 	if err != nil {
@@ -621,11 +626,11 @@ func withdrawRecords(tx *bolt.Tx, ks *keyset, ck, purpose string, now time.Time)
 	b := tx.Bucket(bConsents)
 	type change struct {
 		k []byte
-		c engine.ConsentRecord
+		c core.ConsentRecord
 	}
 	var changes []change
 	err := forPrefix(b, ckPrefix(ck), func(k, v []byte) error {
-		var c engine.ConsentRecord
+		var c core.ConsentRecord
 		if err := ks.decode(string(bConsents), k, v, &c); err != nil {
 			return err
 		}

@@ -13,39 +13,40 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 // seedContact commits a whole conversation's worth of records for phone:
 // messages with a photo, a project, a paid quote with a revision and an
 // unpaid one, a consent, opt events, an AI record and a queued reply.
 func seedContact(t testing.TB, td *testDB, phone, idPrefix string) {
+	urn := core.PhoneURN(phone)
 	t.Helper()
 	ctx := ctxT(t)
 	at := td.clock.Now()
 	p := personFor(phone)
 	photo := []byte("PHOTO-of-" + phone + "-roof")
 	t1 := turnFor(phone, idPrefix+".1", p.text, at)
-	t1.Inbound.Kind = engine.InImage
-	t1.Inbound.Media = []engine.Media{{ID: "meta-1", MIME: "image/jpeg", Data: photo}}
-	t1.Consents = []engine.ConsentRecord{{ID: "c1", Contact: phone, Purpose: "quote", Text: "We keep your details to prepare your quote", PolicyVersion: "2025-12-06", Granted: true, Time: at, Channel: "whatsapp"}}
-	t1.AI = []engine.AIRecord{{ID: "ai1", Contact: phone, Time: at, Extractor: "offline", Outcome: "ok", Fields: map[string]engine.FieldResult{"email": {Value: p.email, Confidence: 1}}}}
-	t1.OptEvents = []engine.OptEvent{{Contact: phone, OptIn: false, Keyword: "STOP", Channel: "whatsapp", Time: at}, {Contact: phone, OptIn: true, Keyword: "START", Channel: "whatsapp", Time: at}}
+	t1.Inbound.Kind = core.InImage
+	t1.Inbound.Media = []core.Media{{ID: "meta-1", MIME: "image/jpeg", Data: photo}}
+	t1.Consents = []core.ConsentRecord{{ID: "c1", Contact: urn, Purpose: "quote", Text: "We keep your details to prepare your quote", PolicyVersion: "2025-12-06", Granted: true, Time: at, Channel: "whatsapp"}}
+	t1.AI = []core.AIRecord{{ID: "ai1", Contact: urn, Time: at, Extractor: "offline", Outcome: "ok", Fields: map[string]core.FieldResult{"email": {Value: p.email, Confidence: 1}}}}
+	t1.OptEvents = []core.OptEvent{{Contact: urn, OptIn: false, Keyword: "STOP", Channel: "whatsapp", Time: at}, {Contact: urn, OptIn: true, Keyword: "START", Channel: "whatsapp", Time: at}}
 	if err := td.Commit(ctx, t1); err != nil {
 		t.Fatal(err)
 	}
 	sha := t1.Inbound.Media[0].ID
 	t2 := turnFor(phone, idPrefix+".2", "yes please", at)
-	t2.Project = &engine.Project{ID: idPrefix + "-p1", Contact: phone, Service: "roofing", Description: p.text, Photos: []engine.Media{{ID: sha, MIME: "image/jpeg"}}, Status: "accepted", Created: at, Updated: at}
-	paid := &engine.QuoteRecord{ID: idPrefix + "-q1", Contact: phone, ProjectID: idPrefix + "-p1", Status: engine.QuoteSent, Currency: "EUR", Items: []engine.QuoteItem{{Description: "tiles", Quantity: 1, UnitPrice: 50000, Total: 50000}}, Subtotal: 50000, Total: 50000, Inputs: map[string]any{"address": p.address}, Notes: "call " + p.name}
-	open := &engine.QuoteRecord{ID: idPrefix + "-q2", Contact: phone, ProjectID: idPrefix + "-p1", Status: engine.QuoteSent, Currency: "EUR", Subtotal: 100, Total: 100}
-	t2.Quotes = []*engine.QuoteRecord{paid, open}
+	t2.Project = &core.Project{ID: idPrefix + "-p1", Contact: urn, Service: "roofing", Description: p.text, Photos: []core.Media{{ID: sha, MIME: "image/jpeg"}}, Status: "accepted", Created: at, Updated: at}
+	paid := &core.QuoteRecord{ID: idPrefix + "-q1", Contact: urn, ProjectID: idPrefix + "-p1", Status: core.QuoteSent, Currency: "EUR", Items: []core.QuoteItem{{Description: "tiles", Quantity: 1, UnitPrice: 50000, Total: 50000}}, Subtotal: 50000, Total: 50000, Inputs: map[string]any{"address": p.address}, Notes: "call " + p.name}
+	open := &core.QuoteRecord{ID: idPrefix + "-q2", Contact: urn, ProjectID: idPrefix + "-p1", Status: core.QuoteSent, Currency: "EUR", Subtotal: 100, Total: 100}
+	t2.Quotes = []*core.QuoteRecord{paid, open}
 	if err := td.Commit(ctx, t2); err != nil {
 		t.Fatal(err)
 	}
 	repriced := *paid
-	repriced.Total, repriced.Subtotal, repriced.Status = 60000, 60000, engine.QuoteAccepted
-	if err := td.Commit(ctx, &engine.Turn{Session: t2.Session, Quotes: []*engine.QuoteRecord{&repriced}}); err != nil {
+	repriced.Total, repriced.Subtotal, repriced.Status = 60000, 60000, core.QuoteAccepted
+	if err := td.Commit(ctx, &core.Turn{Session: t2.Session, Quotes: []*core.QuoteRecord{&repriced}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := td.MarkPaid(ctx, paid.ID, "pi_3Nx", "owner"); err != nil {
@@ -54,7 +55,7 @@ func seedContact(t testing.TB, td *testDB, phone, idPrefix string) {
 	// The first reply was sent and delivered; the later ones still wait.
 	items, _ := td.PendingOutbound(ctx, "whatsapp", 100)
 	for _, it := range items {
-		if it.Contact == phone {
+		if it.Contact == urn {
 			if err := td.MarkSent(ctx, it.ID, "wamid.out."+idPrefix, at); err != nil {
 				t.Fatal(err)
 			}
@@ -86,7 +87,7 @@ func TestExportContentAndSchema(t *testing.T) {
 		}
 	}
 	for _, m := range e.Messages {
-		if m.Contact != testPhone {
+		if m.Contact != core.PhoneURN(testPhone) {
 			t.Errorf("another contact's message in the export: %s", m.Contact)
 		}
 	}
@@ -262,7 +263,7 @@ func TestEraseRemovesPersonalDataKeepsPayments(t *testing.T) {
 	ctx := ctxT(t)
 	seedContact(t, td, testPhone, "a")
 	seedContact(t, td, phoneN(2), "b")
-	if err := td.Audit(ctx, engine.AuditEntry{Actor: "owner", Action: "export", Contact: testPhone}); err != nil {
+	if err := td.Audit(ctx, core.AuditEntry{Actor: "owner", Action: "export", Contact: testPhone}); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := td.Erase(ctx, testPhone, "owner")
@@ -292,8 +293,8 @@ func TestEraseRemovesPersonalDataKeepsPayments(t *testing.T) {
 		t.Errorf("other contact after erase: %d messages, %d media", len(other.Messages), len(other.Media))
 	}
 	// The payment stays, without personal fields.
-	quotes, _ := td.Quotes(ctx, QuoteFilter{Status: engine.QuotePaid})
-	var kept *engine.QuoteRecord
+	quotes, _ := td.Quotes(ctx, QuoteFilter{Status: core.QuotePaid})
+	var kept *core.QuoteRecord
 	for i := range quotes {
 		if quotes[i].ID == "a-q1" {
 			kept = &quotes[i]
@@ -303,7 +304,7 @@ func TestEraseRemovesPersonalDataKeepsPayments(t *testing.T) {
 		t.Errorf("kept payment = %+v", kept)
 	}
 	// A late redelivery is still a duplicate.
-	if err := td.Commit(ctx, turnFor(testPhone, "a.1", "again", td.clock.Now())); !errors.Is(err, engine.ErrDuplicate) {
+	if err := td.Commit(ctx, turnFor(testPhone, "a.1", "again", td.clock.Now())); !errors.Is(err, core.ErrDuplicate) {
 		t.Errorf("redelivery after erase: %v", err)
 	}
 	log, _ := td.AuditLog(ctx, time.Time{})
@@ -351,7 +352,7 @@ func TestCorrect(t *testing.T) {
 	if err := td.Correct(ctx, testPhone, "project.budget", "1", "owner"); err == nil || !strings.Contains(err.Error(), "lead.email") {
 		t.Errorf("unknown field: %v", err)
 	}
-	if err := td.Correct(ctx, "+15550199999", "lead.name", "X", "owner"); !errors.Is(err, engine.ErrNotFound) {
+	if err := td.Correct(ctx, "+15550199999", "lead.name", "X", "owner"); !errors.Is(err, core.ErrNotFound) {
 		t.Errorf("unknown contact: %v", err)
 	}
 	log, _ := td.AuditLog(ctx, time.Time{})
@@ -384,7 +385,7 @@ func TestWithdrawConsent(t *testing.T) {
 	if !e.Conversation.Ended || e.Conversation.Vars["consent"].(map[string]any)["quote"].(map[string]any)["granted"] != false {
 		t.Errorf("conversation after withdrawal: ended %v vars %v", e.Conversation.Ended, e.Conversation.Vars["consent"])
 	}
-	if err := td.WithdrawConsent(ctx, testPhone, "", "owner"); !errors.Is(err, engine.ErrNotFound) {
+	if err := td.WithdrawConsent(ctx, testPhone, "", "owner"); !errors.Is(err, core.ErrNotFound) {
 		t.Errorf("second withdrawal: %v, want ErrNotFound", err)
 	}
 }
@@ -420,18 +421,18 @@ func TestLeadsQuotesMarkPaid(t *testing.T) {
 	if err := td.MarkPaid(ctx, "a-q1", "pi_other", "owner"); !errors.Is(err, ErrQuoteState) {
 		t.Errorf("paying twice: %v", err)
 	}
-	if err := td.MarkPaid(ctx, "nope", "pi", "owner"); !errors.Is(err, engine.ErrNotFound) {
+	if err := td.MarkPaid(ctx, "nope", "pi", "owner"); !errors.Is(err, core.ErrNotFound) {
 		t.Errorf("unknown quote: %v", err)
 	}
 	// A stale copy of the quote from the conversation does not undo the payment.
-	stale := &engine.QuoteRecord{ID: "a-q1", Contact: testPhone, Status: engine.QuoteAccepted, Currency: "EUR", Items: []engine.QuoteItem{{Description: "tiles", Quantity: 1, UnitPrice: 50000, Total: 50000}}, Subtotal: 50000, Total: 50000}
-	if err := td.Commit(ctx, &engine.Turn{Session: &engine.Session{Contact: testPhone}, Quotes: []*engine.QuoteRecord{stale}}); err != nil {
+	stale := &core.QuoteRecord{ID: "a-q1", Contact: testPhone, Status: core.QuoteAccepted, Currency: "EUR", Items: []core.QuoteItem{{Description: "tiles", Quantity: 1, UnitPrice: 50000, Total: 50000}}, Subtotal: 50000, Total: 50000}
+	if err := td.Commit(ctx, &core.Turn{Session: &core.Session{Contact: testPhone}, Quotes: []*core.QuoteRecord{stale}}); err != nil {
 		t.Fatal(err)
 	}
 	if q, _ := td.Quotes(ctx, QuoteFilter{Contact: testPhone, Status: "paid"}); len(q) != 1 || q[0].PaymentRef != "pi_3Nx" || q[0].Total != 60000 || q[0].Revision != 2 {
 		t.Errorf("paid quote changed by a stale copy: %+v", q)
 	}
-	if stale.Status != engine.QuotePaid || stale.Total != 60000 {
+	if stale.Status != core.QuotePaid || stale.Total != 60000 {
 		t.Errorf("the turn's copy was not brought up to the stored payment record: %+v", stale)
 	}
 }

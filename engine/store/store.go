@@ -13,7 +13,7 @@
 // (ContactKey), message and provider ids by keyed hashes too, so the file
 // holds no phone number, name, email or message text in the clear.
 //
-// The package implements engine.Store, engine.Outbox and engine.Inbox and
+// The package implements core.Store, core.Outbox and core.Inbox and
 // imports engine for its types only. It must not import flows, plugins or
 // channels, and nothing outside it may assume bbolt.
 package store
@@ -30,7 +30,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 // ErrWrongKey is returned by Open when the key does not open the database.
@@ -71,9 +71,9 @@ type Store struct {
 }
 
 var (
-	_ engine.Store  = (*Store)(nil)
-	_ engine.Outbox = (*Store)(nil)
-	_ engine.Inbox  = (*Store)(nil)
+	_ core.Store  = (*Store)(nil)
+	_ core.Outbox = (*Store)(nil)
+	_ core.Inbox  = (*Store)(nil)
 )
 
 // Bucket names. Keys are described beside each; "ck" is a ContactKey.
@@ -105,7 +105,9 @@ func allBuckets() [][]byte {
 		bOutbox, bInbox, bAudit}
 }
 
-const formatName = "allmyleads-store/1"
+// formatName is the database format this code writes; formatPhones, the
+// format before contacts were URNs, is migrated on open (migrate.go).
+const formatName = "allmyleads-store/2"
 
 // Open opens (or creates) the database at opts.Path. It fails with
 // ErrWrongKey when the key does not open an existing file and with ErrLocked
@@ -161,8 +163,9 @@ func (s *Store) init(master []byte) error {
 		s.seqs.msgs.Store(tx.Bucket(bMessages).Sequence())
 		s.seqs.outbox.Store(tx.Bucket(bOutbox).Sequence())
 		meta := tx.Bucket(bMeta)
-		if f := meta.Get([]byte("format")); f != nil && string(f) != formatName {
-			return fmt.Errorf("unknown database format %q (want %q)", f, formatName)
+		format := string(meta.Get([]byte("format")))
+		if format != "" && format != formatName && format != formatPhones {
+			return fmt.Errorf("unknown database format %q (want %q)", format, formatName)
 		}
 		salt := meta.Get([]byte("salt"))
 		if salt == nil {
@@ -184,6 +187,9 @@ func (s *Store) init(master []byte) error {
 			return err
 		}
 		s.keys = ks
+		if format == formatPhones {
+			return migrateToURNs(tx, ks, s.log)
+		}
 		return nil
 	})
 }

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 func TestCommitAndReloadSession(t *testing.T) {
@@ -76,8 +76,8 @@ func TestDuplicateChangesNothing(t *testing.T) {
 	}
 	dup := turnFor(testPhone, "wamid.1", "second", at.Add(time.Minute))
 	dup.Session.Step = "somewhere_else"
-	dup.AI = []engine.AIRecord{{Contact: testPhone, Time: at, Extractor: "offline", Outcome: "ok"}}
-	if err := td.Commit(ctx, dup); !errors.Is(err, engine.ErrDuplicate) {
+	dup.AI = []core.AIRecord{{Contact: testPhone, Time: at, Extractor: "offline", Outcome: "ok"}}
+	if err := td.Commit(ctx, dup); !errors.Is(err, core.ErrDuplicate) {
 		t.Fatalf("duplicate commit: %v, want ErrDuplicate", err)
 	}
 	for _, b := range allBuckets() {
@@ -109,7 +109,7 @@ func TestCrashSafetyReopenBetweenCommits(t *testing.T) {
 		td.closeDB(t)
 		td.reopen(t)
 		// A redelivery after the restart is still a duplicate.
-		if err := td.Commit(ctx, turnFor(testPhone, fmt.Sprintf("wamid.%d", i), "again", td.clock.Now())); !errors.Is(err, engine.ErrDuplicate) {
+		if err := td.Commit(ctx, turnFor(testPhone, fmt.Sprintf("wamid.%d", i), "again", td.clock.Now())); !errors.Is(err, core.ErrDuplicate) {
 			t.Fatalf("redelivery after reopen: %v", err)
 		}
 		sess, err := td.Session(ctx, testPhone)
@@ -187,9 +187,9 @@ func TestOutboxOrderRetryAndFilter(t *testing.T) {
 	// Business-started turns (no inbound): two messages to a, one to b on
 	// another channel, one more to b on whatsapp.
 	commit := func(phone, channel string, texts ...string) []string {
-		turn := &engine.Turn{Session: &engine.Session{Contact: phone, Vars: map[string]any{}}}
+		turn := &core.Turn{Session: &core.Session{Contact: phone, Vars: map[string]any{}}}
 		for _, x := range texts {
-			turn.Outbound = append(turn.Outbound, engine.Outbound{Channel: channel, Contact: phone, Kind: engine.OutText, Text: x})
+			turn.Outbound = append(turn.Outbound, core.Outbound{Channel: channel, Contact: phone, Kind: core.OutText, Text: x})
 		}
 		if err := td.Commit(ctx, turn); err != nil {
 			t.Fatal(err)
@@ -204,7 +204,7 @@ func TestOutboxOrderRetryAndFilter(t *testing.T) {
 	commit(b, "console", "b-console")
 	bIDs := commit(b, "whatsapp", "b1")
 
-	texts := func(items []engine.OutboxItem) string {
+	texts := func(items []core.OutboxItem) string {
 		var s []string
 		for _, it := range items {
 			s = append(s, it.Text)
@@ -249,7 +249,7 @@ func TestOutboxOrderRetryAndFilter(t *testing.T) {
 	if len(got) != 0 {
 		t.Errorf("pending after sent/failed = %s", texts(got))
 	}
-	if err := td.MarkSent(ctx, aIDs[0], "wamid.out.again", td.clock.Now()); !errors.Is(err, engine.ErrNotFound) {
+	if err := td.MarkSent(ctx, aIDs[0], "wamid.out.again", td.clock.Now()); !errors.Is(err, core.ErrNotFound) {
 		t.Errorf("mark sent twice: %v, want ErrNotFound", err)
 	}
 	msgs := td.messages(t, a)
@@ -262,10 +262,10 @@ func TestOutboxOrderRetryAndFilter(t *testing.T) {
 	if m := td.messages(t, b); m[1].Status != StatusFailed || m[1].Error != "undeliverable" {
 		t.Errorf("b1 = %+v", m[1])
 	}
-	if err := td.UpdateDelivery(ctx, "wamid.unknown", engine.Delivery{Status: "read", Time: now}); !errors.Is(err, engine.ErrNotFound) {
+	if err := td.UpdateDelivery(ctx, "wamid.unknown", core.Delivery{Status: "read", Time: now}); !errors.Is(err, core.ErrNotFound) {
 		t.Errorf("unknown provider id: %v", err)
 	}
-	if err := td.UpdateDelivery(ctx, "wamid.out.1", engine.Delivery{Status: "bogus", Time: now}); err == nil {
+	if err := td.UpdateDelivery(ctx, "wamid.out.1", core.Delivery{Status: "bogus", Time: now}); err == nil {
 		t.Error("unknown status accepted")
 	}
 }
@@ -291,7 +291,7 @@ func TestDeliveryStatusOrder(t *testing.T) {
 	for i, tc := range cases {
 		t.Run(tc.Name, func(t *testing.T) {
 			phone := phoneN(100 + i)
-			turn := &engine.Turn{Outbound: []engine.Outbound{{Channel: "whatsapp", Contact: phone, Kind: engine.OutText, Text: "hi"}}}
+			turn := &core.Turn{Outbound: []core.Outbound{{Channel: "whatsapp", Contact: phone, Kind: core.OutText, Text: "hi"}}}
 			if err := td.Commit(ctx, turn); err != nil {
 				t.Fatal(err)
 			}
@@ -301,7 +301,7 @@ func TestDeliveryStatusOrder(t *testing.T) {
 				t.Fatal(err)
 			}
 			for j, st := range tc.Reports {
-				d := engine.Delivery{Status: st, Time: at.Add(time.Duration(j+1) * time.Second)}
+				d := core.Delivery{Status: st, Time: at.Add(time.Duration(j+1) * time.Second)}
 				if st == StatusFailed {
 					d.ErrorCode, d.Error = 131026, "message undeliverable"
 				}
@@ -381,13 +381,13 @@ func TestRawFileHasNoPersonalData(t *testing.T) {
 	at := td.clock.Now()
 	turn := turnFor(testPhone, "wamid.HBgLMTU1NTAxMDAxMjMVAgASGBQzQTk", testText, at)
 	photo := []byte("JPEG-BYTES-with-a-secret-marker-0451")
-	turn.Inbound.Kind = engine.InImage
-	turn.Inbound.Media = []engine.Media{{ID: "channel-media-1", MIME: "image/jpeg", Data: photo, Caption: "caption of the purple kitchen"}}
-	turn.Project = &engine.Project{ID: "p1", Contact: testPhone, Service: "roofing", Description: testText, Status: "open", Created: at, Updated: at}
-	turn.Quotes = []*engine.QuoteRecord{{ID: "q1", Contact: testPhone, Status: engine.QuoteSent, Currency: "EUR", Total: 123456, Inputs: map[string]any{"address": "12 Marigold Lane"}}}
-	turn.Consents = []engine.ConsentRecord{{ID: "c1", Contact: testPhone, Purpose: "quote", Text: "We keep your details to prepare your quote", Granted: true, Time: at, Channel: "whatsapp"}}
-	turn.AI = []engine.AIRecord{{Contact: testPhone, Time: at, Extractor: "offline", Outcome: "ok", Fields: map[string]engine.FieldResult{"email": {Value: testEmail, Confidence: 1}}}}
-	turn.Audit = []engine.AuditEntry{{Time: at, Actor: "admin", Action: "correct", Contact: testPhone, Detail: "lead.email"}}
+	turn.Inbound.Kind = core.InImage
+	turn.Inbound.Media = []core.Media{{ID: "channel-media-1", MIME: "image/jpeg", Data: photo, Caption: "caption of the purple kitchen"}}
+	turn.Project = &core.Project{ID: "p1", Contact: testPhone, Service: "roofing", Description: testText, Status: "open", Created: at, Updated: at}
+	turn.Quotes = []*core.QuoteRecord{{ID: "q1", Contact: testPhone, Status: core.QuoteSent, Currency: "EUR", Total: 123456, Inputs: map[string]any{"address": "12 Marigold Lane"}}}
+	turn.Consents = []core.ConsentRecord{{ID: "c1", Contact: testPhone, Purpose: "quote", Text: "We keep your details to prepare your quote", Granted: true, Time: at, Channel: "whatsapp"}}
+	turn.AI = []core.AIRecord{{Contact: testPhone, Time: at, Extractor: "offline", Outcome: "ok", Fields: map[string]core.FieldResult{"email": {Value: testEmail, Confidence: 1}}}}
+	turn.Audit = []core.AuditEntry{{Time: at, Actor: "admin", Action: "correct", Contact: testPhone, Detail: "lead.email"}}
 	if err := td.Commit(ctx, turn); err != nil {
 		t.Fatal(err)
 	}
@@ -404,8 +404,8 @@ func TestMediaRoundtrip(t *testing.T) {
 	ctx := ctxT(t)
 	data := bytes.Repeat([]byte{0xff, 0xd8, 0x01, 0x02}, 50_000)
 	turn := turnFor(testPhone, "wamid.photo", "", td.clock.Now())
-	turn.Inbound.Kind = engine.InImage
-	turn.Inbound.Media = []engine.Media{{ID: "meta-id-1", MIME: "image/jpeg", Filename: "roof.jpg", Data: data}}
+	turn.Inbound.Kind = core.InImage
+	turn.Inbound.Media = []core.Media{{ID: "meta-id-1", MIME: "image/jpeg", Filename: "roof.jpg", Data: data}}
 	if err := td.Commit(ctx, turn); err != nil {
 		t.Fatal(err)
 	}
@@ -422,7 +422,7 @@ func TestMediaRoundtrip(t *testing.T) {
 	if !bytes.Equal(got.Data, data) || got.MIME != "image/jpeg" || got.Filename != "roof.jpg" || got.Size != len(data) {
 		t.Errorf("media = %s %s %d bytes", got.MIME, got.Filename, len(got.Data))
 	}
-	if _, err := td.Media(ctx, strings.Repeat("0", 64)); !errors.Is(err, engine.ErrNotFound) {
+	if _, err := td.Media(ctx, strings.Repeat("0", 64)); !errors.Is(err, core.ErrNotFound) {
 		t.Errorf("missing media: %v", err)
 	}
 	msgs := td.messages(t, testPhone)
@@ -431,7 +431,7 @@ func TestMediaRoundtrip(t *testing.T) {
 	}
 	// A document the bot sends is kept too, so the sender can load it.
 	doc := []byte(`{"format":"allmyleads-export/v1"}`)
-	out := &engine.Turn{Outbound: []engine.Outbound{{Channel: "whatsapp", Contact: testPhone, Kind: engine.OutDocument, Media: &engine.Media{MIME: "application/json", Filename: "export.json", Data: doc}}}}
+	out := &core.Turn{Outbound: []core.Outbound{{Channel: "whatsapp", Contact: testPhone, Kind: core.OutDocument, Media: &core.Media{MIME: "application/json", Filename: "export.json", Data: doc}}}}
 	if err := td.Commit(ctx, out); err != nil {
 		t.Fatal(err)
 	}
@@ -449,14 +449,14 @@ func TestQuoteRevisionsAndConsentWithdrawal(t *testing.T) {
 	td := openTest(t)
 	ctx := ctxT(t)
 	at := td.clock.Now()
-	q := engine.QuoteRecord{ID: "q1", Contact: testPhone, Status: engine.QuoteSent, Currency: "EUR",
-		Items: []engine.QuoteItem{{Description: "tiles", Quantity: 10, UnitPrice: 1000, Total: 10000}}, Subtotal: 10000, Total: 10000}
-	consent := engine.ConsentRecord{ID: "c1", Contact: testPhone, Purpose: "quote", Text: "words shown", Granted: true, Time: at, Channel: "whatsapp"}
-	steps := []*engine.Turn{
-		{Session: &engine.Session{Contact: testPhone}, Quotes: []*engine.QuoteRecord{ptr(q)}, Consents: []engine.ConsentRecord{consent}},
-		{Session: &engine.Session{Contact: testPhone}, Quotes: []*engine.QuoteRecord{ptr(withStatus(q, engine.QuoteAccepted))}},         // status only: no revision
-		{Session: &engine.Session{Contact: testPhone}, Quotes: []*engine.QuoteRecord{ptr(withTotal(q, 12000))}},                         // priced again: revision 2
-		{Session: &engine.Session{Contact: testPhone}, Consents: []engine.ConsentRecord{{ID: "c1", Contact: testPhone, Withdrawn: at}}}, // withdrawal
+	q := core.QuoteRecord{ID: "q1", Contact: testPhone, Status: core.QuoteSent, Currency: "EUR",
+		Items: []core.QuoteItem{{Description: "tiles", Quantity: 10, UnitPrice: 1000, Total: 10000}}, Subtotal: 10000, Total: 10000}
+	consent := core.ConsentRecord{ID: "c1", Contact: testPhone, Purpose: "quote", Text: "words shown", Granted: true, Time: at, Channel: "whatsapp"}
+	steps := []*core.Turn{
+		{Session: &core.Session{Contact: testPhone}, Quotes: []*core.QuoteRecord{ptr(q)}, Consents: []core.ConsentRecord{consent}},
+		{Session: &core.Session{Contact: testPhone}, Quotes: []*core.QuoteRecord{ptr(withStatus(q, core.QuoteAccepted))}},           // status only: no revision
+		{Session: &core.Session{Contact: testPhone}, Quotes: []*core.QuoteRecord{ptr(withTotal(q, 12000))}},                         // priced again: revision 2
+		{Session: &core.Session{Contact: testPhone}, Consents: []core.ConsentRecord{{ID: "c1", Contact: testPhone, Withdrawn: at}}}, // withdrawal
 	}
 	for _, turn := range steps {
 		if err := td.Commit(ctx, turn); err != nil {
@@ -469,7 +469,7 @@ func TestQuoteRevisionsAndConsentWithdrawal(t *testing.T) {
 	if n := td.count(t, bQuoteRevs); n != 1 {
 		t.Errorf("%d earlier revisions kept, want 1", n)
 	}
-	var c engine.ConsentRecord
+	var c core.ConsentRecord
 	td.withKeys(func(ks *keyset) error {
 		return td.db.View(func(tx *boltTx) error {
 			_, err := ks.getJSON(tx.Bucket(bConsents), string(bConsents), ckKey(ks.contactKey(testPhone), "c1"), &c)
@@ -483,10 +483,10 @@ func TestQuoteRevisionsAndConsentWithdrawal(t *testing.T) {
 
 func ptr[T any](v T) *T { return &v }
 
-func withStatus(q engine.QuoteRecord, s string) engine.QuoteRecord { q.Status = s; return q }
+func withStatus(q core.QuoteRecord, s string) core.QuoteRecord { q.Status = s; return q }
 
-func withTotal(q engine.QuoteRecord, total int64) engine.QuoteRecord {
-	q.Items = append([]engine.QuoteItem(nil), q.Items...)
+func withTotal(q core.QuoteRecord, total int64) core.QuoteRecord {
+	q.Items = append([]core.QuoteItem(nil), q.Items...)
 	q.Items[0].Total, q.Subtotal, q.Total = total, total, total
 	return q
 }

@@ -371,9 +371,14 @@ func (s *Server) message(r *http.Request, rec *Request) (int, any) {
 	if f, ok := s.takeFailure(&s.failSend); ok {
 		return graphError(f.status, f.code, f.message, "")
 	}
-	to := str(b["to"])
-	if to == "" || strings.Trim(to, "+0123456789") != "" {
+	to, bsuid := str(b["to"]), str(b["recipient"])
+	switch {
+	case to == "" && bsuid == "":
+		return graphError(http.StatusBadRequest, 100, "(#100) Invalid parameter", "to or recipient is required")
+	case to != "" && strings.Trim(to, "+0123456789") != "":
 		return graphError(http.StatusBadRequest, 100, "(#100) Invalid parameter", "to must be a phone number")
+	case to == "" && !strings.Contains(bsuid, "."):
+		return graphError(http.StatusBadRequest, 100, "(#100) Invalid parameter", "recipient must be a business-scoped user id")
 	}
 	if problem := checkMessage(b); problem != "" {
 		return graphError(http.StatusBadRequest, 131009, "(#131009) Parameter value is not valid", problem)
@@ -386,10 +391,13 @@ func (s *Server) message(r *http.Request, rec *Request) (int, any) {
 	if b["type"] == "template" {
 		msg["message_status"] = "accepted"
 	}
-	waID := strings.TrimPrefix(to, "+")
+	contact := map[string]any{"input": to, "wa_id": strings.TrimPrefix(to, "+")}
+	if to == "" { // a send to a BSUID answers with user_id, not wa_id
+		contact = map[string]any{"input": bsuid, "user_id": bsuid}
+	}
 	return http.StatusOK, map[string]any{
 		"messaging_product": "whatsapp",
-		"contacts":          []any{map[string]any{"input": to, "wa_id": waID}},
+		"contacts":          []any{contact},
 		"messages":          []any{msg},
 	}
 }

@@ -1,24 +1,31 @@
-package engine
+package core
 
-import (
-	"context"
+import "context"
 
-	"github.com/allmyleads/allmyleads/flows"
-)
-
-// Extractor reads fields from images and text. engine/extract has the
-// offline one and the OpenAI one.
+// Extractor reads fields from images and text. engine/extract implements it
+// (the offline one and the OpenAI one); the engine's extract step calls it.
 type Extractor interface {
 	Extract(ctx context.Context, req ExtractRequest) (*ExtractResult, error)
 }
 
 // ExtractRequest is one extraction: what to look for and what to read.
 type ExtractRequest struct {
-	Contact      string // E.164, for the AI record
+	Contact      string // the contact's URN, for the AI record
 	Instructions string
-	Fields       []flows.Field
+	Fields       []Field
 	Texts        []string
 	Images       []Media // with Data
+}
+
+// Field is one value an extractor looks for, as a flow's extract step
+// declares it.
+type Field struct {
+	Name        string
+	Type        string // string, number, integer, boolean, date
+	Description string
+	Enum        []string // the allowed values of an enum field
+	Required    bool
+	List        bool
 }
 
 // ExtractResult is what the extractor read, field by field, and the facts

@@ -1,11 +1,12 @@
-package engine
+package core
 
 import "time"
 
 // Contact is a customer as the business knows them. Every personal field is
-// sealed at rest; the store keys contacts by a keyed hash of Phone.
+// sealed at rest; the store keys contacts by a keyed hash of URN.
 type Contact struct {
-	Phone       string    `json:"phone"` // E.164
+	URN         string    `json:"urn"`             // the contact's identity (see NormalizeURN)
+	Phone       string    `json:"phone,omitempty"` // E.164, for a contact with a phone number
 	ProfileName string    `json:"profile_name,omitempty"`
 	Name        string    `json:"name,omitempty"`
 	Email       string    `json:"email,omitempty"`
@@ -21,7 +22,7 @@ type Contact struct {
 // Project is the job a contact asks a quote for.
 type Project struct {
 	ID           string         `json:"id"`
-	Contact      string         `json:"contact"` // E.164
+	Contact      string         `json:"contact"` // URN
 	Service      string         `json:"service,omitempty"`
 	Description  string         `json:"description,omitempty"`
 	Requirements map[string]any `json:"requirements,omitempty"` // the rest of the project.* variables
@@ -46,7 +47,7 @@ const (
 // QuoteRecord is a priced quote as shown to a contact, with its status.
 type QuoteRecord struct {
 	ID         string         `json:"id"`
-	Contact    string         `json:"contact"` // E.164
+	Contact    string         `json:"contact"` // URN
 	ProjectID  string         `json:"project_id,omitempty"`
 	Status     string         `json:"status"`
 	Currency   string         `json:"currency"`
