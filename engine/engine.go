@@ -89,7 +89,10 @@ type Deps struct {
 	Rights    Rights    // nil: MY DATA / DELETE MY DATA answer that a person will help
 	Clock     func() time.Time
 	NewID     func(prefix string) string  // ids of projects, quotes, consents, AI records
-	Tag       func(contact string) string // a keyed hash of a phone number, for logs
+	Tag       func(contact string) string // a keyed hash of a contact URN, for logs
+	// Channels says what each channel can show, so messages are rendered
+	// to fit (nil: every channel gets WhatsApp's limits without a window).
+	Channels *core.Channels
 	Logger    *slog.Logger
 	// OnOutbound is called after a commit that queued outbound messages, to
 	// wake the channels' senders.

@@ -61,7 +61,8 @@ func (t *turn) profileName() string {
 	return s
 }
 
-// send queues an outbound message to the contact.
+// send queues an outbound message to the contact, rendered for what the
+// channel can show.
 func (t *turn) send(o Outbound) {
 	o.Channel = t.channel
 	o.Contact = t.sess.Contact
@@ -69,10 +70,11 @@ func (t *turn) send(o Outbound) {
 	if t.in != nil {
 		o.ReplyTo = t.in.ID
 	}
-	if !t.sess.LastInbound.IsZero() {
-		o.WindowUntil = t.sess.LastInbound.Add(24 * time.Hour)
+	caps := t.e.capabilities(t.channel)
+	if caps.Window > 0 && !t.sess.LastInbound.IsZero() {
+		o.WindowUntil = t.sess.LastInbound.Add(caps.Window)
 	}
-	t.out = append(t.out, o)
+	t.out = append(t.out, render(o, caps)...)
 }
 
 // sayText renders a template text and queues it.

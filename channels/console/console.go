@@ -40,6 +40,28 @@ const help = `  /photo PATH [caption]  send an image file (JPEG, PNG)
 // Channel is the name of this channel in messages and the outbox.
 const Channel = "console"
 
+// Terminal is the console channel as the engine and the channel kit see it.
+// A terminal has no buttons: options of buttons and lists alike print as
+// numbered lines, text of any length prints whole, and images and documents
+// print as a line naming the file.
+type Terminal struct{ Out io.Writer }
+
+var _ core.Channel = Terminal{}
+
+// Name is "console".
+func (Terminal) Name() string { return Channel }
+
+// Capabilities says what the terminal shows.
+func (Terminal) Capabilities() core.Capabilities {
+	return core.Capabilities{MaxButtons: 10, MaxListRows: 10, Media: []string{"image", "document"}}
+}
+
+// Send prints one message.
+func (t Terminal) Send(_ context.Context, m core.Outbound) (string, error) {
+	print(t.Out, m)
+	return "console:" + m.ID, nil
+}
+
 // Handler is what the console needs of the engine: handle one message and
 // return once its turn is committed (*engine.Router).
 type Handler interface {
@@ -55,7 +77,7 @@ type Reminder interface {
 type Options struct {
 	In      io.Reader
 	Out     io.Writer
-	Contact string // E.164
+	Contact string // the customer's URN (a phone number means the WhatsApp contact)
 	Name    string // the customer's profile name
 	Handler Handler
 	Outbox  core.Outbox
@@ -200,8 +222,11 @@ func flush(ctx context.Context, o Options) error {
 			if it.Contact != o.Contact {
 				fmt.Fprintf(o.Out, "(to %s)\n", it.Contact)
 			}
-			print(o.Out, it.Outbound)
-			if err := o.Outbox.MarkSent(ctx, it.ID, "console:"+it.ID, o.Clock()); err != nil {
+			id, err := Terminal{o.Out}.Send(ctx, it.Outbound)
+			if err != nil {
+				return err
+			}
+			if err := o.Outbox.MarkSent(ctx, it.ID, id, o.Clock()); err != nil {
 				return fmt.Errorf("mark sent: %w", err)
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/allmyleads/allmyleads/engine/core"
 )
@@ -156,4 +157,32 @@ func (c *Channel) Flush(ctx context.Context) error {
 		return nil
 	}
 	return c.Sender.Flush(ctx)
+}
+
+var _ core.Channel = (*Channel)(nil)
+
+// Window is WhatsApp's customer-service window: after a customer's last
+// message, the business may send anything for 24 hours, then only templates.
+const Window = 24 * time.Hour
+
+// Name is the channel's name in messages and the outbox.
+func (c *Channel) Name() string { return ChannelName }
+
+// Capabilities says what a WhatsApp chat shows: 3 reply buttons of 20
+// characters, lists of 10 rows of 24, 4,096 characters of text, images and
+// documents, and the 24-hour customer-service window outside which only
+// templates may be sent.
+func (c *Channel) Capabilities() core.Capabilities {
+	return core.Capabilities{
+		MaxButtons: maxButtons, MaxButtonTitle: maxButtonTitle,
+		MaxListRows: maxListRows, MaxRowTitle: maxRowTitle,
+		MaxText: maxTextBody, Media: []string{"image", "document"},
+		Window: Window, Templates: true,
+	}
+}
+
+// Send delivers one message through the Graph API now; queued messages go
+// through the Sender, which calls the same client.
+func (c *Channel) Send(ctx context.Context, m core.Outbound) (string, error) {
+	return c.Client.Send(ctx, m)
 }

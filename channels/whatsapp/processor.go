@@ -17,13 +17,7 @@ import (
 )
 
 // Dispatcher hands inbound messages to the engine; *engine.Router is one.
-type Dispatcher interface {
-	// Submit queues the message on its contact's shard; the channel gets the
-	// result once the turn is committed (nil for duplicates). One contact's
-	// messages are handled in submission order; different contacts in
-	// parallel.
-	Submit(ctx context.Context, in core.Inbound) <-chan error
-}
+type Dispatcher = core.Dispatcher
 
 // MediaDownloader fetches inbound media; *Client is one.
 type MediaDownloader interface {

@@ -38,6 +38,9 @@ func runChat(ctx context.Context, env *cliEnv, args []string) int {
 		return failf(env.stderr, exitInput, "%v", err)
 	}
 	defer rt.Close()
+	if err := rt.channels.Register(console.Terminal{Out: env.stdout}); err != nil {
+		return failf(env.stderr, exitRuntime, "chat: %v", err)
+	}
 	interactive := isTerminal(env.stdin)
 	if interactive {
 		fmt.Fprintf(env.stdout, "Chatting with %s as %s. Type a message; /photo PATH [caption] sends an image (/photo alone sends a sample), /help lists the commands, /quit leaves.\n", cfg.Business.Name, urn)

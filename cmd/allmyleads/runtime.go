@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 	"github.com/allmyleads/allmyleads/engine/extract"
 	"github.com/allmyleads/allmyleads/engine/store"
 	"github.com/allmyleads/allmyleads/flows"
@@ -27,6 +28,9 @@ type runtime struct {
 	plugins *plugins.Host
 	engine  *engine.Engine
 	router  *engine.Router
+	// channels are the channels this process serves; the engine renders
+	// each message for its channel. chat and serve register theirs.
+	channels core.Channels
 
 	mu     sync.Mutex
 	notify []func()
@@ -70,7 +74,7 @@ func (rt *runtime) start(st *store.Store) (*runtime, error) {
 	}})
 	eng, err := engine.New(engineConfig(cfg), engine.Deps{
 		Store: st, Flows: set, Plugins: host, Extractor: xt, Rights: st.ChatRights(),
-		Tag: st.ContactKey, Logger: logger, OnOutbound: rt.wake,
+		Tag: st.ContactKey, Logger: logger, OnOutbound: rt.wake, Channels: &rt.channels,
 	})
 	if err != nil {
 		rt.Close()

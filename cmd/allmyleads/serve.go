@@ -124,6 +124,12 @@ func startServer(ctx context.Context, cfg Config, env *cliEnv, so serverOptions)
 		so.tune(&co)
 	}
 	ch := whatsapp.NewChannel(co)
+	if err := rt.channels.Register(ch); err != nil {
+		stopAdmin()
+		ln.Close()
+		rt.Close()
+		return nil, err
+	}
 	if missing := co.Missing(); len(missing) > 0 && !so.quiet {
 		fmt.Fprintf(env.stderr, "allmyleads: WhatsApp is not fully configured: set %s (environment or the whatsapp section of the config file).\n"+
 			"allmyleads: the server starts anyway; %s\n", strings.Join(missing, ", "), missingEffect(missing))

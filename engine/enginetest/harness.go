@@ -36,6 +36,9 @@ type Options struct {
 	// is), opened with Key; "" starts with an empty database and a new key.
 	DB  string
 	Key []byte
+	// Channels tells the engine what each channel can show (nil: the
+	// engine's fallback for every channel).
+	Channels *core.Channels
 }
 
 // Harness is a running engine over a real store.
@@ -115,7 +118,7 @@ func (h *Harness) open() {
 	}
 	eng, err := engine.New(cfg, engine.Deps{
 		Store: st, Flows: h.Flows, Plugins: h.Plugins, Extractor: xt, Rights: st.ChatRights(),
-		Clock: h.Clock.Now, NewID: h.ids.Next, Tag: st.ContactKey,
+		Clock: h.Clock.Now, NewID: h.ids.Next, Tag: st.ContactKey, Channels: h.Opts.Channels,
 	})
 	if err != nil {
 		h.T.Fatalf("engine: %v", err)
