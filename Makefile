@@ -6,8 +6,9 @@ BIN := bin/allmyleads
 build:
 	$(GO) build -o $(BIN) ./cmd/allmyleads
 
-test:
-	$(GO) vet ./...
+# go vet and staticcheck first, then every test with the race detector; the
+# package lines print as each package finishes.
+test: lint
 	$(GO) test -race -count=1 ./...
 
 run: build
@@ -17,6 +18,7 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

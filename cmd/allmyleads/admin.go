@@ -204,12 +204,15 @@ func listenAdmin(ctx context.Context, path string) (net.Listener, os.FileInfo, e
 	if err != nil {
 		return nil, nil, fmt.Errorf("admin socket %s: %w", path, err)
 	}
-	if err := os.Chmod(tmp, 0o600); err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
+	// The socket is made private before it appears under its real name,
+	// so no other user can ever connect to it.
+	if err := os.Chmod(tmp, 0o600); err != nil {
 		ln.Close()
-		return nil, nil, fmt.Errorf("admin socket: %w", err)
+		return nil, nil, fmt.Errorf("admin socket: make it private: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		ln.Close()
+		return nil, nil, fmt.Errorf("admin socket: move it to %s: %w", path, err)
 	}
 	sock, err := os.Lstat(path)
 	if err != nil {
@@ -309,7 +312,9 @@ func (a *adminServer) closeListener() {
 		close(a.closed)
 		a.ln.Close()
 		if fi, err := os.Lstat(a.path); err == nil && os.SameFile(fi, a.sock) {
-			os.Remove(a.path)
+			if err := os.Remove(a.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				a.log.Warn("admin socket: could not remove the socket file", "path", a.path, "err", err)
+			}
 		}
 	})
 }

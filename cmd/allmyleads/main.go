@@ -62,7 +62,6 @@ func commands() []command {
 		{"keygen", "print a new encryption key", runKeygen},
 		{"rekey", "re-encrypt the database under a new key", runRekey},
 		{"backup", "write a consistent copy of the database", runBackup},
-		{"bench", "load-test a running part (bench webhook)", runBench},
 	}
 }
 

@@ -124,7 +124,7 @@ func TestPromptVersion(t *testing.T) {
 	}
 	// A spec BuildSchema rejects still gets a stable version.
 	bad := []core.Field{{Name: "x", Type: "decimal"}}
-	if PromptVersion("", bad) != PromptVersion("", bad) || PromptVersion("", bad) == PromptVersion("", fields) {
+	if v1, v2 := PromptVersion("", bad), PromptVersion("", bad); v1 != v2 || v1 == PromptVersion("", fields) {
 		t.Error("unstable version for a bad spec")
 	}
 }

@@ -22,45 +22,6 @@ import (
 	"github.com/allmyleads/allmyleads/channels/whatsapp/graphtest"
 )
 
-// runBench load-tests a part of the product. `bench webhook` measures the
-// WhatsApp webhook end to end on this machine.
-func runBench(ctx context.Context, env *cliEnv, args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintln(env.stderr, "Usage: allmyleads bench webhook [--n 5000] [--contacts 500] [--conns 32] [--rate 80]\n\n"+
-			"Runs the server in this process on 127.0.0.1 with a temporary database and a double of the Graph API,\n"+
-			"sends signed webhooks over loopback and reports messages per second and the latency of the 200s.")
-		if len(args) == 0 {
-			return exitUsage
-		}
-		return exitOK
-	}
-	if args[0] != "webhook" {
-		return failf(env.stderr, exitUsage, "bench: unknown target %q (want webhook)", args[0])
-	}
-	fs := newFlagSet(env, "bench webhook", "bench webhook [--n 5000] [--contacts 500] [--conns 32] [--rate 80]")
-	var o benchOptions
-	fs.IntVar(&o.messages, "n", 5000, "webhooks to send, one message each")
-	fs.IntVar(&o.contacts, "contacts", 500, "distinct customers they come from")
-	fs.IntVar(&o.conns, "conns", 32, "concurrent HTTP connections (each waits for its 200 before the next webhook)")
-	fs.Float64Var(&o.rate, "rate", 80, "Graph API sends per second the sender may make (80 is a number's default throughput)")
-	if code, ok := parseFlags(fs, args[1:]); !ok {
-		return code
-	}
-	if o.messages < 1 || o.contacts < 1 || o.conns < 1 || o.rate <= 0 {
-		return failf(env.stderr, exitUsage, "bench webhook: --n, --contacts, --conns and --rate must be positive")
-	}
-	fmt.Fprintf(env.stderr, "bench webhook: %d messages from %d contacts over %d connections...\n", o.messages, o.contacts, o.conns)
-	res, err := benchWebhook(ctx, env, o)
-	if err != nil {
-		return failf(env.stderr, exitRuntime, "bench webhook: %v", err)
-	}
-	res.print(env.stdout)
-	if res.failed > 0 {
-		return exitRuntime
-	}
-	return exitOK
-}
-
 // benchOptions size a webhook benchmark.
 type benchOptions struct {
 	messages, contacts, conns int
