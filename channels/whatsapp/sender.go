@@ -65,9 +65,15 @@ type Sender struct {
 	reads chan string
 	sem   chan struct{} // worker slots
 
-	mu          sync.Mutex
-	busy        map[string]bool      // contacts a worker is sending to
-	inflight    map[string]bool      // outbox ids being sent
+	mu       sync.Mutex
+	busy     map[string]bool // contacts a worker is sending to
+	inflight map[string]bool // outbox ids being sent
+	// finished are outbox ids sent or given up since a read of the outbox
+	// began, by the read count when they finished: a read that began
+	// before an item finished may still hold it, so such an item is skipped
+	// (and forgotten once a later read has begun after it finished).
+	finished    map[string]uint64
+	outboxReads uint64               // outbox reads begun
 	pausedUntil time.Time            // token expired
 	holdUntil   time.Time            // the number's rate limit was hit
 	queued      map[string]time.Time // contact → when a re-engagement template was queued
@@ -130,6 +136,7 @@ func NewSender(o SenderOptions) *Sender {
 		sem:        make(chan struct{}, o.Workers),
 		busy:       map[string]bool{},
 		inflight:   map[string]bool{},
+		finished:   map[string]uint64{},
 		queued:     map[string]time.Time{},
 		unrecorded: map[string]string{},
 	}
@@ -298,6 +305,17 @@ func (s *Sender) pause() time.Duration {
 // round reads due items and hands each contact's run of them to a worker.
 // It returns how many items it started.
 func (s *Sender) round(ctx context.Context) int {
+	s.mu.Lock()
+	s.outboxReads++
+	read := s.outboxReads
+	for id, at := range s.finished {
+		if at+1 < read {
+			// It finished before the previous read began, and reads run one
+			// after the other: no read still in hand can hold it.
+			delete(s.finished, id)
+		}
+	}
+	s.mu.Unlock()
 	items, err := s.o.Outbox.PendingOutbound(ctx, ChannelName, s.o.Batch)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -309,7 +327,7 @@ func (s *Sender) round(ctx context.Context) int {
 	groups := map[string][]core.OutboxItem{}
 	s.mu.Lock()
 	for _, it := range items {
-		if s.inflight[it.ID] || s.busy[it.Contact] && groups[it.Contact] == nil {
+		if _, done := s.finished[it.ID]; done || s.inflight[it.ID] || s.busy[it.Contact] && groups[it.Contact] == nil {
 			continue
 		}
 		if groups[it.Contact] == nil {
@@ -410,8 +428,17 @@ func (s *Sender) record(ctx context.Context, it core.OutboxItem, wamid string) b
 	s.mu.Lock()
 	delete(s.unrecorded, it.ID)
 	s.mu.Unlock()
-	s.progress.Add(1)
+	s.finish(it.ID)
 	return true
+}
+
+// finish notes that an item left the outbox (sent, failed or held), so a
+// read of the outbox that began before cannot send it again.
+func (s *Sender) finish(id string) {
+	s.mu.Lock()
+	s.finished[id] = s.outboxReads
+	s.mu.Unlock()
+	s.progress.Add(1)
 }
 
 // withMedia loads the bytes of a stored image or document.
@@ -472,7 +499,7 @@ func (s *Sender) failed(ctx context.Context, it core.OutboxItem, se *SendError) 
 		s.log.Error("whatsapp sender: record failure", "outbox", it.ID, "err", err)
 		return false
 	}
-	s.progress.Add(1)
+	s.finish(it.ID)
 	return true
 }
 
@@ -492,7 +519,7 @@ func (s *Sender) windowClosed(ctx context.Context, it core.OutboxItem) bool {
 		s.log.Error("whatsapp sender: record held message", "outbox", it.ID, "err", err)
 		return false
 	}
-	s.progress.Add(1)
+	s.finish(it.ID)
 	return true
 }
 

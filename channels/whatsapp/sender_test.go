@@ -370,3 +370,42 @@ func TestSenderNeverSendsTwiceWhenRecordingFails(t *testing.T) {
 		t.Errorf("recorded %v", f.ob.sent)
 	}
 }
+
+// TestSenderNeverSendsTwice adds messages for many contacts while the
+// sender runs, with small reads so outbox snapshots and finishing workers
+// overlap: every message goes out exactly once.
+func TestSenderNeverSendsTwice(t *testing.T) {
+	for run := range 10 {
+		f := newSenderFixture(t, func(o *SenderOptions) { o.Batch = 16; o.Workers = 32; o.Rate = 1e6; o.Burst = 1e6 })
+		f.run(t)
+		const contacts, each = 100, 3
+		var wg sync.WaitGroup
+		for c := range contacts {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range each {
+					f.ob.add(text(fmt.Sprintf("+4477009%05d", c), fmt.Sprintf("m%d", i)))
+					f.s.Wake()
+				}
+			}()
+		}
+		wg.Wait()
+		eventually(t, "outbox drained", func() bool { return f.ob.pending() == 0 })
+		f.stop()
+		dup := 0
+		for to, bodies := range sentTexts(f.g) {
+			seen := map[string]bool{}
+			for _, b := range bodies {
+				if seen[b] {
+					dup++
+					t.Errorf("run %d: %s got %q twice", run, to, b)
+				}
+				seen[b] = true
+			}
+		}
+		if sent := len(f.g.Sent()); sent != contacts*each || dup > 0 {
+			t.Fatalf("run %d: %d sends for %d messages, %d doubled", run, sent, contacts*each, dup)
+		}
+	}
+}
