@@ -44,21 +44,28 @@ func (c *clock) Set(t time.Time) {
 	c.t = t
 }
 
-// env is one case's store: its folder, its clock and the open backend.
+// env is one case's store as one test (the case or one of its subtests)
+// uses it: helpers fail that test.
 type env struct {
-	t     *testing.T
+	t *testing.T
+	*opened
+	ctx context.Context
+}
+
+// opened is the store of a case: its folder, its clock and the open
+// backend, shared by the case's subtests.
+type opened struct {
 	h     Harness
 	dir   string
 	clock *clock
 	b     Backend // nil while closed
-	ctx   context.Context
 }
 
 // open opens a new, empty store for the case; it is closed when the case
 // ends unless the case closed it.
 func open(t *testing.T, h Harness) *env {
 	t.Helper()
-	e := &env{t: t, h: h, dir: t.TempDir(), clock: &clock{t: start}, ctx: context.Background()}
+	e := &env{t: t, opened: &opened{h: h, dir: t.TempDir(), clock: &clock{t: start}}, ctx: context.Background()}
 	e.reopen()
 	t.Cleanup(func() {
 		if e.b != nil {
@@ -67,6 +74,9 @@ func open(t *testing.T, h Harness) *env {
 	})
 	return e
 }
+
+// in returns the env for a subtest of the case: the same store, failing t.
+func (e *env) in(t *testing.T) *env { return &env{t: t, opened: e.opened, ctx: e.ctx} }
 
 // reopen closes the store if it is open and opens it again, as a restarted
 // process would after a crash: every commit returned is durable.

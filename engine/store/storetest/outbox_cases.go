@@ -267,9 +267,10 @@ func testDelivery(t *testing.T, h Harness) {
 	if err := json.Unmarshal(deliveryJSON, &cases); err != nil {
 		t.Fatalf("testdata/delivery.json: %v", err)
 	}
-	e := open(t, h)
+	parent := open(t, h)
 	for i, tc := range cases {
 		t.Run(tc.Name, func(t *testing.T) {
+			e := parent.in(t)
 			c := cust(100 + i)
 			turn := c.botTurn("whatsapp", e.now(), "hi")
 			e.commit(turn)

@@ -243,9 +243,10 @@ func testRetention(t *testing.T, h Harness) {
 	steps := []struct {
 		name  string
 		after time.Duration
-		check func(t *testing.T, rep core.RetentionReport)
+		check func(e *env, rep core.RetentionReport)
 	}{
-		{"nothing is due before the AI period", 5 * day, func(t *testing.T, rep core.RetentionReport) {
+		{"nothing is due before the AI period", 5 * day, func(e *env, rep core.RetentionReport) {
+			t := e.t
 			if rep != (core.RetentionReport{Now: rep.Now}) {
 				t.Errorf("report = %s, want nothing deleted", rep)
 			}
@@ -255,7 +256,8 @@ func testRetention(t *testing.T, h Harness) {
 				}
 			}
 		}},
-		{"AI records go after their period", 11 * day, func(t *testing.T, rep core.RetentionReport) {
+		{"AI records go after their period", 11 * day, func(e *env, rep core.RetentionReport) {
+			t := e.t
 			if rep.AI != 1 || rep.Messages != 0 || rep.Projects != 0 {
 				t.Errorf("report = %s, want a's AI record alone", rep)
 			}
@@ -266,7 +268,8 @@ func testRetention(t *testing.T, h Harness) {
 				t.Errorf("b's AI record, 14 days younger, is gone")
 			}
 		}},
-		{"communications go after theirs; the project keeps its photo", 31 * day, func(t *testing.T, rep core.RetentionReport) {
+		{"communications go after theirs; the project keeps its photo", 31 * day, func(e *env, rep core.RetentionReport) {
+			t := e.t
 			doc := e.export(a)
 			if rep.Messages != 4 || rep.SeenIDs != 2 || len(doc.Messages) != 0 {
 				t.Errorf("report = %s and a keeps %d messages; want a's 4 messages and 2 seen ids", rep, len(doc.Messages))
@@ -284,7 +287,8 @@ func testRetention(t *testing.T, h Harness) {
 				t.Errorf("b keeps %d messages, want 4", len(doc.Messages))
 			}
 		}},
-		{"the project goes after its period, and the customer with it", 61 * day, func(t *testing.T, rep core.RetentionReport) {
+		{"the project goes after its period, and the customer with it", 61 * day, func(e *env, rep core.RetentionReport) {
+			t := e.t
 			if rep.Projects != 1 || rep.Quotes != 1 {
 				t.Errorf("report = %s, want a's project and quote", rep)
 			}
@@ -299,8 +303,10 @@ func testRetention(t *testing.T, h Harness) {
 			}
 		}},
 	}
+	parent := e
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
+			e := parent.in(t)
 			now := t0.Add(st.after)
 			before := [][]byte{e.export(a).raw, e.export(b).raw}
 			dry, err := e.b.RunRetention(e.ctx, policy, now, true, "test")
@@ -321,11 +327,11 @@ func testRetention(t *testing.T, h Harness) {
 			if dry != rep {
 				t.Errorf("the dry run said %s, the run did %s", dry, rep)
 			}
-			st.check(t, rep)
+			st.check(e, rep)
 		})
 	}
-	e.reopen()
-	if held := e.export(a).held(); len(held) != 0 {
+	parent.reopen()
+	if held := parent.export(a).held(); len(held) != 0 {
 		t.Errorf("after a restart a holds %v again", held)
 	}
 }
