@@ -9,6 +9,11 @@
 //
 //	go test -race ./engine/store/ -run TestConformance
 //
+// Each case is a subtest named for what it checks (Session, CommitRecords,
+// ExactlyOnce, Seen, Media, Outbox/..., Delivery/..., Inbox/..., Erase,
+// EraseTurn, EncryptionAtRest, Retention/..., ConcurrentCommits), with its
+// own store in a fresh folder: -run 'TestConformance/Outbox' runs a few.
+//
 // # What a backend must do to pass
 //
 //   - Implement Backend: core.Store, core.Outbox, core.Inbox, core.Rights
@@ -44,10 +49,11 @@
 //     is engine/store/export.schema.json): the suite reads records,
 //     message statuses and attempts back through it. After Rights.Erase,
 //     or a turn with Erase set, every section of it but format, generated,
-//     urn, phone and audit is empty, the audit names the contact by a
-//     keyed hash only, and the contact's queued messages, pending webhook
-//     payloads, media and session are gone (an erasing turn's own outbound
-//     messages stay queued until sent).
+//     urn, phone and audit is empty and no audit entry names the contact by
+//     URN or number (a keyed hash may stand in); the contact's session,
+//     queued messages and media are gone and no pending webhook payload
+//     mentions them (an erasing turn's own outbound messages stay queued
+//     until sent).
 //   - RunRetention deletes per category as core.Retention says; a dry run
 //     reports the same counts and changes nothing.
 //   - Media are keyed by the hex SHA-256 of their bytes, which Commit fills
