@@ -13,13 +13,9 @@ import (
 )
 
 // Policy is how long each kind of record is kept (section 7 of the privacy
-// policy). A zero duration keeps that kind for ever.
-type Policy struct {
-	Communications time.Duration // messages, seen ids, and media only messages refer to: 3 years
-	AIRecords      time.Duration // AI processing records: 1 year
-	Projects       time.Duration // after a project's completion (or last activity): 7 years
-	Payments       time.Duration // paid quotes, after payment: 7 years
-}
+// policy), the contract's RetentionPolicy. A zero duration keeps that kind
+// for ever.
+type Policy = core.RetentionPolicy
 
 // DefaultPolicy is the privacy policy's retention.
 func DefaultPolicy() Policy {
@@ -29,24 +25,7 @@ func DefaultPolicy() Policy {
 
 // RetentionReport counts what a retention run deleted, or would delete in
 // a dry run, per category.
-type RetentionReport struct {
-	DryRun   bool      `json:"dry_run"`
-	Now      time.Time `json:"now"`
-	Messages int       `json:"messages"` // communications
-	SeenIDs  int       `json:"seen_ids"` // communications
-	Media    int       `json:"media"`    // photos and files nothing kept refers to any more
-	AI       int       `json:"ai_records"`
-	Projects int       `json:"projects"`
-	Quotes   int       `json:"quotes"`   // unpaid quotes of expired projects
-	Payments int       `json:"payments"` // paid quotes past the payment retention
-	Contacts int       `json:"contacts"` // contacts with nothing left, with their conversation, consents and opt events
-}
-
-// String is the report in one line, for the audit log.
-func (r RetentionReport) String() string {
-	return fmt.Sprintf("communications: %d messages, %d seen ids, %d media; ai_records: %d; projects: %d projects, %d quotes; payments: %d; contacts: %d",
-		r.Messages, r.SeenIDs, r.Media, r.AI, r.Projects, r.Quotes, r.Payments, r.Contacts)
-}
+type RetentionReport = core.RetentionReport
 
 // errDryRun rolls back a dry run's transaction.
 var errDryRun = errors.New("dry run")

@@ -13,8 +13,10 @@
 // (ContactKey), message and provider ids by keyed hashes too, so the file
 // holds no phone number, name, email or message text in the clear.
 //
-// The package implements core.Store, core.Outbox and core.Inbox and
-// imports engine for its types only. It must not import flows, plugins or
+// The package implements core.Store, core.Outbox, core.Inbox and
+// core.Retention (and core.Rights through ChatRights), passes the
+// conformance suite in engine/store/storetest, and imports engine/core for
+// its types only. It must not import flows, plugins or
 // channels, and nothing outside it may assume bbolt.
 package store
 
@@ -71,9 +73,10 @@ type Store struct {
 }
 
 var (
-	_ core.Store  = (*Store)(nil)
-	_ core.Outbox = (*Store)(nil)
-	_ core.Inbox  = (*Store)(nil)
+	_ core.Store     = (*Store)(nil)
+	_ core.Outbox    = (*Store)(nil)
+	_ core.Inbox     = (*Store)(nil)
+	_ core.Retention = (*Store)(nil)
 )
 
 // Bucket names. Keys are described beside each; "ck" is a ContactKey.
