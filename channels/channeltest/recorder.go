@@ -110,6 +110,9 @@ func (r *Recorder) PendingOutbound(context.Context, string, int) ([]core.OutboxI
 // MarkSent accepts.
 func (r *Recorder) MarkSent(context.Context, string, string, time.Time) error { return nil }
 
+// MarkInFlight accepts.
+func (r *Recorder) MarkInFlight(context.Context, string, time.Time) error { return nil }
+
 // MarkRetry accepts.
 func (r *Recorder) MarkRetry(context.Context, string, time.Time, string) error { return nil }
 

@@ -146,6 +146,11 @@ func (c *Client) Send(ctx context.Context, out core.Outbound) (string, error) {
 			return "", err
 		}
 	}
+	if out.ID != "" {
+		// Meta echoes it in the message's status webhooks, so a send whose
+		// outcome a crash lost is found again by its outbox id.
+		msg["biz_opaque_callback_data"] = out.ID
+	}
 	return c.postMessage(ctx, to, msg)
 }
 

@@ -99,6 +99,18 @@ func (m *memOutbox) MarkSent(_ context.Context, id, providerID string, _ time.Ti
 	return nil
 }
 
+func (m *memOutbox) MarkInFlight(_ context.Context, id string, at time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := range m.items {
+		if m.items[i].ID == id {
+			m.items[i].InFlight = at
+			return nil
+		}
+	}
+	return fmt.Errorf("mark in flight %s: %w", id, core.ErrNotFound)
+}
+
 func (m *memOutbox) MarkRetry(_ context.Context, id string, notBefore time.Time, reason string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -106,6 +118,7 @@ func (m *memOutbox) MarkRetry(_ context.Context, id string, notBefore time.Time,
 		if m.items[i].ID == id {
 			m.items[i].Attempts++
 			m.items[i].NotBefore = notBefore
+			m.items[i].InFlight = time.Time{}
 			m.retry[id] = notBefore
 			return nil
 		}
@@ -138,6 +151,7 @@ type memStore struct {
 	media  map[string]*core.Media
 	outbox *memOutbox
 	turns  int
+	once   map[string]time.Time // contact/key → when, as the store keeps Once turns
 }
 
 func (m *memStore) Session(context.Context, string) (*core.Session, error) { return nil, nil }
@@ -146,6 +160,17 @@ func (m *memStore) Seen(context.Context, string, string) (bool, error) { return 
 
 func (m *memStore) Commit(_ context.Context, t *core.Turn) error {
 	m.mu.Lock()
+	if t.Once != nil && len(t.Outbound) > 0 {
+		k := t.Outbound[0].Contact + "/" + t.Once.Key
+		if at, ok := m.once[k]; ok && time.Since(at) < t.Once.Within {
+			m.mu.Unlock()
+			return core.ErrDuplicate
+		}
+		if m.once == nil {
+			m.once = map[string]time.Time{}
+		}
+		m.once[k] = time.Now()
+	}
 	m.turns++
 	m.mu.Unlock()
 	for _, out := range t.Outbound {

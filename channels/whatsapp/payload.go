@@ -175,6 +175,7 @@ type WireStatus struct {
 	Timestamp       json.RawMessage `json:"timestamp"`
 	RecipientID     string          `json:"recipient_id"`
 	RecipientUserID string          `json:"recipient_user_id"`
+	Callback        string          `json:"biz_opaque_callback_data"` // what the send set: our outbox id
 	Errors          []WireError     `json:"errors,omitempty"`
 }
 
@@ -200,8 +201,9 @@ type GraphError struct {
 // Status is a delivery status of an outbound message: sent, delivered,
 // read or failed (others, such as deleted, are passed through as named).
 type Status struct {
-	MessageID string       `json:"message_id"` // the wamid the send returned
-	Recipient string       `json:"recipient"`  // the contact URN when it is a phone number or a BSUID
+	MessageID string       `json:"message_id"`         // the wamid the send returned
+	Callback  string       `json:"callback,omitempty"` // biz_opaque_callback_data: the outbox id of the send
+	Recipient string       `json:"recipient"`          // the contact URN when it is a phone number or a BSUID
 	Status    string       `json:"status"`
 	Time      time.Time    `json:"time"`
 	Errors    []GraphError `json:"errors,omitempty"`
@@ -435,7 +437,7 @@ func status(s WireStatus, path string) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
-	st := Status{MessageID: s.ID, Recipient: s.RecipientID, Status: s.Status, Time: t}
+	st := Status{MessageID: s.ID, Recipient: s.RecipientID, Status: s.Status, Time: t, Callback: s.Callback}
 	if u, err := core.NormalizeURN(s.RecipientID); err == nil && s.RecipientID != "" {
 		st.Recipient = u // group ids and other non-numbers stay as sent
 	} else if u, err := core.NormalizeURN(core.SchemeWhatsAppBSUID + ":" + s.RecipientUserID); err == nil && s.RecipientUserID != "" {

@@ -459,6 +459,16 @@ func (p *Processor) statuses(ctx context.Context, list []Status) error {
 			e := s.Errors[0]
 			d.ErrorCode, d.Error = e.Code, fmt.Sprintf("%d %s: %s", e.Code, e.Title, e.Details)
 		}
+		if p.o.Outbox != nil && s.Callback != "" && s.Status != "failed" {
+			// A send whose outcome was lost (a crash between the request
+			// and its record) is recorded now, before it could be sent again.
+			err := p.o.Outbox.MarkSent(ctx, s.Callback, s.MessageID, s.Time)
+			if err == nil {
+				p.log.Info("whatsapp: an in-flight send was resolved by its status", "outbox", s.Callback)
+			} else if !errors.Is(err, core.ErrNotFound) {
+				return fmt.Errorf("record a resolved send: %w", err)
+			}
+		}
 		if p.o.Outbox != nil {
 			err := p.o.Outbox.UpdateDelivery(ctx, s.MessageID, d)
 			if err != nil && !errors.Is(err, core.ErrNotFound) {

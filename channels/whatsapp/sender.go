@@ -39,6 +39,12 @@ type SenderOptions struct {
 	TokenPause  time.Duration // wait after error 190 before trying again; default 1 min
 	SendTimeout time.Duration // one send, even during shutdown; default 20 s
 	Poll        time.Duration // outbox reads without a Wake (retries falling due); default 2 s
+	// InFlightWait is how long a send whose outcome was lost (a crash or a
+	// timeout between the request and its record) waits for Meta's status
+	// webhook, which records it, before it is sent again; default 2 min.
+	// Longer makes a double send rarer when webhooks are slow; shorter gets
+	// a reply out sooner when the first send never reached Meta.
+	InFlightWait time.Duration
 
 	// WindowTemplate is the pre-approved template sent when a message falls
 	// outside the 24-hour customer-service window; "" holds such messages
@@ -73,11 +79,10 @@ type Sender struct {
 	// before an item finished may still hold it, so such an item is skipped
 	// (and forgotten once a later read has begun after it finished).
 	finished    map[string]uint64
-	outboxReads uint64               // outbox reads begun
-	pausedUntil time.Time            // token expired
-	holdUntil   time.Time            // the number's rate limit was hit
-	queued      map[string]time.Time // contact → when a re-engagement template was queued
-	unrecorded  map[string]string    // outbox id → wamid of a send whose MarkSent failed
+	outboxReads uint64            // outbox reads begun
+	pausedUntil time.Time         // token expired
+	holdUntil   time.Time         // the number's rate limit was hit
+	unrecorded  map[string]string // outbox id → wamid of a send whose MarkSent failed
 
 	progress atomic.Int64 // items sent or finally failed, for Flush
 	paused   atomic.Bool
@@ -112,6 +117,9 @@ func NewSender(o SenderOptions) *Sender {
 	if o.Poll <= 0 {
 		o.Poll = 2 * time.Second
 	}
+	if o.InFlightWait <= 0 {
+		o.InFlightWait = 2 * time.Minute
+	}
 	if o.SendTimeout <= 0 {
 		o.SendTimeout = 20 * time.Second
 	}
@@ -137,7 +145,6 @@ func NewSender(o SenderOptions) *Sender {
 		busy:       map[string]bool{},
 		inflight:   map[string]bool{},
 		finished:   map[string]uint64{},
-		queued:     map[string]time.Time{},
 		unrecorded: map[string]string{},
 	}
 }
@@ -172,14 +179,14 @@ func (s *Sender) QueueTemplate(ctx context.Context, contact string) error {
 		s.log.Warn("whatsapp sender: 24-hour window closed and no window_template is configured", "contact", s.o.Tag(contact))
 		return nil
 	}
-	if !s.claimTemplate(contact) {
-		return nil
+	// The store decides in the transaction that queues it, so a restart or
+	// a replayed 131047 status cannot send a second paid template.
+	turn := &core.Turn{Outbound: []core.Outbound{s.template(contact)}, Once: &core.Once{Key: "whatsapp-reengagement-template", Within: 24 * time.Hour}}
+	err := s.o.Store.Commit(ctx, turn)
+	if errors.Is(err, core.ErrDuplicate) {
+		return nil // one was queued less than a day ago
 	}
-	out := s.template(contact)
-	if err := s.o.Store.Commit(ctx, &core.Turn{Outbound: []core.Outbound{out}}); err != nil {
-		s.mu.Lock()
-		delete(s.queued, contact)
-		s.mu.Unlock()
+	if err != nil {
 		return fmt.Errorf("queue template: %w", err)
 	}
 	s.Wake()
@@ -188,24 +195,6 @@ func (s *Sender) QueueTemplate(ctx context.Context, contact string) error {
 
 // templates says whether re-engagement templates can be sent.
 func (s *Sender) templates() bool { return s.o.WindowTemplate != "" && s.o.Store != nil }
-
-// claimTemplate says whether a template may be queued for the contact now,
-// and records that one is.
-func (s *Sender) claimTemplate(contact string) bool {
-	now := s.o.Clock()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for c, at := range s.queued {
-		if now.Sub(at) > 24*time.Hour {
-			delete(s.queued, c)
-		}
-	}
-	if _, ok := s.queued[contact]; ok {
-		return false
-	}
-	s.queued[contact] = now
-	return true
-}
 
 func (s *Sender) template(contact string) core.Outbound {
 	return core.Outbound{
@@ -390,6 +379,15 @@ func (s *Sender) sendItem(ctx context.Context, it core.OutboxItem) bool {
 		return s.record(ctx, it, wamid) // never send it twice
 	}
 	now := s.o.Clock()
+	if !it.InFlight.IsZero() {
+		// A send of it began before and nothing recorded how it ended (the
+		// process died, or the request timed out): its status webhook
+		// records it if it reached Meta. Wait for that, then send again.
+		if now.Before(it.InFlight.Add(s.o.InFlightWait)) {
+			return false
+		}
+		s.log.Warn("whatsapp sender: no status arrived for an earlier send; sending again", "contact", s.o.Tag(it.Contact), "outbox", it.ID, "since", it.InFlight)
+	}
 	if it.Kind != core.OutTemplate && !it.WindowUntil.IsZero() && now.After(it.WindowUntil) {
 		return s.windowClosed(ctx, it)
 	}
@@ -405,6 +403,10 @@ func (s *Sender) sendItem(ctx context.Context, it core.OutboxItem) bool {
 	// send the message twice.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.o.SendTimeout)
 	defer cancel()
+	if err := s.o.Outbox.MarkInFlight(sctx, it.ID, now); err != nil {
+		s.log.Error("whatsapp sender: mark in flight", "outbox", it.ID, "err", err)
+		return false // not sent: it is tried again on a later round
+	}
 	wamid, err = s.o.Client.Send(sctx, out)
 	if err != nil {
 		return s.failed(sctx, it, AsSendError(err))
@@ -418,7 +420,8 @@ func (s *Sender) sendItem(ctx context.Context, it core.OutboxItem) bool {
 // instead of sending again (a restart before then would send it again;
 // nothing better can be done).
 func (s *Sender) record(ctx context.Context, it core.OutboxItem, wamid string) bool {
-	if err := s.o.Outbox.MarkSent(ctx, it.ID, wamid, s.o.Clock()); err != nil {
+	if err := s.o.Outbox.MarkSent(ctx, it.ID, wamid, s.o.Clock()); err != nil && !errors.Is(err, core.ErrNotFound) {
+		// (ErrNotFound: its status webhook came first and recorded it.)
 		s.log.Error("whatsapp sender: message sent but not recorded", "outbox", it.ID, "err", err)
 		s.mu.Lock()
 		s.unrecorded[it.ID] = wamid
@@ -476,11 +479,21 @@ func (s *Sender) failed(ctx context.Context, it core.OutboxItem, se *SendError) 
 	switch {
 	case se.TokenExpired:
 		s.tokenExpired(se)
-		return false // the item stays as it is; no attempt is counted
+		// Meta refused it: the item stays as it was, not in flight, and no
+		// attempt is counted.
+		if err := s.o.Outbox.MarkInFlight(ctx, it.ID, time.Time{}); err != nil {
+			s.log.Error("whatsapp sender: clear in flight", "outbox", it.ID, "err", err)
+		}
+		return false
 	case se.NeedsTemplate:
 		return s.windowClosed(ctx, it)
 	case se.Retryable && it.Attempts+1 < s.o.MaxAttempts:
 		wait := s.backoff(it.Attempts + 1)
+		if se.HTTPStatus == 0 && se.Err != nil {
+			// No answer: the request may have reached Meta. Its status
+			// webhook records it if so; wait for that before sending again.
+			wait = max(wait, s.o.InFlightWait)
+		}
 		if se.RateLimited {
 			s.mu.Lock()
 			s.holdUntil = s.o.Clock().Add(wait)

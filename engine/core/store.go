@@ -57,6 +57,18 @@ type Turn struct {
 	// leave a customer told "deleted" with nothing deleted. Session and
 	// Contact are then not written.
 	Erase bool
+	// Once makes the turn conditional: when the contact had a turn with the
+	// same Once key committed less than Within before now, Commit returns
+	// ErrDuplicate and changes nothing (at most one re-engagement template
+	// a day, decided in the same transaction that queues it).
+	Once *Once
+}
+
+// Once is a turn that may happen at most once per key and contact within a
+// period.
+type Once struct {
+	Key    string
+	Within time.Duration
 }
 
 // OutboxItem is an outbound message waiting in, or taken from, the outbox.
@@ -64,6 +76,11 @@ type OutboxItem struct {
 	Outbound
 	Attempts  int       `json:"attempts"`
 	NotBefore time.Time `json:"not_before,omitzero"` // retry backoff
+	// InFlight is when a send of the item began that may have reached the
+	// provider (MarkInFlight) and whose outcome is not recorded yet: after a
+	// crash the sender waits for the provider's status report before it
+	// sends such an item again.
+	InFlight time.Time `json:"in_flight,omitzero"`
 }
 
 // Outbox is what a channel's sender needs of the store.
@@ -73,7 +90,13 @@ type Outbox interface {
 	PendingOutbound(ctx context.Context, channel string, limit int) ([]OutboxItem, error)
 	// MarkSent records the provider's message id and removes the item from the outbox.
 	MarkSent(ctx context.Context, id, providerID string, at time.Time) error
-	// MarkRetry keeps the item in the outbox until notBefore, counting the attempt.
+	// MarkInFlight durably notes that a send of the item begins at at, before
+	// the request leaves: a crash before MarkSent leaves the mark, so the
+	// next process can tell a maybe-sent item from a never-sent one. A zero
+	// at clears the mark (the provider answered that it refused the send).
+	MarkInFlight(ctx context.Context, id string, at time.Time) error
+	// MarkRetry keeps the item in the outbox until notBefore, counting the
+	// attempt, and clears its in-flight mark (the provider refused it).
 	MarkRetry(ctx context.Context, id string, notBefore time.Time, reason string) error
 	// MarkFailed removes the item from the outbox and records why on the message.
 	// held says the message waits for a template (outside the 24 h window).

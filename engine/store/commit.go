@@ -349,13 +349,19 @@ func decodeMedia(id string, body []byte) (*core.Media, error) {
 // it more than once, so it derives everything from the transaction's state.
 // An erasing turn's report goes to erased.
 func commitTx(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *core.Turn, pre *prepared, media []preparedMedia, dup *bool, erased *EraseReport) error {
-	if t.Inbound != nil {
-		seen := tx.Bucket(bSeen)
-		if seen.Get(pre.seenKey) != nil {
-			*dup = true
-			return nil
+	if t.Inbound != nil && tx.Bucket(bSeen).Get(pre.seenKey) != nil {
+		*dup = true
+		return nil
+	}
+	if t.Once != nil {
+		ok, err := claimOnce(tx, ks, ck, contact, now, t.Once)
+		if err != nil || !ok {
+			*dup = !ok
+			return err
 		}
-		if err := seen.Put(pre.seenKey, pre.seen); err != nil {
+	}
+	if t.Inbound != nil {
+		if err := tx.Bucket(bSeen).Put(pre.seenKey, pre.seen); err != nil {
 			return err
 		}
 	}
@@ -709,4 +715,28 @@ func (s *Store) LastInbound(ctx context.Context, contact string) (time.Time, err
 		return time.Time{}, fmt.Errorf("last inbound: %w", err)
 	}
 	return li.Time, nil
+}
+
+// onceRecord is the sealed value of the once bucket: when a turn with that
+// key was last committed for the contact.
+type onceRecord struct {
+	Contact string    `json:"contact"`
+	Key     string    `json:"key"`
+	At      time.Time `json:"at"`
+}
+
+// claimOnce records a Once turn for the contact, unless one with the same
+// key was committed less than Within before now.
+func claimOnce(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, once *core.Once) (bool, error) {
+	b := tx.Bucket(bOnce)
+	key := ckKey(ck, once.Key)
+	var last onceRecord
+	found, err := ks.getJSON(b, string(bOnce), key, &last)
+	if err != nil {
+		return false, err
+	}
+	if found && now.Sub(last.At) < once.Within {
+		return false, nil
+	}
+	return true, ks.putJSON(b, string(bOnce), key, onceRecord{Contact: contact, Key: once.Key, At: now})
 }

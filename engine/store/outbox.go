@@ -174,11 +174,21 @@ type providerRecord struct {
 	MessageKey string `json:"message_key"`
 }
 
-// MarkRetry keeps the item until notBefore and counts the attempt.
+// MarkInFlight notes that a send of the item begins.
+func (s *Store) MarkInFlight(ctx context.Context, id string, at time.Time) error {
+	return s.outboxUpdate(ctx, "mark in flight", id, func(tx *bolt.Tx, ks *keyset, b *bolt.Bucket, rec *outboxRecord) error {
+		rec.InFlight = at
+		return ks.putJSON(b, outboxName(rec.Channel), []byte(id), rec)
+	})
+}
+
+// MarkRetry keeps the item until notBefore, counts the attempt and clears
+// its in-flight mark.
 func (s *Store) MarkRetry(ctx context.Context, id string, notBefore time.Time, reason string) error {
 	return s.outboxUpdate(ctx, "mark retry", id, func(tx *bolt.Tx, ks *keyset, b *bolt.Bucket, rec *outboxRecord) error {
 		rec.Attempts++
 		rec.NotBefore = notBefore
+		rec.InFlight = time.Time{}
 		rec.LastError = reason
 		return ks.putJSON(b, outboxName(rec.Channel), []byte(id), rec)
 	})

@@ -144,6 +144,9 @@ func eraseTx(tx *bolt.Tx, ks *keyset, contact string, rep *EraseReport) error {
 	if _, err := deleteKey(tx.Bucket(bLastIn), []byte(ck)); err != nil {
 		return err
 	}
+	if err := deleteKeys(tx.Bucket(bOnce), keysWithPrefix(tx.Bucket(bOnce), ckPrefix(ck))); err != nil {
+		return err
+	}
 	for _, d := range []struct {
 		bucket []byte
 		n      *int

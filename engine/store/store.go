@@ -100,12 +100,13 @@ var (
 	bOutbox      = []byte("outbox")       // sub-bucket per channel: seq -> OutboxItem
 	bInbox       = []byte("inbox")        // seq -> InboxItem
 	bAudit       = []byte("audit")        // time/seq -> AuditEntry
+	bOnce        = []byte("once")         // ck/key -> when a Once turn of that key was last committed
 )
 
 func allBuckets() [][]byte {
 	return [][]byte{bMeta, bSeen, bSessions, bContacts, bLastIn, bProjects, bQuotes, bQuoteRevs,
 		bQuoteIndex, bConsents, bOptEvents, bAI, bMessages, bProvider, bMedia, bMediaOwners,
-		bOutbox, bInbox, bAudit}
+		bOutbox, bInbox, bAudit, bOnce}
 }
 
 // formatName is the database format this code writes; formatPhones, the

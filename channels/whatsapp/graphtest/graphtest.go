@@ -84,6 +84,91 @@ type Server struct {
 	media     map[string]*media
 	hang      chan struct{} // non-nil while hanging; closed to release
 	changed   chan struct{} // closed and replaced on every request
+
+	statuses  *StatusReports // nil: no status webhooks
+	heldStats [][]byte       // status webhooks held back (late)
+}
+
+// StatusReports makes the double report every accepted send back as Meta
+// does, as a messages webhook with a "sent" then a "delivered" status that
+// carry the send's biz_opaque_callback_data. Post receives each webhook
+// body (a test signs it and posts it to the channel's webhook).
+type StatusReports struct {
+	Post      func(body []byte)
+	Hold      bool // keep them until ReleaseStatuses (late webhooks)
+	Duplicate bool // report every status twice, as Meta may
+	Drop      bool // never report (lost webhooks)
+}
+
+// ReportStatuses turns status webhooks on (nil turns them off).
+func (s *Server) ReportStatuses(r *StatusReports) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.statuses = r
+}
+
+// ReleaseStatuses posts the held status webhooks, oldest first, and stops
+// holding new ones.
+func (s *Server) ReleaseStatuses() {
+	s.mu.Lock()
+	held, r := s.heldStats, s.statuses
+	s.heldStats = nil
+	if r != nil {
+		r.Hold = false
+	}
+	s.mu.Unlock()
+	if r == nil {
+		return
+	}
+	for _, body := range held {
+		r.Post(body)
+	}
+}
+
+// reportStatus builds the status webhooks of one accepted send and posts
+// or holds them. Called without s.mu held.
+func (s *Server) reportStatus(wamid, to, bsuid, callback string) {
+	s.mu.Lock()
+	r := s.statuses
+	s.mu.Unlock()
+	if r == nil || r.Drop {
+		return
+	}
+	var bodies [][]byte
+	for _, st := range []string{"sent", "delivered"} {
+		status := map[string]any{"id": wamid, "status": st, "timestamp": fmt.Sprint(time.Now().Unix())}
+		if to != "" {
+			status["recipient_id"] = to
+		}
+		if bsuid != "" {
+			status["recipient_user_id"] = bsuid
+		}
+		if callback != "" {
+			status["biz_opaque_callback_data"] = callback
+		}
+		body, _ := json.Marshal(map[string]any{
+			"object": "whatsapp_business_account",
+			"entry": []any{map[string]any{"id": "0", "changes": []any{map[string]any{"field": "messages", "value": map[string]any{
+				"messaging_product": "whatsapp",
+				"metadata":          map[string]any{"display_phone_number": "15550001111", "phone_number_id": s.PhoneNumberID},
+				"statuses":          []any{status},
+			}}}}},
+		})
+		bodies = append(bodies, body)
+		if r.Duplicate {
+			bodies = append(bodies, body)
+		}
+	}
+	s.mu.Lock()
+	if s.statuses != nil && s.statuses.Hold {
+		s.heldStats = append(s.heldStats, bodies...)
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	for _, b := range bodies {
+		r.Post(b)
+	}
 }
 
 // New starts a double that is closed when the test ends.
@@ -395,6 +480,9 @@ func (s *Server) message(r *http.Request, rec *Request) (int, any) {
 	if to == "" { // a send to a BSUID answers with user_id, not wa_id
 		contact = map[string]any{"input": bsuid, "user_id": bsuid}
 	}
+	// Meta reports the status later, on the webhook, whatever the client
+	// does with this answer.
+	go s.reportStatus(id, strings.TrimPrefix(to, "+"), bsuid, str(b["biz_opaque_callback_data"]))
 	return http.StatusOK, map[string]any{
 		"messaging_product": "whatsapp",
 		"contacts":          []any{contact},

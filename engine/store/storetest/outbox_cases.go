@@ -3,6 +3,7 @@ package storetest
 import (
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -21,6 +22,8 @@ func testOutbox(t *testing.T, h Harness) {
 		{"RetryBackoff", testOutboxRetry},
 		{"SentAndFailed", testOutboxSentFailed},
 		{"UnknownIDs", testOutboxUnknown},
+		{"InFlight", testOutboxInFlight},
+		{"Once", testOnce},
 	})
 }
 
@@ -296,5 +299,79 @@ func testDelivery(t *testing.T, h Harness) {
 				t.Errorf("history has %d reports, want %d (the send and each report)", len(m.History), len(tc.Reports)+1)
 			}
 		})
+	}
+}
+
+// testOutboxInFlight: an in-flight mark survives a restart (a crash
+// between a send and its record), a retry and a zero time clear it, and
+// MarkSent still records the item.
+func testOutboxInFlight(t *testing.T, h Harness) {
+	e := open(t, h)
+	a := cust(1)
+	e.commit(a.botTurn("whatsapp", e.now(), "one", "two"))
+	items := e.pending("whatsapp")
+	at := e.now().Add(time.Second).UTC()
+	if err := e.b.MarkInFlight(e.ctx, items[0].ID, at); err != nil {
+		t.Fatal(err)
+	}
+	e.reopen()
+	got := e.pending("whatsapp")
+	if len(got) != 2 || !got[0].InFlight.Equal(at) || !got[1].InFlight.IsZero() {
+		t.Fatalf("after a restart: %+v; want the first in flight since %v", got, at)
+	}
+	if err := e.b.MarkInFlight(e.ctx, got[0].ID, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.pending("whatsapp"); !got[0].InFlight.IsZero() {
+		t.Fatalf("a zero time did not clear the mark: %+v", got[0])
+	}
+	if err := e.b.MarkInFlight(e.ctx, got[1].ID, at); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.b.MarkRetry(e.ctx, got[1].ID, e.now(), "refused"); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.pending("whatsapp"); len(got) != 2 || !got[1].InFlight.IsZero() {
+		t.Fatalf("MarkRetry kept the in-flight mark: %+v", got)
+	}
+	if err := e.b.MarkSent(e.ctx, got[0].ID, "wamid.inflight", e.now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.b.MarkInFlight(e.ctx, "no-such-id", at); !isNotFound(err) {
+		t.Errorf("MarkInFlight of an unknown id: %v; want ErrNotFound", err)
+	}
+}
+
+// testOnce: a Once turn happens at most once per contact and key within
+// its period, decided in the transaction that would queue it, across a
+// restart; other contacts and keys are not held back.
+func testOnce(t *testing.T, h Harness) {
+	e := open(t, h)
+	a, b := cust(1), cust(2)
+	once := func(c customer, key string) error {
+		turn := c.botTurn("whatsapp", e.now(), "template for "+key)
+		turn.Once = &core.Once{Key: key, Within: 24 * time.Hour}
+		return e.b.Commit(e.ctx, turn)
+	}
+	if err := once(a, "reengage"); err != nil {
+		t.Fatal(err)
+	}
+	e.reopen()
+	e.clock.Add(23 * time.Hour)
+	if err := once(a, "reengage"); !errors.Is(err, core.ErrDuplicate) {
+		t.Fatalf("a second Once turn within the day: %v; want ErrDuplicate", err)
+	}
+	if err := once(b, "reengage"); err != nil {
+		t.Fatalf("another contact: %v", err)
+	}
+	if err := once(a, "other-key"); err != nil {
+		t.Fatalf("another key: %v", err)
+	}
+	if n := len(ofContact(e.pending("whatsapp"), a.URN)); n != 2 {
+		t.Fatalf("%d messages queued for the contact, want 2 (the refused turn queued nothing)", n)
+	}
+	e.clock.Add(2 * time.Hour)
+	if err := once(a, "reengage"); err != nil {
+		t.Fatalf("after the period: %v", err)
 	}
 }
