@@ -435,11 +435,14 @@ func (c *Client) DownloadMedia(ctx context.Context, mediaID string, maxBytes int
 	if info.FileSize > maxBytes {
 		return nil, info, fmt.Errorf("media %s: %d bytes, limit %d: %w", mediaID, info.FileSize, maxBytes, ErrMediaTooLarge)
 	}
+	if err := c.checkMediaURL(info.URL); err != nil {
+		return nil, info, fmt.Errorf("media %s: %w", mediaID, err)
+	}
 	req, err = c.request(ctx, http.MethodGet, info.URL, nil)
 	if err != nil {
 		return nil, info, err
 	}
-	res, err := c.http.Do(req)
+	res, err := c.noRedirects().Do(req)
 	if err != nil {
 		return nil, info, fmt.Errorf("media %s: %w", mediaID, classify(&SendError{Err: err}))
 	}
@@ -546,4 +549,36 @@ func responseError(res *http.Response) *SendError {
 		e.Details = er.Error.ErrorData.Details
 	}
 	return classify(e)
+}
+
+// checkMediaURL refuses a download URL that would carry the access token
+// anywhere but Meta's media hosts over HTTPS (or the configured API base
+// itself, a test double on loopback).
+func (c *Client) checkMediaURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return localError("the media url is not a URL")
+	}
+	if base, err := url.Parse(c.base); err == nil && u.Scheme == base.Scheme && u.Host == base.Host {
+		return nil
+	}
+	if u.Scheme != "https" {
+		return localError("the media url is not https: the access token is not sent over plain http")
+	}
+	host := strings.ToLower(u.Hostname())
+	// The hosts Meta serves media downloads from.
+	for _, h := range [...]string{"fbsbx.com", "fbcdn.net", "facebook.com", "whatsapp.net"} {
+		if host == h || strings.HasSuffix(host, "."+h) {
+			return nil
+		}
+	}
+	return localError("the media url's host %q is not one of Meta's: the access token is not sent there", host)
+}
+
+// noRedirects is the client for media downloads: a redirect would take the
+// access token to wherever it points, so a 3xx is an answer, not followed.
+func (c *Client) noRedirects() *http.Client {
+	hc := *c.http
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &hc
 }

@@ -175,7 +175,7 @@ func TestMarkRead(t *testing.T) {
 }
 
 func TestDownloadMedia(t *testing.T) {
-	photo := []byte("\xff\xd8\xff\xe0 a small jpeg")
+	photo := graphtest.JPEG("a small jpeg")
 	sum := sha256.Sum256(photo)
 	g := graphtest.New(t)
 	c := newTestClient(g)

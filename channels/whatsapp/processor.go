@@ -411,6 +411,13 @@ func (p *Processor) fetchMedia(ctx context.Context, in *core.Inbound) {
 		if err == nil && m.SHA256 != "" && !SameSHA256(m.SHA256, data) {
 			err = fmt.Errorf("media %s: webhook hash: %w", m.ID, ErrMediaChecksum)
 		}
+		if err == nil {
+			declared := m.MIME
+			if declared == "" {
+				declared = info.MIME
+			}
+			err = checkImage(data, declared)
+		}
 		if err != nil {
 			p.log.Warn("whatsapp processor: image not downloaded; handing the message on without it",
 				"contact", p.o.Tag(in.Contact), "media", m.ID, "err", err)

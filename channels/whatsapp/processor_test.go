@@ -1,12 +1,15 @@
 package whatsapp
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"image"
+	"image/png"
 	"net/http"
 	"slices"
 	"sync"
@@ -185,7 +188,7 @@ func TestProcessorSkipsSeenMessages(t *testing.T) {
 // and checks that another contact goes ahead while the first contact's
 // next message waits for its turn.
 func TestProcessorOrderWhileMediaIsSlow(t *testing.T) {
-	photo := []byte("jpeg bytes")
+	photo := graphtest.JPEG("jpeg bytes")
 	g := graphtest.New(t)
 	g.AddMedia("m1", "image/jpeg", photo)
 	g.Hang(true)
@@ -214,7 +217,7 @@ func TestProcessorOrderWhileMediaIsSlow(t *testing.T) {
 }
 
 func TestProcessorMedia(t *testing.T) {
-	photo := []byte("\xff\xd8 photo of a roof")
+	photo := graphtest.JPEG("photo of a roof")
 	sum := sha256.Sum256(photo)
 	b64 := base64.StdEncoding.EncodeToString(sum[:])
 	cases := []struct {
@@ -235,6 +238,10 @@ func TestProcessorMedia(t *testing.T) {
 		}, false, 3},
 		{"unknown media id", b64, func(g *graphtest.Server) {}, false, 1},
 		{"too large", b64, func(g *graphtest.Server) { g.AddMediaWith("m1", "image/jpeg", photo, "", "9000000") }, false, 1},
+		{"html labelled image/jpeg", "", func(g *graphtest.Server) {
+			g.AddMedia("m1", "image/jpeg", []byte("<html><body>not a photo</body></html>"))
+		}, false, 2},
+		{"png labelled image/jpeg", "", func(g *graphtest.Server) { g.AddMedia("m1", "image/jpeg", pngBytes()) }, false, 2},
 		{"webhook hash differs", base64.StdEncoding.EncodeToString(make([]byte, 32)), func(g *graphtest.Server) { g.AddMedia("m1", "image/jpeg", photo) }, false, 2},
 	}
 	for _, tc := range cases {
@@ -370,4 +377,11 @@ func TestProcessorAdd(t *testing.T) {
 	if got := d.ids(); fmt.Sprint(got) != "[wamid.fast]" {
 		t.Errorf("submitted %v", got)
 	}
+}
+
+// pngBytes is a real 1×1 PNG.
+func pngBytes() []byte {
+	var b bytes.Buffer
+	_ = png.Encode(&b, image.NewGray(image.Rect(0, 0, 1, 1)))
+	return b.Bytes()
 }

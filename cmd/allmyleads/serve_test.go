@@ -258,7 +258,7 @@ func requestLine(r graphtest.Request) string {
 func TestServeQuoteConversation(t *testing.T) {
 	g := graphtest.New(t)
 	h := startHarness(t, g, e2eConfig(g, t.TempDir()), serverOptions{})
-	photo := []byte("\xff\xd8\xff\xe0 JPEG of a roof")
+	photo := graphtest.JPEG("JPEG of a roof")
 	sum := sha256.Sum256(photo)
 
 	f, err := os.Open("testdata/serve/quote.script")

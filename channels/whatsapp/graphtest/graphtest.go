@@ -13,6 +13,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/jpeg"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -711,4 +713,20 @@ func messageFor(code int) string {
 func str(v any) string {
 	s, _ := v.(string)
 	return s
+}
+
+// JPEG returns a small real JPEG image (a 16×16 roof-red square) with a
+// marker in its comment, so tests can tell photos apart and a server's
+// image checks accept it.
+func JPEG(marker string) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 16, 16))
+	for i := range img.Pix {
+		img.Pix[i] = [4]byte{0xb0, 0x40, 0x30, 0xff}[i%4]
+	}
+	var b bytes.Buffer
+	_ = jpeg.Encode(&b, img, &jpeg.Options{Quality: 80})
+	out := b.Bytes()
+	// A COM segment after SOI carries the marker.
+	com := append([]byte{0xff, 0xfe, byte((len(marker) + 2) >> 8), byte(len(marker) + 2)}, marker...)
+	return append(append(append([]byte{}, out[:2]...), com...), out[2:]...)
 }
