@@ -10,6 +10,13 @@ import (
 // silences (opted out, handoff), then the conversation itself.
 func (e *Engine) handle(t *turn) {
 	in, sess := t.in, t.sess
+	if w := e.capabilities(in.Channel).Window; w > 0 && !in.Time.IsZero() && t.now.Sub(in.Time) > w {
+		// A replayed or very late delivery: the channel's window for it
+		// closed long ago, so no reply could reach the customer. It is
+		// stored with the turn, and the conversation does not move.
+		e.log.Info("late message stored, not answered", "contact", e.deps.Tag(sess.Contact), "sent", in.Time, "window", w)
+		return
+	}
 	prev := sess.LastInbound
 	sess.LastInbound = t.now
 	t.contactDirty = true
