@@ -27,7 +27,7 @@ func (t *turn) handoff() {
 // failStep handles a step that could not do its work: its on_error when it
 // has one, else an apology and a handoff, so the customer is never stuck.
 func (t *turn) failStep(s *flows.Step, what string, err error) outcome {
-	t.e.log.Warn(what+" failed", "contact", t.e.deps.Tag(t.sess.Contact), "flow", t.sess.Flow, "step", s.ID, "err", err)
+	t.e.log.Warn(what+" failed", "contact", t.e.deps.Tag(t.sess.Contact), "flow", t.sess.Flow, "step", s.ID, "err", t.redact(err))
 	if s.OnError != "" {
 		return fail(next())
 	}
