@@ -326,3 +326,39 @@ func (e *Engine) Release(ctx context.Context, contact, actor string) error {
 
 // ErrNoHandoff is returned by Release for a contact no person is handling.
 var ErrNoHandoff = errors.New("no handoff in progress")
+
+// Quarantine keeps a message whose handling crashed the process again and
+// again (a poison message) without running the flows on it: it is stored
+// and marked handled, the customer is told a person will take over, the
+// contact is handed to a person (the owner sees it waiting), and the
+// quarantine is audited with reason. A duplicate returns ErrDuplicate.
+func (e *Engine) Quarantine(ctx context.Context, in Inbound, reason string) error {
+	contact, err := core.NormalizeURN(in.Contact)
+	if err != nil {
+		return fmt.Errorf("quarantine: %w", ErrBadContact)
+	}
+	in.Contact = contact
+	unlock := e.lock(contact)
+	defer unlock()
+	sess, err := e.deps.Store.Session(ctx, contact)
+	if err != nil {
+		return fmt.Errorf("quarantine: load session: %w", err)
+	}
+	t := e.newTurn(ctx, sess, &in)
+	t.sess.LastInbound = t.now
+	t.contactDirty = true
+	if !t.sess.OptedOut && !t.sess.Handoff {
+		t.say(e.cfg.Texts.StepFailed, nil)
+		t.handoff()
+	}
+	t.audit = append(t.audit, AuditEntry{Time: t.now, Actor: "system", Action: "quarantine", Contact: e.deps.Tag(contact), Detail: reason})
+	e.log.Error("message quarantined", "contact", e.deps.Tag(contact), "reason", reason)
+	rec := t.record()
+	if err := e.deps.Store.Commit(ctx, rec); err != nil {
+		return fmt.Errorf("quarantine: %w", err)
+	}
+	if len(rec.Outbound) > 0 && e.deps.OnOutbound != nil {
+		e.deps.OnOutbound()
+	}
+	return nil
+}

@@ -102,6 +102,9 @@ func (r *Recorder) DoneInbox(_ context.Context, id string) error {
 	return nil
 }
 
+// BeginInbox counts nothing: the recorder never crashes.
+func (r *Recorder) BeginInbox(context.Context, string) (int, error) { return 1, nil }
+
 // PendingOutbound has nothing to send.
 func (r *Recorder) PendingOutbound(context.Context, string, int) ([]core.OutboxItem, error) {
 	return nil, nil

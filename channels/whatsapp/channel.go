@@ -57,6 +57,9 @@ type ChannelOptions struct {
 	Settings
 	Backend    Backend    // required
 	Dispatcher Dispatcher // required; *engine.Router
+	// Quarantine takes the messages of a payload whose handling crashed
+	// the process again and again (*engine.Engine's Quarantine).
+	Quarantine func(ctx context.Context, in core.Inbound, reason string) error
 	HTTPClient *http.Client
 	// Ready reports whether the store is usable, for /readyz.
 	Ready  func() error
@@ -102,7 +105,7 @@ func NewChannel(o ChannelOptions) *Channel {
 	po := ProcessorOptions{
 		Inbox: o.Backend, Outbox: o.Backend, Dispatcher: o.Dispatcher, Media: client,
 		MarkRead: sender.QueueRead, NeedsTemplate: sender.QueueTemplate,
-		PhoneNumberID: o.PhoneNumberID, Tag: o.Tag, Logger: o.Logger,
+		PhoneNumberID: o.PhoneNumberID, Tag: o.Tag, Logger: o.Logger, Quarantine: o.Quarantine,
 	}
 	if o.Processor != nil {
 		o.Processor(&po)

@@ -42,6 +42,15 @@ type ProcessorOptions struct {
 	MaxImageBytes int64         // default 5 MB, Meta's limit for images
 	MaxInFlight   int           // payloads processed at once; default 64 (more only makes the store's commits bigger)
 	MaxAttempts   int           // tries of a payload whose messages the engine failed; default 5
+	// MaxCrashes is how many processing attempts of a payload may end
+	// without a result (the process died handling it) before it is
+	// quarantined: its messages go to Quarantine instead of the engine's
+	// flows. Default 3.
+	MaxCrashes int
+	// Quarantine takes a message of a quarantined payload (the engine's
+	// Quarantine: stored, the customer told a person will help, the owner
+	// told); nil only logs it.
+	Quarantine func(ctx context.Context, in core.Inbound, reason string) error
 	Backoff       time.Duration // first wait before such a retry; default 1 s, doubling
 	MediaBackoff  time.Duration // first wait before a media download is tried again; default 200 ms
 	Grace         time.Duration // on shutdown, how long in-flight work may finish; default 10 s
@@ -85,6 +94,9 @@ func NewProcessor(o ProcessorOptions) *Processor {
 	}
 	if o.MaxInFlight <= 0 {
 		o.MaxInFlight = 64
+	}
+	if o.MaxCrashes <= 0 {
+		o.MaxCrashes = 3
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 5
@@ -267,7 +279,8 @@ func (p *Processor) take(work context.Context, wg *sync.WaitGroup, it core.Inbox
 
 // job is one message of a payload on its way to the engine.
 type job struct {
-	in   core.Inbound
+	in         core.Inbound
+	quarantine bool // the payload killed the process before: do not run it
 	prev <-chan struct{} // closed once the contact's previous message was submitted
 	mine chan struct{}   // closed once this one was submitted (or skipped)
 }
@@ -310,6 +323,28 @@ func (p *Processor) start(ctx context.Context, wg *sync.WaitGroup, it core.Inbox
 // process handles one payload's messages and statuses, then removes it
 // from the inbox, or schedules a retry when the engine failed.
 func (p *Processor) process(ctx context.Context, it core.InboxItem, batch *Batch, jobs []job) {
+	n, err := p.o.Inbox.BeginInbox(ctx, it.ID)
+	if err != nil {
+		for i := range jobs {
+			close(jobs[i].mine)
+		}
+		p.releaseLanes(jobs)
+		if errors.Is(err, core.ErrNotFound) {
+			p.done(ctx, it.ID) // another worker finished it meanwhile
+			return
+		}
+		p.retry(ctx, it.ID, fmt.Errorf("count the attempt: %w", err))
+		return
+	}
+	if n > p.o.MaxCrashes {
+		// Every earlier attempt ended without a result: handling this
+		// payload kills the process. Its messages are kept and answered
+		// without running the flows, and the server carries on.
+		p.log.Error("whatsapp processor: payload quarantined: its handling crashed the process", "inbox", it.ID, "attempts", n-1, "messages", len(jobs))
+		for i := range jobs {
+			jobs[i].quarantine = true
+		}
+	}
 	handled := make([]bool, len(jobs))
 	errs := make([]error, len(jobs))
 	var wg sync.WaitGroup
@@ -322,7 +357,7 @@ func (p *Processor) process(ctx context.Context, it core.InboxItem, batch *Batch
 	}
 	wg.Wait()
 	p.releaseLanes(jobs)
-	err := errors.Join(errs...)
+	err = errors.Join(errs...)
 	if err == nil {
 		err = p.statuses(ctx, batch.Statuses)
 	}
@@ -367,6 +402,17 @@ func (p *Processor) message(ctx context.Context, j *job) (bool, error) {
 	}
 	if seen {
 		return false, nil
+	}
+	if j.quarantine {
+		close(j.mine)
+		submitted = true
+		if p.o.Quarantine == nil {
+			return false, nil
+		}
+		if err := p.o.Quarantine(ctx, j.in, "its handling crashed the process"); err != nil && !errors.Is(err, core.ErrDuplicate) {
+			return false, fmt.Errorf("quarantine message: %w", err)
+		}
+		return true, nil
 	}
 	result := p.o.Dispatcher.Submit(ctx, j.in)
 	close(j.mine)

@@ -25,6 +25,9 @@ type memInbox struct {
 	seen  map[string]bool
 	next  int
 	fail  error
+	// attempts counts BeginInbox per id; it survives a "restart" (a new
+	// processor over the same inbox), as the store's count does.
+	attempts map[string]int
 }
 
 func newMemInbox() *memInbox {
@@ -66,6 +69,16 @@ func (m *memInbox) Seen(_ context.Context, channel, id string) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.seen[channel+"/"+id], nil
+}
+
+func (m *memInbox) BeginInbox(_ context.Context, id string) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.attempts == nil {
+		m.attempts = map[string]int{}
+	}
+	m.attempts[id]++
+	return m.attempts[id], nil
 }
 
 func (m *memInbox) pending() int {

@@ -117,7 +117,7 @@ func startServer(ctx context.Context, cfg Config, env *cliEnv, so serverOptions)
 			APIBase: wa.APIBase, RatePerSecond: wa.RatePerSecond,
 			WindowTemplate: wa.WindowTemplate, TemplateLanguage: wa.TemplateLanguage,
 		},
-		Backend: rt.store, Dispatcher: rt.router, Ready: rt.store.Ping,
+		Backend: rt.store, Dispatcher: rt.router, Quarantine: rt.engine.Quarantine, Ready: rt.store.Ping,
 		Tag: rt.store.ContactKey, Logger: rt.logger,
 	}
 	if so.tune != nil {

@@ -121,6 +121,7 @@ type InboxItem struct {
 	Channel  string
 	Body     []byte
 	Received time.Time
+	Attempts int // processing attempts begun (BeginInbox), by this process or one that died
 }
 
 // Inbox is the durable queue of raw webhook payloads: written before the
@@ -129,6 +130,11 @@ type Inbox interface {
 	AddInbox(ctx context.Context, channel string, body []byte, received time.Time) (string, error)
 	PendingInbox(ctx context.Context, limit int) ([]InboxItem, error)
 	DoneInbox(ctx context.Context, id string) error
+	// BeginInbox durably counts a processing attempt of a payload before it
+	// is handled and returns the attempts so far, this one included, so a
+	// payload whose handling kills the process is recognised after a few
+	// restarts (a poison message) instead of killing every restart.
+	BeginInbox(ctx context.Context, id string) (int, error)
 	// Seen says whether an inbound message id was already handled, so a
 	// channel can skip work (media downloads) for duplicates.
 	Seen(ctx context.Context, channel, id string) (bool, error)

@@ -15,6 +15,7 @@ type inboxRecord struct {
 	Channel  string    `json:"channel"`
 	Body     []byte    `json:"body"`
 	Received time.Time `json:"received"`
+	Attempts int       `json:"attempts,omitempty"`
 }
 
 // AddInbox stores a raw webhook payload before the webhook is answered and
@@ -61,7 +62,7 @@ func (s *Store) PendingInbox(ctx context.Context, limit int) ([]core.InboxItem, 
 				if err := ks.decode(string(bInbox), k, v, &rec); err != nil {
 					return err
 				}
-				items = append(items, core.InboxItem{ID: string(k), Channel: rec.Channel, Body: rec.Body, Received: rec.Received})
+				items = append(items, core.InboxItem{ID: string(k), Channel: rec.Channel, Body: rec.Body, Received: rec.Received, Attempts: rec.Attempts})
 			}
 			return nil
 		})
@@ -85,4 +86,33 @@ func (s *Store) DoneInbox(ctx context.Context, id string) error {
 		return fmt.Errorf("inbox done %s: %w", id, err)
 	}
 	return nil
+}
+
+// BeginInbox counts a processing attempt of a payload, durably, before it
+// is handled, and returns the attempts so far.
+func (s *Store) BeginInbox(ctx context.Context, id string) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	var n int
+	err := s.withKeys(func(ks *keyset) error {
+		return s.group.write(func(tx *bolt.Tx) error {
+			b := tx.Bucket(bInbox)
+			var rec inboxRecord
+			found, err := ks.getJSON(b, string(bInbox), []byte(id), &rec)
+			if err != nil {
+				return err
+			}
+			if !found {
+				return core.ErrNotFound
+			}
+			rec.Attempts++
+			n = rec.Attempts
+			return ks.putJSON(b, string(bInbox), []byte(id), rec)
+		})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("inbox begin %s: %w", id, err)
+	}
+	return n, nil
 }

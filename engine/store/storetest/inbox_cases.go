@@ -15,6 +15,7 @@ func testInbox(t *testing.T, h Harness) {
 	runCases(t, h, []suiteCase{
 		{"Queue", testInboxQueue},
 		{"RedeliveryAfterCrash", testInboxCrash},
+		{"AttemptsCounted", testInboxAttempts},
 	})
 }
 
@@ -115,5 +116,32 @@ func testInboxCrash(t *testing.T, h Harness) {
 	samePending(t, "after the restart and an add", e.pendingInbox(), ps[1], ps[2], late[0])
 	if err := e.b.DoneInbox(e.ctx, ps[0].id); err != nil {
 		t.Errorf("DoneInbox replayed after the restart: %v, want nil", err)
+	}
+}
+
+// testInboxAttempts: BeginInbox counts processing attempts durably, so a
+// payload that killed the process is known as such after the restart.
+func testInboxAttempts(t *testing.T, h Harness) {
+	e := open(t, h)
+	id, err := e.b.AddInbox(e.ctx, "whatsapp", webhook(cust(1)), e.now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for want := 1; want <= 3; want++ {
+		n, err := e.b.BeginInbox(e.ctx, id)
+		if err != nil || n != want {
+			t.Fatalf("attempt %d: BeginInbox = %d, %v", want, n, err)
+		}
+		e.reopen() // the process died while handling it
+	}
+	items := e.pendingInbox()
+	if len(items) != 1 || items[0].Attempts != 3 {
+		t.Fatalf("after three crashes: %+v; want the payload with 3 attempts", items)
+	}
+	if err := e.b.DoneInbox(e.ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.b.BeginInbox(e.ctx, id); !isNotFound(err) {
+		t.Errorf("BeginInbox of a done payload: %v; want ErrNotFound", err)
 	}
 }
