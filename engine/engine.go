@@ -93,7 +93,7 @@ type Deps struct {
 	// Channels says what each channel can show, so messages are rendered
 	// to fit (nil: every channel gets WhatsApp's limits without a window).
 	Channels *core.Channels
-	Logger    *slog.Logger
+	Logger   *slog.Logger
 	// OnOutbound is called after a commit that queued outbound messages, to
 	// wake the channels' senders.
 	OnOutbound func()

@@ -50,4 +50,3 @@ func sniffImage(data []byte) string {
 	}
 	return ""
 }
-

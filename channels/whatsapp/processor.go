@@ -39,9 +39,9 @@ type ProcessorOptions struct {
 	// PhoneNumberID is the business number this process serves; payloads
 	// for another number are logged.
 	PhoneNumberID string
-	MaxImageBytes int64         // default 5 MB, Meta's limit for images
-	MaxInFlight   int           // payloads processed at once; default 64 (more only makes the store's commits bigger)
-	MaxAttempts   int           // tries of a payload whose messages the engine failed; default 5
+	MaxImageBytes int64 // default 5 MB, Meta's limit for images
+	MaxInFlight   int   // payloads processed at once; default 64 (more only makes the store's commits bigger)
+	MaxAttempts   int   // tries of a payload whose messages the engine failed; default 5
 	// MaxCrashes is how many processing attempts of a payload may end
 	// without a result (the process died handling it) before it is
 	// quarantined: its messages go to Quarantine instead of the engine's
@@ -50,13 +50,13 @@ type ProcessorOptions struct {
 	// Quarantine takes a message of a quarantined payload (the engine's
 	// Quarantine: stored, the customer told a person will help, the owner
 	// told); nil only logs it.
-	Quarantine func(ctx context.Context, in core.Inbound, reason string) error
-	Backoff       time.Duration // first wait before such a retry; default 1 s, doubling
-	MediaBackoff  time.Duration // first wait before a media download is tried again; default 200 ms
-	Grace         time.Duration // on shutdown, how long in-flight work may finish; default 10 s
-	Poll          time.Duration // how often the inbox is read without a Notify; default 2 s
-	Tag           func(contact string) string
-	Logger        *slog.Logger
+	Quarantine   func(ctx context.Context, in core.Inbound, reason string) error
+	Backoff      time.Duration // first wait before such a retry; default 1 s, doubling
+	MediaBackoff time.Duration // first wait before a media download is tried again; default 200 ms
+	Grace        time.Duration // on shutdown, how long in-flight work may finish; default 10 s
+	Poll         time.Duration // how often the inbox is read without a Notify; default 2 s
+	Tag          func(contact string) string
+	Logger       *slog.Logger
 }
 
 // Processor drains the inbox: it parses each stored payload, downloads
@@ -280,9 +280,9 @@ func (p *Processor) take(work context.Context, wg *sync.WaitGroup, it core.Inbox
 // job is one message of a payload on its way to the engine.
 type job struct {
 	in         core.Inbound
-	quarantine bool // the payload killed the process before: do not run it
-	prev <-chan struct{} // closed once the contact's previous message was submitted
-	mine chan struct{}   // closed once this one was submitted (or skipped)
+	quarantine string          // why the payload is not run through the flows again ("": it is)
+	prev       <-chan struct{} // closed once the contact's previous message was submitted
+	mine       chan struct{}   // closed once this one was submitted (or skipped)
 }
 
 // start parses a payload, reserves each message's place in its contact's
@@ -336,13 +336,23 @@ func (p *Processor) process(ctx context.Context, it core.InboxItem, batch *Batch
 		p.retry(ctx, it.ID, fmt.Errorf("count the attempt: %w", err))
 		return
 	}
-	if n > p.o.MaxCrashes {
-		// Every earlier attempt ended without a result: handling this
-		// payload kills the process. Its messages are kept and answered
-		// without running the flows, and the server carries on.
-		p.log.Error("whatsapp processor: payload quarantined: its handling crashed the process", "inbox", it.ID, "attempts", n-1, "messages", len(jobs))
+	p.mu.Lock()
+	failed := p.failures[it.ID].attempts // attempts of this process that ended in an error
+	p.mu.Unlock()
+	reason := ""
+	switch crashed := n - 1 - failed; {
+	case crashed >= p.o.MaxCrashes:
+		// Earlier attempts never ended: handling this payload kills the
+		// process. Its messages are kept and answered without running the
+		// flows, and the server carries on.
+		reason = "its handling crashed the process"
+	case failed >= p.o.MaxAttempts:
+		reason = "the engine failed it again and again"
+	}
+	if reason != "" {
+		p.log.Error("whatsapp processor: payload quarantined", "inbox", it.ID, "reason", reason, "attempts", n-1, "messages", len(jobs))
 		for i := range jobs {
-			jobs[i].quarantine = true
+			jobs[i].quarantine = reason
 		}
 	}
 	handled := make([]bool, len(jobs))
@@ -403,13 +413,13 @@ func (p *Processor) message(ctx context.Context, j *job) (bool, error) {
 	if seen {
 		return false, nil
 	}
-	if j.quarantine {
+	if j.quarantine != "" {
 		close(j.mine)
 		submitted = true
 		if p.o.Quarantine == nil {
 			return false, nil
 		}
-		if err := p.o.Quarantine(ctx, j.in, "its handling crashed the process"); err != nil && !errors.Is(err, core.ErrDuplicate) {
+		if err := p.o.Quarantine(ctx, j.in, j.quarantine); err != nil && !errors.Is(err, core.ErrDuplicate) {
 			return false, fmt.Errorf("quarantine message: %w", err)
 		}
 		return true, nil
@@ -560,9 +570,12 @@ func (p *Processor) retry(ctx context.Context, id string, err error) {
 	delete(p.inflight, id)
 	p.mu.Unlock()
 	if f.attempts >= p.o.MaxAttempts {
-		p.log.Error("whatsapp processor: payload dropped after repeated failures", "inbox", id, "attempts", f.attempts, "err", err)
-		p.done(ctx, id)
-		return
+		// The next attempt quarantines it: kept and answered, never dropped.
+		wait = 0
+		p.mu.Lock()
+		f.notBefore = time.Time{}
+		p.failures[id] = f
+		p.mu.Unlock()
 	}
 	p.log.Warn("whatsapp processor: payload will be retried", "inbox", id, "attempt", f.attempts, "in", wait, "err", err)
 	p.freed()
