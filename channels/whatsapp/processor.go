@@ -41,7 +41,7 @@ type ProcessorOptions struct {
 	PhoneNumberID string
 	MaxImageBytes int64 // default 5 MB, Meta's limit for images
 	MaxInFlight   int   // payloads processed at once; default 64 (more only makes the store's commits bigger)
-	MaxAttempts   int   // tries of a payload whose messages the engine failed; default 5
+	MaxAttempts   int   // tries of a payload whose messages the engine failed, before it is quarantined; default 5
 	// MaxCrashes is how many processing attempts of a payload may end
 	// without a result (the process died handling it) before it is
 	// quarantined: its messages go to Quarantine instead of the engine's
