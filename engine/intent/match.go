@@ -1,0 +1,421 @@
+package intent
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// node is a node of a word trie: phrases, polite words and negators are
+// each compiled into one.
+type node struct {
+	next map[string]*node
+	gap  *node    // after a *: the words that may follow the skipped ones
+	ends []*entry // what ends here
+}
+
+// entry is one phrase (or, in the smaller tries, one word sequence) that
+// ends at a node.
+type entry struct {
+	intent  Intent
+	lang    string // the phrase set's language
+	target  string // Language: the language asked for
+	pattern string // as the phrase set writes it
+	alone   bool   // a request only when it is the whole message
+	rules   *rules // the negators of the phrase's language
+}
+
+func newNode() *node { return &node{next: map[string]*node{}} }
+
+// insert adds a word sequence and returns the node where it ends.
+func (n *node) insert(words []string) *node {
+	for _, w := range words {
+		if w == gapWord {
+			if n.gap == nil {
+				n.gap = newNode()
+			}
+			n = n.gap
+			continue
+		}
+		c := n.next[w]
+		if c == nil {
+			c = newNode()
+			n.next[w] = c
+		}
+		n = c
+	}
+	return n
+}
+
+// rules are one language's checks that cancel a phrase around it.
+type rules struct {
+	negate *node           // "not", "don't", "no quiero que": before the phrase in its clause
+	after  map[string]bool // "nicht", "pas", "niet": just after the phrase
+	ask    *node           // "did you", "do you": right before the phrase, a question about it
+	cond   map[string]bool // "if", "wenn": anywhere in its clause, or opening the clause before
+}
+
+const (
+	negateWindow = 5 // words before a phrase a negator reaches across
+	afterWindow  = 2 // words after a phrase an after-negator reaches across
+	maxPolite    = 24
+)
+
+// load compiles one phrase set into the matcher's tries.
+func (m *Matcher) load(s phraseSet) error {
+	r := &rules{negate: newNode(), ask: newNode(), after: map[string]bool{}, cond: map[string]bool{}}
+	for _, list := range []struct {
+		into  *node
+		words []string
+	}{{r.negate, s.negate}, {r.ask, s.ask}, {m.polite, s.polite}} {
+		for _, w := range list.words {
+			if err := insertWords(list.into, w, &entry{pattern: w}); err != nil {
+				return err
+			}
+		}
+	}
+	for _, w := range s.after {
+		r.after[Normalize(w)] = true
+	}
+	for _, w := range s.cond {
+		r.cond[Normalize(w)] = true
+	}
+	for _, in := range Intents() {
+		for _, group := range []struct {
+			patterns []string
+			alone    bool
+		}{{s.alone[in], true}, {s.within[in], false}} {
+			for _, p := range group.patterns {
+				if err := m.addPhrase(s, r, in, p, group.alone); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// insertWords adds every expansion of a pattern with entry e at its end.
+func insertWords(into *node, pattern string, e *entry) error {
+	seqs, err := expand(pattern)
+	if err != nil {
+		return err
+	}
+	for _, seq := range seqs {
+		end := into.insert(seq)
+		end.ends = append(end.ends, e)
+	}
+	return nil
+}
+
+// addPhrase adds every expansion of a phrase; {lang} expands to each
+// language name of the set. Two intents (or two requested languages) may
+// not share a word sequence.
+func (m *Matcher) addPhrase(s phraseSet, r *rules, in Intent, pattern string, alone bool) error {
+	seqs, err := expand(pattern)
+	if err != nil {
+		return err
+	}
+	for _, seq := range seqs {
+		i := slices.Index(seq, langWord)
+		if (i >= 0) != (in == Language) {
+			return fmt.Errorf("pattern %q: {lang} belongs in language phrases, and they need it", pattern)
+		}
+		if i < 0 {
+			if err := m.addSeq(seq, &entry{intent: in, lang: s.lang, pattern: pattern, alone: alone, rules: r}); err != nil {
+				return err
+			}
+			continue
+		}
+		for _, name := range s.languageNames() {
+			words := slices.Concat(seq[:i], foldWords(name.word), seq[i+1:])
+			if err := m.addSeq(words, &entry{intent: in, lang: s.lang, target: name.code, pattern: pattern, alone: alone, rules: r}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (m *Matcher) addSeq(words []string, e *entry) error {
+	end := m.phrases.insert(words)
+	for _, o := range end.ends {
+		if o.intent != e.intent || o.target != e.target {
+			return fmt.Errorf("%q is both %s%s (%q) and %s%s (%q)", strings.Join(words, " "),
+				o.intent, suffix(o.target), o.pattern, e.intent, suffix(e.target), e.pattern)
+		}
+	}
+	end.ends = append(end.ends, e)
+	return nil
+}
+
+func suffix(target string) string {
+	if target == "" {
+		return ""
+	}
+	return " " + target
+}
+
+// cand is a phrase found in a message.
+type cand struct {
+	e          *entry
+	start, end int // the words it covers
+	conf       float64
+	negated    bool // a negation, condition or question takes it back
+	partial    bool // a phrase that is a request only alone, inside a longer message
+}
+
+// scan holds one message's matching work.
+type scan struct {
+	m     *Matcher
+	toks  []token
+	cands []cand
+	gaps  [][2]int // the words skipped by *s on the current path
+}
+
+// match reads a message; unsure reports that a Classifier may know better.
+func (m *Matcher) match(text string) (r Result, unsure bool) {
+	var tokBuf [48]token
+	var candBuf [16]cand
+	s := scan{m: m, toks: tokenize(text, tokBuf[:0]), cands: candBuf[:0]}
+	for i := range s.toks {
+		s.walk(m.phrases, i, i)
+	}
+	best := -1
+	for i, c := range s.cands {
+		if c.negated || c.partial {
+			unsure = true
+			continue
+		}
+		if s.inside(i) {
+			continue
+		}
+		if best < 0 || s.better(c, s.cands[best]) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return Result{}, unsure
+	}
+	c := s.cands[best]
+	r = Result{Intent: c.e.intent, Lang: c.e.lang, Confidence: c.conf, Phrase: c.e.pattern}
+	if c.e.intent == Language {
+		r.Lang = c.e.target
+	}
+	return r, unsure || c.conf < sure
+}
+
+// walk follows the phrase trie from node n over the words from pos on,
+// recording a candidate wherever a phrase ends. A phrase stays within one
+// sentence.
+func (s *scan) walk(n *node, start, pos int) {
+	for _, e := range n.ends {
+		s.found(e, start, pos)
+	}
+	if pos < len(s.toks) && s.sameSentence(start, pos) {
+		if c := n.next[s.toks[pos].text]; c != nil {
+			s.walk(c, start, pos+1)
+		}
+	}
+	if n.gap == nil {
+		return
+	}
+	for skip := 0; skip <= maxGap; skip++ {
+		q := pos + skip
+		if q >= len(s.toks) || !s.sameSentence(start, q) {
+			return
+		}
+		if c := n.gap.next[s.toks[q].text]; c != nil {
+			s.gaps = append(s.gaps, [2]int{pos, q})
+			s.walk(c, start, q+1)
+			s.gaps = s.gaps[:len(s.gaps)-1]
+		}
+	}
+}
+
+func (s *scan) sameSentence(a, b int) bool {
+	return s.toks[a].sentence == s.toks[b].sentence
+}
+
+// found scores a phrase found at words [start, end).
+func (s *scan) found(e *entry, start, end int) {
+	c := cand{e: e, start: start, end: end}
+	switch {
+	case s.cancelled(e.rules, start, end):
+		c.negated = true
+	case s.polite(0, start) && s.polite(end, len(s.toks)):
+		c.conf = 1
+	case e.alone:
+		c.partial = true // "stop" in "stop by tomorrow"
+	default:
+		c.conf = 0.7 + 0.25*float64(end-start)/float64(len(s.toks))
+	}
+	s.cands = append(s.cands, c)
+}
+
+// cancelled reports whether the words around a phrase take the request
+// back: a negator shortly before it in its clause ("don't stop"), an
+// after-negator just after it ("löschen Sie meine Daten nicht"), a negator
+// in a gap of the phrase, a question opener right before it ("did you
+// delete my data?"), or a conditional in its clause or opening the clause
+// before ("if it's too dear, I'll unsubscribe").
+func (s *scan) cancelled(r *rules, start, end int) bool {
+	toks := s.toks
+	lo := start
+	for lo > 0 && start-lo < negateWindow && toks[lo-1].clause == toks[start].clause {
+		lo--
+	}
+	if occurs(r.negate, toks, lo, start) || endsAt(r.ask, toks, lo, start) {
+		return true
+	}
+	for _, g := range s.gaps {
+		if occurs(r.negate, toks, g[0], g[1]) {
+			return true
+		}
+		for _, t := range toks[g[0]:g[1]] {
+			if r.after[t.text] {
+				return true
+			}
+		}
+	}
+	for i := end; i < len(toks) && i < end+afterWindow && toks[i].clause == toks[end-1].clause; i++ {
+		if r.after[toks[i].text] {
+			return true
+		}
+	}
+	return s.conditional(r, start, end)
+}
+
+// conditional reports whether the phrase's clause holds a conditional, or
+// the clause before it opens with one ("si es caro, me doy de baja"). A
+// one-word clause before ("Sí, bórrenlos") is an answer, not a condition.
+func (s *scan) conditional(r *rules, start, end int) bool {
+	if len(r.cond) == 0 {
+		return false
+	}
+	toks := s.toks
+	first, last := toks[start].clause, toks[end-1].clause
+	prevStart, prevLen := -1, 0
+	for i, t := range toks {
+		if t.clause >= first && t.clause <= last && r.cond[t.text] {
+			return true
+		}
+		if t.clause < first && t.sentence == toks[start].sentence {
+			if prevStart < 0 || toks[prevStart].clause != t.clause {
+				prevStart, prevLen = i, 0
+			}
+			prevLen++
+		}
+	}
+	return prevStart >= 0 && prevLen >= 2 && r.cond[toks[prevStart].text]
+}
+
+// occurs reports whether a sequence of trie n lies within words [lo, hi).
+func occurs(n *node, toks []token, lo, hi int) bool {
+	for i := lo; i < hi; i++ {
+		for c, j := n, i; j < hi; j++ {
+			if c = c.next[toks[j].text]; c == nil {
+				break
+			}
+			if len(c.ends) > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// endsAt reports whether a sequence of trie n ends right at word hi,
+// starting no earlier than lo.
+func endsAt(n *node, toks []token, lo, hi int) bool {
+	for i := lo; i < hi; i++ {
+		c := n
+		for j := i; j < hi && c != nil; j++ {
+			c = c.next[toks[j].text]
+		}
+		if c != nil && len(c.ends) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// polite reports whether words [lo, hi) are nothing but polite words
+// ("please", "can I", "thanks"), so that a phrase between them is the
+// whole request.
+func (s *scan) polite(lo, hi int) bool {
+	if lo == hi {
+		return true
+	}
+	if hi-lo > maxPolite {
+		return false
+	}
+	var reach uint32 = 1 // bit k: words [lo, lo+k) are polite words
+	for p := lo; p < hi; p++ {
+		if reach&(1<<(p-lo)) == 0 {
+			continue
+		}
+		for c, j := s.m.polite, p; j < hi; j++ {
+			if c = c.next[s.toks[j].text]; c == nil {
+				break
+			}
+			if len(c.ends) > 0 {
+				reach |= 1 << (j + 1 - lo)
+			}
+		}
+	}
+	return reach&(1<<(hi-lo)) != 0
+}
+
+// inside reports whether candidate i lies within a longer candidate of
+// another intent, even a negated one: "stop sending me offers" is no
+// marketing, not an opt-out; "don't delete my data" asks for no copy.
+func (s *scan) inside(i int) bool {
+	c := s.cands[i]
+	for j, d := range s.cands {
+		if j != i && !d.partial && d.e.intent != c.e.intent && d.start <= c.start && c.end <= d.end && d.end-d.start > c.end-c.start {
+			return true
+		}
+	}
+	return false
+}
+
+// better orders candidates: the intent that comes first in Intents
+// (opt-out first), then the more confident, the longer, the earlier.
+func (s *scan) better(a, b cand) bool {
+	pa, pb := rank(a.e.intent), rank(b.e.intent)
+	switch {
+	case pa != pb:
+		return pa < pb
+	case a.conf != b.conf:
+		return a.conf > b.conf
+	case a.end-a.start != b.end-b.start:
+		return a.end-a.start > b.end-b.start
+	}
+	return a.start < b.start
+}
+
+// rank is an intent's place in Intents.
+func rank(in Intent) int {
+	switch in {
+	case OptOut:
+		return 0
+	case OptIn:
+		return 1
+	case Erase:
+		return 2
+	case WithdrawConsent:
+		return 3
+	case NoMarketing:
+		return 4
+	case MyData:
+		return 5
+	case Human:
+		return 6
+	case Restart:
+		return 7
+	case Language:
+		return 8
+	}
+	return 9
+}
