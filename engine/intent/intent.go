@@ -17,6 +17,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -100,6 +101,7 @@ type Matcher struct {
 	classifier    Classifier
 	timeout       time.Duration
 	minClassifier float64
+	scans         sync.Pool // *scan: one message's work space
 }
 
 // New compiles the phrase sets of the chosen languages. It fails for a

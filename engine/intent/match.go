@@ -53,6 +53,7 @@ type rules struct {
 	after  map[string]bool // "nicht", "pas", "niet": just after the phrase
 	ask    *node           // "did you", "do you": right before the phrase, a question about it
 	cond   map[string]bool // "if", "wenn": anywhere in its clause, or opening the clause before
+	link   map[string]bool // "dass", "que": a clause they open is reached by negators before it
 }
 
 const (
@@ -63,7 +64,7 @@ const (
 
 // load compiles one phrase set into the matcher's tries.
 func (m *Matcher) load(s phraseSet) error {
-	r := &rules{negate: newNode(), ask: newNode(), after: map[string]bool{}, cond: map[string]bool{}}
+	r := &rules{negate: newNode(), ask: newNode(), after: map[string]bool{}, cond: map[string]bool{}, link: map[string]bool{}}
 	for _, list := range []struct {
 		into  *node
 		words []string
@@ -79,6 +80,9 @@ func (m *Matcher) load(s phraseSet) error {
 	}
 	for _, w := range s.cond {
 		r.cond[Normalize(w)] = true
+	}
+	for _, w := range s.link {
+		r.link[Normalize(w)] = true
 	}
 	for _, in := range Intents() {
 		for _, group := range []struct {
@@ -165,7 +169,8 @@ type cand struct {
 	partial    bool // a phrase that is a request only alone, inside a longer message
 }
 
-// scan holds one message's matching work.
+// scan holds one message's matching work. Matchers keep them in a pool,
+// so matching allocates little more than the folded text.
 type scan struct {
 	m     *Matcher
 	toks  []token
@@ -173,11 +178,21 @@ type scan struct {
 	gaps  [][2]int // the words skipped by *s on the current path
 }
 
+func (s *scan) reset() {
+	clear(s.toks)
+	clear(s.cands)
+	s.toks, s.cands, s.gaps = s.toks[:0], s.cands[:0], s.gaps[:0]
+}
+
 // match reads a message; unsure reports that a Classifier may know better.
 func (m *Matcher) match(text string) (r Result, unsure bool) {
-	var tokBuf [48]token
-	var candBuf [16]cand
-	s := scan{m: m, toks: tokenize(text, tokBuf[:0]), cands: candBuf[:0]}
+	s, _ := m.scans.Get().(*scan)
+	if s == nil {
+		s = &scan{m: m}
+	}
+	defer m.scans.Put(s)
+	defer s.reset() // keep no customer words in the pool
+	s.toks = tokenize(text, s.toks)
 	for i := range s.toks {
 		s.walk(m.phrases, i, i)
 	}
@@ -254,7 +269,9 @@ func (s *scan) found(e *entry, start, end int) {
 }
 
 // cancelled reports whether the words around a phrase take the request
-// back: a negator shortly before it in its clause ("don't stop"), an
+// back: a negator shortly before it in its clause, or in the clause before
+// when a link word opens this one ("don't stop", "ich möchte nicht, dass
+// Sie meine Daten löschen"), an
 // after-negator just after it ("löschen Sie meine Daten nicht"), a negator
 // in a gap of the phrase, a question opener right before it ("did you
 // delete my data?"), or a conditional in its clause or opening the clause
@@ -262,7 +279,7 @@ func (s *scan) found(e *entry, start, end int) {
 func (s *scan) cancelled(r *rules, start, end int) bool {
 	toks := s.toks
 	lo := start
-	for lo > 0 && start-lo < negateWindow && toks[lo-1].clause == toks[start].clause {
+	for lo > 0 && start-lo < negateWindow && (toks[lo-1].clause == toks[lo].clause || r.link[toks[lo].text]) {
 		lo--
 	}
 	if occurs(r.negate, toks, lo, start) || endsAt(r.ask, toks, lo, start) {

@@ -1,6 +1,7 @@
 package intent
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -14,8 +15,7 @@ import (
 // sentence, and a phrase never spans two.
 type token struct {
 	text             string
-	clause, sentence int
-	start, end       int // where text lies in the folded message
+	clause, sentence int32
 }
 
 // Normalize folds text the way Match reads it: accents stripped,
@@ -34,56 +34,67 @@ func Normalize(text string) string {
 	return b.String()
 }
 
+// span is where a word lies in the folded text while it is being built.
+type span struct{ start, end, clause, sentence int32 }
+
 // tokenize splits text into folded words, appending to toks. It allocates
-// the folded text once; every token's text is a slice of it.
+// the folded text once (and the decomposition of non-ASCII text); every
+// token's text is a slice of it.
 func tokenize(text string, toks []token) []token {
 	if !isASCII(text) {
-		text = norm.NFKD.String(text)
+		// Invalid bytes would stop the decomposition of what follows them.
+		text = norm.NFKD.String(strings.ToValidUTF8(text, " "))
 	}
-	first := len(toks)
-	buf := make([]byte, 0, len(text))
-	clause, sentence, start := 0, 0, -1
-	end := func() {
-		if start >= 0 && start < len(buf) {
-			toks = append(toks, token{clause: clause, sentence: sentence, start: start, end: len(buf)})
-		}
-		start = -1
+	var bufStack [256]byte
+	var spanStack [48]span
+	buf, spans := bufStack[:0], spanStack[:0]
+	if len(text) > len(bufStack) {
+		// one allocation each rather than a series of growths
+		buf, spans = make([]byte, 0, len(text)), make([]span, 0, len(text)/3)
 	}
+	cur := span{start: -1}
 	for _, r := range text {
+		n := len(buf)
 		switch {
-		case r < utf8.RuneSelf && ('a' <= r && r <= 'z' || '0' <= r && r <= '9'):
-			if start < 0 {
-				start = len(buf)
-			}
+		case 'a' <= r && r <= 'z' || '0' <= r && r <= '9':
 			buf = append(buf, byte(r))
-		case r < utf8.RuneSelf && 'A' <= r && r <= 'Z':
-			if start < 0 {
-				start = len(buf)
-			}
+		case 'A' <= r && r <= 'Z':
 			buf = append(buf, byte(r+'a'-'A'))
+		case r < utf8.RuneSelf:
+			// ASCII punctuation, spaces and symbols: handled below
 		case unicode.Is(unicode.Mn, r):
-			// a combining accent left by the decomposition: dropped
+			continue // a combining accent left by the decomposition: dropped
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			if start < 0 {
-				start = len(buf)
-			}
 			buf = appendFolded(buf, r)
-		case sentenceBreak(r):
-			end()
-			clause++
-			sentence++
-		case clauseBreak(r):
-			end()
-			clause++
-		default:
-			// spaces, apostrophes, hyphens, symbols, emoji: a word break
-			end()
+		}
+		if len(buf) == n {
+			// spaces, punctuation, apostrophes, hyphens, symbols, emoji
+			if cur.start >= 0 {
+				cur.end = int32(n)
+				spans = append(spans, cur)
+				cur.start = -1
+			}
+			switch {
+			case sentenceBreak(r):
+				cur.clause++
+				cur.sentence++
+			case clauseBreak(r):
+				cur.clause++
+			}
+			continue
+		}
+		if cur.start < 0 {
+			cur.start = int32(n)
 		}
 	}
-	end()
+	if cur.start >= 0 {
+		cur.end = int32(len(buf))
+		spans = append(spans, cur)
+	}
 	folded := string(buf)
-	for i := first; i < len(toks); i++ {
-		toks[i].text = folded[toks[i].start:toks[i].end]
+	toks = slices.Grow(toks, len(spans))
+	for _, sp := range spans {
+		toks = append(toks, token{text: folded[sp.start:sp.end], clause: sp.clause, sentence: sp.sentence})
 	}
 	return toks
 }

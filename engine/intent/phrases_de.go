@@ -17,6 +17,7 @@ func german() phraseSet {
 		negate: []string{"nicht", "nie", "niemals", "kein", "keine", "keinen", "keiner", "ohne", "vielleicht"},
 		after:  []string{"nicht", "nie", "niemals"},
 		cond:   []string{"wenn", "falls", "ob"},
+		link:   []string{"dass"},
 		alone: map[Intent][]string{
 			OptOut:   {"stopp", "stop", "aufhören", "hör auf", "hören sie auf", "abmelden", "abbestellen", "austragen", "schluss"},
 			OptIn:    {"anmelden", "wieder anmelden", "start"},
@@ -28,7 +29,7 @@ func german() phraseSet {
 		},
 		within: map[Intent][]string{
 			OptOut: {
-				"(hören sie|hör|hört) auf [mir|uns] [zu schreiben|nachrichten zu schicken]",
+				"(hören sie|hör|hört) auf (mir|uns) [nachrichten] zu (schreiben|schicken)",
 				"keine (nachrichten|weiteren nachrichten) mehr",
 				"(schreiben|schicken|senden) sie mir (nicht mehr|keine nachrichten mehr|nichts mehr)",
 				"(schreib|schreibt) mir nicht mehr",
@@ -48,7 +49,7 @@ func german() phraseSet {
 				"(verbinden sie mich|verbinde mich) mit (einem|einer|dem) (mitarbeiter|mitarbeiterin|menschen|kundenservice)",
 			},
 			MyData: {
-				"welche daten (haben sie|habt ihr|hast du|speichern sie|speichert ihr) (über mich|von mir)",
+				"(welche|was für) daten (haben sie|habt ihr|hast du|speichern sie|speichert ihr) (über mich|von mir)",
 				"(kopie|auskunft) (meiner|über meine) [persönlichen] daten",
 				"(schicken sie|senden sie|schick|schickt) mir meine [persönlichen] daten",
 				"was wissen sie über mich",

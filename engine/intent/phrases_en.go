@@ -10,7 +10,7 @@ func english() phraseSet {
 		},
 		polite: []string{
 			"please", "pls", "plz", "pleaseee", "kindly", "thanks", "thank you", "thx", "ty", "cheers",
-			"hi", "hello", "hey", "ok", "okay", "so", "just", "now", "right now", "asap", "immediately", "already",
+			"hi", "hello", "hey", "ok", "okay", "so", "just", "now", "you can", "u can", "you may", "right now", "asap", "immediately", "already",
 			"can you", "could you", "would you", "will you", "can i", "could i", "may i", "can we", "could we", "let s", "let me",
 			"i want to", "i wanna", "i d like to", "i would like to", "i need to", "i want", "i d like", "i would like", "i need",
 			"how do i", "how can i", "i said", "i m asking you to", "i m asking to", "i d rather", "i would rather",
@@ -20,10 +20,12 @@ func english() phraseSet {
 			"not", "no", "never", "t", "dont", "doesnt", "didnt", "cant", "cannot", "wont", "wouldnt", "shouldnt",
 			"nor", "neither", "without", "maybe", "perhaps", "might",
 		},
-		ask:  []string{"did you", "do you", "have you", "did", "does"},
-		cond: []string{"if", "unless", "whether"},
+		after: []string{"not", "nots"}, // "forget-me-nots"
+		link:  []string{"that"},
+		ask:   []string{"did you", "do you", "have you", "did", "does"},
+		cond:  []string{"if", "unless", "whether"},
 		alone: map[Intent][]string{
-			OptOut:   {"stop", "stop it", "stop all", "stopall", "stop now", "quit", "enough", "opt out", "unsubscribe", "go away"},
+			OptOut:   {"stop", "stop it", "stop all", "stopall", "stop now", "stop (messaging|texting|spamming)", "quit", "enough", "opt out", "unsubscribe", "go away"},
 			OptIn:    {"start", "subscribe", "resubscribe", "opt in", "unstop", "subscribe me", "opt me in"},
 			Human:    {"[a|an] (human|person|real person|real human|human being|agent|live agent|human agent|operator|representative)", "customer (service|support)"},
 			MyData:   {"my [personal] (data|information|info|details)", "(subject access|data access) request"},
@@ -33,8 +35,8 @@ func english() phraseSet {
 		},
 		within: map[Intent][]string{
 			OptOut: {
-				"stop (messaging|texting|contacting|spamming|bothering|calling|writing to|sending messages to|sending texts to|sending me messages|sending me texts|sending me these messages|sending me whatsapp messages|sending me stuff) [me|us]",
-				"stop sending (messages|texts)",
+				"stop (messaging|texting|contacting|spamming|bothering|calling|writing to|sending messages to|sending texts to) (me|us)",
+				"stop sending [me|us] [these|your|whatsapp] (messages|texts|stuff)",
 				"unsubscribe [me|us]",
 				"opt (me|us) out", "opt out",
 				"(remove|take) (me|us|my number) (from|off) (your|the|this) [mailing|contact|whatsapp|messaging] list",
@@ -49,6 +51,7 @@ func english() phraseSet {
 				"opt (me|us) [back] in",
 				"(receive|get) [your] (messages|texts) again",
 				"(start|resume) (messaging|texting|sending messages to) me again",
+				"(start|resume) sending me [messages|texts] again",
 				"you can (message|text|contact) me again",
 			},
 			Human: {
@@ -57,6 +60,7 @@ func english() phraseSet {
 				"(can i|could i|i want to|i d like to|i would like to|let me) (talk|speak|chat) (to|with) (someone|somebody)",
 				"(get|give) me [a|an] (human|person|real person|agent)",
 				"is there (a|an|any) (human|person|real person|real human|agent)",
+				"is there (someone|somebody|anyone) (real|i can (talk|speak) to)",
 				"(connect|transfer|put) me (to|through to|with) [a|an|the|your] (human|person|agent|customer service|customer support|support|representative|someone|real person|operator)",
 				"(real|actual|live) (person|human)", "(human|live) agent",
 			},
@@ -70,14 +74,17 @@ func english() phraseSet {
 				"(see|access|view) (my|all my) [personal] (data|information|info)",
 			},
 			Erase: {
-				"(delete|erase|remove|wipe|destroy|purge) [all|all of] my [personal|contact] (data|details|information|info|records|account|number|phone number|account and data)",
+				"(delete|erase|wipe|destroy|purge) [all|all of] my [personal|contact] (data|details|information|info|records|account|number|phone number|account and data)",
+				// "remove my details" alone may mean from an invoice
+				"remove [all|all of] my (data|personal (data|details|information|info))",
+				"remove my (details|information|info|number) from your (system|systems|database|records|files)",
 				"(delete|erase|remove|wipe) everything (you have|you hold|you keep|you store) (about|on|of) me",
 				"(delete|erase|remove) me from your (system|systems|database|records)",
 				"my [personal] (data|details|information|info) (deleted|erased|removed|wiped)",
 				"forget me", "forget about me", "right to be forgotten", "right to erasure",
 			},
 			WithdrawConsent: {
-				"(withdraw|revoke|retract|take back) (my|the|all my) consent", "(withdraw|revoke) consent",
+				"(withdraw|withdrawing|revoke|revoking|retract|take back) (my|the|all my) consent", "(withdraw|revoke) consent",
 				"i no longer (consent|agree)", "(don t|do not) consent (anymore|any more|any longer)",
 			},
 			NoMarketing: {

@@ -11,11 +11,12 @@ func spanish() phraseSet {
 		polite: []string{
 			"por favor", "porfa", "porfavor", "xfa", "plis", "gracias", "muchas gracias", "hola", "buenas", "buenos dias", "buenas tardes",
 			"ok", "vale", "ya", "oye", "solo", "ahora", "ahora mismo", "ya mismo", "si", "señor", "señora",
-			"quiero", "quisiera", "me gustaria", "necesito", "deseo", "puedo", "podria", "puede", "pueden", "podemos", "podriamos",
+			"quiero", "quisiera", "me gustaria", "necesito", "deseo", "puedo", "podria", "puede", "puedes", "pueden", "podeis", "podrias", "podrian", "podemos", "podriamos",
 			"como puedo", "como hago para",
 		},
 		negate: []string{"no", "nunca", "jamás", "ni", "tampoco", "sin", "quizás", "quizá", "tal vez"},
 		cond:   []string{"si"},
+		link:   []string{"que"},
 		alone: map[Intent][]string{
 			OptOut:   {"basta", "ya basta", "para", "pare", "paren", "parar", "alto", "baja", "de baja", "dar de baja", "darme de baja", "desuscribir", "desuscribirme", "no molestar"},
 			OptIn:    {"alta", "darme de alta", "suscribirme", "suscribirme de nuevo"},
@@ -27,9 +28,10 @@ func spanish() phraseSet {
 		},
 		within: map[Intent][]string{
 			OptOut: {
-				"(deja|dejen|dejad|deje|para|paren|parad|pare) de (escribirme|enviarme|mandarme|contactarme|molestarme|llamarme|escribir|enviar mensajes|mandar mensajes) [mensajes|más mensajes]",
+				"(deja|dejen|dejad|deje|para|paren|parad|pare) de (escribirme|enviarme|mandarme|contactarme|molestarme|llamarme|enviar mensajes|mandar mensajes) [mensajes|más mensajes]",
 				"no me (escribas|escriban|escribáis|envíes|envíen|mandes|manden|contactes|contacten|molesten|molestes) (más|nunca más)",
 				"no quiero recibir [más] [sus|tus|vuestros|estos] mensajes",
+				"ya no me (escribas|escriban|envíes|envíen|mandes|manden|contactes|contacten|molesten)",
 				"(darme|dar|darse) de baja",
 				"(bórrenme|bórrame|sácame|sáquenme|sacadme|quítenme|quítame|quitadme|elimínenme|elimíname) de (la|su|vuestra|tu) lista [de contactos|de difusión]",
 				"(déjenme|déjame|dejadme) en paz",
@@ -43,7 +45,7 @@ func spanish() phraseSet {
 			},
 			Human: {
 				"hablar con (una persona|un humano|un agente|un asesor|un operador|un ser humano|una persona real|alguien de verdad|alguien real|alguien del equipo|alguien de la empresa|un empleado|un responsable|atención al cliente)",
-				"(pásame|páseme|pásenme|comunícame|comuníqueme|ponme|póngame) con (una persona|un humano|un agente|un asesor|alguien|un operador)",
+				"(pásame|páseme|pásenme|me pasas|me pasa|me pasan|comunícame|comuníqueme|ponme|póngame) con (una persona|un humano|un agente|un asesor|alguien|un operador)",
 				"(una persona|alguien) de verdad", "persona real",
 			},
 			MyData: {
@@ -64,7 +66,7 @@ func spanish() phraseSet {
 				"ya no (consiento|autorizo|doy mi consentimiento)",
 			},
 			NoMarketing: {
-				"no quiero (publicidad|promociones|ofertas|marketing|anuncios|propaganda)",
+				"no quiero [recibir] (publicidad|promociones|ofertas|marketing|anuncios|propaganda)",
 				"no me (manden|envíen|mandes|envíes|mandéis) (ofertas|promociones|publicidad|propaganda|anuncios)",
 				"(nada de|sin|no más) (publicidad|promociones|ofertas|marketing|propaganda)",
 			},

@@ -16,6 +16,7 @@ func french() phraseSet {
 		negate: []string{"ne", "n", "pas", "jamais", "sans", "aucun", "aucune", "peut-être"},
 		after:  []string{"pas", "jamais"},
 		cond:   []string{"si"},
+		link:   []string{"que", "qu"},
 		alone: map[Intent][]string{
 			OptOut:   {"arrêtez", "arrête", "stop", "stoppez", "désabonner", "désabonnement", "désinscription", "se désabonner", "me désabonner", "ça suffit"},
 			OptIn:    {"réabonner", "me réabonner", "réabonnement", "réinscription"},
@@ -30,7 +31,7 @@ func french() phraseSet {
 				"(arrêtez|arrête|cessez|cesse) de m'(envoyer|écrire|contacter|harceler|déranger) [des messages]",
 				"ne m'(écrivez|envoyez|contactez|écris|envoie) plus [de messages]",
 				"me (désabonner|désinscrire)", "(désabonnez|désinscrivez)-moi",
-				"ne (veux|souhaite) plus recevoir [de|vos] [messages]",
+				"ne (veux|souhaite) plus (recevoir [de|vos] [messages]|de messages|vos messages)",
 				"(laissez|laisse)-moi tranquille",
 				"(retirez|supprimez|enlevez|rayez)-moi de (votre|la|vos) (liste|listes|liste de diffusion)",
 				"plus de messages",
@@ -44,6 +45,7 @@ func french() phraseSet {
 				"parler (à|avec) (une personne|un humain|un conseiller|une conseillère|un agent|un opérateur|quelqu'un de l'équipe|quelqu'un de réel|un vrai humain|une vraie personne|un être humain|le service client|quelqu'un de chez vous)",
 				"(passez-moi|passe-moi|mettez-moi en contact avec) (un|une) (agent|conseiller|conseillère|humain|personne|opérateur)",
 				"(un vrai humain|une vraie personne)",
+				"(je peux|puis-je|est-ce que je peux|je voudrais|je veux|j'aimerais) parler (à|avec) quelqu'un",
 			},
 			MyData: {
 				"quelles données (avez-vous|vous avez|possédez-vous|détenez-vous|gardez-vous) (sur|de) moi",
@@ -54,6 +56,7 @@ func french() phraseSet {
 			},
 			Erase: {
 				"(supprimez|supprimer|supprimiez|supprime|effacez|effacer|effaciez|efface) (mes|toutes mes) (données|informations|coordonnées|données personnelles|informations personnelles)",
+				"(mes|toutes mes) (données|informations) (soient|soit) (supprimées|effacées)",
 				"(oubliez|oublie)-moi", "droit à l'oubli", "droit à l'effacement",
 				"(effacez|supprimez)-moi de (vos|votre) (fichiers|fichier|base|base de données|système)",
 				"m'(effacer|effacez|effaciez|supprimer|supprimiez)",

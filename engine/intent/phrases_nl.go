@@ -15,6 +15,7 @@ func dutch() phraseSet {
 		negate: []string{"niet", "nooit", "geen", "zonder", "misschien"},
 		after:  []string{"niet", "nooit"},
 		cond:   []string{"als", "indien"},
+		link:   []string{"dat"},
 		alone: map[Intent][]string{
 			OptOut:   {"stop", "stoppen", "afmelden", "uitschrijven", "hou op", "houd op", "stop ermee", "genoeg"},
 			OptIn:    {"aanmelden", "weer aanmelden", "inschrijven"},
@@ -49,12 +50,13 @@ func dutch() phraseSet {
 				"welke gegevens (hebben jullie|heeft u|hebt u|bewaren jullie|bewaart u) (van|over) (mij|me)",
 				"kopie van (mijn|al mijn) (gegevens|persoonsgegevens)",
 				"stuur (me|mij) (mijn|al mijn) (gegevens|persoonsgegevens)",
-				"inzage in mijn (gegevens|persoonsgegevens)",
+				"inzage in mijn (gegevens|persoonsgegevens)", "mijn (gegevens|persoonsgegevens) inzien",
 				"wat weten jullie over (mij|me)",
 			},
 			Erase: {
 				"(verwijder|verwijderen|wis|wissen) (mijn|al mijn) (gegevens|persoonsgegevens|data|account)",
 				"(mijn|al mijn) (gegevens|persoonsgegevens) (verwijderen|wissen)",
+				"(mijn|al mijn) (gegevens|persoonsgegevens) (gewist|verwijderd) (worden|laten)",
 				"vergeet (mij|me)",
 				"recht om vergeten te worden", "recht op vergetelheid",
 			},

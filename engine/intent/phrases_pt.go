@@ -16,6 +16,7 @@ func portuguese() phraseSet {
 		},
 		negate: []string{"não", "nunca", "jamais", "nem", "sem", "talvez"},
 		cond:   []string{"caso"},
+		link:   []string{"que"},
 		alone: map[Intent][]string{
 			OptOut:   {"pare", "parem", "parar", "chega", "sair", "stop", "descadastrar", "cancelar inscrição"},
 			OptIn:    {"inscrever", "me inscrever", "voltar a receber"},
@@ -27,11 +28,12 @@ func portuguese() phraseSet {
 		},
 		within: map[Intent][]string{
 			OptOut: {
-				"(pare|parem|para|parar) de (me mandar|me enviar|mandar|enviar|me escrever|escrever|me contatar|me contactar|me incomodar) [mensagens|mais mensagens]",
-				"não quero receber [mais] [suas|essas|as] mensagens",
+				"(pare|parem|para|parar) de (me mandar|me enviar|me escrever|me contatar|me contactar|me incomodar) [mensagem|mensagens|mais mensagens]",
+				"(pare|parem|para|parar) de (mandar|enviar) [mais] (mensagem|mensagens)",
+				"não quero [mais] receber [mais] [suas|essas|as] mensagens",
 				"não me (mandem|mande|envie|enviem|escreva|escrevam|contatem|contate|incomodem) mais [mensagens]",
 				"cancelar [a] [minha] inscrição",
-				"(me tirem|me tire|tirem me|tire me|me remova|me removam|removam me|me retirem) (da|dessa|desta) (lista|sua lista|lista de contatos)",
+				"(me tirem|me tire|me tira|tira me|tirem me|tire me|me remova|me removam|removam me|me retirem) (da|dessa|desta) (lista|sua lista|lista de contatos)",
 				"sair da lista",
 				"chega de mensagens",
 				"(me descadastre|me descadastrem|descadastrem me|quero me descadastrar)",
@@ -45,7 +47,7 @@ func portuguese() phraseSet {
 			Human: {
 				"falar com (uma pessoa|um humano|um atendente|uma atendente|alguém da equipe|alguém de verdade|um operador|uma pessoa real|um ser humano|alguém real|um funcionário|o suporte|o atendimento)",
 				"(me passa|me passe|me transfere|me transfira|me coloca|passa me|me encaminhe) (para|pra|com) (um|uma) (atendente|pessoa|humano|operador)",
-				"pessoa de verdade", "atendente humano",
+				"(pessoa|alguém) de verdade", "atendente humano",
 			},
 			MyData: {
 				"quais dados (vocês|vcs|você|vc) (têm|tem|guardam|possuem) (sobre|de) mim",
@@ -55,7 +57,7 @@ func portuguese() phraseSet {
 				"o que (vocês|vcs) sabem (sobre|de) mim",
 			},
 			Erase: {
-				"(apagar|apague|apaguem|excluir|exclua|excluam|eliminar|eliminem|deletar|deletem|delete|remover|removam) (os meus|meus|todos os meus|todas as minhas|minhas|as minhas) (dados|informações|dados pessoais)",
+				"(apagar|apague|apaguem|apaga|excluir|exclua|excluam|exclui|eliminar|eliminem|deletar|deletem|delete|deleta|remover|removam|remove) (os meus|meus|todos os meus|todas as minhas|minhas|as minhas) (dados|informações|dados pessoais)",
 				"(apagar|excluir|apaguem|excluam) (minha|a minha) conta",
 				"(me esqueçam|esqueçam me|esqueça me|me esqueça)",
 				"direito ao esquecimento", "direito de apagamento",
@@ -64,7 +66,7 @@ func portuguese() phraseSet {
 				"(retiro|retirar|revogo|revogar|cancelo|retirando) (o meu|meu|o) consentimento",
 			},
 			NoMarketing: {
-				"não quero (publicidade|propaganda|promoções|ofertas|marketing|anúncios)",
+				"não quero [receber] (publicidade|propaganda|promoções|ofertas|marketing|anúncios)",
 				"não me (mandem|mande|enviem|envie) (promoções|ofertas|publicidade|propaganda)",
 				"sem (marketing|publicidade|propaganda|promoções)",
 			},

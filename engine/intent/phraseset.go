@@ -25,6 +25,9 @@ type phraseSet struct {
 	ask []string
 	// cond make a phrase a condition: "I'll unsubscribe if...".
 	cond []string
+	// link open a clause that a negation before it still reaches: "ich
+	// möchte nicht, dass Sie meine Daten löschen".
+	link []string
 
 	// alone are phrases that are a request only on their own ("stop",
 	// "my data"); within are phrases that are one anywhere in a message
@@ -59,12 +62,12 @@ func endonyms() []langName {
 }
 
 // languageNames are the set's names for languages and the endonyms, each
-// folded word once.
+// once. A word named for two languages is left for New to refuse.
 func (s phraseSet) languageNames() []langName {
-	seen := map[string]bool{}
+	seen := map[langName]bool{}
 	var out []langName
 	for _, n := range append(append([]langName(nil), s.names...), endonyms()...) {
-		k := Normalize(n.word)
+		k := langName{Normalize(n.word), n.code}
 		if seen[k] {
 			continue
 		}
