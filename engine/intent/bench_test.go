@@ -46,9 +46,12 @@ func BenchmarkMatchLong(b *testing.B) {
 
 // BenchmarkNew compiles every phrase set, as engine.New does once.
 func BenchmarkNew(b *testing.B) {
+	b.ReportAllocs()
+	cpu := cpuTime()
 	for b.Loop() {
 		if _, err := intent.New(intent.Options{}); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpu)
 }

@@ -102,6 +102,7 @@ type Matcher struct {
 	timeout       time.Duration
 	minClassifier float64
 	scans         sync.Pool // *scan: one message's work space
+	nodes         arena     // where the tries' nodes come from
 }
 
 // New compiles the phrase sets of the chosen languages. It fails for a

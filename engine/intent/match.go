@@ -25,21 +25,37 @@ type entry struct {
 	rules   *rules // the negators of the phrase's language
 }
 
-func newNode() *node { return &node{next: map[string]*node{}} }
+func newNode() *node { return &node{} }
+
+// arena hands out trie nodes in blocks: a matcher has some fifteen
+// thousand, allocated once.
+type arena struct{ free []node }
+
+func (a *arena) node() *node {
+	if len(a.free) == 0 {
+		a.free = make([]node, 1024)
+	}
+	n := &a.free[0]
+	a.free = a.free[1:]
+	return n
+}
 
 // insert adds a word sequence and returns the node where it ends.
-func (n *node) insert(words []string) *node {
+func (n *node) insert(words []string, a *arena) *node {
 	for _, w := range words {
 		if w == gapWord {
 			if n.gap == nil {
-				n.gap = newNode()
+				n.gap = a.node()
 			}
 			n = n.gap
 			continue
 		}
 		c := n.next[w]
 		if c == nil {
-			c = newNode()
+			if n.next == nil {
+				n.next = map[string]*node{} // leaves, most nodes, have none
+			}
+			c = a.node()
 			n.next[w] = c
 		}
 		n = c
@@ -70,27 +86,25 @@ func (m *Matcher) load(s phraseSet) error {
 		words []string
 	}{{r.negate, s.negate}, {r.ask, s.ask}, {m.polite, s.polite}} {
 		for _, w := range list.words {
-			if err := insertWords(list.into, w, &entry{pattern: w}); err != nil {
+			if err := m.insertPattern(list.into, w, &entry{pattern: w}); err != nil {
 				return err
 			}
 		}
 	}
-	for _, w := range s.after {
-		r.after[Normalize(w)] = true
+	for words, set := range map[*[]string]map[string]bool{&s.after: r.after, &s.cond: r.cond, &s.link: r.link} {
+		for _, w := range *words {
+			set[Normalize(w)] = true
+		}
 	}
-	for _, w := range s.cond {
-		r.cond[Normalize(w)] = true
-	}
-	for _, w := range s.link {
-		r.link[Normalize(w)] = true
-	}
+	names := s.languageNames()
 	for _, in := range Intents() {
 		for _, group := range []struct {
 			patterns []string
 			alone    bool
 		}{{s.alone[in], true}, {s.within[in], false}} {
 			for _, p := range group.patterns {
-				if err := m.addPhrase(s, r, in, p, group.alone); err != nil {
+				e := entry{intent: in, lang: s.lang, pattern: p, alone: group.alone, rules: r}
+				if err := m.addPhrase(e, names); err != nil {
 					return err
 				}
 			}
@@ -99,54 +113,65 @@ func (m *Matcher) load(s phraseSet) error {
 	return nil
 }
 
-// insertWords adds every expansion of a pattern with entry e at its end.
-func insertWords(into *node, pattern string, e *entry) error {
-	seqs, err := expand(pattern)
+// insertPattern adds every word sequence of a pattern to a trie, with
+// entry e at its end.
+func (m *Matcher) insertPattern(into *node, src string, e *entry) error {
+	pat, err := parsePattern(src)
 	if err != nil {
 		return err
 	}
-	for _, seq := range seqs {
-		end := into.insert(seq)
+	return pat.each(func(seq []string) error {
+		end := into.insert(seq, &m.nodes)
 		end.ends = append(end.ends, e)
-	}
-	return nil
+		return nil
+	})
 }
 
-// addPhrase adds every expansion of a phrase; {lang} expands to each
-// language name of the set. Two intents (or two requested languages) may
-// not share a word sequence.
-func (m *Matcher) addPhrase(s phraseSet, r *rules, in Intent, pattern string, alone bool) error {
-	seqs, err := expand(pattern)
+// addPhrase adds every word sequence of a phrase to the phrase trie;
+// {lang} stands for each of the language names. Two intents (or two
+// requested languages) may not share a word sequence.
+func (m *Matcher) addPhrase(e entry, names []foldedName) error {
+	pat, err := parsePattern(e.pattern)
 	if err != nil {
 		return err
 	}
-	for _, seq := range seqs {
+	entries := map[string]*entry{} // by requested language
+	var words []string
+	return pat.each(func(seq []string) error {
 		i := slices.Index(seq, langWord)
-		if (i >= 0) != (in == Language) {
-			return fmt.Errorf("pattern %q: {lang} belongs in language phrases, and they need it", pattern)
+		if (i >= 0) != (e.intent == Language) {
+			return fmt.Errorf("pattern %q: {lang} belongs in language phrases, and they need it", e.pattern)
 		}
 		if i < 0 {
-			if err := m.addSeq(seq, &entry{intent: in, lang: s.lang, pattern: pattern, alone: alone, rules: r}); err != nil {
+			if entries[""] == nil {
+				entries[""] = &e
+			}
+			return m.addSeq(seq, entries[""])
+		}
+		for _, name := range names {
+			if entries[name.code] == nil {
+				t := e
+				t.target = name.code
+				entries[name.code] = &t
+			}
+			words = append(append(append(words[:0], seq[:i]...), name.words...), seq[i+1:]...)
+			if err := m.addSeq(words, entries[name.code]); err != nil {
 				return err
 			}
-			continue
 		}
-		for _, name := range s.languageNames() {
-			words := slices.Concat(seq[:i], foldWords(name.word), seq[i+1:])
-			if err := m.addSeq(words, &entry{intent: in, lang: s.lang, target: name.code, pattern: pattern, alone: alone, rules: r}); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+		return nil
+	})
 }
 
 func (m *Matcher) addSeq(words []string, e *entry) error {
-	end := m.phrases.insert(words)
+	end := m.phrases.insert(words, &m.nodes)
 	for _, o := range end.ends {
 		if o.intent != e.intent || o.target != e.target {
 			return fmt.Errorf("%q is both %s%s (%q) and %s%s (%q)", strings.Join(words, " "),
 				o.intent, suffix(o.target), o.pattern, e.intent, suffix(e.target), e.pattern)
+		}
+		if o == e {
+			return nil
 		}
 	}
 	end.ends = append(end.ends, e)

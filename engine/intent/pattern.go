@@ -1,12 +1,13 @@
 package intent
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
 
-// A phrase pattern is words with a little syntax, expanded at New into
-// every word sequence it stands for:
+// A phrase pattern is words with a little syntax, standing for every word
+// sequence it can be read as:
 //
 //	(a|b c)   one of the alternatives
 //	[a|b]     optional: one of them or nothing
@@ -28,26 +29,95 @@ const (
 	langWord = "{lang}"
 )
 
-// expand returns every word sequence a pattern stands for.
-func expand(pattern string) ([][]string, error) {
-	p := &patternParser{src: pattern}
-	seqs, err := p.alternatives(0)
+// pattern is a parsed phrase pattern: alternatives, each a sequence of
+// items.
+type pattern [][]item
+
+// item is a word (folded: one or more tokens), a gap, a language slot, or
+// a group of alternatives (optional for [...]).
+type item struct {
+	words    []string
+	group    pattern
+	optional bool
+}
+
+// parsePattern parses a pattern and checks that it stands for no more
+// than maxExpansions sequences, none empty, none starting or ending with a
+// gap.
+func parsePattern(src string) (pattern, error) {
+	p := &patternParser{src: src}
+	pat, err := p.alternatives(0)
+	if err == nil && p.pos < len(p.src) {
+		err = fmt.Errorf("unexpected %q at %d", p.src[p.pos], p.pos)
+	}
+	if err == nil {
+		n := 0
+		err = pat.each(func(seq []string) error {
+			n++
+			switch {
+			case n > maxExpansions:
+				return fmt.Errorf("more than %d expansions", maxExpansions)
+			case len(seq) == 0:
+				return errors.New("one of its expansions is empty")
+			case seq[0] == gapWord || seq[len(seq)-1] == gapWord:
+				return errors.New("* must stand between words")
+			}
+			return nil
+		})
+	}
 	if err != nil {
-		return nil, fmt.Errorf("pattern %q: %w", pattern, err)
+		return nil, fmt.Errorf("pattern %q: %w", src, err)
 	}
-	if p.pos < len(p.src) {
-		return nil, fmt.Errorf("pattern %q: unexpected %q at %d", pattern, p.src[p.pos], p.pos)
-	}
-	out := seqs[:0]
-	for _, s := range seqs {
-		switch {
-		case len(s) == 0:
-			return nil, fmt.Errorf("pattern %q: one of its expansions is empty", pattern)
-		case s[0] == gapWord || s[len(s)-1] == gapWord:
-			return nil, fmt.Errorf("pattern %q: * must stand between words", pattern)
+	return pat, nil
+}
+
+// each calls emit with every word sequence the pattern stands for, in
+// order, reusing one buffer: emit must copy what it keeps. It stops at
+// the first error.
+func (p pattern) each(emit func([]string) error) error {
+	var buf [16]string
+	return p.eachFrom(buf[:0], func(seq []string) error { return emit(seq) })
+}
+
+func (p pattern) eachFrom(prefix []string, k func([]string) error) error {
+	for _, seq := range p {
+		if err := eachSeq(seq, prefix, k); err != nil {
+			return err
 		}
-		out = append(out, s)
 	}
+	return nil
+}
+
+// eachSeq extends prefix with every reading of items, then calls k.
+func eachSeq(items []item, prefix []string, k func([]string) error) error {
+	if len(items) == 0 {
+		return k(prefix)
+	}
+	it, rest := items[0], items[1:]
+	if it.group == nil {
+		return eachSeq(rest, append(prefix, it.words...), k)
+	}
+	then := func(p []string) error { return eachSeq(rest, p, k) }
+	if err := it.group.eachFrom(prefix, then); err != nil {
+		return err
+	}
+	if it.optional {
+		return then(prefix)
+	}
+	return nil
+}
+
+// expand returns every word sequence a pattern stands for.
+func expand(src string) ([][]string, error) {
+	pat, err := parsePattern(src)
+	if err != nil {
+		return nil, err
+	}
+	var out [][]string
+	_ = pat.each(func(seq []string) error {
+		out = append(out, append([]string(nil), seq...))
+		return nil
+	})
 	return out, nil
 }
 
@@ -58,76 +128,63 @@ type patternParser struct {
 
 // alternatives parses seq ('|' seq)* up to the closing bracket (or the
 // end when close is 0).
-func (p *patternParser) alternatives(close byte) ([][]string, error) {
-	var all [][]string
+func (p *patternParser) alternatives(close byte) (pattern, error) {
+	var alts pattern
 	for {
-		seqs, err := p.sequence()
+		seq, err := p.sequence()
 		if err != nil {
 			return nil, err
 		}
-		all = append(all, seqs...)
-		if len(all) > maxExpansions {
-			return nil, fmt.Errorf("more than %d expansions", maxExpansions)
-		}
+		alts = append(alts, seq)
 		if p.pos >= len(p.src) {
 			if close != 0 {
 				return nil, fmt.Errorf("missing %q", close)
 			}
-			return all, nil
+			return alts, nil
 		}
 		switch c := p.src[p.pos]; {
 		case c == '|':
 			p.pos++
 		case c == close:
 			p.pos++
-			return all, nil
+			return alts, nil
 		default:
 			return nil, fmt.Errorf("unexpected %q at %d", c, p.pos)
 		}
 	}
 }
 
-// sequence parses items up to '|', a closing bracket or the end, and
-// returns their product.
-func (p *patternParser) sequence() ([][]string, error) {
-	seqs := [][]string{nil}
+// sequence parses items up to '|', a closing bracket or the end.
+func (p *patternParser) sequence() ([]item, error) {
+	var seq []item
 	for p.pos < len(p.src) {
-		var items [][]string
 		switch c := p.src[p.pos]; c {
 		case '|', ')', ']':
-			return seqs, nil
+			return seq, nil
 		case ' ':
 			p.pos++
-			continue
 		case '(', '[':
 			p.pos++
 			closer := byte(')')
 			if c == '[' {
 				closer = ']'
 			}
-			alts, err := p.alternatives(closer)
+			group, err := p.alternatives(closer)
 			if err != nil {
 				return nil, err
 			}
-			items = alts
-			if c == '[' {
-				items = append(items, nil)
-			}
+			seq = append(seq, item{group: group, optional: c == '['})
 		default:
 			word := p.word()
 			switch word {
 			case gapWord, langWord:
-				items = [][]string{{word}}
+				seq = append(seq, item{words: []string{word}})
 			default:
-				items = [][]string{foldWords(word)}
+				seq = append(seq, item{words: foldWords(word)})
 			}
 		}
-		seqs = product(seqs, items)
-		if len(seqs) > maxExpansions {
-			return nil, fmt.Errorf("more than %d expansions", maxExpansions)
-		}
 	}
-	return seqs, nil
+	return seq, nil
 }
 
 func (p *patternParser) word() string {
@@ -145,17 +202,6 @@ func foldWords(w string) []string {
 	out := make([]string, len(toks))
 	for i, t := range toks {
 		out[i] = t.text
-	}
-	return out
-}
-
-func product(heads, tails [][]string) [][]string {
-	out := make([][]string, 0, len(heads)*len(tails))
-	for _, h := range heads {
-		for _, t := range tails {
-			s := make([]string, 0, len(h)+len(t))
-			out = append(out, append(append(s, h...), t...))
-		}
 	}
 	return out
 }

@@ -1,5 +1,7 @@
 package intent
 
+import "strings"
+
 // phraseSet is one language's phrases and the words around them that
 // matter. Patterns use the syntax of pattern.go.
 type phraseSet struct {
@@ -38,6 +40,12 @@ type phraseSet struct {
 // langName is one word (or words) for a language.
 type langName struct{ word, code string }
 
+// foldedName is a language name as a phrase's words.
+type foldedName struct {
+	words []string
+	code  string
+}
+
 // phraseSets returns the phrase sets the package has.
 func phraseSets() []phraseSet {
 	return []phraseSet{english(), spanish(), portuguese(), german(), french(), dutch()}
@@ -62,17 +70,19 @@ func endonyms() []langName {
 }
 
 // languageNames are the set's names for languages and the endonyms, each
-// once. A word named for two languages is left for New to refuse.
-func (s phraseSet) languageNames() []langName {
+// once and folded. A word named for two languages is left for New to
+// refuse.
+func (s phraseSet) languageNames() []foldedName {
 	seen := map[langName]bool{}
-	var out []langName
+	var out []foldedName
 	for _, n := range append(append([]langName(nil), s.names...), endonyms()...) {
-		k := langName{Normalize(n.word), n.code}
+		words := foldWords(n.word)
+		k := langName{strings.Join(words, " "), n.code}
 		if seen[k] {
 			continue
 		}
 		seen[k] = true
-		out = append(out, n)
+		out = append(out, foldedName{words, n.code})
 	}
 	return out
 }
