@@ -96,13 +96,13 @@ const sure = 0.9
 // state, and is safe for concurrent use.
 type Matcher struct {
 	langs         []string
-	phrases       *node // every phrase of every loaded language
-	polite        *node // polite words of every loaded language
+	vocab         vocab // every word of the tries
+	phrases       *trie // every phrase of every loaded language
+	polite        *trie // polite words of every loaded language
 	classifier    Classifier
 	timeout       time.Duration
 	minClassifier float64
 	scans         sync.Pool // *scan: one message's work space
-	nodes         arena     // where the tries' nodes come from
 }
 
 // New compiles the phrase sets of the chosen languages. It fails for a
@@ -113,8 +113,9 @@ func New(o Options) (*Matcher, error) {
 		langs = Languages()
 	}
 	m := &Matcher{
-		phrases:       newNode(),
-		polite:        newNode(),
+		vocab:         vocab{},
+		phrases:       newTrie(1 << 14),
+		polite:        newTrie(256),
 		classifier:    o.Classifier,
 		timeout:       o.ClassifierTimeout,
 		minClassifier: o.MinClassifierConfidence,
@@ -170,7 +171,9 @@ func (m *Matcher) Match(text string) Result {
 
 // Resolve is Match, then, if a Classifier is set and the phrase sets are
 // not sure (see Classifier), the Classifier's answer when it is confident
-// enough. On a Classifier error it returns Match's result with the error.
+// enough: a known intent, or None, which overrules a phrase found inside a
+// longer message. On a Classifier error it returns Match's result with the
+// error.
 func (m *Matcher) Resolve(ctx context.Context, text string) (Result, error) {
 	r, unsure := m.match(text)
 	if m.classifier == nil || !unsure {

@@ -6,12 +6,89 @@ import (
 	"strings"
 )
 
-// node is a node of a word trie: phrases, polite words and negators are
-// each compiled into one.
-type node struct {
-	next map[string]*node
-	gap  *node    // after a *: the words that may follow the skipped ones
-	ends []*entry // what ends here
+// trie is a word trie over word ids (see vocab): its edges in one map,
+// its nodes in one slice, so that compiling the phrase sets allocates
+// little. Node 0 is the root. Phrases, polite words and negators are each
+// compiled into one.
+type trie struct {
+	edges map[uint64]int32 // from node << 32 | word id → to node
+	nodes []trieNode
+}
+
+type trieNode struct {
+	gap  int32    // after a *: the node the words after the skipped ones follow from; 0: none
+	end  *entry   // what ends here, if anything
+	more []*entry // what else ends here (the same words in two languages)
+}
+
+// add records that e ends at the node.
+func (n *trieNode) add(e *entry) {
+	if n.end == nil {
+		n.end = e
+		return
+	}
+	n.more = append(n.more, e)
+}
+
+// ends reports whether anything ends at the node.
+func (n *trieNode) ends() bool { return n.end != nil }
+
+func newTrie(size int) *trie {
+	return &trie{edges: make(map[uint64]int32, size), nodes: make([]trieNode, 1, size+1)}
+}
+
+// child follows the edge for word id w from node n.
+func (t *trie) child(n, w int32) (int32, bool) {
+	if w < 0 {
+		return 0, false
+	}
+	c, ok := t.edges[uint64(n)<<32|uint64(w)]
+	return c, ok
+}
+
+// insert adds a word sequence and returns the node where it ends.
+func (t *trie) insert(words []string, v vocab) int32 {
+	var n int32
+	for _, w := range words {
+		if w == gapWord {
+			if t.nodes[n].gap == 0 {
+				t.nodes = append(t.nodes, trieNode{})
+				t.nodes[n].gap = int32(len(t.nodes) - 1)
+			}
+			n = t.nodes[n].gap
+			continue
+		}
+		k := uint64(n)<<32 | uint64(v.intern(w))
+		c, ok := t.edges[k]
+		if !ok {
+			t.nodes = append(t.nodes, trieNode{})
+			c = int32(len(t.nodes) - 1)
+			t.edges[k] = c
+		}
+		n = c
+	}
+	return n
+}
+
+// vocab numbers every word of a matcher's tries; a message's words are
+// looked up once, then followed through the tries by number.
+type vocab map[string]int32
+
+func (v vocab) intern(w string) int32 {
+	id, ok := v[w]
+	if !ok {
+		id = int32(len(v))
+		v[w] = id
+	}
+	return id
+}
+
+// id is a word's number, -1 for a word no trie has.
+func (v vocab) id(w string) int32 {
+	if id, ok := v[w]; ok {
+		return id
+	}
+	return -1
 }
 
 // entry is one phrase (or, in the smaller tries, one word sequence) that
@@ -25,49 +102,11 @@ type entry struct {
 	rules   *rules // the negators of the phrase's language
 }
 
-func newNode() *node { return &node{} }
-
-// arena hands out trie nodes in blocks: a matcher has some fifteen
-// thousand, allocated once.
-type arena struct{ free []node }
-
-func (a *arena) node() *node {
-	if len(a.free) == 0 {
-		a.free = make([]node, 1024)
-	}
-	n := &a.free[0]
-	a.free = a.free[1:]
-	return n
-}
-
-// insert adds a word sequence and returns the node where it ends.
-func (n *node) insert(words []string, a *arena) *node {
-	for _, w := range words {
-		if w == gapWord {
-			if n.gap == nil {
-				n.gap = a.node()
-			}
-			n = n.gap
-			continue
-		}
-		c := n.next[w]
-		if c == nil {
-			if n.next == nil {
-				n.next = map[string]*node{} // leaves, most nodes, have none
-			}
-			c = a.node()
-			n.next[w] = c
-		}
-		n = c
-	}
-	return n
-}
-
 // rules are one language's checks that cancel a phrase around it.
 type rules struct {
-	negate *node           // "not", "don't", "no quiero que": before the phrase in its clause
+	negate *trie           // "not", "don't", "no quiero que": before the phrase in its clause
 	after  map[string]bool // "nicht", "pas", "niet": just after the phrase
-	ask    *node           // "did you", "do you": right before the phrase, a question about it
+	ask    *trie           // "did you", "do you": right before the phrase, a question about it
 	cond   map[string]bool // "if", "wenn": anywhere in its clause, or opening the clause before
 	link   map[string]bool // "dass", "que": a clause they open is reached by negators before it
 }
@@ -80,9 +119,9 @@ const (
 
 // load compiles one phrase set into the matcher's tries.
 func (m *Matcher) load(s phraseSet) error {
-	r := &rules{negate: newNode(), ask: newNode(), after: map[string]bool{}, cond: map[string]bool{}, link: map[string]bool{}}
+	r := &rules{negate: newTrie(64), ask: newTrie(16), after: map[string]bool{}, cond: map[string]bool{}, link: map[string]bool{}}
 	for _, list := range []struct {
-		into  *node
+		into  *trie
 		words []string
 	}{{r.negate, s.negate}, {r.ask, s.ask}, {m.polite, s.polite}} {
 		for _, w := range list.words {
@@ -115,14 +154,13 @@ func (m *Matcher) load(s phraseSet) error {
 
 // insertPattern adds every word sequence of a pattern to a trie, with
 // entry e at its end.
-func (m *Matcher) insertPattern(into *node, src string, e *entry) error {
+func (m *Matcher) insertPattern(into *trie, src string, e *entry) error {
 	pat, err := parsePattern(src)
 	if err != nil {
 		return err
 	}
 	return pat.each(func(seq []string) error {
-		end := into.insert(seq, &m.nodes)
-		end.ends = append(end.ends, e)
+		into.nodes[into.insert(seq, m.vocab)].add(e)
 		return nil
 	})
 }
@@ -164,8 +202,12 @@ func (m *Matcher) addPhrase(e entry, names []foldedName) error {
 }
 
 func (m *Matcher) addSeq(words []string, e *entry) error {
-	end := m.phrases.insert(words, &m.nodes)
-	for _, o := range end.ends {
+	end := &m.phrases.nodes[m.phrases.insert(words, m.vocab)]
+	if end.end == nil {
+		end.add(e)
+		return nil
+	}
+	for _, o := range append([]*entry{end.end}, end.more...) {
 		if o.intent != e.intent || o.target != e.target {
 			return fmt.Errorf("%q is both %s%s (%q) and %s%s (%q)", strings.Join(words, " "),
 				o.intent, suffix(o.target), o.pattern, e.intent, suffix(e.target), e.pattern)
@@ -174,7 +216,7 @@ func (m *Matcher) addSeq(words []string, e *entry) error {
 			return nil
 		}
 	}
-	end.ends = append(end.ends, e)
+	end.add(e)
 	return nil
 }
 
@@ -219,7 +261,10 @@ func (m *Matcher) match(text string) (r Result, unsure bool) {
 	defer s.reset() // keep no customer words in the pool
 	s.toks = tokenize(text, s.toks)
 	for i := range s.toks {
-		s.walk(m.phrases, i, i)
+		s.toks[i].id = m.vocab.id(s.toks[i].text)
+	}
+	for i := range s.toks {
+		s.walk(0, i, i)
 	}
 	best := -1
 	for i, c := range s.cands {
@@ -248,16 +293,21 @@ func (m *Matcher) match(text string) (r Result, unsure bool) {
 // walk follows the phrase trie from node n over the words from pos on,
 // recording a candidate wherever a phrase ends. A phrase stays within one
 // sentence.
-func (s *scan) walk(n *node, start, pos int) {
-	for _, e := range n.ends {
+func (s *scan) walk(n int32, start, pos int) {
+	t := s.m.phrases
+	if e := t.nodes[n].end; e != nil {
 		s.found(e, start, pos)
+		for _, e := range t.nodes[n].more {
+			s.found(e, start, pos)
+		}
 	}
 	if pos < len(s.toks) && s.sameSentence(start, pos) {
-		if c := n.next[s.toks[pos].text]; c != nil {
+		if c, ok := t.child(n, s.toks[pos].id); ok {
 			s.walk(c, start, pos+1)
 		}
 	}
-	if n.gap == nil {
+	gap := t.nodes[n].gap
+	if gap == 0 {
 		return
 	}
 	for skip := 0; skip <= maxGap; skip++ {
@@ -265,7 +315,7 @@ func (s *scan) walk(n *node, start, pos int) {
 		if q >= len(s.toks) || !s.sameSentence(start, q) {
 			return
 		}
-		if c := n.gap.next[s.toks[q].text]; c != nil {
+		if c, ok := t.child(gap, s.toks[q].id); ok {
 			s.gaps = append(s.gaps, [2]int{pos, q})
 			s.walk(c, start, q+1)
 			s.gaps = s.gaps[:len(s.gaps)-1]
@@ -296,11 +346,11 @@ func (s *scan) found(e *entry, start, end int) {
 // cancelled reports whether the words around a phrase take the request
 // back: a negator shortly before it in its clause, or in the clause before
 // when a link word opens this one ("don't stop", "ich möchte nicht, dass
-// Sie meine Daten löschen"), an
-// after-negator just after it ("löschen Sie meine Daten nicht"), a negator
-// in a gap of the phrase, a question opener right before it ("did you
-// delete my data?"), or a conditional in its clause or opening the clause
-// before ("if it's too dear, I'll unsubscribe").
+// Sie meine Daten löschen"); an after-negator just after it ("löschen Sie
+// meine Daten nicht"); a negator in a gap of the phrase; a question opener
+// right before it ("did you delete my data?"); or a conditional in its
+// clause or opening the clause before ("if it's too dear, I'll
+// unsubscribe").
 func (s *scan) cancelled(r *rules, start, end int) bool {
 	toks := s.toks
 	lo := start
@@ -352,14 +402,16 @@ func (s *scan) conditional(r *rules, start, end int) bool {
 	return prevStart >= 0 && prevLen >= 2 && r.cond[toks[prevStart].text]
 }
 
-// occurs reports whether a sequence of trie n lies within words [lo, hi).
-func occurs(n *node, toks []token, lo, hi int) bool {
+// occurs reports whether a sequence of trie t lies within words [lo, hi).
+func occurs(t *trie, toks []token, lo, hi int) bool {
 	for i := lo; i < hi; i++ {
-		for c, j := n, i; j < hi; j++ {
-			if c = c.next[toks[j].text]; c == nil {
+		var n int32
+		for j := i; j < hi; j++ {
+			c, ok := t.child(n, toks[j].id)
+			if !ok {
 				break
 			}
-			if len(c.ends) > 0 {
+			if n = c; t.nodes[n].ends() {
 				return true
 			}
 		}
@@ -367,15 +419,16 @@ func occurs(n *node, toks []token, lo, hi int) bool {
 	return false
 }
 
-// endsAt reports whether a sequence of trie n ends right at word hi,
+// endsAt reports whether a sequence of trie t ends right at word hi,
 // starting no earlier than lo.
-func endsAt(n *node, toks []token, lo, hi int) bool {
+func endsAt(t *trie, toks []token, lo, hi int) bool {
 	for i := lo; i < hi; i++ {
-		c := n
-		for j := i; j < hi && c != nil; j++ {
-			c = c.next[toks[j].text]
+		var n int32
+		ok := true
+		for j := i; j < hi && ok; j++ {
+			n, ok = t.child(n, toks[j].id)
 		}
-		if c != nil && len(c.ends) > 0 {
+		if ok && t.nodes[n].ends() {
 			return true
 		}
 	}
@@ -397,11 +450,13 @@ func (s *scan) polite(lo, hi int) bool {
 		if reach&(1<<(p-lo)) == 0 {
 			continue
 		}
-		for c, j := s.m.polite, p; j < hi; j++ {
-			if c = c.next[s.toks[j].text]; c == nil {
+		var n int32
+		for j := p; j < hi; j++ {
+			c, ok := s.m.polite.child(n, s.toks[j].id)
+			if !ok {
 				break
 			}
-			if len(c.ends) > 0 {
+			if n = c; s.m.polite.nodes[n].ends() {
 				reach |= 1 << (j + 1 - lo)
 			}
 		}

@@ -15,6 +15,7 @@ import (
 // sentence, and a phrase never spans two.
 type token struct {
 	text             string
+	id               int32 // the word's number in the matcher's vocab, -1 if none
 	clause, sentence int32
 }
 

@@ -198,10 +198,24 @@ func (p *patternParser) word() string {
 // foldWords folds a written word into the tokens a message would give:
 // "m'effacer" is two, "opt-out" is two, "Löschen" is "loschen".
 func foldWords(w string) []string {
+	if plainWord(w) {
+		return []string{w}
+	}
 	toks := tokenize(w, nil)
 	out := make([]string, len(toks))
 	for i, t := range toks {
 		out[i] = t.text
 	}
 	return out
+}
+
+// plainWord reports whether w is lower case ASCII letters and digits, a
+// word that folds to itself.
+func plainWord(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if c := w[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return w != ""
 }

@@ -47,7 +47,7 @@ func TestConflicts(t *testing.T) {
 		{lang: "xx", alone: map[Intent][]string{Language: {"speak english"}}},
 		{lang: "xx", names: []langName{{"english", "es"}}, alone: map[Intent][]string{Language: {"{lang}"}}},
 	} {
-		m := &Matcher{phrases: newNode(), polite: newNode()}
+		m := &Matcher{vocab: vocab{}, phrases: newTrie(0), polite: newTrie(0)}
 		if err := m.load(set); err == nil {
 			t.Errorf("%+v loaded without error", set)
 		}
