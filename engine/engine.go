@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/allmyleads/allmyleads/engine/core"
+	"github.com/allmyleads/allmyleads/engine/intent"
 	"github.com/allmyleads/allmyleads/flows"
 	"github.com/allmyleads/allmyleads/plugins"
 )
@@ -35,6 +36,7 @@ type Config struct {
 	IdleTimeout    time.Duration // after this long without a message, the next one starts over
 	MaxSteps       int           // steps one message may run before the loop guard hands off
 	Keywords       Keywords
+	Intents        Intents        // the same commands in plain words ("please stop messaging me")
 	Currency       string         // ISO 4217 code for the money filter
 	PolicyVersion  string         // privacy policy version recorded with consent
 	Business       map[string]any // config.* in templates (business_name, privacy_url...)
@@ -97,6 +99,10 @@ type Deps struct {
 	// OnOutbound is called after a commit that queued outbound messages, to
 	// wake the channels' senders.
 	OnOutbound func()
+	// IntentClassifier reads plain words the phrase sets find ambiguous
+	// (an OpenAI-backed one, say); nil: the phrase sets alone decide. It
+	// never overrides an exact keyword.
+	IntentClassifier intent.Classifier
 }
 
 // Engine runs conversations. It is safe for concurrent use: one contact's
@@ -110,6 +116,7 @@ type Engine struct {
 	locks  [256]sync.Mutex
 	filter map[string]flows.FilterFunc
 	texts  textCache
+	plain  *intent.Matcher // commands in plain words; nil: off
 }
 
 // New checks the flows against the engine (every step kind has a handler,
@@ -135,6 +142,10 @@ func New(cfg Config, deps Deps) (*Engine, error) {
 	e := &Engine{cfg: cfg, deps: deps, log: deps.Logger, conds: map[string]Condition{}, valid: newValidatorCache()}
 	e.filter = flows.BaseFilters()
 	e.filter["money"] = e.moneyFilter
+	var err error
+	if e.plain, err = newIntents(cfg.Intents, deps.IntentClassifier); err != nil {
+		return nil, err
+	}
 	if deps.Flows.Flow(cfg.StartFlow) == nil {
 		return nil, fmt.Errorf("engine: start flow %q is not loaded", cfg.StartFlow)
 	}

@@ -1,8 +1,11 @@
 package engine
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
+
+	"github.com/allmyleads/allmyleads/engine/intent"
 )
 
 // normalizeKeyword folds a message for keyword matching: trimmed, upper
@@ -24,55 +27,179 @@ func matches(word string, list []string) bool {
 	return false
 }
 
-// keyword applies the global commands; it reports whether the message was one.
-// Opt-out is checked first and always wins.
+// keyword applies the global commands; it reports whether the message was
+// one. An exact keyword (Config.Keywords) is checked first and always
+// wins; then typed text is read for the same commands in plain words
+// ("please stop messaging me", "borrar mis datos"). Opt-out is checked
+// first and always wins.
 func (e *Engine) keyword(t *turn) bool {
 	if t.in.Kind != InText && t.in.Kind != InButton {
 		return false
 	}
 	word := normalizeKeyword(t.in.Text)
-	kw := e.cfg.Keywords
+	if c := e.cfg.Keywords.command(word); c != intent.None {
+		return e.command(t, c, word, "")
+	}
+	r := e.plainWords(t)
+	if r.Intent == intent.None {
+		return false
+	}
+	return e.command(t, r.Intent, "phrase: "+r.Phrase, r.Lang)
+}
+
+// command names the global command an exact keyword is, checking the
+// lists in order (opt-out first), or None.
+func (kw Keywords) command(word string) intent.Intent {
+	for _, k := range []struct {
+		list []string
+		c    intent.Intent
+	}{
+		{kw.OptOut, intent.OptOut},
+		{kw.OptIn, intent.OptIn},
+		{kw.DeleteMyData, intent.Erase}, // before MY DATA: "DELETE MY DATA" is not "MY DATA"
+		{kw.MyData, intent.MyData},
+		{kw.WithdrawConsent, intent.WithdrawConsent},
+		{kw.Human, intent.Human},
+		{kw.Restart, intent.Restart},
+	} {
+		if matches(word, k.list) {
+			return k.c
+		}
+	}
+	return intent.None
+}
+
+// plainWords reads typed text for a command in plain words. A tapped
+// button answers the flow and is never read; while the engine's own yes/no
+// question waits, only an opt-out is (the answer "yes, delete my data" is
+// read by answerPending).
+func (e *Engine) plainWords(t *turn) intent.Result {
+	if e.plain == nil || t.in.Kind != InText {
+		return intent.Result{}
+	}
+	r, err := e.plain.Resolve(t.ctx, t.in.Text)
+	if err != nil {
+		e.log.Warn("intent classifier failed; the phrase sets decide", "contact", e.deps.Tag(t.sess.Contact), "err", err)
+	}
+	if t.sess.Pending != "" && r.Intent != intent.OptOut {
+		return intent.Result{}
+	}
+	return r
+}
+
+// command carries out a global command; said is what the customer said
+// for the opt-in and opt-out records (the keyword, or the phrase that
+// matched), lang the language a language request asks for. It reports
+// whether the message was handled.
+func (e *Engine) command(t *turn, c intent.Intent, said, lang string) bool {
 	s := t.sess
-	switch {
-	case matches(word, kw.OptOut):
+	switch c {
+	case intent.OptOut:
 		if !s.OptedOut {
-			t.optEvents = append(t.optEvents, OptEvent{Contact: s.Contact, Keyword: word, Channel: t.channel, Time: t.now})
+			t.optEvents = append(t.optEvents, OptEvent{Contact: s.Contact, Keyword: said, Channel: t.channel, Time: t.now})
 			e.confirmOptOut(t)
 			s.OptedOut, s.Waiting, s.Pending, s.Ended = true, false, "", true
 		}
 		return true
-	case matches(word, kw.OptIn):
+	case intent.OptIn:
 		if !s.OptedOut {
 			return false // START inside a conversation is just text
 		}
 		s.OptedOut, s.Handoff = false, false
-		t.optEvents = append(t.optEvents, OptEvent{Contact: s.Contact, OptIn: true, Keyword: word, Channel: t.channel, Time: t.now})
+		t.optEvents = append(t.optEvents, OptEvent{Contact: s.Contact, OptIn: true, Keyword: said, Channel: t.channel, Time: t.now})
 		t.say(e.cfg.Texts.OptedIn, nil)
 		e.start(t)
 		return true
-	case s.OptedOut:
+	}
+	if s.OptedOut {
 		return false
-	case matches(word, kw.DeleteMyData): // before MY DATA: "DELETE MY DATA" is not "MY DATA"
+	}
+	switch c {
+	case intent.Erase:
 		e.askPending(t, "erase", e.cfg.Texts.EraseConfirm)
-		return true
-	case matches(word, kw.MyData):
+	case intent.MyData:
 		e.askPending(t, "export", e.cfg.Texts.MyDataConfirm)
-		return true
-	case matches(word, kw.WithdrawConsent):
+	case intent.WithdrawConsent:
 		e.withdrawConsent(t)
-		return true
-	case matches(word, kw.Human):
+	case intent.Human:
 		if !s.Handoff {
 			t.say(e.cfg.Texts.Handoff, nil)
 			s.Handoff, s.Pending = true, ""
 		}
-		return true
-	case matches(word, kw.Restart):
+	case intent.Restart:
 		s.Handoff = false
 		e.start(t)
-		return true
+	case intent.NoMarketing:
+		e.refuseMarketing(t)
+	case intent.Language:
+		e.noteLanguage(t, lang)
+	default:
+		return false
 	}
-	return false
+	return true
+}
+
+// noteLanguage records the language the customer asked to be answered in
+// and confirms it, then repeats the waiting question. Translating the
+// conversation is not the engine's work (yet): it only records the wish.
+// A person handling the contact sees it; the bot stays silent.
+func (e *Engine) noteLanguage(t *turn, code string) {
+	t.sess.Language = code
+	if t.sess.Handoff {
+		return
+	}
+	t.say(e.cfg.Texts.LanguageNoted, map[string]any{"language": intent.LanguageName(code)})
+	e.resume(t)
+}
+
+// marketingPurpose is the consent purpose a "no marketing" request is
+// recorded under.
+const marketingPurpose = "marketing"
+
+// refuseMarketing records that the contact wants no marketing: a granted
+// marketing consent is withdrawn, else a declined one is recorded. The
+// conversation about their request goes on. Only a granted consent lives
+// in the session's variables, so a refusal of marketing alone never makes
+// the contact "no_consent".
+func (e *Engine) refuseMarketing(t *turn) {
+	text := t.render(e.text(e.cfg.Texts.NoMarketing), nil)
+	consents, _ := t.sess.Vars["consent"].(map[string]any)
+	c, _ := consents[marketingPurpose].(map[string]any)
+	if granted, _ := c["granted"].(bool); granted {
+		id, _ := c["id"].(string)
+		c["granted"] = false
+		c["withdrawn"] = t.now.Format("2006-01-02T15:04:05Z07:00")
+		t.consents = append(t.consents, ConsentRecord{ID: id, Contact: t.sess.Contact, Purpose: marketingPurpose, Channel: t.channel, Withdrawn: t.now})
+	} else {
+		t.consents = append(t.consents, ConsentRecord{
+			ID: e.deps.NewID("c_"), Contact: t.sess.Contact, Purpose: marketingPurpose, Text: text,
+			PolicyVersion: e.cfg.PolicyVersion, Channel: t.channel, Granted: false, Time: t.now,
+		})
+	}
+	t.contactDirty = true
+	if t.sess.Handoff {
+		return
+	}
+	t.send(Outbound{Kind: OutText, Text: text})
+	e.resume(t)
+}
+
+// Intents configures the commands read from plain words (package intent).
+type Intents struct {
+	Off       bool     `yaml:"off"`       // only the exact keywords work
+	Languages []string `yaml:"languages"` // phrase sets by ISO 639-1 code (en es pt de fr nl); empty = all
+}
+
+// newIntents compiles the plain-word phrase sets once, for every turn.
+func newIntents(cfg Intents, classifier intent.Classifier) (*intent.Matcher, error) {
+	if cfg.Off {
+		return nil, nil
+	}
+	m, err := intent.New(intent.Options{Languages: cfg.Languages, Classifier: classifier})
+	if err != nil {
+		return nil, fmt.Errorf("engine: intents: %w", err)
+	}
+	return m, nil
 }
 
 // askPending asks the engine's own yes/no question about a privacy request.

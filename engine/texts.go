@@ -38,6 +38,8 @@ type Texts struct {
 	ExportCancelled  string `yaml:"export_cancelled"`
 	RightsByHuman    string `yaml:"rights_by_human"`
 	ConsentWithdrawn string `yaml:"consent_withdrawn"`
+	NoMarketing      string `yaml:"no_marketing"`   // after "no marketing please"
+	LanguageNoted    string `yaml:"language_noted"` // after "English please"; {{ language }}
 }
 
 // DefaultTexts returns the engine's shipped wording.
@@ -77,6 +79,8 @@ func DefaultTexts() Texts {
 		ExportCancelled:  "Okay, I won't send it.",
 		RightsByHuman:    "Thanks, a member of our team will handle your request personally.",
 		ConsentWithdrawn: "Your consent has been withdrawn and we have stopped processing your details. If you write to us again, we will ask before storing anything.",
+		NoMarketing:      "Noted: we won't send you offers or marketing. We'll only write to you about your request.",
+		LanguageNoted:    "Noted: you'd like us to write in {{ language }}.",
 	}
 }
 
@@ -121,5 +125,7 @@ func (t Texts) withDefaults() Texts {
 	fill(&t.ExportCancelled, d.ExportCancelled)
 	fill(&t.RightsByHuman, d.RightsByHuman)
 	fill(&t.ConsentWithdrawn, d.ConsentWithdrawn)
+	fill(&t.NoMarketing, d.NoMarketing)
+	fill(&t.LanguageNoted, d.LanguageNoted)
 	return t
 }

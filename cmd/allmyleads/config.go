@@ -54,6 +54,8 @@ type EngineConfig struct {
 	MaxSteps    int             `yaml:"max_steps" validate:"min=5,max=10000"`
 	Workers     int             `yaml:"workers" validate:"min=1,max=1024"`
 	Keywords    engine.Keywords `yaml:"keywords"`
+	// Intents are the same commands in plain words, in six languages.
+	Intents engine.Intents `yaml:"intents"`
 	// Texts override the engine's own wording (opt-out confirmation...).
 	Texts engine.Texts `yaml:"texts"`
 }

@@ -199,6 +199,7 @@ func engineConfig(cfg Config) engine.Config {
 		IdleTimeout:   cfg.Engine.IdleTimeout.D(),
 		MaxSteps:      cfg.Engine.MaxSteps,
 		Keywords:      cfg.Engine.Keywords,
+		Intents:       cfg.Engine.Intents,
 		Currency:      cfg.Business.Currency,
 		PolicyVersion: cfg.Business.PolicyVersion,
 		Business: map[string]any{

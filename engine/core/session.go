@@ -29,6 +29,10 @@ type Session struct {
 	OptedOut bool `json:"opted_out,omitempty"` // nothing is sent until the contact opts in again
 	Handoff  bool `json:"handoff,omitempty"`   // a person handles the contact; the bot stays silent
 
+	// Language is the language the customer asked to be answered in
+	// (ISO 639-1, "English please"); recorded, not yet acted on.
+	Language string `json:"language,omitempty"`
+
 	Started     time.Time `json:"started"`
 	Updated     time.Time `json:"updated"`
 	LastInbound time.Time `json:"last_inbound"` // for the idle restart and the 24 h window
