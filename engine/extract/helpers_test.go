@@ -22,7 +22,7 @@ func replyJSON(req engine.ExtractRequest, res map[string]engine.FieldResult) []b
 	out := map[string]any{}
 	for _, f := range req.Fields {
 		if fr, ok := res[f.Name]; ok {
-			out[f.Name] = fr
+			out[f.Name] = map[string]any{"value": fr.Value, "confidence": fr.Confidence}
 		} else {
 			out[f.Name] = map[string]any{"value": nil, "confidence": 0}
 		}

@@ -95,7 +95,7 @@ func TestOffline(t *testing.T) {
 				}
 				want := map[string]engine.FieldResult{}
 				for k, v := range c.Want {
-					want[k] = engine.FieldResult{Value: normal(v.Value), Confidence: v.Confidence}
+					want[k] = engine.FieldResult{Value: normal(v.Value), Confidence: v.Confidence, Read: v.Read}
 				}
 				if !reflect.DeepEqual(res.Fields, want) {
 					got, _ := json.Marshal(res.Fields)
