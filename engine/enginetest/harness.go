@@ -30,6 +30,7 @@ type Options struct {
 	Extractor engine.Extractor
 	Plugins   engine.Plugins // nil = the shipped plugins
 	NoSeal    bool           // benchmarks only: store plaintext to measure encryption's cost
+	NoSync    bool           // tests that play thousands of turns: skip fsync on commit
 }
 
 // Harness is a running engine over a real store.
@@ -82,7 +83,7 @@ func LoadFlows(t testing.TB, dir string) *flows.Set {
 
 func (h *Harness) open() {
 	h.T.Helper()
-	st, err := store.Open(store.Options{Path: h.Path, Key: h.Key, Clock: h.Clock.Now, NoSeal: h.Opts.NoSeal})
+	st, err := store.Open(store.Options{Path: h.Path, Key: h.Key, Clock: h.Clock.Now, NoSeal: h.Opts.NoSeal, NoSync: h.Opts.NoSync})
 	if err != nil {
 		h.T.Fatalf("open store: %v", err)
 	}
