@@ -18,7 +18,7 @@ import (
 
 // OfflineModel is the model name the offline extractor records; bump it when
 // its rules change so AI records tell the versions apart.
-const OfflineModel = "offline-rules-1"
+const OfflineModel = "offline-rules-2" // 2: quantities read with engine/quantity
 
 // Confidences of the offline extractor. It reads patterns, not meaning, so it
 // never claims more than 0.5: a flow's confirm_below puts its values to the
@@ -31,7 +31,8 @@ const (
 )
 
 // Offline reads fields from text and image captions with plain rules:
-// numbers, areas ("40 m2", "12x8 m"), emails, phone numbers, postal codes,
+// numbers and areas (read by package quantity, as typed answers are: "40
+// m2", "12x8 m", "40 sq ft", "forty"), emails, phone numbers, postal codes,
 // yes/no, dates and enum values named in the text. It needs no network and
 // is safe for concurrent use.
 type Offline struct{}

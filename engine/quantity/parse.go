@@ -115,10 +115,9 @@ func (p *parser) unitAt(i int) (Unit, int, bool) {
 	if !ok {
 		return None, i, false
 	}
-	// "sq. ft." and "m." keep their dot when a word or number follows it
-	// glued, never a full stop.
-	if p.sym(j, ".") && !p.toks[j].space && len(ph.words) > 1 && (j+1 >= len(p.toks) || p.toks[j+1].space) &&
-		j+1 < len(p.toks) && p.toks[j+1].kind != tWord {
+	// The last dot of an abbreviation of words (sq. m.) belongs to it when
+	// a bracket or a sign follows; before a word it may end a sentence.
+	if len(ph.words) > 1 && p.sym(j, ".") && !p.toks[j].space && j+1 < len(p.toks) && p.toks[j+1].space && p.toks[j+1].kind == tSym {
 		j++
 	}
 	return ph.unit, j, true
