@@ -548,7 +548,7 @@ func (p *parser) quantityAt(i int) (rawQuantity, int, status) {
 		j = k
 	} else {
 		neg := false
-		if p.sym(j, "-", "−") && j+1 < len(p.toks) && p.toks[j+1].kind == tNum && (j == 0 || p.toks[j-1].kind == tWord || p.toks[j].space) {
+		if p.sym(j, "-", "−", "–") && j+1 < len(p.toks) && p.toks[j+1].kind == tNum && (j == 0 || p.toks[j-1].kind == tWord || p.toks[j].space) {
 			neg, j = true, j+1
 		}
 		lo, k, st := p.sideAt(j)
