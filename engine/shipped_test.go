@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -75,4 +76,52 @@ func TestShippedCrashBetweenAnySteps(t *testing.T) {
 		t.Fatalf("restarts changed the conversation\n--- with restarts ---\n%s\n--- without ---\n%s", got, want)
 	}
 	_ = context.Background
+}
+
+// TestShippedQuantities plays the shipped conversation with the size given
+// in the ways issue 19 lists (typed at the size question, or as a photo
+// caption): each transcript, with its quote line saying how the size was
+// read, is a golden file, and the size saved is checked.
+func TestShippedQuantities(t *testing.T) {
+	want := map[string]struct {
+		area float64
+		read string
+	}{
+		"dimensions":          {40, "4 m × 10 m"},
+		"square_feet":         {3.72, "40 ft²"},
+		"range":               {35, ""},
+		"thousands":           {1000, ""},
+		"captions":            {40, "4 m × 10 m"},
+		"caption_square_feet": {37.16, "400 ft²"},
+	}
+	scripts, _ := filepath.Glob("testdata/shipped/quantities/*.txt")
+	if len(scripts) != len(want) {
+		t.Fatalf("%d scripts, want %d", len(scripts), len(want))
+	}
+	for _, path := range scripts {
+		name := strings.TrimSuffix(filepath.Base(path), ".txt")
+		t.Run(name, func(t *testing.T) {
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := enginetest.New(t, enginetest.Options{})
+			got := enginetest.Run(h, "testdata/shipped", string(raw))
+			golden.Check(t, strings.TrimSuffix(path, ".txt")+".golden", []byte(got))
+
+			s := h.Session(enginetest.DefaultContact)
+			if s.Quote == nil || s.Quote.Status != engine.QuoteAccepted {
+				t.Fatalf("no accepted quote: %+v", s.Quote)
+			}
+			est, _ := s.Vars["project"].(map[string]any)["estimate"].(map[string]any)
+			w := want[name]
+			if est["area_m2"] != w.area {
+				t.Errorf("area_m2 = %v, want %v", est["area_m2"], w.area)
+			}
+			read, _ := est["area_m2_read"].(string)
+			if read != w.read {
+				t.Errorf("area_m2_read = %q, want %q", read, w.read)
+			}
+		})
+	}
 }

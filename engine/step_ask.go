@@ -2,13 +2,12 @@ package engine
 
 import (
 	"errors"
-	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/go-playground/validator/v10"
 
 	"github.com/allmyleads/allmyleads/engine/core"
+	"github.com/allmyleads/allmyleads/engine/quantity"
 	"github.com/allmyleads/allmyleads/flows"
 )
 
@@ -21,7 +20,23 @@ import (
 //     save: lead.email
 //     validate: "required,email"
 //     error: "That doesn't look like an email address. Could you check it?"
-func init() { registerStep(flows.KindAsk, stepKind{enter: enterAsk, answer: answerAsk}) }
+//
+// With a numeric rule the answer is read as a quantity: digits or words
+// (forty, cuarenta y cinco), 4 x 10 m, 40 sq ft, converted to `unit`. A
+// range (30-40) is asked about, or settled by `range` (low, high, middle);
+// a value above `confirm_above` or below `confirm_below` is confirmed once.
+// How a converted value was read is saved at SAVE_read.
+//
+//   - id: ask_area
+//     ask: "Roughly how many square metres is the roof?"
+//     save: project.estimate.area_m2
+//     validate: "required,numeric,gt=0"
+//     unit: m2
+//     confirm_above: 500
+//     confirm_below: 2
+func init() {
+	registerStep(flows.KindAsk, stepKind{enter: enterAsk, answer: answerAsk, again: againAsk})
+}
 
 const defaultRetries = 3
 
@@ -30,33 +45,40 @@ func enterAsk(t *turn, s *flows.Step) outcome {
 	return wait()
 }
 
+// againAsk repeats a pending check or range question, else the question.
+func againAsk(t *turn, s *flows.Step) outcome {
+	if t.againQuantity() {
+		return wait()
+	}
+	return enterAsk(t, s)
+}
+
 var skipWords = []string{"skip", "-", "none", "n/a", "no", "nothing"}
 
 func answerAsk(t *turn, s *flows.Step, in *Inbound) outcome {
 	if in.ReplyID != "" {
 		// A tap on a button of an earlier message is not a typed answer.
 		t.say(t.e.cfg.Texts.StaleButton, nil)
-		t.sayText(s.Text, nil)
+		if !t.againQuantity() {
+			t.sayText(s.Text, nil)
+		}
 		return wait()
+	}
+	if s.Numeric() {
+		if o, done := t.answerPendingQuantity(s, in); done {
+			return o
+		}
 	}
 	text := answerText(in)
 	if !strings.Contains(s.Validate, "required") && contains(skipWords, normalizeAnswer(text)) {
 		return next()
 	}
+	if s.Numeric() {
+		return t.answerQuantity(s, text)
+	}
 	value, err := t.e.askValue(s, text, t.sess.Contact)
 	if err != nil {
-		reask := func() {
-			if s.Error != nil {
-				t.sayText(s.Error, nil)
-			} else {
-				t.say(hint(err), nil)
-			}
-			t.sayText(s.Text, nil)
-		}
-		if strings.Contains(","+s.Validate+",", ",required,") {
-			return t.retry(s, reask, t.keepAsking(reask))
-		}
-		return t.retry(s, reask, next) // optional: move on without it
+		return t.askFailed(s, err, nil)
 	}
 	if s.Save != "" {
 		t.setVar(s.Save, value)
@@ -64,20 +86,32 @@ func answerAsk(t *turn, s *flows.Step, in *Inbound) outcome {
 	return next()
 }
 
-// askValue validates an answer and converts it to what is saved: numbers for
-// numeric rules, E.164 for phone numbers, trimmed text otherwise.
-func (e *Engine) askValue(s *flows.Step, text, contact string) (any, error) {
-	tags := "," + s.Validate + ","
-	if strings.Contains(tags, ",numeric,") || strings.Contains(tags, ",number,") {
-		// "about 40", "40m2" and "12,5" are numbers too: validate the
-		// number itself, so gt=0 and the like compare values.
-		if f, ok := parseNumber(text); ok {
-			if err := e.valid.check(s.Validate, f); err != nil {
-				return nil, err
+// askFailed counts an answer the step could not take and asks again: with
+// the step's error text or a hint for err, then the question; or with
+// reask when given (a range question). A required question keeps asking
+// after its retries; an optional one moves on without an answer.
+func (t *turn) askFailed(s *flows.Step, err error, reask func()) outcome {
+	if reask == nil {
+		reask = func() {
+			if s.Error != nil {
+				t.sayText(s.Error, nil)
+			} else {
+				t.say(hint(err), nil)
 			}
-			return f, nil
+			t.sayText(s.Text, nil)
 		}
 	}
+	if strings.Contains(","+s.Validate+",", ",required,") {
+		return t.retry(s, reask, t.keepAsking(reask))
+	}
+	return t.retry(s, reask, next) // optional: move on without it
+}
+
+// askValue validates an answer and converts it to what is saved: E.164
+// for phone numbers, trimmed text otherwise. Numeric answers are read as
+// quantities (answerQuantity).
+func (e *Engine) askValue(s *flows.Step, text, contact string) (any, error) {
+	tags := "," + s.Validate + ","
 	if strings.Contains(tags, ",phone,") {
 		// National formats ("07700 900123") take the country code of the
 		// number the customer writes from; the rules then check E.164.
@@ -97,28 +131,6 @@ func (e *Engine) askValue(s *flows.Step, text, contact string) (any, error) {
 	return text, nil
 }
 
-var (
-	numberIn  = regexp.MustCompile(`-?\s?\d+(?:[.,]\d+)*`)
-	thousands = regexp.MustCompile(`^-?\d{1,3}(?:,\d{3})+$`)
-)
-
-// parseNumber reads the first number in a text: "about 40", "40m2", "12,5"
-// (a decimal comma), "1,000" (a thousands comma), "- 5" and "−5" (negative).
-func parseNumber(text string) (float64, bool) {
-	text = strings.NewReplacer("−", "-", "–", "-").Replace(text)
-	m := strings.ReplaceAll(numberIn.FindString(text), " ", "")
-	if m == "" {
-		return 0, false
-	}
-	if thousands.MatchString(m) {
-		m = strings.ReplaceAll(m, ",", "")
-	} else if strings.Count(m, ",")+strings.Count(m, ".") > 1 {
-		return 0, false // "1.000,50" and the like: ask again rather than guess
-	}
-	f, err := strconv.ParseFloat(strings.ReplaceAll(m, ",", "."), 64)
-	return f, err == nil
-}
-
 var greetings = []string{"hi", "hello", "hey", "hiya", "hallo", "hoi", "hola", "yo", "howdy", "good morning", "good afternoon", "good evening", "hi there", "hello there", "hey there"}
 
 // isGreeting reports whether a message is only a greeting.
@@ -131,6 +143,16 @@ func isGreeting(text string) bool {
 func hint(err error) string {
 	if errors.Is(err, core.ErrInvalidPhone) {
 		return "That doesn't look like a phone number. Please include the country code, like +44 7700 900123."
+	}
+	if errors.Is(err, quantity.ErrSeveral) {
+		return "Please send just one number, for example the total."
+	}
+	var ue *quantity.UnitError
+	if errors.As(err, &ue) {
+		if ue.Want.IsLength() {
+			return "Please send one length in " + string(ue.Want) + ", for example 4."
+		}
+		return "Please send the size in " + string(ue.Want) + ", for example 40."
 	}
 	var ve validator.ValidationErrors
 	if !errors.As(err, &ve) || len(ve) == 0 {

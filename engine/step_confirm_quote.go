@@ -31,7 +31,7 @@ func enterConfirmQuote(t *turn, s *flows.Step) outcome {
 	if q == nil {
 		return t.failStep(s, "confirm_quote", fmt.Errorf("%s: no quote to confirm (run a pricing plugin step first)", s.Pos))
 	}
-	body := t.render(s.Text, nil) + "\n\n" + formatQuote(q)
+	body := t.render(s.Text, nil) + "\n\n" + formatQuote(q, readings(t.sess.Vars))
 	opts := quoteOptions(t, s)
 	if len([]rune(body)) > maxButtonBody {
 		t.send(Outbound{Kind: OutText, Text: body})
@@ -100,8 +100,10 @@ func targetOr(target string) outcome {
 	return goTo(target)
 }
 
-// formatQuote renders a quote's lines and totals for a chat message.
-func formatQuote(q *QuoteRecord) string {
+// formatQuote renders a quote's lines and totals for a chat message. A
+// line whose quantity was read from dimensions or another unit says how:
+// "40 m² (4 m × 10 m)". reads are the conversation's readings.
+func formatQuote(q *QuoteRecord, reads []string) string {
 	var b strings.Builder
 	money := func(minor int64) string { return plugins.FormatMoney(minor, q.Currency) }
 	for _, it := range q.Items {
@@ -109,6 +111,9 @@ func formatQuote(q *QuoteRecord) string {
 		unit := ""
 		if it.Unit != "" {
 			unit = " " + it.Unit
+		}
+		if read := readingFor(it, reads); read != "" {
+			unit += " (" + read + ")"
 		}
 		fmt.Fprintf(&b, "• %s: %s%s × %s = %s\n", it.Description, qty, unit, money(it.UnitPrice), money(it.Total))
 	}

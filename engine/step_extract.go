@@ -89,6 +89,7 @@ func enterExtract(t *turn, s *flows.Step) outcome {
 			continue
 		}
 		t.setVar(s.Save+"."+f.Name, r.Value)
+		t.setReading(s.Save+"."+f.Name, r.Read)
 		if s.ConfirmBelow > 0 && r.Confidence < s.ConfirmBelow {
 			unsure = append(unsure, f.Name)
 		}
@@ -152,7 +153,11 @@ func (t *turn) confirmNext(s *flows.Step) outcome {
 	if s.Confirm != nil {
 		tpl = s.Confirm
 	}
-	extra := map[string]any{"field": fieldLabel(f), "value": displayValue(value), "name": name}
+	shown := displayValue(value)
+	if read, _ := lookupPath(t.sess.Vars, s.Save+"."+name+readSuffix); read != nil && read != "" {
+		shown += fmt.Sprintf(" (%v)", read) // 3.72 (40 ft²)
+	}
+	extra := map[string]any{"field": fieldLabel(f), "value": shown, "name": name}
 	t.send(Outbound{Kind: OutButtons, Text: t.render(tpl, extra), Options: t.e.yesNo()})
 	return wait()
 }
@@ -165,12 +170,13 @@ func answerExtract(t *turn, s *flows.Step, in *Inbound) outcome {
 	name, _ := pending[0].(string)
 	f := fieldNamed(s, name)
 	if asking, _ := t.sess.Scratch["asking"].(bool); asking {
-		v, ok := parseFieldValue(f, answerText(in))
+		v, read, ok := parseFieldValue(f, answerText(in))
 		if !ok {
 			reask := func() { t.say(t.e.cfg.Texts.ExtractAskValue, map[string]any{"field": fieldLabel(f)}) }
 			return t.retry(s, reask, t.keepAsking(reask))
 		}
 		t.setVar(s.Save+"."+name, v)
+		t.setReading(s.Save+"."+name, read)
 		t.scratch("asking", false)
 		t.scratch("confirm", pending[1:])
 		return t.confirmNext(s)
@@ -216,35 +222,37 @@ func displayValue(v any) string {
 	return fmt.Sprint(v)
 }
 
-// parseFieldValue reads a typed answer for a field the customer corrected.
-func parseFieldValue(f flows.Field, text string) (any, bool) {
+// parseFieldValue reads a typed answer for a field the customer corrected,
+// and, for a number, how it was read when that differs from what was
+// typed (4 m × 10 m).
+func parseFieldValue(f flows.Field, text string) (v any, read string, ok bool) {
 	text = strings.TrimSpace(text)
 	if text == "" {
-		return nil, false
+		return nil, "", false
 	}
 	switch f.Type {
 	case "number", "integer":
-		v, ok := parseNumber(text)
-		if !ok || v < 0 {
-			return nil, false
+		n, read, ok := parseFieldNumber(f, text)
+		if !ok || n < 0 {
+			return nil, "", false
 		}
 		if f.Type == "integer" {
-			return float64(int64(v)), true
+			return float64(int64(n)), read, true
 		}
-		return v, true
+		return n, read, true
 	case "boolean":
 		yes, ok := parseYesNo(&Inbound{Kind: InText, Text: text}, DefaultTexts())
-		return yes, ok
+		return yes, "", ok
 	}
 	if len(f.Enum) > 0 {
 		for _, e := range f.Enum {
 			if strings.EqualFold(e, text) {
-				return e, true
+				return e, "", true
 			}
 		}
-		return nil, false
+		return nil, "", false
 	}
-	return text, true
+	return text, "", true
 }
 
 // coreFields turns the flow's field spec into the extractor's.

@@ -24,6 +24,8 @@ type Texts struct {
 	StepFailed       string `yaml:"step_failed"`       // a plugin or extractor failed and the step has no on_error
 	ExtractConfirm   string `yaml:"extract_confirm"`   // {{ field }} {{ value }}
 	ExtractAskValue  string `yaml:"extract_ask_value"` // {{ field }}
+	QuantityCheck    string `yaml:"quantity_check"`    // a number outside confirm_below/confirm_above; {{ value }}
+	QuantityRange    string `yaml:"quantity_range"`    // a range answer (30-40); {{ low }} {{ high }}
 	AcceptTitle      string `yaml:"accept_title"`
 	DeclineTitle     string `yaml:"decline_title"`
 	ConsentAccept    string `yaml:"consent_accept"`
@@ -65,6 +67,8 @@ func DefaultTexts() Texts {
 		StepFailed:       "Sorry, I couldn't work that out automatically. A member of our team will follow up here.",
 		ExtractConfirm:   "I read *{{ value }}* for {{ field }}. Is that right?",
 		ExtractAskValue:  "No problem. What is the correct {{ field }}?",
+		QuantityCheck:    "Just to check: {{ value }}? Reply yes, or send the right size.",
+		QuantityRange:    "Which number should I use: {{ low }} or {{ high }}? Please send one number.",
 		AcceptTitle:      "Accept",
 		DeclineTitle:     "Decline",
 		ConsentAccept:    "Yes, I agree",
@@ -111,6 +115,8 @@ func (t Texts) withDefaults() Texts {
 	fill(&t.StepFailed, d.StepFailed)
 	fill(&t.ExtractConfirm, d.ExtractConfirm)
 	fill(&t.ExtractAskValue, d.ExtractAskValue)
+	fill(&t.QuantityCheck, d.QuantityCheck)
+	fill(&t.QuantityRange, d.QuantityRange)
 	fill(&t.AcceptTitle, d.AcceptTitle)
 	fill(&t.DeclineTitle, d.DeclineTitle)
 	fill(&t.ConsentAccept, d.ConsentAccept)

@@ -4,7 +4,10 @@
 // AllMyLeads and never runs a conversation: that is the engine's job.
 package flows
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Pos is a place in a flow file, for diagnostics.
 type Pos struct {
@@ -148,9 +151,17 @@ type Step struct {
 	AcceptTitle, DeclineTitle string // button titles (defaults in the engine)
 	Purpose                   string // consent: what the consent is for
 
-	Extract      *Extract  // extract: what to read
-	ConfirmBelow float64   // extract: confirm values under this confidence
-	Confirm      *Template // extract: confirmation wording; {{ field }}, {{ name }} and {{ value }} available
+	Extract *Extract  // extract: what to read
+	Confirm *Template // extract: confirmation wording; {{ field }}, {{ name }} and {{ value }} available
+	// ConfirmBelow: extract, confirm values read with less confidence than
+	// this (0 to 1); ask, put a numeric answer under this to the customer
+	// once. 0 means never.
+	ConfirmBelow float64
+
+	// A numeric ask's quantity (validate with numeric or number).
+	Unit         string  // the unit asked (one of AskUnits): answers in other units are converted to it
+	ConfirmAbove float64 // put a numeric answer above this to the customer once; 0 means never
+	Range        string  // what a range answer (30-40) gets: one of RangeRules; "" asks
 
 	Link string // link: name of the flow to continue in
 
@@ -159,6 +170,41 @@ type Step struct {
 
 	// Keys holds where each YAML key of the step stands, for diagnostics.
 	Keys map[string]Pos
+}
+
+// ReadSuffix ends the variable beside a number that says how it was read
+// when that is not what the customer wrote: SAVE_read holds "4 m × 10 m"
+// beside SAVE = 40. Numeric ask steps and number fields of extract steps
+// save it.
+const ReadSuffix = "_read"
+
+// Saves lists the variable paths the step may save: its save path, an
+// extract step's fields, and how numbers were read (ReadSuffix).
+func (s *Step) Saves() []string {
+	if s.Save == "" {
+		return nil
+	}
+	out := []string{s.Save}
+	if s.Numeric() {
+		out = append(out, s.Save+ReadSuffix)
+	}
+	if s.Extract != nil {
+		for _, f := range s.Extract.Fields {
+			out = append(out, s.Save+"."+f.Name)
+			if f.Type == "number" || f.Type == "integer" {
+				out = append(out, s.Save+"."+f.Name+ReadSuffix)
+			}
+		}
+	}
+	return out
+}
+
+// Numeric reports whether the step is an ask step whose answer is a
+// number (its validate has numeric or number): the engine reads it as a
+// quantity, and unit, confirm_above, confirm_below and range apply.
+func (s *Step) Numeric() bool {
+	tags := "," + s.Validate + ","
+	return s.Kind == KindAsk && (strings.Contains(tags, ",numeric,") || strings.Contains(tags, ",number,"))
 }
 
 // KeyPos returns where the given key of the step stands, or the step's own

@@ -23,7 +23,7 @@ func Kinds() []KindSpec {
 		{Kind: KindSay, Text: true, Keys: []string{"next"},
 			Doc: "send a message and go on"},
 		{Kind: KindAsk, Text: true, Waits: true,
-			Keys: []string{"save", "validate", "error", "retries", "next", "on_error"},
+			Keys: []string{"save", "validate", "error", "retries", "next", "on_error", "unit", "confirm_above", "confirm_below", "range"},
 			Doc:  "ask a question and save the answer, checked with validate"},
 		{Kind: KindChoice, Text: true, Waits: true,
 			Keys:     []string{"options", "save", "error", "retries", "next", "on_error"},
@@ -53,6 +53,17 @@ func Kinds() []KindSpec {
 			Doc: "hand the conversation to a person; the bot stays silent until released"},
 	}
 }
+
+// AskUnits lists the units a numeric ask step may ask in (`unit:`); the
+// engine converts answers in other units to it (40 sq ft to 3.72 m²).
+func AskUnits() []string {
+	return []string{"m2", "m²", "ft2", "ft²", "cm2", "cm²", "m", "cm", "mm", "ft"}
+}
+
+// RangeRules lists what a numeric ask step may do with a range answer
+// such as "30-40" (`range:`): ask which number (the default), or take the
+// low end, the high end or the middle.
+func RangeRules() []string { return []string{"ask", "low", "high", "middle"} }
 
 // KindOf returns the spec of a kind, and false for an unknown kind.
 func KindOf(k Kind) (KindSpec, bool) {

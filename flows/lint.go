@@ -91,14 +91,11 @@ func (l *linter) collectSaved() {
 		}
 		l.flowNames = append(l.flowNames, name)
 		for _, s := range f.Steps {
-			if s == nil || s.Save == "" {
+			if s == nil {
 				continue
 			}
-			add(s.Save)
-			if s.Extract != nil {
-				for _, fl := range s.Extract.Fields {
-					add(s.Save + "." + fl.Name)
-				}
+			for _, p := range s.Saves() {
+				add(p)
 			}
 		}
 	}

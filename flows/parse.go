@@ -749,8 +749,38 @@ func (d *decoder) stepKey(s *Step, label string, p pair) {
 			s.Purpose = v
 		}
 	case "confirm_below":
+		if s.Kind == KindAsk {
+			s.ConfirmBelow, _ = d.number(p, what, 0, maxQuantity)
+			return
+		}
 		s.ConfirmBelow, _ = d.number(p, what, 0, 1)
+	case "confirm_above":
+		s.ConfirmAbove, _ = d.number(p, what, 0, maxQuantity)
+	case "unit":
+		s.Unit, _ = d.oneOf(p, what, AskUnits())
+	case "range":
+		s.Range, _ = d.oneOf(p, what, RangeRules())
 	}
+}
+
+// maxQuantity bounds confirm_above and an ask's confirm_below.
+const maxQuantity = 1e12
+
+// oneOf decodes a word that must be one of a list.
+func (d *decoder) oneOf(p pair, what string, list []string) (string, bool) {
+	v, ok := d.word(p, what)
+	if !ok {
+		return "", false
+	}
+	if !contains(list, v) {
+		hint := didYouMean(v, list)
+		if hint == "" {
+			hint = "one of " + strings.Join(list, ", ")
+		}
+		d.errorf(d.pos(p.v), hint, "%s: unknown value %q", what, v)
+		return "", false
+	}
+	return v, true
 }
 
 func (d *decoder) buttonTitle(p pair, what string) (string, bool) {
@@ -858,6 +888,8 @@ func (d *decoder) finishStep(s *Step, label string) {
 		if s.DoneWord == "" {
 			s.DoneWord = "done"
 		}
+	case KindAsk:
+		d.finishQuantity(s, label)
 	case KindExtract:
 		if s.Confirm != nil && s.ConfirmBelow == 0 {
 			d.warnf(s.KeyPos("confirm"), "set confirm_below, for example 0.6", "%s: confirm is never shown without confirm_below", label)
@@ -866,6 +898,19 @@ func (d *decoder) finishStep(s *Step, label string) {
 		if s.AcceptTitle != "" && strings.EqualFold(s.AcceptTitle, s.DeclineTitle) {
 			d.errorf(s.KeyPos("decline_title"), "", "%s: accept and decline have the same title %q", label, s.AcceptTitle)
 		}
+	}
+}
+
+// finishQuantity checks an ask step's quantity keys: they need a numeric
+// answer, and the plausible range they leave must not be empty.
+func (d *decoder) finishQuantity(s *Step, label string) {
+	for _, key := range []string{"unit", "confirm_above", "confirm_below", "range"} {
+		if _, ok := s.Keys[key]; ok && !s.Numeric() {
+			d.errorf(s.KeyPos(key), "add numeric to validate, for example validate: required,numeric", "%s: %s needs a numeric answer", label, key)
+		}
+	}
+	if s.ConfirmAbove > 0 && s.ConfirmBelow >= s.ConfirmAbove {
+		d.errorf(s.KeyPos("confirm_below"), "", "%s: confirm_below %g is not below confirm_above %g: every answer would be checked", label, s.ConfirmBelow, s.ConfirmAbove)
 	}
 }
 

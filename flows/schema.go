@@ -34,6 +34,9 @@ func Schema() []byte {
 		}
 		for _, key := range k.Keys {
 			props[key] = keys[key]
+			if k.Kind == KindAsk && key == "confirm_below" {
+				props[key] = object{"type": "number", "minimum": 0, "maximum": maxQuantity, "description": "put a numeric answer below this to the customer once (0: never)"}
+			}
 		}
 		required := append([]string{"id", string(k.Kind)}, k.Required...)
 		name := "step_" + string(k.Kind)
@@ -104,6 +107,9 @@ func stepKeySchemas() map[string]object {
 		"purpose":       object{"type": "string", "pattern": `^[A-Za-z0-9_]+$`, "description": "what the consent is for, e.g. quote_processing"},
 		"confirm_below": object{"type": "number", "minimum": 0, "maximum": 1, "description": "ask the customer to confirm values read with less confidence than this"},
 		"confirm":       ref("template", "the confirmation question; {{ field }} (its description), {{ name }} and {{ value }} are available"),
+		"unit":          object{"type": "string", "enum": AskUnits(), "description": "the unit a numeric answer is asked in; answers in other units (sq ft, 4 x 10 m) are converted to it"},
+		"confirm_above": object{"type": "number", "minimum": 0, "maximum": maxQuantity, "description": "put a numeric answer above this to the customer once (0: never)"},
+		"range":         object{"type": "string", "enum": RangeRules(), "description": "what a range answer (30-40) gets: ask which number (default), or take the low end, the high end or the middle"},
 		"next":          ref("target", "the step after this one (default: the step below; end ends the conversation)"),
 		"on_error":      ref("target", "where to go when the step fails: retries used up, plugin or extractor error"),
 	}

@@ -319,6 +319,10 @@ func TestSchemaRejectsBrokenFlows(t *testing.T) {
 		"consent purpose":  "flow: x\nsteps:\n  - { id: a, consent: 'ok?' }\n",
 		"branch no next":   "flow: x\nsteps:\n  - { id: a, if: [{ when: 'true' }] }\n",
 		"confirm_below 2":  "flow: x\nsteps:\n  - { id: a, extract: { from: p, fields: { a: number } }, save: p.e, confirm_below: 2 }\n",
+		"unknown unit":     "flow: x\nsteps:\n  - { id: a, ask: 'size?', validate: numeric, unit: acres }\n",
+		"negative above":   "flow: x\nsteps:\n  - { id: a, ask: 'size?', validate: numeric, confirm_above: -1 }\n",
+		"unknown range":    "flow: x\nsteps:\n  - { id: a, ask: 'size?', validate: numeric, range: highest }\n",
+		"range on a say":   "flow: x\nsteps:\n  - { id: a, say: hi, range: ask }\n",
 	} {
 		if msg := c.check(c.root, yamlToJSON(t, []byte(src)), "$"); msg == "" {
 			t.Errorf("%s: the schema accepts it", name)

@@ -44,6 +44,10 @@ type ExtractResult struct {
 type FieldResult struct {
 	Value      any     `json:"value"`
 	Confidence float64 `json:"confidence"`
+	// Read says how a number was read when it is not what the text wrote:
+	// dimensions, or a unit converted ("4 m × 10 m", "40 ft²"). The extract
+	// step saves it at SAVE.FIELD_read, where the quote shows it.
+	Read string `json:"read,omitempty"`
 }
 
 // Extraction outcomes, as recorded on AI records.

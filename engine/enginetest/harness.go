@@ -39,6 +39,7 @@ type Options struct {
 	// Channels tells the engine what each channel can show (nil: the
 	// engine's fallback for every channel).
 	Channels *core.Channels
+	NoSync   bool // tests that play thousands of turns: skip fsync on commit
 }
 
 // Harness is a running engine over a real store.
@@ -103,7 +104,7 @@ func LoadFlows(t testing.TB, dir string) *flows.Set {
 
 func (h *Harness) open() {
 	h.T.Helper()
-	st, err := store.Open(store.Options{Path: h.Path, Key: h.Key, Clock: h.Clock.Now, NoSeal: h.Opts.NoSeal})
+	st, err := store.Open(store.Options{Path: h.Path, Key: h.Key, Clock: h.Clock.Now, NoSeal: h.Opts.NoSeal, NoSync: h.Opts.NoSync})
 	if err != nil {
 		h.T.Fatalf("open store: %v", err)
 	}

@@ -21,7 +21,7 @@ func replyJSON(req core.ExtractRequest, res map[string]core.FieldResult) []byte 
 	out := map[string]any{}
 	for _, f := range req.Fields {
 		if fr, ok := res[f.Name]; ok {
-			out[f.Name] = fr
+			out[f.Name] = map[string]any{"value": fr.Value, "confidence": fr.Confidence}
 		} else {
 			out[f.Name] = map[string]any{"value": nil, "confidence": 0}
 		}

@@ -12,11 +12,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/allmyleads/allmyleads/engine/core"
+	"github.com/allmyleads/allmyleads/engine/quantity"
 )
 
 // OfflineModel is the model name the offline extractor records; bump it when
 // its rules change so AI records tell the versions apart.
-const OfflineModel = "offline-rules-1"
+const OfflineModel = "offline-rules-2" // 2: quantities read with engine/quantity
 
 // Confidences of the offline extractor. It reads patterns, not meaning, so it
 // never claims more than 0.5: a flow's confirm_below puts its values to the
@@ -29,7 +30,8 @@ const (
 )
 
 // Offline reads fields from text and image captions with plain rules:
-// numbers, areas ("40 m2", "12x8 m"), emails, phone numbers, postal codes,
+// numbers and areas (read by package quantity, as typed answers are: "40
+// m2", "12x8 m", "40 sq ft", "forty"), emails, phone numbers, postal codes,
 // yes/no, dates and enum values named in the text. It needs no network and
 // is safe for concurrent use.
 type Offline struct{}
@@ -98,8 +100,13 @@ func segments(req core.ExtractRequest) []string {
 type candidate struct {
 	value      any
 	conf       float64
-	start, end int // byte offsets in scanner.text
+	start, end int    // byte offsets in scanner.text
+	read       string // how a number was read, when it is not what was written (4 m × 10 m)
 }
+
+// aRange stands for a range (30-40) among the numbers: the customer gave
+// two ends, so the field is not read from it (the flow asks instead).
+type aRange struct{}
 
 // word is a lower-cased word of the text with its place.
 type word struct {
@@ -119,6 +126,7 @@ type scanner struct {
 	dates    []candidate
 	areas    []candidate
 	numbers  []candidate // bare numbers not part of anything above
+	wordNums []candidate // numbers in words (forty), used when there are no digits
 	segStart []int
 }
 
@@ -160,6 +168,7 @@ func scan(segs []string) *scanner {
 		})
 	}
 	if digits == 0 {
+		s.numbers = s.keepUntaken(s.findQuantities())
 		return s
 	}
 	if longest >= 4 {
@@ -175,13 +184,11 @@ func scan(segs []string) *scanner {
 	if has(":", "am", "pm", "h", "uur") {
 		s.find(timeRe, func([]int) (any, float64, bool) { return nil, 0, true })
 	}
-	if has("m2", "m²", "m^2", "sq", "square", "ft", "qm", "vierkante", "quadratmeter", "met", "x", "×", "*", " by ") {
-		s.areas = s.findAreas()
-	}
+	rest := s.findQuantities()
 	if longest >= 5 {
 		s.postals = append(s.postals, s.findFiveDigit()...)
 	}
-	s.numbers = s.findNumbers()
+	s.numbers = s.keepUntaken(rest)
 	return s
 }
 
@@ -260,20 +267,8 @@ var (
 	ukPostRe = regexp.MustCompile(`(?i)\b([a-z]{1,2}\d[a-z\d]?)(\s?)(\d[a-z]{2})\b`)
 	fiveRe   = regexp.MustCompile(`\b\d{5}\b`)
 
-	numPat = `\d+(?:[.,]\d+)*`
-	dimRe  = regexp.MustCompile(`(?i)(` + numPat + `)\s*(` + lenUnit + `)?(?:\s*[x×*]\s*|\s+(?:by|bij|mal)\s+)(` + numPat + `)\s*(` + areaUnit + `|` + lenUnit + `)?`)
-	areaRe = regexp.MustCompile(`(?i)(` + numPat + `)\s*(` + areaUnit + `)`)
-	numRe  = regexp.MustCompile(numPat)
-	// unitSuffixRe: a number glued to one of these units is still a number.
-	unitSuffixRe = regexp.MustCompile(`^(?i:m|cm|mm|km|ft|kg|l|h|min|eur|euro|usd)\b`)
-
 	postKeywordRe = regexp.MustCompile(`(?i)(?:zip|zip code|postcode|post code|postal code|postleitzahl|plz)\s*:?\s*$`)
 	stateRe       = regexp.MustCompile(`\b[A-Z]{2},?\s+$`)
-)
-
-const (
-	lenUnit  = `metres|meters|metre|meter|feet|foot|ft|m`
-	areaUnit = `m²|m2|m\^2|sq\.?\s?met(?:re|er)s?|sq\.?\s?m\.?|sqm|square\s+met(?:re|er)s?|met(?:re|er)s?\s+squared|ft²|ft2|sq\.?\s?ft\.?|sqft|square\s+f(?:ee|oo)t|m\s?sq\.?|vierkante\s+meter|quadratmeter|qm`
 )
 
 var months = map[string]time.Month{
@@ -463,101 +458,104 @@ func (s *scanner) findFiveDigit() []candidate {
 
 // --- areas and numbers
 
-const sqftToM2 = 0.09290304
+// findQuantities reads the text's quantities with package quantity, as
+// typed answers are read. Areas (a unit of area, or dimensions) are taken
+// at once, converted to m²; the other numbers are returned to be kept
+// after the five-digit postcodes have had their pick. A range is noted
+// among both, so neither an area nor a number is read from it. A text
+// (message or caption) that is only a length (40m, 40 ft) reads as that
+// area, as the same answer typed at a question in m² would.
+func (s *scanner) findQuantities() (rest []candidate) {
+	text := s.untakenText()
+	for _, m := range quantity.Find(text, "") {
+		c := candidate{start: m.Start, end: m.End, conf: confGuess}
+		area := m.Dims || m.Written.IsArea() || (m.Written.IsLength() && s.alone(m.Start, m.End))
+		switch {
+		case m.Range:
+			c.value = aRange{}
+			s.areas = append(s.areas, c)
+			rest = append(rest, c)
+			continue
+		case area:
+			r, err := m.In(quantity.SquareMetre)
+			if err != nil || r.Value <= 0 {
+				continue
+			}
+			c.value = r.Value
+			switch {
+			case m.Dims && m.Written != quantity.None:
+				c.conf = confSure // 4 x 10 m, 12 by 20 ft
+			case m.Written.IsArea() && r.Converted:
+				c.conf = confLikely // 200 sq ft
+			case m.Written.IsArea():
+				c.conf = confSure
+			}
+			if r.Derived() {
+				c.read = r.Text
+			}
+			s.areas = append(s.areas, c)
+		case m.Words:
+			c.value = m.Value
+			s.wordNums = append(s.wordNums, c)
+			continue
+		default:
+			c.value = m.Value
+			rest = append(rest, c)
+			continue
+		}
+		for i := m.Start; i < m.End; i++ {
+			s.taken[i] = true
+		}
+	}
+	return rest
+}
 
-func (s *scanner) findAreas() []candidate {
+// untakenText is the text with what is already explained blanked out, so
+// the quantity reader cannot read into an email, a date or a phone number.
+func (s *scanner) untakenText() string {
+	if !slices.Contains(s.taken, true) {
+		return s.text
+	}
+	b := []byte(s.text)
+	for i, t := range s.taken {
+		if t {
+			b[i] = ' '
+		}
+	}
+	return string(b)
+}
+
+// alone reports whether the text from start to end is all of its message
+// or caption, but for punctuation.
+func (s *scanner) alone(start, end int) bool {
+	segStart, segEnd := 0, len(s.text)
+	for i, off := range s.segStart {
+		if off <= start {
+			segStart, segEnd = off, off+len(s.segs[i])
+		}
+	}
+	outside := s.text[segStart:start] + s.text[end:segEnd]
+	return strings.IndexFunc(outside, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) < 0
+}
+
+// keepUntaken keeps the numbers not taken since they were found, and marks
+// them taken.
+func (s *scanner) keepUntaken(cands []candidate) []candidate {
 	var out []candidate
-	out = append(out, s.find(dimRe, func(m []int) (any, float64, bool) {
-		if s.alnumAt(m[0], true) || s.alnumAt(m[1], false) {
-			return nil, 0, false
+	for _, c := range cands {
+		if s.overlaps(c.start, c.end) {
+			continue
 		}
-		a, ok1 := parseNumber(s.text[m[2]:m[3]])
-		b, ok2 := parseNumber(s.text[m[6]:m[7]])
-		if !ok1 || !ok2 || a <= 0 || b <= 0 {
-			return nil, 0, false
+		for i := c.start; i < c.end; i++ {
+			s.taken[i] = true
 		}
-		unit := strings.ToLower(s.group(m, 2) + s.group(m, 4))
-		v, conf := a*b, confGuess
-		if unit != "" {
-			conf = confSure
-		}
-		if strings.Contains(unit, "f") { // ft, feet, foot
-			v *= sqftToM2
-		}
-		return round2(v), conf, true
-	})...)
-	out = append(out, s.find(areaRe, func(m []int) (any, float64, bool) {
-		if s.alnumAt(m[0], true) || s.alnumAt(m[1], false) {
-			return nil, 0, false
-		}
-		v, ok := parseNumber(s.text[m[2]:m[3]])
-		if !ok || v <= 0 {
-			return nil, 0, false
-		}
-		unit := strings.ToLower(s.text[m[4]:m[5]])
-		if strings.Contains(unit, "f") {
-			return round2(v * sqftToM2), confLikely, true
-		}
-		return v, confSure, true
-	})...)
-	sortByStart(out)
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return s.wordNums
+	}
 	return out
 }
-
-func (s *scanner) findNumbers() []candidate {
-	return s.find(numRe, func(m []int) (any, float64, bool) {
-		if s.alnumAt(m[0], true) || (s.alnumAt(m[1], false) && !unitSuffixRe.MatchString(s.text[m[1]:])) {
-			return nil, 0, false // part of a word, an ordinal (3rd), a code
-		}
-		v, ok := parseNumber(s.text[m[0]:m[1]])
-		if !ok {
-			return nil, 0, false
-		}
-		if m[0] > 0 && s.text[m[0]-1] == '-' && !s.alnumAt(m[0]-1, true) {
-			v = -v
-		}
-		return v, confGuess, true
-	})
-}
-
-// parseNumber reads 40, 42.5, 42,5, 1,200, 1.200.000 and 1.234,5.
-func parseNumber(s string) (float64, bool) {
-	dot, comma := strings.Count(s, "."), strings.Count(s, ",")
-	thousands := func(sep string) bool {
-		parts := strings.Split(s, sep)
-		for i, p := range parts {
-			if (i == 0 && (len(p) < 1 || len(p) > 3)) || (i > 0 && len(p) != 3) {
-				return false
-			}
-		}
-		return len(parts) > 1
-	}
-	switch {
-	case dot > 0 && comma > 0:
-		if strings.LastIndex(s, ".") > strings.LastIndex(s, ",") {
-			s = strings.ReplaceAll(s, ",", "")
-		} else {
-			s = strings.ReplaceAll(strings.ReplaceAll(s, ".", ""), ",", ".")
-		}
-	case comma > 0:
-		if thousands(",") {
-			s = strings.ReplaceAll(s, ",", "")
-		} else if comma == 1 {
-			s = strings.Replace(s, ",", ".", 1)
-		} else {
-			return 0, false
-		}
-	case dot > 1:
-		if !thousands(".") {
-			return 0, false
-		}
-		s = strings.ReplaceAll(s, ".", "")
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	return v, err == nil && !math.IsInf(v, 0)
-}
-
-func round2(v float64) float64 { return math.Round(v*100) / 100 }
 
 func sortByStart(c []candidate) {
 	slices.SortStableFunc(c, func(a, b candidate) int { return a.start - b.start })
@@ -762,7 +760,7 @@ func pick(f core.Field, cands []candidate) (core.FieldResult, bool) {
 	if f.List {
 		var vals []any
 		conf := 1.0
-		seen := map[any]bool{}
+		seen := map[any]bool{aRange{}: true}
 		for _, c := range cands {
 			if !seen[c.value] {
 				seen[c.value] = true
@@ -770,15 +768,21 @@ func pick(f core.Field, cands []candidate) (core.FieldResult, bool) {
 				conf = min(conf, c.conf)
 			}
 		}
+		if len(vals) == 0 {
+			return core.FieldResult{}, false
+		}
 		return core.FieldResult{Value: vals, Confidence: conf}, true
 	}
 	first := cands[0]
+	if first.value == (aRange{}) {
+		return core.FieldResult{}, false // two ends: the flow asks which
+	}
 	for _, c := range cands[1:] {
 		if c.value != first.value {
-			return core.FieldResult{Value: first.value, Confidence: min(first.conf, confGuess)}, true
+			return core.FieldResult{Value: first.value, Confidence: min(first.conf, confGuess), Read: first.read}, true
 		}
 	}
-	return core.FieldResult{Value: first.value, Confidence: first.conf}, true
+	return core.FieldResult{Value: first.value, Confidence: first.conf, Read: first.read}, true
 }
 
 // numberFor finds a number field's value: an area for area fields, a
@@ -790,8 +794,8 @@ func (s *scanner) numberFor(f core.Field, kind string) []candidate {
 		}
 		var out []candidate
 		for _, c := range cs {
-			if v, _ := c.value.(float64); isWhole(v) {
-				out = append(out, c)
+			if v, isNum := c.value.(float64); !isNum || isWhole(v) {
+				out = append(out, c) // whole numbers, and ranges
 			}
 		}
 		return out
@@ -842,9 +846,13 @@ func (s *scanner) numberBeside(nums []candidate, hints []string) (candidate, boo
 		if wi < 0 {
 			continue
 		}
+		last := wi // the last word of the number: 4 x 10 m, 30-40
+		for last+1 < len(s.words) && s.words[last+1].start < n.end {
+			last++
+		}
 		for d := 1; d <= maxHintWordsAround; d++ {
 			score := math.MaxInt
-			if j := wi + d; j < len(s.words) && hint[s.words[j].stem] && s.sameSentence(n.end, s.words[j].start) {
+			if j := last + d; j < len(s.words) && hint[s.words[j].stem] && s.sameSentence(n.end, s.words[j].start) {
 				score = 2 * d
 			} else if j := wi - d; j >= 0 && hint[s.words[j].stem] && s.sameSentence(s.words[j].end, n.start) {
 				score = 2*d + 1

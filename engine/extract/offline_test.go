@@ -94,7 +94,7 @@ func TestOffline(t *testing.T) {
 				}
 				want := map[string]core.FieldResult{}
 				for k, v := range c.Want {
-					want[k] = core.FieldResult{Value: normal(v.Value), Confidence: v.Confidence}
+					want[k] = core.FieldResult{Value: normal(v.Value), Confidence: v.Confidence, Read: v.Read}
 				}
 				if !reflect.DeepEqual(res.Fields, want) {
 					got, _ := json.Marshal(res.Fields)
