@@ -57,6 +57,9 @@ type decoder struct {
 	syntax  bool // the file is not valid YAML
 	specs   []KindSpec
 	allKeys []string
+
+	lineStarts []int        // byte offsets where each line starts, built by line
+	textWarned map[Pos]bool // texts already warned about, for values reused by aliases
 }
 
 func (d *decoder) pos(n *yaml.Node) Pos {
@@ -187,8 +190,9 @@ func (d *decoder) resolve(n *yaml.Node) *yaml.Node {
 
 // pair is one key and value of a mapping.
 type pair struct {
-	key  string
-	k, v *yaml.Node
+	key   string
+	k, v  *yaml.Node
+	alias bool // the value is an alias or came in through a merge key
 }
 
 // pairs returns a mapping's keys and values in file order, with merge keys
@@ -218,11 +222,12 @@ func (d *decoder) pairsDepth(n *yaml.Node, depth int) []pair {
 			continue
 		}
 		seen[k.Value] = k.Line
-		out = append(out, pair{key: k.Value, k: k, v: v})
+		out = append(out, pair{key: k.Value, k: k, v: v, alias: n.Content[i+1].Kind == yaml.AliasNode})
 	}
 	for _, p := range merged {
 		if _, dup := seen[p.key]; !dup {
 			seen[p.key] = p.k.Line
+			p.alias = true
 			out = append(out, p)
 		}
 	}
@@ -266,6 +271,11 @@ func describe(n *yaml.Node) string {
 // text reads a scalar as text; a missing value reads as "".
 func (d *decoder) text(p pair, what string) (string, bool) {
 	if p.v.Kind != yaml.ScalarNode {
+		if text, ok := d.colonText(p.v); ok {
+			d.errorf(d.pos(p.v), "put the text in quotes: "+p.key+": "+quote(text, '"'),
+				`%s: the text has ": " in it, which YAML reads as a key and its value`, what)
+			return "", false
+		}
 		hint := ""
 		if p.v.Kind == yaml.MappingNode && p.v.Style&yaml.FlowStyle != 0 {
 			hint = `put quotes around text that starts with {{: "{{ lead.name }}, hello"`
@@ -419,20 +429,28 @@ func (d *decoder) verbatimCol(n *yaml.Node) int {
 	return col
 }
 
-// line returns line n (1-based) of the file, without its line break.
+// line returns line n (1-based) of the file, without its line break, or
+// "" past the end. The line starts are found once per file.
 func (d *decoder) line(n int) string {
-	rest := d.src
-	for i := 1; i < n; i++ {
-		k := bytes.IndexByte(rest, '\n')
-		if k < 0 {
-			return ""
+	if d.lineStarts == nil {
+		d.lineStarts = append(make([]int, 0, 64), 0)
+		for off := 0; ; {
+			k := bytes.IndexByte(d.src[off:], '\n')
+			if k < 0 {
+				break
+			}
+			off += k + 1
+			d.lineStarts = append(d.lineStarts, off)
 		}
-		rest = rest[k+1:]
 	}
-	if k := bytes.IndexByte(rest, '\n'); k >= 0 {
-		rest = rest[:k]
+	if n < 1 || n > len(d.lineStarts) {
+		return ""
 	}
-	return strings.TrimSuffix(string(rest), "\r")
+	start, end := d.lineStarts[n-1], len(d.src)
+	if n < len(d.lineStarts) {
+		end = d.lineStarts[n] - 1
+	}
+	return strings.TrimSuffix(string(d.src[start:end]), "\r")
 }
 
 // blockIndent returns the indentation of a block scalar's content: the
@@ -758,6 +776,7 @@ func (d *decoder) buttonTitle(p pair, what string) (string, bool) {
 	if !ok {
 		return "", false
 	}
+	d.checkText(p, what)
 	if n := utf8.RuneCountInString(v); n > maxButtonTitle {
 		d.errorf(d.pos(p.v), "", "%s: %q is %d characters; WhatsApp buttons allow %d", what, v, n, maxButtonTitle)
 	}
@@ -772,9 +791,15 @@ func (d *decoder) message(p pair, what string, limit int) *Template {
 		return nil
 	}
 	if t.IsEmpty() {
+		if pos, comment, ok := d.emptyByComment(p); ok {
+			d.errorf(pos, "put the text in quotes: "+p.key+": "+quote(comment, '"'),
+				"%s: YAML reads %q as a comment, so the text is empty", what, comment)
+			return t
+		}
 		d.errorf(d.pos(p.v), "write what the customer should read", "%s: empty text", what)
 		return t
 	}
+	d.checkText(p, what)
 	for _, b := range singleBraces(t.Source) {
 		d.warnf(d.offsetPos(p.v, b.Offset), "", "%s: text has \"%s\" — placeholders need double braces: %s", what, b.Text, b.Want)
 	}
@@ -928,6 +953,7 @@ func (d *decoder) option(n *yaml.Node, what string, buttons bool) (Option, bool)
 			}
 		case "title":
 			if v, ok := d.word(p, what+": title"); ok {
+				d.checkText(p, what+": title")
 				o.Title = v
 				n := utf8.RuneCountInString(v)
 				switch {
@@ -939,6 +965,7 @@ func (d *decoder) option(n *yaml.Node, what string, buttons bool) (Option, bool)
 			}
 		case "description":
 			if v, ok := d.text(p, what+": description"); ok {
+				d.checkText(p, what+": description")
 				o.Description = v
 				if n := utf8.RuneCountInString(v); n > maxRowDescription {
 					d.errorf(d.pos(p.v), "", "%s: description is %d characters; WhatsApp lists allow %d", what, n, maxRowDescription)
@@ -1040,6 +1067,7 @@ func (d *decoder) extract(p pair, label string) *Extract {
 			}
 		case "instructions":
 			e.Instructions, _ = d.text(ep, what+": instructions")
+			d.checkText(ep, what+": instructions")
 		case "fields":
 			e.Fields = d.fields(ep, what+": fields")
 		default:
@@ -1094,6 +1122,7 @@ func (d *decoder) field(f *Field, p pair, what string) {
 				typeNode = fp.v
 			case "description":
 				f.Description, _ = d.text(fp, what+": description")
+				d.checkText(fp, what+": description")
 			case "enum":
 				hasEnum = true
 				f.Enum = d.enum(fp, what+": enum")
