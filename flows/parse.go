@@ -514,11 +514,11 @@ func (d *decoder) steps(f *Flow, n *yaml.Node) {
 		return
 	}
 	firstLine := map[string]int{}
-	for i, item := range n.Content {
+	for i, item := range d.listItems(n, d.stepShape()) {
 		if d.tooBig {
 			return
 		}
-		s := d.step(d.resolve(item), i)
+		s := d.step(item, i)
 		if s == nil {
 			continue
 		}
@@ -900,7 +900,7 @@ func (d *decoder) options(p pair, label string) []Option {
 		d.errorf(d.pos(p.v), `each option looks like "- { id: roofing, title: Roofing }"`, "%s: want a list, got %s", what, describe(p.v))
 		return nil
 	}
-	items := p.v.Content
+	items := d.listItems(p.v, optionShape())
 	switch n := len(items); {
 	case n == 0:
 		d.errorf(d.pos(p.v), "", "%s: empty: a choice needs at least one option", what)
@@ -912,7 +912,6 @@ func (d *decoder) options(p pair, label string) []Option {
 	var out []Option
 	ids, titles := map[string]int{}, map[string]int{}
 	for i, item := range items {
-		item = d.resolve(item)
 		o, ok := d.option(item, fmt.Sprintf("%s: option %d", label, i+1), buttons)
 		if !ok {
 			continue
@@ -1002,8 +1001,7 @@ func (d *decoder) branches(p pair, label string) []Branch {
 		return nil
 	}
 	var out []Branch
-	for i, item := range p.v.Content {
-		item = d.resolve(item)
+	for i, item := range d.listItems(p.v, branchShape()) {
 		bw := fmt.Sprintf("%s: branch %d", what, i+1)
 		if item.Kind != yaml.MappingNode {
 			d.errorf(d.pos(item), `write "- when: CONDITION" then "next: STEP"`, "%s: want a mapping with when and next, got %s", bw, describe(item))

@@ -1111,6 +1111,11 @@ func (e *explainer) indentation(n int) (syntaxFinding, bool) {
 		return syntaxFinding{}, false
 	}
 	// A key: which mapping did it mean to join?
+	if same != nil && same.list {
+		if f, ok := e.missingDashLine(n, lv); ok {
+			return f, true
+		}
+	}
 	if same != nil && !same.list {
 		return syntaxFinding{}, false // lined up with keys: the trouble is elsewhere
 	}
