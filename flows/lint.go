@@ -140,7 +140,7 @@ func (l *linter) flow(f *Flow) {
 		l.errorf(f.Keys["start"], "name the first step, or leave start out", "flow %s: start: %q would end the conversation at once", f.Name, End)
 	case f.Start != "" && f.stepIndex(f.Start) < 0:
 		ids := stepIDs(f)
-		l.errorf(f.Keys["start"], didYouMean(f.Start, ids[:len(ids)-1]), "flow %s: start: no step %q", f.Name, f.Start)
+		l.errorf(f.Keys["start"], targetHint(f.Start, f.Name, ids[:len(ids)-1], false), "flow %s: start: no step %q", f.Name, f.Start)
 	}
 	for i, s := range f.Steps {
 		if s == nil {
@@ -197,15 +197,12 @@ func (l *linter) targets(f *Flow, s *Step, label string) {
 		if t.id == End || f.stepIndex(t.id) >= 0 {
 			continue
 		}
-		hint := didYouMean(t.id, stepIDs(f))
-		if hint == "" && l.set.Flow(t.id) != nil {
-			hint = fmt.Sprintf("%s is a flow: go there with a link step", t.id)
-		}
+		hint := targetHint(t.id, f.Name, stepIDs(f), l.set.Flow(t.id) != nil)
 		l.errorf(t.pos, hint, "%s: %s: no step %q in flow %s", label, t.key, t.id, f.Name)
 	}
 	if s.Kind == KindLink && s.Link != "" && l.set.Flow(s.Link) == nil && !l.set.mightHold(s.Link) {
 		names := append(slices.Clone(l.flowNames), l.set.brokenNames()...)
-		l.errorf(s.KeyPos("link"), didYouMean(s.Link, names), "%s: link: no flow %q", label, s.Link)
+		l.errorf(s.KeyPos("link"), flowHint(s.Link, names), "%s: link: no flow %q", label, s.Link)
 	}
 }
 
@@ -383,7 +380,7 @@ func (l *linter) unreachable(f *Flow) {
 			if t.id == End || f.stepIndex(t.id) >= 0 {
 				continue
 			}
-			guess := closest(t.id, ids)
+			guess := guessTarget(t.id, ids)
 			if guess == "" {
 				return
 			}
