@@ -83,7 +83,9 @@ func (d *decoder) parse(data []byte) *Flow {
 	}
 	f := &Flow{Keys: map[string]Pos{}, Pos: d.pos(root)}
 	var stepsNode *yaml.Node
-	for _, p := range d.pairs(root) {
+	ps := d.pairs(root)
+	var read func(p pair)
+	read = func(p pair) {
 		f.Keys[p.key] = d.pos(p.k)
 		switch p.key {
 		case "flow":
@@ -112,7 +114,13 @@ func (d *decoder) parse(data []byte) *Flow {
 				hint = "step keys go inside a step under steps:"
 			}
 			d.errorf(d.pos(p.k), hint, "unknown key %q", p.key)
+			if g := misspeltIn(p.key, topKeys(), ps); g != "" && !contains(d.allKeys, p.key) {
+				read(pair{key: g, k: p.k, v: p.v, alias: p.alias}) // stpes: is read as steps:
+			}
 		}
+	}
+	for _, p := range ps {
+		read(p)
 	}
 	if _, ok := f.Keys["flow"]; !ok {
 		d.errorf(d.pos(root), `add "flow: NAME" at the top`, "missing flow: every flow file names its flow")
@@ -549,24 +557,36 @@ func (d *decoder) step(n *yaml.Node, i int) *Step {
 	s := &Step{Pos: d.pos(n), Keys: map[string]Pos{}}
 	ps := d.pairs(n)
 	var kinds []pair
-	for _, p := range ps {
+	idAt := -1
+	for k, p := range ps {
 		s.Keys[p.key] = d.pos(p.k)
 		if p.key == "id" {
-			if id, ok := d.word(p, fmt.Sprintf("step %d: id", i+1)); ok {
-				if err := checkName(id); err != nil {
-					d.errorf(d.pos(p.v), "", "step %d: id: %v", i+1, err)
-				} else if id == End {
-					d.errorf(d.pos(p.v), "pick another id", "step %d: id: %q is reserved: it ends the conversation", i+1, End)
-				}
-				s.ID = id
-			}
+			idAt = k
 		}
 		if d.isKind(p.key) {
 			kinds = append(kinds, p)
 		}
 	}
+	// A misspelt id or kind key stands for the one that is missing, so
+	// its typo is the only error: no "missing id", no unknown targets.
+	typoOf := map[int]string{}
+	for k, p := range ps {
+		if contains(d.allKeys, p.key) {
+			continue
+		}
+		switch g := misspelt(p.key, d.allKeys, s.Keys); {
+		case g == "id" && idAt < 0:
+			typoOf[k], idAt = g, k
+		case g != "" && d.isKind(g) && len(kinds) == 0:
+			typoOf[k] = g
+			kinds = append(kinds, pair{key: g, k: p.k, v: p.v, alias: p.alias})
+		}
+	}
+	if idAt >= 0 {
+		d.stepID(s, ps[idAt], i)
+	}
 	label := stepLabel(s, i)
-	if _, ok := s.Keys["id"]; !ok {
+	if idAt < 0 {
 		d.errorf(s.Pos, `add "id: NAME" so other steps can go to it`, "%s: missing id", label)
 	}
 	var spec KindSpec
@@ -583,14 +603,19 @@ func (d *decoder) step(n *yaml.Node, i int) *Step {
 	case 1:
 		s.Kind = Kind(kinds[0].key)
 		spec, _ = d.spec(s.Kind)
+		s.Keys[kinds[0].key] = d.pos(kinds[0].k)
 	}
-	for _, p := range ps {
+	for k, p := range ps {
 		if p.key == "id" || d.isKind(p.key) {
 			continue
 		}
 		if p.key == "description" {
 			s.Keys[p.key] = d.pos(p.k)
 			d.text(p, label+": description")
+			continue
+		}
+		if _, ok := typoOf[k]; ok {
+			d.errorf(d.pos(p.k), didYouMean(p.key, d.allKeys), "%s: unknown key %q", label, p.key)
 			continue
 		}
 		if s.Kind != "" && !contains(spec.Keys, p.key) {
@@ -602,7 +627,15 @@ func (d *decoder) step(n *yaml.Node, i int) *Step {
 				d.errorf(d.pos(p.k), hint, "%s: %s does not apply to %s step", label, p.key, article(string(s.Kind)))
 				continue
 			}
-			d.errorf(d.pos(p.k), didYouMean(p.key, append(append(commonKeys(), spec.Keys...), string(s.Kind))), "%s: unknown key %q", label, p.key)
+			known := append(append(commonKeys(), spec.Keys...), string(s.Kind))
+			d.errorf(d.pos(p.k), didYouMean(p.key, known), "%s: unknown key %q", label, p.key)
+			// Read a misspelt key as the key it stands for (sav: as
+			// save:), so its typo does not also leave the answer
+			// unsaved and every {{ }} that reads it unresolved.
+			if g := misspelt(p.key, known, s.Keys); g != "" && contains(spec.Keys, g) {
+				s.Keys[g] = d.pos(p.k)
+				d.stepKey(s, label, pair{key: g, k: p.k, v: p.v, alias: p.alias})
+			}
 			continue
 		}
 		if s.Kind == "" && !contains(d.allKeys, p.key) {
@@ -622,6 +655,43 @@ func (d *decoder) step(n *yaml.Node, i int) *Step {
 	d.kindValue(s, label, spec, kinds[0])
 	d.finishStep(s, label)
 	return s
+}
+
+// stepID reads a step's id.
+func (d *decoder) stepID(s *Step, p pair, i int) {
+	s.Keys["id"] = d.pos(p.k)
+	id, ok := d.word(p, fmt.Sprintf("step %d: id", i+1))
+	if !ok {
+		return
+	}
+	if err := checkName(id); err != nil {
+		d.errorf(d.pos(p.v), "", "step %d: id: %v", i+1, err)
+	} else if id == End {
+		d.errorf(d.pos(p.v), "pick another id", "step %d: id: %q is reserved: it ends the conversation", i+1, End)
+	}
+	s.ID = id
+}
+
+// misspeltIn is misspelt for a mapping's pairs.
+func misspeltIn(key string, known []string, ps []pair) string {
+	g := closest(key, known)
+	for _, p := range ps {
+		if p.key == g {
+			return ""
+		}
+	}
+	return g
+}
+
+// misspelt returns the known key an unknown key most likely stands for,
+// when the mapping lacks that key, else "". Reading the value as that
+// key's keeps one typo to one error.
+func misspelt(key string, known []string, present map[string]Pos) string {
+	g := closest(key, known)
+	if _, ok := present[g]; ok {
+		return ""
+	}
+	return g
 }
 
 func (d *decoder) isKind(key string) bool {
@@ -940,7 +1010,8 @@ func (d *decoder) option(n *yaml.Node, what string, buttons bool) (Option, bool)
 	}
 	seen := map[string]bool{}
 	ps := d.pairs(n)
-	for _, p := range ps {
+	var read func(p pair)
+	read = func(p pair) {
 		seen[p.key] = true
 		switch p.key {
 		case "id":
@@ -977,7 +1048,13 @@ func (d *decoder) option(n *yaml.Node, what string, buttons bool) (Option, bool)
 			o.Next, _ = d.word(p, what+": next")
 		default:
 			d.errorf(d.pos(p.k), didYouMean(p.key, optionKeys()), "%s: unknown key %q", what, p.key)
+			if g := misspeltIn(p.key, optionKeys(), ps); g != "" && !seen[g] {
+				read(pair{key: g, k: p.k, v: p.v, alias: p.alias})
+			}
 		}
+	}
+	for _, p := range ps {
+		read(p)
 	}
 	if !seen["id"] && !hasTypoOf(ps, "id", optionKeys()) {
 		d.errorf(o.Pos, "the id is what gets saved", "%s: missing id", what)
@@ -1010,7 +1087,8 @@ func (d *decoder) branches(p pair, label string) []Branch {
 		b := Branch{Pos: d.pos(item), NextPos: d.pos(item)}
 		seen := map[string]bool{}
 		bps := d.pairs(item)
-		for _, bp := range bps {
+		var read func(bp pair)
+		read = func(bp pair) {
 			seen[bp.key] = true
 			switch bp.key {
 			case "when":
@@ -1024,7 +1102,13 @@ func (d *decoder) branches(p pair, label string) []Branch {
 				b.Next, _ = d.word(bp, bw+": next")
 			default:
 				d.errorf(d.pos(bp.k), didYouMean(bp.key, []string{"when", "next"}), "%s: unknown key %q", bw, bp.key)
+				if g := misspeltIn(bp.key, []string{"when", "next"}, bps); g != "" && !seen[g] {
+					read(pair{key: g, k: bp.k, v: bp.v, alias: bp.alias})
+				}
 			}
+		}
+		for _, bp := range bps {
+			read(bp)
 		}
 		if !seen["when"] && !hasTypoOf(bps, "when", []string{"when", "next"}) {
 			d.errorf(d.pos(item), "a Lua condition such as project.service == 'roofing'", "%s: missing when", bw)
@@ -1051,7 +1135,8 @@ func (d *decoder) extract(p pair, label string) *Extract {
 	e := &Extract{FromPos: d.pos(p.v)}
 	seen := map[string]bool{}
 	eps := d.pairs(p.v)
-	for _, ep := range eps {
+	var read func(ep pair)
+	read = func(ep pair) {
 		seen[ep.key] = true
 		switch ep.key {
 		case "from":
@@ -1070,7 +1155,13 @@ func (d *decoder) extract(p pair, label string) *Extract {
 			e.Fields = d.fields(ep, what+": fields")
 		default:
 			d.errorf(d.pos(ep.k), didYouMean(ep.key, extractKeys()), "%s: unknown key %q", what, ep.key)
+			if g := misspeltIn(ep.key, extractKeys(), eps); g != "" && !seen[g] {
+				read(pair{key: g, k: ep.k, v: ep.v, alias: ep.alias})
+			}
 		}
+	}
+	for _, ep := range eps {
+		read(ep)
 	}
 	if !seen["from"] && !hasTypoOf(eps, "from", extractKeys()) {
 		d.errorf(d.pos(p.v), "the variable holding the photos or text, e.g. project.photos", "%s: missing from", what)
@@ -1114,7 +1205,9 @@ func (d *decoder) field(f *Field, p pair, what string) {
 		}
 	case yaml.MappingNode:
 		typeNode = nil
-		for _, fp := range d.pairs(p.v) {
+		fps := d.pairs(p.v)
+		var read func(fp pair)
+		read = func(fp pair) {
 			switch fp.key {
 			case "type":
 				typeNode = fp.v
@@ -1129,8 +1222,15 @@ func (d *decoder) field(f *Field, p pair, what string) {
 			case "list":
 				f.List, _ = d.boolean(fp, what+": list")
 			default:
-				d.errorf(d.pos(fp.k), didYouMean(fp.key, []string{"type", "description", "enum", "required", "list"}), "%s: unknown key %q", what, fp.key)
+				known := []string{"type", "description", "enum", "required", "list"}
+				d.errorf(d.pos(fp.k), didYouMean(fp.key, known), "%s: unknown key %q", what, fp.key)
+				if g := misspeltIn(fp.key, known, fps); g != "" {
+					read(pair{key: g, k: fp.k, v: fp.v, alias: fp.alias})
+				}
 			}
+		}
+		for _, fp := range fps {
+			read(fp)
 		}
 	default:
 		d.errorf(d.pos(p.v), "write { type: number } or just number", "%s: want a type or a mapping, got %s", what, describe(p.v))
