@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/yuin/gopher-lua/ast"
 	"github.com/yuin/gopher-lua/parse"
@@ -56,6 +55,7 @@ func Lint(set *Set, opts LintOptions) Diagnostics {
 		}
 	}
 	l.collectSaved()
+	l.collectChoices()
 	for _, name := range set.Order {
 		if f := set.Flows[name]; f != nil {
 			l.flow(f)
@@ -73,7 +73,8 @@ type linter struct {
 	saved     map[string]bool
 	savedList []string // for hints
 	flowNames []string
-	partial   bool // files gave no flow: links and variables may be theirs
+	partial   bool                    // files gave no flow: links and variables may be theirs
+	choices   map[string]*choiceSaves // what choice steps save, by path
 }
 
 func (l *linter) collectSaved() {
@@ -213,18 +214,9 @@ func (l *linter) step(s *Step, label string) {
 		}
 	}
 	for i, b := range s.If {
-		if b.When == "" {
-			continue
+		if b.When != "" && !b.mangled {
+			l.condition(b, fmt.Sprintf("%s: if: branch %d: when", label, i+1))
 		}
-		check := l.opts.Condition
-		if check == nil {
-			check = ParseCondition
-		}
-		if err := check(b.When); err != nil {
-			l.errorf(b.Pos, "", "%s: if: branch %d: when: %v", label, i+1, err)
-			continue
-		}
-		l.whenPaths(b, fmt.Sprintf("%s: if: branch %d: when", label, i+1))
 	}
 	if s.Extract != nil && s.Extract.From != "" && !l.partial && !l.resolves(s.Extract.From, nil) {
 		l.errorf(s.Extract.FromPos, l.pathHint(s.Extract.From), "%s: extract: from: no step saves %s", label, s.Extract.From)
@@ -252,24 +244,50 @@ func (l *linter) paths(s *Step, label, key string, t *Template, extra []string) 
 	}
 }
 
+// condition checks one `when`: that it compiles (with a plain-words fix
+// for operators from other languages), that words compared are quoted,
+// that the variables it reads are saved, and that what a choice step
+// saves is compared with its option ids.
+func (l *linter) condition(b Branch, what string) {
+	check := l.opts.Condition
+	if check == nil {
+		check = ParseCondition
+	}
+	if err := check(b.When); err != nil {
+		if !l.operatorError(b, what) {
+			l.errorf(b.Pos, "", "%s: %v", what, err)
+		}
+		return
+	}
+	tokens := luaTokens(b.When)
+	var bare []luaToken
+	if !l.partial {
+		bare = l.bareWords(tokens)
+	}
+	for _, w := range bare {
+		l.errorf(whenPos(b, w.at), "write it as "+whenLine(quoteWords(b.When, bare)),
+			"%s: %s is not in quotes, so Lua reads it as a variable, which no step saves", what, w.text)
+	}
+	l.whenPaths(b, what, bare)
+	l.optionValues(b, tokens, what)
+}
+
 // whenPaths checks the variables a condition reads as template paths are
 // checked; a path also resolves when a step saves something under it
-// (`lead ~= nil` holds once lead.name is saved).
-func (l *linter) whenPaths(b Branch, what string) {
+// (`lead ~= nil` holds once lead.name is saved). Words already reported
+// as missing their quotes are skipped.
+func (l *linter) whenPaths(b Branch, what string, bare []luaToken) {
 	if l.partial {
 		return
 	}
 	seen := map[string]bool{}
 	for _, cp := range conditionPaths(b.When) {
-		if seen[cp.path] || l.resolves(cp.path, nil) || l.savedUnder(cp.path) {
+		if seen[cp.path] || l.resolves(cp.path, nil) || l.savedUnder(cp.path) ||
+			slices.ContainsFunc(bare, func(t luaToken) bool { return t.at == cp.at }) {
 			continue
 		}
 		seen[cp.path] = true
-		pos := b.Pos
-		if b.whenCol > 0 && pos.Line > 0 && !strings.Contains(b.When[:cp.at], "\n") {
-			pos.Col = b.whenCol + utf8.RuneCountInString(b.When[:cp.at])
-		}
-		l.errorf(pos, l.pathHint(cp.path), "%s: no step saves %s and it is not built in", what, cp.path)
+		l.errorf(whenPos(b, cp.at), l.pathHint(cp.path), "%s: no step saves %s and it is not built in", what, cp.path)
 	}
 }
 

@@ -404,3 +404,27 @@ func TestConditionPaths(t *testing.T) {
 		}
 	}
 }
+
+func TestConditionFixes(t *testing.T) {
+	for _, c := range []struct{ expr, want string }{
+		{"a = 1", "a == 1"},
+		{"a != 'x'", "a ~= 'x'"},
+		{"a&&b||c", "a and b or c"},
+		{"!a", "not a"},
+		{"(!a) && b", "(not a) and b"},
+		{"{ k = 1 } ~= nil and a = 2", "{ k = 1 } ~= nil and a == 2"},
+		{"'a = b' == a -- x = y", "'a = b' == a -- x = y"},
+		{"a ~= b", "a ~= b"},
+	} {
+		if got := applyFixes(c.expr, operatorFixes(luaTokens(c.expr))); got != c.want {
+			t.Errorf("fix %q = %q, want %q", c.expr, got, c.want)
+		}
+	}
+	for _, expr := range []string{"'", "[[x", "[==[", "\"a\\", "é == ü", "a..b...c", "0x1p4 == .5"} {
+		for _, tk := range luaTokens(expr) {
+			if tk.at < 0 || tk.end > len(expr) || tk.at >= tk.end {
+				t.Errorf("luaTokens(%q): bad token %+v", expr, tk)
+			}
+		}
+	}
+}

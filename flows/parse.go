@@ -1093,6 +1093,10 @@ func (d *decoder) branches(p pair, label string) []Branch {
 			switch bp.key {
 			case "when":
 				b.Pos = d.pos(bp.v)
+				if d.whenMangled(bp, bw+": when") {
+					b.When, b.mangled = bp.v.Value, true
+					break
+				}
 				if v, ok := d.word(bp, bw+": when"); ok {
 					b.When = v
 					b.whenCol = d.verbatimCol(bp.v)
