@@ -21,6 +21,11 @@ type LintOptions struct {
 	// Builtins are extra template path prefixes that need no step to save
 	// them, besides contact.* and config.*.
 	Builtins []string
+	// StartFlow names the flow new conversations start in: the engine's
+	// start flow, DefaultStartFlow unless configured otherwise. A set
+	// without it is an error, as the engine would refuse to run it. Empty
+	// skips the check, for linting some of a folder's files.
+	StartFlow string
 }
 
 // builtinPrefixes are the template paths the engine always provides.
@@ -54,6 +59,7 @@ func Lint(set *Set, opts LintOptions) Diagnostics {
 				"other files were not fully checked because %s %s", f, set.broken[f].why)
 		}
 	}
+	checkStartFlow(&l.collector, set, opts.StartFlow)
 	l.collectSaved()
 	l.collectChoices()
 	for _, name := range set.Order {
