@@ -68,8 +68,50 @@ func Lint(set *Set, opts LintOptions) Diagnostics {
 		}
 	}
 	l.cycles()
+	l.foldRepeats()
 	l.diags.Sort()
 	return l.diags
+}
+
+// repeat is an error reported once for a name that is missing in several
+// places of a file: the places after the first.
+type repeat struct {
+	first int // index of the diagnostic
+	lines []int
+}
+
+// errorOnce reports an error about a missing name (a step, a variable) at
+// its first place in a file only: one misspelt id or save gives one error,
+// which lists the other lines that name it (foldRepeats).
+func (l *linter) errorOnce(key string, pos Pos, hint, format string, args ...any) {
+	key = pos.File + "\x00" + key
+	if r, ok := l.repeats[key]; ok {
+		if !slices.Contains(r.lines, pos.Line) && pos.Line != l.diags[r.first].Pos.Line {
+			r.lines = append(r.lines, pos.Line)
+		}
+		return
+	}
+	if l.repeats == nil {
+		l.repeats = map[string]*repeat{}
+	}
+	l.repeats[key] = &repeat{first: len(l.diags)}
+	l.errorf(pos, hint, format, args...)
+}
+
+// foldRepeats adds to each error reported once the other lines that name
+// the same missing thing.
+func (l *linter) foldRepeats() {
+	for _, r := range l.repeats {
+		if len(r.lines) == 0 {
+			continue
+		}
+		slices.Sort(r.lines)
+		nums := make([]string, len(r.lines))
+		for i, n := range r.lines {
+			nums[i] = fmt.Sprint(n)
+		}
+		l.diags[r.first].Message += fmt.Sprintf("; %s %s name it too", plural(len(nums), "line", "lines"), joinAnd(nums))
+	}
 }
 
 type linter struct {
@@ -81,6 +123,7 @@ type linter struct {
 	flowNames []string
 	partial   bool                    // files gave no flow: links and variables may be theirs
 	choices   map[string]*choiceSaves // what choice steps save, by path
+	repeats   map[string]*repeat      // missing names reported once per file
 }
 
 func (l *linter) collectSaved() {
@@ -205,7 +248,7 @@ func (l *linter) targets(f *Flow, s *Step, label string) {
 			continue
 		}
 		hint := targetHint(t.id, f.Name, stepIDs(f), l.set.Flow(t.id) != nil)
-		l.errorf(t.pos, hint, "%s: %s: no step %q in flow %s", label, t.key, t.id, f.Name)
+		l.errorOnce("step\x00"+f.Name+"\x00"+t.id, t.pos, hint, "%s: %s: no step %q in flow %s", label, t.key, t.id, f.Name)
 	}
 	if s.Kind == KindLink && s.Link != "" && l.set.Flow(s.Link) == nil && !l.set.mightHold(s.Link) {
 		names := append(slices.Clone(l.flowNames), l.set.brokenNames()...)
@@ -225,7 +268,7 @@ func (l *linter) step(s *Step, label string) {
 		}
 	}
 	if s.Extract != nil && s.Extract.From != "" && !l.partial && !l.resolves(s.Extract.From, nil) {
-		l.errorf(s.Extract.FromPos, l.pathHint(s.Extract.From), "%s: extract: from: no step saves %s", label, s.Extract.From)
+		l.errorOnce("path\x00"+s.Extract.From, s.Extract.FromPos, l.pathHint(s.Extract.From), "%s: extract: from: no step saves %s", label, s.Extract.From)
 	}
 	l.paths(s, label, string(s.Kind), s.Text, nil)
 	l.paths(s, label, "error", s.Error, nil)
@@ -245,7 +288,7 @@ func (l *linter) paths(s *Step, label, key string, t *Template, extra []string) 
 	}
 	for _, p := range t.Paths() {
 		if !l.partial && !l.resolves(p, extra) {
-			l.errorf(t.Pos, l.pathHint(p), "%s: %s: {{ %s }}: no step saves %s and it is not built in", label, key, p, p)
+			l.errorOnce("path\x00"+p, t.Pos, l.pathHint(p), "%s: %s: {{ %s }}: no step saves %s and it is not built in", label, key, p, p)
 		}
 	}
 }
@@ -293,7 +336,7 @@ func (l *linter) whenPaths(b Branch, what string, bare []luaToken) {
 			continue
 		}
 		seen[cp.path] = true
-		l.errorf(whenPos(b, cp.at), l.pathHint(cp.path), "%s: no step saves %s and it is not built in", what, cp.path)
+		l.errorOnce("path\x00"+cp.path, whenPos(b, cp.at), l.pathHint(cp.path), "%s: no step saves %s and it is not built in", what, cp.path)
 	}
 }
 
