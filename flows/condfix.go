@@ -32,7 +32,7 @@ func luaOperators() []string {
 
 // luaTokens splits a condition into tokens, leaving out comments.
 func luaTokens(expr string) []luaToken {
-	var out []luaToken
+	out := make([]luaToken, 0, len(expr)/4+1)
 	for i := 0; i < len(expr); {
 		c := expr[i]
 		start := i
@@ -215,10 +215,10 @@ type comparison struct {
 	left, right luaToken
 }
 
-// comparisons lists the == and ~= whose operands are single tokens: a
-// name or a literal standing alone between and, or, not, brackets and
-// the ends of the condition (not `f(x) == a .. b`).
-func comparisons(tokens []luaToken) []comparison {
+// comparisons calls yield for each == and ~= whose operands are single
+// tokens: a name or a literal standing alone between and, or, not,
+// brackets and the ends of the condition (not `f(x) == a .. b`).
+func comparisons(tokens []luaToken, yield func(comparison)) {
 	bounds := func(i int) bool {
 		if i < 0 || i >= len(tokens) {
 			return true
@@ -227,33 +227,32 @@ func comparisons(tokens []luaToken) []comparison {
 		return t.kind == 'n' && (t.text == "and" || t.text == "or" || t.text == "not") ||
 			t.kind == 'o' && (t.text == "(" || t.text == ")")
 	}
-	var out []comparison
 	for i := 1; i+1 < len(tokens); i++ {
 		if t := tokens[i]; t.kind == 'o' && (t.text == "==" || t.text == "~=") && bounds(i-2) && bounds(i+2) {
-			out = append(out, comparison{t.text, tokens[i-1], tokens[i+1]})
+			yield(comparison{t.text, tokens[i-1], tokens[i+1]})
 		}
 	}
-	return out
 }
 
 // bareWords returns the names compared with a variable that are not
 // variables themselves: `project.service == roofing` means 'roofing'.
 func (l *linter) bareWords(tokens []luaToken) []luaToken {
 	var out []luaToken
-	for _, c := range comparisons(tokens) {
-		for _, pair := range [][2]luaToken{{c.left, c.right}, {c.right, c.left}} {
-			word, other := pair[0], pair[1]
-			if word.kind != 'n' || other.kind != 'n' || strings.Contains(word.text, ".") ||
-				contains(luaKeywords(), word.text) || contains(conditionGlobals(), word.text) ||
-				l.resolves(word.text, nil) || l.savedUnder(word.text) {
-				continue
-			}
-			if !strings.Contains(other.text, ".") && !l.resolves(other.text, nil) && !l.savedUnder(other.text) {
-				continue // two unknown names: no telling which is the variable
-			}
-			out = append(out, word)
+	bare := func(word, other luaToken) {
+		if word.kind != 'n' || other.kind != 'n' || strings.Contains(word.text, ".") ||
+			contains(luaKeywords(), word.text) || contains(conditionGlobals(), word.text) ||
+			l.resolves(word.text, nil) || l.savedUnder(word.text) {
+			return
 		}
+		if !strings.Contains(other.text, ".") && !l.resolves(other.text, nil) && !l.savedUnder(other.text) {
+			return // two unknown names: no telling which is the variable
+		}
+		out = append(out, word)
 	}
+	comparisons(tokens, func(c comparison) {
+		bare(c.left, c.right)
+		bare(c.right, c.left)
+	})
 	return out
 }
 
@@ -270,14 +269,14 @@ func quoteWords(expr string, words []luaToken) string {
 	return b.String()
 }
 
-// choiceSaves records which option ids choice steps save at a path.
+// choiceSaves is what the choice steps that save at one path can save.
 type choiceSaves struct {
 	step   string   // the first choice step saving there, for messages
 	ids    []string // every option id saved there
 	titles []string // the options' titles, parallel to ids
 }
 
-// collectChoices maps each path a choice step saves to its option ids.
+// collectChoices maps each path a choice step saves to those steps.
 func (l *linter) collectChoices() {
 	for _, name := range l.set.Order {
 		f := l.set.Flows[name]
@@ -289,21 +288,40 @@ func (l *linter) collectChoices() {
 				continue
 			}
 			if l.choices == nil {
-				l.choices = map[string]*choiceSaves{}
+				l.choices = map[string][]*Step{}
 			}
-			cs := l.choices[s.Save]
-			if cs == nil {
-				cs = &choiceSaves{step: s.ID}
-				l.choices[s.Save] = cs
-			}
-			for _, o := range s.Options {
-				if o.ID != "" && !slices.Contains(cs.ids, o.ID) {
-					cs.ids = append(cs.ids, o.ID)
-					cs.titles = append(cs.titles, o.Title)
-				}
+			l.choices[s.Save] = append(l.choices[s.Save], s)
+		}
+	}
+}
+
+// isOptionID reports whether a choice step saving at path has an option
+// with the given id.
+func (l *linter) isOptionID(path, id string) bool {
+	for _, s := range l.choices[path] {
+		for _, o := range s.Options {
+			if o.ID == id {
+				return true
 			}
 		}
 	}
+	return false
+}
+
+// choiceOptions gathers the option ids the choice steps saving at path
+// can save; it runs only for conditions that compare that path.
+func (l *linter) choiceOptions(path string) choiceSaves {
+	steps := l.choices[path]
+	cs := choiceSaves{step: steps[0].ID}
+	for _, s := range steps {
+		for _, o := range s.Options {
+			if o.ID != "" && !slices.Contains(cs.ids, o.ID) {
+				cs.ids = append(cs.ids, o.ID)
+				cs.titles = append(cs.titles, o.Title)
+			}
+		}
+	}
+	return cs
 }
 
 // optionValues warns where a condition compares what a choice step saves
@@ -313,15 +331,15 @@ func (l *linter) optionValues(b Branch, tokens []luaToken, what string) {
 	if len(l.choices) == 0 {
 		return
 	}
-	for _, c := range comparisons(tokens) {
+	comparisons(tokens, func(c comparison) {
 		path, lit := c.left, c.right
 		if path.kind != 'n' {
 			path, lit = lit, path
 		}
-		cs := l.choices[path.text]
-		if path.kind != 'n' || lit.kind != 's' || cs == nil || slices.Contains(cs.ids, lit.val) {
-			continue
+		if path.kind != 'n' || lit.kind != 's' || l.choices[path.text] == nil || l.isOptionID(path.text, lit.val) {
+			return
 		}
+		cs := l.choiceOptions(path.text)
 		guess := ""
 		for i, t := range cs.titles {
 			if strings.EqualFold(strings.TrimSpace(t), strings.TrimSpace(lit.val)) {
@@ -345,7 +363,7 @@ func (l *linter) optionValues(b Branch, tokens []luaToken, what string) {
 		}
 		l.warnf(whenPos(b, lit.at), hint, "%s: %s holds an option id of choice step %q, and %q is none of them: the test %s",
 			what, path.text, cs.step, lit.val, never)
-	}
+	})
 }
 
 // whenMangled reports what YAML did to a condition before Lua sees it: a
@@ -353,10 +371,13 @@ func (l *linter) optionValues(b Branch, tokens []luaToken, what string) {
 // read as a type tag. It reports false when the condition reads as
 // written.
 func (d *decoder) whenMangled(p pair, what string) bool {
-	if p.alias || p.v.Kind != yaml.ScalarNode {
+	if p.v.Kind != yaml.ScalarNode {
 		return false
 	}
 	if pos, comment, ok := d.emptyByComment(p); ok {
+		if d.once(pos) {
+			return true
+		}
 		d.errorf(pos, "put it in quotes: when: "+quote(comment, '"'), "%s: YAML reads %q as a comment, so the condition is empty", what, comment)
 		return true
 	}
@@ -366,6 +387,9 @@ func (d *decoder) whenMangled(p pair, what string) bool {
 	}
 	pos := d.pos(p.v)
 	pos.Col = fix.col
+	if d.once(pos) {
+		return true
+	}
 	if strings.HasPrefix(fix.text, "!") && !strings.HasPrefix(fix.text, "!=") {
 		negated := "not " + strings.TrimSpace(fix.text[1:])
 		d.errorf(pos, "write it as "+whenLine(negated), "%s: YAML reads %q as a type tag, and Lua writes \"!\" as \"not\"",

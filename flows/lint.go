@@ -121,9 +121,9 @@ type linter struct {
 	saved     map[string]bool
 	savedList []string // for hints
 	flowNames []string
-	partial   bool                    // files gave no flow: links and variables may be theirs
-	choices   map[string]*choiceSaves // what choice steps save, by path
-	repeats   map[string]*repeat      // missing names reported once per file
+	partial   bool               // files gave no flow: links and variables may be theirs
+	choices   map[string][]*Step // choice steps, by the path they save
+	repeats   map[string]*repeat // missing names reported once per file
 }
 
 func (l *linter) collectSaved() {

@@ -63,17 +63,23 @@ func (d *decoder) listItems(seq *yaml.Node, shape itemShape) []*yaml.Node {
 			out = append(out, d.resolve(item)) // checked where the anchor stands
 			continue
 		}
-		out = append(out, d.splitItem(d.resolve(item), shape, seq.Column)...)
+		n := d.resolve(item)
+		if parts := d.splitItem(n, shape, seq.Column); parts != nil {
+			out = append(out, parts...)
+		} else {
+			out = append(out, n)
+		}
 	}
 	return out
 }
 
-// splitItem returns a list item's mapping as the items it holds: itself,
-// or, where a "- " is missing, the mappings YAML joined, each reported at
-// the line that lost its dash. dashCol is the column of the list's dashes.
+// splitItem returns the mappings YAML joined into a list item's mapping
+// where a "- " is missing, each reported at the line that lost its dash,
+// or nil when the item is one item. dashCol is the column of the list's
+// dashes.
 func (d *decoder) splitItem(n *yaml.Node, shape itemShape, dashCol int) []*yaml.Node {
 	if n.Kind != yaml.MappingNode || n.Style&yaml.FlowStyle != 0 || !hasDupKey(n) {
-		return []*yaml.Node{n}
+		return nil
 	}
 	var out []*yaml.Node
 	c := n.Content
@@ -100,6 +106,9 @@ func (d *decoder) splitItem(n *yaml.Node, shape itemShape, dashCol int) []*yaml.
 		d.missingDash(c[split], shape.noun, dashCol)
 		out = append(out, subMapping(c[start:split]))
 		start = split
+	}
+	if out == nil {
+		return nil // only plain duplicate keys
 	}
 	return append(out, subMapping(c[start:]))
 }

@@ -59,7 +59,7 @@ type decoder struct {
 	allKeys []string
 
 	lineStarts []int        // byte offsets where each line starts, built by line
-	textWarned map[Pos]bool // texts already warned about, for values reused by aliases
+	textWarned map[Pos]bool // findings about texts already made (aliases read them again)
 }
 
 func (d *decoder) pos(n *yaml.Node) Pos {
@@ -84,43 +84,42 @@ func (d *decoder) parse(data []byte) *Flow {
 	f := &Flow{Keys: map[string]Pos{}, Pos: d.pos(root)}
 	var stepsNode *yaml.Node
 	ps := d.pairs(root)
-	var read func(p pair)
-	read = func(p pair) {
-		f.Keys[p.key] = d.pos(p.k)
-		switch p.key {
-		case "flow":
-			f.Pos = d.pos(p.k)
-			if name, ok := d.text(p, "flow"); ok {
-				if err := checkName(name); err != nil {
-					d.errorf(d.pos(p.v), "", "flow: %v", err)
-				} else {
-					f.Name = name
+	for _, p := range ps {
+		for again := true; again; {
+			again = false
+			f.Keys[p.key] = d.pos(p.k)
+			switch p.key {
+			case "flow":
+				f.Pos = d.pos(p.k)
+				if name, ok := d.text(p, "flow"); ok {
+					if err := checkName(name); err != nil {
+						d.errorf(d.pos(p.v), "", "flow: %v", err)
+					} else {
+						f.Name = name
+					}
 				}
-			}
-		case "description":
-			f.Description, _ = d.text(p, "description")
-		case "start":
-			if id, ok := d.text(p, "start"); ok {
-				if id == "" {
-					d.errorf(d.pos(p.v), "leave it out to start at the first step", "start: empty")
+			case "description":
+				f.Description, _ = d.text(p, "description")
+			case "start":
+				if id, ok := d.text(p, "start"); ok {
+					if id == "" {
+						d.errorf(d.pos(p.v), "leave it out to start at the first step", "start: empty")
+					}
+					f.Start = id
 				}
-				f.Start = id
-			}
-		case "steps":
-			stepsNode = p.v
-		default:
-			hint := didYouMean(p.key, topKeys())
-			if hint == "" && contains(d.allKeys, p.key) {
-				hint = "step keys go inside a step under steps:"
-			}
-			d.errorf(d.pos(p.k), hint, "unknown key %q", p.key)
-			if g := misspeltIn(p.key, topKeys(), ps); g != "" && !contains(d.allKeys, p.key) {
-				read(pair{key: g, k: p.k, v: p.v, alias: p.alias}) // stpes: is read as steps:
+			case "steps":
+				stepsNode = p.v
+			default:
+				hint := didYouMean(p.key, topKeys())
+				if hint == "" && contains(d.allKeys, p.key) {
+					hint = "step keys go inside a step under steps:"
+				}
+				d.errorf(d.pos(p.k), hint, "unknown key %q", p.key)
+				if g := misspeltIn(p.key, topKeys(), ps); g != "" && !contains(d.allKeys, p.key) {
+					p.key, again = g, true // stpes: is read as steps:
+				}
 			}
 		}
-	}
-	for _, p := range ps {
-		read(p)
 	}
 	if _, ok := f.Keys["flow"]; !ok {
 		d.errorf(d.pos(root), `add "flow: NAME" at the top`, "missing flow: every flow file names its flow")
@@ -198,9 +197,8 @@ func (d *decoder) resolve(n *yaml.Node) *yaml.Node {
 
 // pair is one key and value of a mapping.
 type pair struct {
-	key   string
-	k, v  *yaml.Node
-	alias bool // the value is an alias or came in through a merge key
+	key  string
+	k, v *yaml.Node
 }
 
 // pairs returns a mapping's keys and values in file order, with merge keys
@@ -214,7 +212,8 @@ func (d *decoder) pairsDepth(n *yaml.Node, depth int) []pair {
 		return nil
 	}
 	seen := map[string]int{}
-	var out, merged []pair
+	out := make([]pair, 0, len(n.Content)/2)
+	var merged []pair
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := d.resolve(n.Content[i]), d.resolve(n.Content[i+1])
 		if k.Kind != yaml.ScalarNode {
@@ -230,12 +229,11 @@ func (d *decoder) pairsDepth(n *yaml.Node, depth int) []pair {
 			continue
 		}
 		seen[k.Value] = k.Line
-		out = append(out, pair{key: k.Value, k: k, v: v, alias: n.Content[i+1].Kind == yaml.AliasNode})
+		out = append(out, pair{key: k.Value, k: k, v: v})
 	}
 	for _, p := range merged {
 		if _, dup := seen[p.key]; !dup {
 			seen[p.key] = p.k.Line
-			p.alias = true
 			out = append(out, p)
 		}
 	}
@@ -438,8 +436,14 @@ func (d *decoder) verbatimCol(n *yaml.Node) int {
 }
 
 // line returns line n (1-based) of the file, without its line break, or
-// "" past the end. The line starts are found once per file.
+// "" past the end.
 func (d *decoder) line(n int) string {
+	return string(d.lineBytes(n))
+}
+
+// lineBytes is line without copying. The line starts are found once per
+// file.
+func (d *decoder) lineBytes(n int) []byte {
 	if d.lineStarts == nil {
 		d.lineStarts = append(make([]int, 0, 64), 0)
 		for off := 0; ; {
@@ -452,13 +456,13 @@ func (d *decoder) line(n int) string {
 		}
 	}
 	if n < 1 || n > len(d.lineStarts) {
-		return ""
+		return nil
 	}
 	start, end := d.lineStarts[n-1], len(d.src)
 	if n < len(d.lineStarts) {
 		end = d.lineStarts[n] - 1
 	}
-	return strings.TrimSuffix(string(d.src[start:end]), "\r")
+	return bytes.TrimSuffix(d.src[start:end], []byte("\r"))
 }
 
 // blockIndent returns the indentation of a block scalar's content: the
@@ -569,17 +573,20 @@ func (d *decoder) step(n *yaml.Node, i int) *Step {
 	}
 	// A misspelt id or kind key stands for the one that is missing, so
 	// its typo is the only error: no "missing id", no unknown targets.
-	typoOf := map[int]string{}
+	var typoOf map[int]string // only for steps with unknown keys
 	for k, p := range ps {
 		if contains(d.allKeys, p.key) {
 			continue
+		}
+		if typoOf == nil {
+			typoOf = map[int]string{}
 		}
 		switch g := misspelt(p.key, d.allKeys, s.Keys); {
 		case g == "id" && idAt < 0:
 			typoOf[k], idAt = g, k
 		case g != "" && d.isKind(g) && len(kinds) == 0:
 			typoOf[k] = g
-			kinds = append(kinds, pair{key: g, k: p.k, v: p.v, alias: p.alias})
+			kinds = append(kinds, pair{key: g, k: p.k, v: p.v})
 		}
 	}
 	if idAt >= 0 {
@@ -634,7 +641,7 @@ func (d *decoder) step(n *yaml.Node, i int) *Step {
 			// unsaved and every {{ }} that reads it unresolved.
 			if g := misspelt(p.key, known, s.Keys); g != "" && contains(spec.Keys, g) {
 				s.Keys[g] = d.pos(p.k)
-				d.stepKey(s, label, pair{key: g, k: p.k, v: p.v, alias: p.alias})
+				d.stepKey(s, label, pair{key: g, k: p.k, v: p.v})
 			}
 			continue
 		}
@@ -1010,51 +1017,52 @@ func (d *decoder) option(n *yaml.Node, what string, buttons bool) (Option, bool)
 	}
 	seen := map[string]bool{}
 	ps := d.pairs(n)
-	var read func(p pair)
-	read = func(p pair) {
-		seen[p.key] = true
-		switch p.key {
-		case "id":
-			if v, ok := d.word(p, what+": id"); ok {
-				o.ID = v
-				if n := utf8.RuneCountInString(v); n > maxOptionID {
-					d.errorf(d.pos(p.v), "", "%s: id is %d characters; WhatsApp allows %d", what, n, maxOptionID)
+	for _, p := range ps {
+		for again := true; again; {
+			again = false
+			seen[p.key] = true
+			switch p.key {
+			case "id":
+				if v, ok := d.word(p, what+": id"); ok {
+					o.ID = v
+					if n := utf8.RuneCountInString(v); n > maxOptionID {
+						d.errorf(d.pos(p.v), "", "%s: id is %d characters; WhatsApp allows %d", what, n, maxOptionID)
+					}
 				}
-			}
-		case "title":
-			if v, ok := d.word(p, what+": title"); ok {
-				d.checkText(p, what+": title")
-				o.Title = v
-				n := utf8.RuneCountInString(v)
-				switch {
-				case buttons && n > maxButtonTitle:
-					d.errorf(d.pos(p.v), "shorten it, or offer 4 or more options to show a list", "%s: title %q is %d characters; WhatsApp buttons (3 or fewer options) allow %d", what, v, n, maxButtonTitle)
-				case n > maxRowTitle:
-					d.errorf(d.pos(p.v), "put the rest in description", "%s: title %q is %d characters; WhatsApp lists allow %d", what, v, n, maxRowTitle)
+			case "title":
+				tw := what + ": title"
+				if v, ok := d.word(p, tw); ok {
+					d.checkText(p, tw)
+					o.Title = v
+					n := utf8.RuneCountInString(v)
+					switch {
+					case buttons && n > maxButtonTitle:
+						d.errorf(d.pos(p.v), "shorten it, or offer 4 or more options to show a list", "%s: title %q is %d characters; WhatsApp buttons (3 or fewer options) allow %d", what, v, n, maxButtonTitle)
+					case n > maxRowTitle:
+						d.errorf(d.pos(p.v), "put the rest in description", "%s: title %q is %d characters; WhatsApp lists allow %d", what, v, n, maxRowTitle)
+					}
 				}
-			}
-		case "description":
-			if v, ok := d.text(p, what+": description"); ok {
-				d.checkText(p, what+": description")
-				o.Description = v
-				if n := utf8.RuneCountInString(v); n > maxRowDescription {
-					d.errorf(d.pos(p.v), "", "%s: description is %d characters; WhatsApp lists allow %d", what, n, maxRowDescription)
+			case "description":
+				dw := what + ": description"
+				if v, ok := d.text(p, dw); ok {
+					d.checkText(p, dw)
+					o.Description = v
+					if n := utf8.RuneCountInString(v); n > maxRowDescription {
+						d.errorf(d.pos(p.v), "", "%s: description is %d characters; WhatsApp lists allow %d", what, n, maxRowDescription)
+					}
+					if buttons && v != "" {
+						d.warnf(d.pos(p.v), "descriptions show only in lists of 4 to 10 options", "%s: description is not shown on a button", what)
+					}
 				}
-				if buttons && v != "" {
-					d.warnf(d.pos(p.v), "descriptions show only in lists of 4 to 10 options", "%s: description is not shown on a button", what)
+			case "next":
+				o.Next, _ = d.word(p, what+": next")
+			default:
+				d.errorf(d.pos(p.k), didYouMean(p.key, optionKeys()), "%s: unknown key %q", what, p.key)
+				if g := misspeltIn(p.key, optionKeys(), ps); g != "" && !seen[g] {
+					p.key, again = g, true
 				}
-			}
-		case "next":
-			o.Next, _ = d.word(p, what+": next")
-		default:
-			d.errorf(d.pos(p.k), didYouMean(p.key, optionKeys()), "%s: unknown key %q", what, p.key)
-			if g := misspeltIn(p.key, optionKeys(), ps); g != "" && !seen[g] {
-				read(pair{key: g, k: p.k, v: p.v, alias: p.alias})
 			}
 		}
-	}
-	for _, p := range ps {
-		read(p)
 	}
 	if !seen["id"] && !hasTypoOf(ps, "id", optionKeys()) {
 		d.errorf(o.Pos, "the id is what gets saved", "%s: missing id", what)
@@ -1087,32 +1095,31 @@ func (d *decoder) branches(p pair, label string) []Branch {
 		b := Branch{Pos: d.pos(item), NextPos: d.pos(item)}
 		seen := map[string]bool{}
 		bps := d.pairs(item)
-		var read func(bp pair)
-		read = func(bp pair) {
-			seen[bp.key] = true
-			switch bp.key {
-			case "when":
-				b.Pos = d.pos(bp.v)
-				if d.whenMangled(bp, bw+": when") {
-					b.When, b.mangled = bp.v.Value, true
-					break
-				}
-				if v, ok := d.word(bp, bw+": when"); ok {
-					b.When = v
-					b.whenCol = d.verbatimCol(bp.v)
-				}
-			case "next":
-				b.NextPos = d.pos(bp.k)
-				b.Next, _ = d.word(bp, bw+": next")
-			default:
-				d.errorf(d.pos(bp.k), didYouMean(bp.key, []string{"when", "next"}), "%s: unknown key %q", bw, bp.key)
-				if g := misspeltIn(bp.key, []string{"when", "next"}, bps); g != "" && !seen[g] {
-					read(pair{key: g, k: bp.k, v: bp.v, alias: bp.alias})
+		for _, bp := range bps {
+			for again := true; again; {
+				again = false
+				seen[bp.key] = true
+				switch bp.key {
+				case "when":
+					b.Pos = d.pos(bp.v)
+					if d.whenMangled(bp, bw+": when") {
+						b.When, b.mangled = bp.v.Value, true
+						break
+					}
+					if v, ok := d.word(bp, bw+": when"); ok {
+						b.When = v
+						b.whenCol = d.verbatimCol(bp.v)
+					}
+				case "next":
+					b.NextPos = d.pos(bp.k)
+					b.Next, _ = d.word(bp, bw+": next")
+				default:
+					d.errorf(d.pos(bp.k), didYouMean(bp.key, []string{"when", "next"}), "%s: unknown key %q", bw, bp.key)
+					if g := misspeltIn(bp.key, []string{"when", "next"}, bps); g != "" && !seen[g] {
+						bp.key, again = g, true
+					}
 				}
 			}
-		}
-		for _, bp := range bps {
-			read(bp)
 		}
 		if !seen["when"] && !hasTypoOf(bps, "when", []string{"when", "next"}) {
 			d.errorf(d.pos(item), "a Lua condition such as project.service == 'roofing'", "%s: missing when", bw)
@@ -1139,33 +1146,33 @@ func (d *decoder) extract(p pair, label string) *Extract {
 	e := &Extract{FromPos: d.pos(p.v)}
 	seen := map[string]bool{}
 	eps := d.pairs(p.v)
-	var read func(ep pair)
-	read = func(ep pair) {
-		seen[ep.key] = true
-		switch ep.key {
-		case "from":
-			e.FromPos = d.pos(ep.v)
-			if v, ok := d.word(ep, what+": from"); ok {
-				if err := checkPath(v); err != nil {
-					d.errorf(d.pos(ep.v), "", "%s: from: %v", what, err)
-				} else {
-					e.From = v
+	for _, ep := range eps {
+		for again := true; again; {
+			again = false
+			seen[ep.key] = true
+			switch ep.key {
+			case "from":
+				e.FromPos = d.pos(ep.v)
+				if v, ok := d.word(ep, what+": from"); ok {
+					if err := checkPath(v); err != nil {
+						d.errorf(d.pos(ep.v), "", "%s: from: %v", what, err)
+					} else {
+						e.From = v
+					}
+				}
+			case "instructions":
+				iw := what + ": instructions"
+				e.Instructions, _ = d.text(ep, iw)
+				d.checkText(ep, iw)
+			case "fields":
+				e.Fields = d.fields(ep, what+": fields")
+			default:
+				d.errorf(d.pos(ep.k), didYouMean(ep.key, extractKeys()), "%s: unknown key %q", what, ep.key)
+				if g := misspeltIn(ep.key, extractKeys(), eps); g != "" && !seen[g] {
+					ep.key, again = g, true
 				}
 			}
-		case "instructions":
-			e.Instructions, _ = d.text(ep, what+": instructions")
-			d.checkText(ep, what+": instructions")
-		case "fields":
-			e.Fields = d.fields(ep, what+": fields")
-		default:
-			d.errorf(d.pos(ep.k), didYouMean(ep.key, extractKeys()), "%s: unknown key %q", what, ep.key)
-			if g := misspeltIn(ep.key, extractKeys(), eps); g != "" && !seen[g] {
-				read(pair{key: g, k: ep.k, v: ep.v, alias: ep.alias})
-			}
 		}
-	}
-	for _, ep := range eps {
-		read(ep)
 	}
 	if !seen["from"] && !hasTypoOf(eps, "from", extractKeys()) {
 		d.errorf(d.pos(p.v), "the variable holding the photos or text, e.g. project.photos", "%s: missing from", what)
@@ -1210,31 +1217,31 @@ func (d *decoder) field(f *Field, p pair, what string) {
 	case yaml.MappingNode:
 		typeNode = nil
 		fps := d.pairs(p.v)
-		var read func(fp pair)
-		read = func(fp pair) {
-			switch fp.key {
-			case "type":
-				typeNode = fp.v
-			case "description":
-				f.Description, _ = d.text(fp, what+": description")
-				d.checkText(fp, what+": description")
-			case "enum":
-				hasEnum = true
-				f.Enum = d.enum(fp, what+": enum")
-			case "required":
-				f.Required, _ = d.boolean(fp, what+": required")
-			case "list":
-				f.List, _ = d.boolean(fp, what+": list")
-			default:
-				known := []string{"type", "description", "enum", "required", "list"}
-				d.errorf(d.pos(fp.k), didYouMean(fp.key, known), "%s: unknown key %q", what, fp.key)
-				if g := misspeltIn(fp.key, known, fps); g != "" {
-					read(pair{key: g, k: fp.k, v: fp.v, alias: fp.alias})
+		for _, fp := range fps {
+			for again := true; again; {
+				again = false
+				switch fp.key {
+				case "type":
+					typeNode = fp.v
+				case "description":
+					dw := what + ": description"
+					f.Description, _ = d.text(fp, dw)
+					d.checkText(fp, dw)
+				case "enum":
+					hasEnum = true
+					f.Enum = d.enum(fp, what+": enum")
+				case "required":
+					f.Required, _ = d.boolean(fp, what+": required")
+				case "list":
+					f.List, _ = d.boolean(fp, what+": list")
+				default:
+					known := []string{"type", "description", "enum", "required", "list"}
+					d.errorf(d.pos(fp.k), didYouMean(fp.key, known), "%s: unknown key %q", what, fp.key)
+					if g := misspeltIn(fp.key, known, fps); g != "" {
+						fp.key, again = g, true
+					}
 				}
 			}
-		}
-		for _, fp := range fps {
-			read(fp)
 		}
 	default:
 		d.errorf(d.pos(p.v), "write { type: number } or just number", "%s: want a type or a mapping, got %s", what, describe(p.v))

@@ -57,7 +57,7 @@ type textFix struct {
 // reports what YAML changed: a tag or an unused anchor before it, or a
 // comment that cuts it. It reports false when the text reads as written.
 func (d *decoder) rawTextFix(v *yaml.Node) (textFix, bool) {
-	if v.Kind != yaml.ScalarNode || v.Line < 1 || strings.Contains(v.Value, "\n") {
+	if v.Kind != yaml.ScalarNode || v.Line < 1 || strings.Contains(v.Value, "\n") || !d.mayChange(v) {
 		return textFix{}, false
 	}
 	raw, ok := d.rawFrom(v.Line, v.Column)
@@ -100,6 +100,21 @@ func (d *decoder) rawTextFix(v *yaml.Node) (textFix, bool) {
 	return fix, true
 }
 
+// mayChange is a quick look, without copying the line, for what
+// rawTextFix looks for: a value that starts with ! or &, or a # after it.
+func (d *decoder) mayChange(v *yaml.Node) bool {
+	lb := d.lineBytes(v.Line)
+	at := 0
+	for n := 1; n < v.Column && at < len(lb); n++ {
+		_, size := utf8.DecodeRune(lb[at:])
+		at += size
+	}
+	if at >= len(lb) {
+		return false
+	}
+	return lb[at] == '!' || lb[at] == '&' || bytes.IndexByte(lb[at:], '#') >= 0
+}
+
 // isNote reports whether a comment after a text is clearly meant as a
 // note: at least two spaces (or a tab) before the # and a space after it.
 // Anything else, like "order #12", is text that YAML cut.
@@ -115,32 +130,39 @@ func (d *decoder) aliased(anchor string) bool {
 }
 
 // checkText warns when YAML read a text value other than as written.
-// Values reached through an alias are checked where the anchor stands.
+// A value reused through an alias or a merge key is reported once, where
+// it stands.
 func (d *decoder) checkText(p pair, what string) {
-	if p.alias {
-		return
-	}
 	fix, ok := d.rawTextFix(p.v)
 	if !ok {
 		return
 	}
 	pos := d.pos(p.v)
 	pos.Col = fix.col
+	if d.once(pos) {
+		return
+	}
+	d.warnf(pos, "put the text in quotes: "+p.key+": "+quote(fix.text, '"'), "%s: %s", what, fix.why)
+}
+
+// once reports whether a finding at pos was already made: values reused
+// through aliases are read again where the anchor stands.
+func (d *decoder) once(pos Pos) bool {
 	if d.textWarned[pos] {
-		return // a step reused through an alias
+		return true
 	}
 	if d.textWarned == nil {
 		d.textWarned = map[Pos]bool{}
 	}
 	d.textWarned[pos] = true
-	d.warnf(pos, "put the text in quotes: "+p.key+": "+quote(fix.text, '"'), "%s: %s", what, fix.why)
+	return false
 }
 
 // emptyByComment explains a text key whose whole value YAML read as a
 // comment (`ask: #12 is your order?`): it returns the position of the #
 // and the text, or false.
 func (d *decoder) emptyByComment(p pair) (Pos, string, bool) {
-	if p.v.Kind != yaml.ScalarNode || p.v.Tag != "!!null" || p.alias {
+	if p.v.Kind != yaml.ScalarNode || p.v.Tag != "!!null" {
 		return Pos{}, "", false
 	}
 	raw, ok := d.rawFrom(p.k.Line, p.k.Column)
