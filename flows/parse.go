@@ -8,6 +8,7 @@ import (
 	"math"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -84,41 +85,38 @@ func (d *decoder) parse(data []byte) *Flow {
 	f := &Flow{Keys: map[string]Pos{}, Pos: d.pos(root)}
 	var stepsNode *yaml.Node
 	ps := d.pairs(root)
+	respell(ps, topKeys(), func(p pair, meant string) {
+		d.errorf(d.pos(p.k), fmt.Sprintf("did you mean %q?", meant), "unknown key %q", p.key)
+	})
 	for _, p := range ps {
-		for again := true; again; {
-			again = false
-			f.Keys[p.key] = d.pos(p.k)
-			switch p.key {
-			case "flow":
-				f.Pos = d.pos(p.k)
-				if name, ok := d.text(p, "flow"); ok {
-					if err := checkName(name); err != nil {
-						d.errorf(d.pos(p.v), "", "flow: %v", err)
-					} else {
-						f.Name = name
-					}
-				}
-			case "description":
-				f.Description, _ = d.text(p, "description")
-			case "start":
-				if id, ok := d.text(p, "start"); ok {
-					if id == "" {
-						d.errorf(d.pos(p.v), "leave it out to start at the first step", "start: empty")
-					}
-					f.Start = id
-				}
-			case "steps":
-				stepsNode = p.v
-			default:
-				hint := didYouMean(p.key, topKeys())
-				if hint == "" && contains(d.allKeys, p.key) {
-					hint = "step keys go inside a step under steps:"
-				}
-				d.errorf(d.pos(p.k), hint, "unknown key %q", p.key)
-				if g := misspeltIn(p.key, topKeys(), ps); g != "" && !contains(d.allKeys, p.key) {
-					p.key, again = g, true // stpes: is read as steps:
+		f.Keys[p.key] = d.pos(p.k)
+		switch p.key {
+		case "flow":
+			f.Pos = d.pos(p.k)
+			if name, ok := d.text(p, "flow"); ok {
+				if err := checkName(name); err != nil {
+					d.errorf(d.pos(p.v), "", "flow: %v", err)
+				} else {
+					f.Name = name
 				}
 			}
+		case "description":
+			f.Description, _ = d.text(p, "description")
+		case "start":
+			if id, ok := d.text(p, "start"); ok {
+				if id == "" {
+					d.errorf(d.pos(p.v), "leave it out to start at the first step", "start: empty")
+				}
+				f.Start = id
+			}
+		case "steps":
+			stepsNode = p.v
+		default:
+			hint := didYouMean(p.key, topKeys())
+			if hint == "" && contains(d.allKeys, p.key) {
+				hint = "step keys go inside a step under steps:"
+			}
+			d.errorf(d.pos(p.k), hint, "unknown key %q", p.key)
 		}
 	}
 	if _, ok := f.Keys["flow"]; !ok {
@@ -679,16 +677,27 @@ func (d *decoder) stepID(s *Step, p pair, i int) {
 	s.ID = id
 }
 
-// misspeltIn is misspelt for a mapping's pairs.
-func misspeltIn(key string, known []string, ps []pair) string {
-	g := closest(key, known)
-	for _, p := range ps {
-		if p.key == g {
-			return ""
+// respell reads each unknown key of a mapping that is a likely typo of a
+// known key the mapping lacks as that key (titel: as title:), after
+// report tells of the typo. The mapping is then checked as meant, so one
+// typo gives one error, not also "missing title" and what follows from it.
+// Other unknown keys are left for the caller to report.
+func respell(ps []pair, known []string, report func(p pair, meant string)) {
+	for i, p := range ps {
+		if contains(known, p.key) {
+			continue
 		}
+		g := closest(p.key, known)
+		if g == "" || slices.ContainsFunc(ps, func(q pair) bool { return q.key == g }) {
+			continue
+		}
+		report(p, g)
+		ps[i].key = g
 	}
-	return g
 }
+
+// fieldKeys are the keys of an extract field's mapping.
+func fieldKeys() []string { return []string{"type", "description", "enum", "required", "list"} }
 
 // misspelt returns the known key an unknown key most likely stands for,
 // when the mapping lacks that key, else "". Reading the value as that
@@ -1017,51 +1026,48 @@ func (d *decoder) option(n *yaml.Node, what string, buttons bool) (Option, bool)
 	}
 	seen := map[string]bool{}
 	ps := d.pairs(n)
+	respell(ps, optionKeys(), func(p pair, meant string) {
+		d.errorf(d.pos(p.k), fmt.Sprintf("did you mean %q?", meant), "%s: unknown key %q", what, p.key)
+	})
 	for _, p := range ps {
-		for again := true; again; {
-			again = false
-			seen[p.key] = true
-			switch p.key {
-			case "id":
-				if v, ok := d.word(p, what+": id"); ok {
-					o.ID = v
-					if n := utf8.RuneCountInString(v); n > maxOptionID {
-						d.errorf(d.pos(p.v), "", "%s: id is %d characters; WhatsApp allows %d", what, n, maxOptionID)
-					}
-				}
-			case "title":
-				tw := what + ": title"
-				if v, ok := d.word(p, tw); ok {
-					d.checkText(p, tw)
-					o.Title = v
-					n := utf8.RuneCountInString(v)
-					switch {
-					case buttons && n > maxButtonTitle:
-						d.errorf(d.pos(p.v), "shorten it, or offer 4 or more options to show a list", "%s: title %q is %d characters; WhatsApp buttons (3 or fewer options) allow %d", what, v, n, maxButtonTitle)
-					case n > maxRowTitle:
-						d.errorf(d.pos(p.v), "put the rest in description", "%s: title %q is %d characters; WhatsApp lists allow %d", what, v, n, maxRowTitle)
-					}
-				}
-			case "description":
-				dw := what + ": description"
-				if v, ok := d.text(p, dw); ok {
-					d.checkText(p, dw)
-					o.Description = v
-					if n := utf8.RuneCountInString(v); n > maxRowDescription {
-						d.errorf(d.pos(p.v), "", "%s: description is %d characters; WhatsApp lists allow %d", what, n, maxRowDescription)
-					}
-					if buttons && v != "" {
-						d.warnf(d.pos(p.v), "descriptions show only in lists of 4 to 10 options", "%s: description is not shown on a button", what)
-					}
-				}
-			case "next":
-				o.Next, _ = d.word(p, what+": next")
-			default:
-				d.errorf(d.pos(p.k), didYouMean(p.key, optionKeys()), "%s: unknown key %q", what, p.key)
-				if g := misspeltIn(p.key, optionKeys(), ps); g != "" && !seen[g] {
-					p.key, again = g, true
+		seen[p.key] = true
+		switch p.key {
+		case "id":
+			if v, ok := d.word(p, what+": id"); ok {
+				o.ID = v
+				if n := utf8.RuneCountInString(v); n > maxOptionID {
+					d.errorf(d.pos(p.v), "", "%s: id is %d characters; WhatsApp allows %d", what, n, maxOptionID)
 				}
 			}
+		case "title":
+			tw := what + ": title"
+			if v, ok := d.word(p, tw); ok {
+				d.checkText(p, tw)
+				o.Title = v
+				n := utf8.RuneCountInString(v)
+				switch {
+				case buttons && n > maxButtonTitle:
+					d.errorf(d.pos(p.v), "shorten it, or offer 4 or more options to show a list", "%s: title %q is %d characters; WhatsApp buttons (3 or fewer options) allow %d", what, v, n, maxButtonTitle)
+				case n > maxRowTitle:
+					d.errorf(d.pos(p.v), "put the rest in description", "%s: title %q is %d characters; WhatsApp lists allow %d", what, v, n, maxRowTitle)
+				}
+			}
+		case "description":
+			dw := what + ": description"
+			if v, ok := d.text(p, dw); ok {
+				d.checkText(p, dw)
+				o.Description = v
+				if n := utf8.RuneCountInString(v); n > maxRowDescription {
+					d.errorf(d.pos(p.v), "", "%s: description is %d characters; WhatsApp lists allow %d", what, n, maxRowDescription)
+				}
+				if buttons && v != "" {
+					d.warnf(d.pos(p.v), "descriptions show only in lists of 4 to 10 options", "%s: description is not shown on a button", what)
+				}
+			}
+		case "next":
+			o.Next, _ = d.word(p, what+": next")
+		default:
+			d.errorf(d.pos(p.k), didYouMean(p.key, optionKeys()), "%s: unknown key %q", what, p.key)
 		}
 	}
 	if !seen["id"] && !hasTypoOf(ps, "id", optionKeys()) {
@@ -1095,30 +1101,27 @@ func (d *decoder) branches(p pair, label string) []Branch {
 		b := Branch{Pos: d.pos(item), NextPos: d.pos(item)}
 		seen := map[string]bool{}
 		bps := d.pairs(item)
+		respell(bps, []string{"when", "next"}, func(p pair, meant string) {
+			d.errorf(d.pos(p.k), fmt.Sprintf("did you mean %q?", meant), "%s: unknown key %q", bw, p.key)
+		})
 		for _, bp := range bps {
-			for again := true; again; {
-				again = false
-				seen[bp.key] = true
-				switch bp.key {
-				case "when":
-					b.Pos = d.pos(bp.v)
-					if d.whenMangled(bp, bw+": when") {
-						b.When, b.mangled = bp.v.Value, true
-						break
-					}
-					if v, ok := d.word(bp, bw+": when"); ok {
-						b.When = v
-						b.whenCol = d.verbatimCol(bp.v)
-					}
-				case "next":
-					b.NextPos = d.pos(bp.k)
-					b.Next, _ = d.word(bp, bw+": next")
-				default:
-					d.errorf(d.pos(bp.k), didYouMean(bp.key, []string{"when", "next"}), "%s: unknown key %q", bw, bp.key)
-					if g := misspeltIn(bp.key, []string{"when", "next"}, bps); g != "" && !seen[g] {
-						bp.key, again = g, true
-					}
+			seen[bp.key] = true
+			switch bp.key {
+			case "when":
+				b.Pos = d.pos(bp.v)
+				if d.whenMangled(bp, bw+": when") {
+					b.When, b.mangled = bp.v.Value, true
+					break
 				}
+				if v, ok := d.word(bp, bw+": when"); ok {
+					b.When = v
+					b.whenCol = d.verbatimCol(bp.v)
+				}
+			case "next":
+				b.NextPos = d.pos(bp.k)
+				b.Next, _ = d.word(bp, bw+": next")
+			default:
+				d.errorf(d.pos(bp.k), didYouMean(bp.key, []string{"when", "next"}), "%s: unknown key %q", bw, bp.key)
 			}
 		}
 		if !seen["when"] && !hasTypoOf(bps, "when", []string{"when", "next"}) {
@@ -1146,32 +1149,29 @@ func (d *decoder) extract(p pair, label string) *Extract {
 	e := &Extract{FromPos: d.pos(p.v)}
 	seen := map[string]bool{}
 	eps := d.pairs(p.v)
+	respell(eps, extractKeys(), func(p pair, meant string) {
+		d.errorf(d.pos(p.k), fmt.Sprintf("did you mean %q?", meant), "%s: unknown key %q", what, p.key)
+	})
 	for _, ep := range eps {
-		for again := true; again; {
-			again = false
-			seen[ep.key] = true
-			switch ep.key {
-			case "from":
-				e.FromPos = d.pos(ep.v)
-				if v, ok := d.word(ep, what+": from"); ok {
-					if err := checkPath(v); err != nil {
-						d.errorf(d.pos(ep.v), "", "%s: from: %v", what, err)
-					} else {
-						e.From = v
-					}
-				}
-			case "instructions":
-				iw := what + ": instructions"
-				e.Instructions, _ = d.text(ep, iw)
-				d.checkText(ep, iw)
-			case "fields":
-				e.Fields = d.fields(ep, what+": fields")
-			default:
-				d.errorf(d.pos(ep.k), didYouMean(ep.key, extractKeys()), "%s: unknown key %q", what, ep.key)
-				if g := misspeltIn(ep.key, extractKeys(), eps); g != "" && !seen[g] {
-					ep.key, again = g, true
+		seen[ep.key] = true
+		switch ep.key {
+		case "from":
+			e.FromPos = d.pos(ep.v)
+			if v, ok := d.word(ep, what+": from"); ok {
+				if err := checkPath(v); err != nil {
+					d.errorf(d.pos(ep.v), "", "%s: from: %v", what, err)
+				} else {
+					e.From = v
 				}
 			}
+		case "instructions":
+			iw := what + ": instructions"
+			e.Instructions, _ = d.text(ep, iw)
+			d.checkText(ep, iw)
+		case "fields":
+			e.Fields = d.fields(ep, what+": fields")
+		default:
+			d.errorf(d.pos(ep.k), didYouMean(ep.key, extractKeys()), "%s: unknown key %q", what, ep.key)
 		}
 	}
 	if !seen["from"] && !hasTypoOf(eps, "from", extractKeys()) {
@@ -1217,30 +1217,26 @@ func (d *decoder) field(f *Field, p pair, what string) {
 	case yaml.MappingNode:
 		typeNode = nil
 		fps := d.pairs(p.v)
+		respell(fps, fieldKeys(), func(p pair, meant string) {
+			d.errorf(d.pos(p.k), fmt.Sprintf("did you mean %q?", meant), "%s: unknown key %q", what, p.key)
+		})
 		for _, fp := range fps {
-			for again := true; again; {
-				again = false
-				switch fp.key {
-				case "type":
-					typeNode = fp.v
-				case "description":
-					dw := what + ": description"
-					f.Description, _ = d.text(fp, dw)
-					d.checkText(fp, dw)
-				case "enum":
-					hasEnum = true
-					f.Enum = d.enum(fp, what+": enum")
-				case "required":
-					f.Required, _ = d.boolean(fp, what+": required")
-				case "list":
-					f.List, _ = d.boolean(fp, what+": list")
-				default:
-					known := []string{"type", "description", "enum", "required", "list"}
-					d.errorf(d.pos(fp.k), didYouMean(fp.key, known), "%s: unknown key %q", what, fp.key)
-					if g := misspeltIn(fp.key, known, fps); g != "" {
-						fp.key, again = g, true
-					}
-				}
+			switch fp.key {
+			case "type":
+				typeNode = fp.v
+			case "description":
+				dw := what + ": description"
+				f.Description, _ = d.text(fp, dw)
+				d.checkText(fp, dw)
+			case "enum":
+				hasEnum = true
+				f.Enum = d.enum(fp, what+": enum")
+			case "required":
+				f.Required, _ = d.boolean(fp, what+": required")
+			case "list":
+				f.List, _ = d.boolean(fp, what+": list")
+			default:
+				d.errorf(d.pos(fp.k), didYouMean(fp.key, fieldKeys()), "%s: unknown key %q", what, fp.key)
 			}
 		}
 	default:
