@@ -91,9 +91,10 @@ func (d *decoder) rawTextFix(v *yaml.Node) (textFix, bool) {
 	if !strings.HasPrefix(comment, "#") || isNote(after[:len(after)-len(comment)], comment) {
 		return fix, fix.why != ""
 	}
+	hashAt := len(raw) - len(comment)
 	comment = strings.TrimRight(comment, " \t")
 	if fix.why == "" {
-		fix.col = v.Column + utf8.RuneCountInString(raw[:len(raw)-len(comment)])
+		fix.col = v.Column + utf8.RuneCountInString(raw[:hashAt])
 		fix.why = fmt.Sprintf("YAML reads %q as a comment, so the text stops at %q", comment, v.Value)
 	}
 	fix.text += after[:len(after)-len(strings.TrimLeft(after, " \t"))] + comment
