@@ -165,18 +165,19 @@ func listNouns() map[string]string {
 	return map[string]string{"steps": "step", "options": "option", "if": "branch"}
 }
 
-// missingDashLine explains a key standing at the column of a list's dashes
-// (yaml: did not find expected '-' indicator) when the key begins an item:
-// the item lost its "- ".
+// missingDashLine explains a key, or a { } mapping, standing at the
+// column of a list's dashes when it begins an item: the item lost its
+// "- ".
 func (e *explainer) missingDashLine(n int, lv []level) (syntaxFinding, bool) {
 	ln := e.ln(n)
 	c := ln.first
+	braces := ln.keyAt < 0 && strings.HasPrefix(ln.text[c:], "{")
 	for i, l := range lv {
 		if !l.list || l.col != c || i+1 >= len(lv) {
 			continue
 		}
 		noun := listNouns()[lv[i+1].key]
-		if noun == "" || !e.beginsItem(n, c, noun) {
+		if noun == "" || !braces && !e.beginsItem(n, c, noun) {
 			return syntaxFinding{}, false
 		}
 		hint := fmt.Sprintf(`write it as "- %s"`, shortenRight(strings.TrimSpace(stripComment(ln.text[c:])), 60))

@@ -641,6 +641,11 @@ func (e *explainer) explain(n int) (syntaxFinding, bool) {
 		return f, true
 	}
 	if strings.Contains(w, "could not find expected ':'") && !ln.blank {
+		if lv := e.levels(n); len(lv) > 0 {
+			if f, ok := e.missingDashLine(n, lv); ok {
+				return f, true // { id: b, title: B } without its "- "
+			}
+		}
 		return e.missingColon(n), true
 	}
 	return syntaxFinding{}, false
