@@ -276,7 +276,7 @@ type choiceSaves struct {
 	titles []string // the options' titles, parallel to ids
 }
 
-// collectChoices maps each path a choice step saves to those steps.
+// collectChoices records the choice steps by the path they save.
 func (l *linter) collectChoices() {
 	for _, name := range l.set.Order {
 		f := l.set.Flows[name]
@@ -288,9 +288,28 @@ func (l *linter) collectChoices() {
 				continue
 			}
 			if l.choices == nil {
-				l.choices = map[string][]*Step{}
+				l.choices = map[string]*Step{}
 			}
-			l.choices[s.Save] = append(l.choices[s.Save], s)
+			if _, dup := l.choices[s.Save]; dup {
+				l.moreChoices = append(l.moreChoices, s)
+			} else {
+				l.choices[s.Save] = s
+			}
+		}
+	}
+}
+
+// choiceOptionsAt calls yield for each option of the choice steps that
+// save at path.
+func (l *linter) choiceOptionsAt(path string, yield func(Option)) {
+	for _, o := range l.choices[path].Options {
+		yield(o)
+	}
+	for _, s := range l.moreChoices {
+		if s.Save == path {
+			for _, o := range s.Options {
+				yield(o)
+			}
 		}
 	}
 }
@@ -298,29 +317,22 @@ func (l *linter) collectChoices() {
 // isOptionID reports whether a choice step saving at path has an option
 // with the given id.
 func (l *linter) isOptionID(path, id string) bool {
-	for _, s := range l.choices[path] {
-		for _, o := range s.Options {
-			if o.ID == id {
-				return true
-			}
-		}
-	}
-	return false
+	found := false
+	l.choiceOptionsAt(path, func(o Option) { found = found || o.ID == id })
+	return found
 }
 
 // choiceOptions gathers the option ids the choice steps saving at path
-// can save; it runs only for conditions that compare that path.
+// can save; it runs only for conditions that compare that path with
+// something else.
 func (l *linter) choiceOptions(path string) choiceSaves {
-	steps := l.choices[path]
-	cs := choiceSaves{step: steps[0].ID}
-	for _, s := range steps {
-		for _, o := range s.Options {
-			if o.ID != "" && !slices.Contains(cs.ids, o.ID) {
-				cs.ids = append(cs.ids, o.ID)
-				cs.titles = append(cs.titles, o.Title)
-			}
+	cs := choiceSaves{step: l.choices[path].ID}
+	l.choiceOptionsAt(path, func(o Option) {
+		if o.ID != "" && !slices.Contains(cs.ids, o.ID) {
+			cs.ids = append(cs.ids, o.ID)
+			cs.titles = append(cs.titles, o.Title)
 		}
-	}
+	})
 	return cs
 }
 

@@ -116,14 +116,15 @@ func (l *linter) foldRepeats() {
 
 type linter struct {
 	collector
-	set       *Set
-	opts      LintOptions
-	saved     map[string]bool
-	savedList []string // for hints
-	flowNames []string
-	partial   bool               // files gave no flow: links and variables may be theirs
-	choices   map[string][]*Step // choice steps, by the path they save
-	repeats   map[string]*repeat // missing names reported once per file
+	set         *Set
+	opts        LintOptions
+	saved       map[string]bool
+	savedList   []string // for hints
+	flowNames   []string
+	partial     bool               // files gave no flow: links and variables may be theirs
+	choices     map[string]*Step   // the first choice step saving at each path
+	moreChoices []*Step            // other choice steps saving at a path in choices
+	repeats     map[string]*repeat // missing names reported once per file
 }
 
 func (l *linter) collectSaved() {
