@@ -37,9 +37,12 @@ func builtinExamples() []string {
 }
 
 // Lint checks a loaded set as a whole: targets of next, accept, decline,
-// on_error, else, options and branches; links; start steps; unreachable
-// steps (warnings); cycles that never wait for the customer; `when`
-// conditions; plugin references; and template paths that no step saves.
+// on_error, else, options and branches (with the flow's steps as a hint);
+// links; start steps; the start flow (opts.StartFlow); unreachable steps
+// (warnings); cycles that never wait for the customer; `when` conditions
+// (operators from other languages, unquoted words, values a choice step
+// never saves); plugin references; and template paths that no step saves.
+// A missing step or variable is reported once per file, at its first use.
 // Loading already reported what a file shows on its own; a full lint is the
 // loading diagnostics plus these. The result is sorted.
 //
