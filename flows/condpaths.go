@@ -89,24 +89,34 @@ func conditionPaths(expr string) []condPath {
 // readLuaChain reads name(.name)* from i, allowing spaces around the dots,
 // and returns the chain without spaces and where it ends.
 func readLuaChain(s string, i int) (string, int) {
-	var b strings.Builder
+	start, end, spaced := i, i, false
 	for {
 		j := i
 		for j < len(s) && isIdentByte(s[j]) {
 			j++
 		}
-		b.WriteString(s[i:j])
+		end = j
 		k := skipSpace(s, j)
 		if k >= len(s) || s[k] != '.' || strings.HasPrefix(s[k:], "..") {
-			return b.String(), j
+			break
 		}
 		n := skipSpace(s, k+1)
 		if n >= len(s) || !isIdentStart(s[n]) {
-			return b.String(), j
+			break
 		}
-		b.WriteByte('.')
+		spaced = spaced || k > j || n > k+1
 		i = n
 	}
+	if !spaced {
+		return s[start:end], end // the common case: no copy
+	}
+	var b strings.Builder
+	for _, r := range s[start:end] {
+		if r != ' ' && r != '\t' && r != '\n' && r != '\r' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String(), end
 }
 
 func skipSpace(s string, i int) int {

@@ -232,7 +232,8 @@ type Branch struct {
 	Pos     Pos // where the when expression stands
 	NextPos Pos // where the branch's next stands
 
-	whenCol int // the column of When's first byte on Pos.Line when the text maps onto the file byte for byte, else 0
+	whenCol int  // the column of When's first byte on Pos.Line when the text maps onto the file byte for byte, else 0
+	mangled bool // YAML changed the condition (a comment, a tag): reported at load, not checked again
 }
 
 // Extract describes an extract step: where to read from and which fields.

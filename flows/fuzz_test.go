@@ -101,3 +101,35 @@ func FuzzParseTemplate(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCondition: reading a `when` for paths, tokens and operator fixes
+// never panics, and every offset points into the expression.
+func FuzzCondition(f *testing.F) {
+	for _, s := range []string{
+		"project.service == 'roofing' and lead.city ~= nil", "a = 1", "a != b && c || !d", "x == roofing",
+		"#project.photos > 2", "'unclosed", "[==[ long ]==] == a", "a . b . c == 'x'", "{ k = 1 }", "-- c",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, expr string) {
+		end := 0
+		tokens := luaTokens(expr)
+		for _, tk := range tokens {
+			if tk.at < end || tk.end <= tk.at || tk.end > len(expr) {
+				t.Fatalf("token %+v out of order or bounds (after %d)", tk, end)
+			}
+			end = tk.end
+		}
+		_ = applyFixes(expr, operatorFixes(tokens))
+		for _, cp := range conditionPaths(expr) {
+			if cp.at < 0 || cp.at >= len(expr) {
+				t.Fatalf("path %+v out of bounds", cp)
+			}
+		}
+		comparisons(tokens, func(c comparison) {
+			if c.left.end > c.right.at {
+				t.Fatalf("comparison operands out of order: %+v", c)
+			}
+		})
+	})
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/yuin/gopher-lua/ast"
 	"github.com/yuin/gopher-lua/parse"
@@ -22,6 +21,11 @@ type LintOptions struct {
 	// Builtins are extra template path prefixes that need no step to save
 	// them, besides contact.* and config.*.
 	Builtins []string
+	// StartFlow names the flow new conversations start in: the engine's
+	// start flow, DefaultStartFlow unless configured otherwise. A set
+	// without it is an error, as the engine would refuse to run it. Empty
+	// skips the check, for linting some of a folder's files.
+	StartFlow string
 }
 
 // builtinPrefixes are the template paths the engine always provides.
@@ -33,9 +37,12 @@ func builtinExamples() []string {
 }
 
 // Lint checks a loaded set as a whole: targets of next, accept, decline,
-// on_error, else, options and branches; links; start steps; unreachable
-// steps (warnings); cycles that never wait for the customer; `when`
-// conditions; plugin references; and template paths that no step saves.
+// on_error, else, options and branches (with the flow's steps as a hint);
+// links; start steps; the start flow (opts.StartFlow); unreachable steps
+// (warnings); cycles that never wait for the customer; `when` conditions
+// (operators from other languages, unquoted words, values a choice step
+// never saves); plugin references; and template paths that no step saves.
+// A missing step or variable is reported once per file, at its first use.
 // Loading already reported what a file shows on its own; a full lint is the
 // loading diagnostics plus these. The result is sorted.
 //
@@ -55,25 +62,72 @@ func Lint(set *Set, opts LintOptions) Diagnostics {
 				"other files were not fully checked because %s %s", f, set.broken[f].why)
 		}
 	}
+	checkStartFlow(&l.collector, set, opts.StartFlow)
 	l.collectSaved()
+	l.collectChoices()
 	for _, name := range set.Order {
 		if f := set.Flows[name]; f != nil {
 			l.flow(f)
 		}
 	}
 	l.cycles()
+	l.foldRepeats()
 	l.diags.Sort()
 	return l.diags
 }
 
+// repeat is an error reported once for a name that is missing in several
+// places of a file: the places after the first.
+type repeat struct {
+	first int // index of the diagnostic
+	lines []int
+}
+
+// errorOnce reports an error about a missing name (a step, a variable) at
+// its first place in a file only: one misspelt id or save gives one error,
+// which lists the other lines that name it (foldRepeats).
+func (l *linter) errorOnce(key string, pos Pos, hint, format string, args ...any) {
+	key = pos.File + "\x00" + key
+	if r, ok := l.repeats[key]; ok {
+		if !slices.Contains(r.lines, pos.Line) && pos.Line != l.diags[r.first].Pos.Line {
+			r.lines = append(r.lines, pos.Line)
+		}
+		return
+	}
+	if l.repeats == nil {
+		l.repeats = map[string]*repeat{}
+	}
+	l.repeats[key] = &repeat{first: len(l.diags)}
+	l.errorf(pos, hint, format, args...)
+}
+
+// foldRepeats adds to each error reported once the other lines that name
+// the same missing thing.
+func (l *linter) foldRepeats() {
+	for _, r := range l.repeats {
+		if len(r.lines) == 0 {
+			continue
+		}
+		slices.Sort(r.lines)
+		nums := make([]string, len(r.lines))
+		for i, n := range r.lines {
+			nums[i] = fmt.Sprint(n)
+		}
+		l.diags[r.first].Message += fmt.Sprintf("; %s %s name it too", plural(len(nums), "line", "lines"), joinAnd(nums))
+	}
+}
+
 type linter struct {
 	collector
-	set       *Set
-	opts      LintOptions
-	saved     map[string]bool
-	savedList []string // for hints
-	flowNames []string
-	partial   bool // files gave no flow: links and variables may be theirs
+	set         *Set
+	opts        LintOptions
+	saved       map[string]bool
+	savedList   []string // for hints
+	flowNames   []string
+	partial     bool               // files gave no flow: links and variables may be theirs
+	choices     map[string]*Step   // the first choice step saving at each path
+	moreChoices []*Step            // other choice steps saving at a path in choices
+	repeats     map[string]*repeat // missing names reported once per file
 }
 
 func (l *linter) collectSaved() {
@@ -137,7 +191,7 @@ func (l *linter) flow(f *Flow) {
 		l.errorf(f.Keys["start"], "name the first step, or leave start out", "flow %s: start: %q would end the conversation at once", f.Name, End)
 	case f.Start != "" && f.stepIndex(f.Start) < 0:
 		ids := stepIDs(f)
-		l.errorf(f.Keys["start"], didYouMean(f.Start, ids[:len(ids)-1]), "flow %s: start: no step %q", f.Name, f.Start)
+		l.errorf(f.Keys["start"], targetHint(f.Start, f.Name, ids[:len(ids)-1], false), "flow %s: start: no step %q", f.Name, f.Start)
 	}
 	for i, s := range f.Steps {
 		if s == nil {
@@ -194,15 +248,12 @@ func (l *linter) targets(f *Flow, s *Step, label string) {
 		if t.id == End || f.stepIndex(t.id) >= 0 {
 			continue
 		}
-		hint := didYouMean(t.id, stepIDs(f))
-		if hint == "" && l.set.Flow(t.id) != nil {
-			hint = fmt.Sprintf("%s is a flow: go there with a link step", t.id)
-		}
-		l.errorf(t.pos, hint, "%s: %s: no step %q in flow %s", label, t.key, t.id, f.Name)
+		hint := targetHint(t.id, f.Name, stepIDs(f), l.set.Flow(t.id) != nil)
+		l.errorOnce("step\x00"+f.Name+"\x00"+t.id, t.pos, hint, "%s: %s: no step %q in flow %s", label, t.key, t.id, f.Name)
 	}
 	if s.Kind == KindLink && s.Link != "" && l.set.Flow(s.Link) == nil && !l.set.mightHold(s.Link) {
 		names := append(slices.Clone(l.flowNames), l.set.brokenNames()...)
-		l.errorf(s.KeyPos("link"), didYouMean(s.Link, names), "%s: link: no flow %q", label, s.Link)
+		l.errorf(s.KeyPos("link"), flowHint(s.Link, names), "%s: link: no flow %q", label, s.Link)
 	}
 }
 
@@ -213,21 +264,12 @@ func (l *linter) step(s *Step, label string) {
 		}
 	}
 	for i, b := range s.If {
-		if b.When == "" {
-			continue
+		if b.When != "" && !b.mangled {
+			l.condition(b, fmt.Sprintf("%s: if: branch %d: when", label, i+1))
 		}
-		check := l.opts.Condition
-		if check == nil {
-			check = ParseCondition
-		}
-		if err := check(b.When); err != nil {
-			l.errorf(b.Pos, "", "%s: if: branch %d: when: %v", label, i+1, err)
-			continue
-		}
-		l.whenPaths(b, fmt.Sprintf("%s: if: branch %d: when", label, i+1))
 	}
 	if s.Extract != nil && s.Extract.From != "" && !l.partial && !l.resolves(s.Extract.From, nil) {
-		l.errorf(s.Extract.FromPos, l.pathHint(s.Extract.From), "%s: extract: from: no step saves %s", label, s.Extract.From)
+		l.errorOnce("path\x00"+s.Extract.From, s.Extract.FromPos, l.pathHint(s.Extract.From), "%s: extract: from: no step saves %s", label, s.Extract.From)
 	}
 	l.paths(s, label, string(s.Kind), s.Text, nil)
 	l.paths(s, label, "error", s.Error, nil)
@@ -247,29 +289,55 @@ func (l *linter) paths(s *Step, label, key string, t *Template, extra []string) 
 	}
 	for _, p := range t.Paths() {
 		if !l.partial && !l.resolves(p, extra) {
-			l.errorf(t.Pos, l.pathHint(p), "%s: %s: {{ %s }}: no step saves %s and it is not built in", label, key, p, p)
+			l.errorOnce("path\x00"+p, t.Pos, l.pathHint(p), "%s: %s: {{ %s }}: no step saves %s and it is not built in", label, key, p, p)
 		}
 	}
 }
 
+// condition checks one `when`: that it compiles (with a plain-words fix
+// for operators from other languages), that words compared are quoted,
+// that the variables it reads are saved, and that what a choice step
+// saves is compared with its option ids.
+func (l *linter) condition(b Branch, what string) {
+	check := l.opts.Condition
+	if check == nil {
+		check = ParseCondition
+	}
+	if err := check(b.When); err != nil {
+		if !l.operatorError(b, what) {
+			l.errorf(b.Pos, "", "%s: %v", what, err)
+		}
+		return
+	}
+	tokens := luaTokens(b.When)
+	var bare []luaToken
+	if !l.partial {
+		bare = l.bareWords(tokens)
+	}
+	for _, w := range bare {
+		l.errorf(whenPos(b, w.at), "write it as "+whenLine(quoteWords(b.When, bare)),
+			"%s: %s is not in quotes, so Lua reads it as a variable, which no step saves", what, w.text)
+	}
+	l.whenPaths(b, what, bare)
+	l.optionValues(b, tokens, what)
+}
+
 // whenPaths checks the variables a condition reads as template paths are
 // checked; a path also resolves when a step saves something under it
-// (`lead ~= nil` holds once lead.name is saved).
-func (l *linter) whenPaths(b Branch, what string) {
+// (`lead ~= nil` holds once lead.name is saved). Words already reported
+// as missing their quotes are skipped.
+func (l *linter) whenPaths(b Branch, what string, bare []luaToken) {
 	if l.partial {
 		return
 	}
 	seen := map[string]bool{}
 	for _, cp := range conditionPaths(b.When) {
-		if seen[cp.path] || l.resolves(cp.path, nil) || l.savedUnder(cp.path) {
+		if seen[cp.path] || l.resolves(cp.path, nil) || l.savedUnder(cp.path) ||
+			slices.ContainsFunc(bare, func(t luaToken) bool { return t.at == cp.at }) {
 			continue
 		}
 		seen[cp.path] = true
-		pos := b.Pos
-		if b.whenCol > 0 && pos.Line > 0 && !strings.Contains(b.When[:cp.at], "\n") {
-			pos.Col = b.whenCol + utf8.RuneCountInString(b.When[:cp.at])
-		}
-		l.errorf(pos, l.pathHint(cp.path), "%s: no step saves %s and it is not built in", what, cp.path)
+		l.errorOnce("path\x00"+cp.path, whenPos(b, cp.at), l.pathHint(cp.path), "%s: no step saves %s and it is not built in", what, cp.path)
 	}
 }
 
@@ -380,7 +448,7 @@ func (l *linter) unreachable(f *Flow) {
 			if t.id == End || f.stepIndex(t.id) >= 0 {
 				continue
 			}
-			guess := closest(t.id, ids)
+			guess := guessTarget(t.id, ids)
 			if guess == "" {
 				return
 			}

@@ -1,8 +1,11 @@
 package flows
 
 import (
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,15 +17,39 @@ var update = flag.Bool("update", false, "rewrite golden files from the current o
 
 // lintPaths loads and lints paths as `allmyleads flow lint` does.
 func lintPaths(paths ...string) (*Set, Diagnostics) {
+	return lintPathsWith(LintOptions{}, paths...)
+}
+
+func lintPathsWith(opts LintOptions, paths ...string) (*Set, Diagnostics) {
 	set, diags := LoadFiles(paths...)
-	diags = append(diags, Lint(set, LintOptions{})...)
+	diags = append(diags, Lint(set, opts)...)
 	diags.Sort()
 	return set, diags
 }
 
+// caseOptions reads a lint case's options from NAME.options.json, if any:
+// {"start_flow": "greeting"}.
+func caseOptions(t *testing.T, base string) LintOptions {
+	data, err := os.ReadFile(filepath.Join("testdata/lint", base+".options.json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return LintOptions{}
+	}
+	var o struct {
+		StartFlow string `json:"start_flow"`
+	}
+	if err == nil {
+		err = json.Unmarshal(data, &o)
+	}
+	if err != nil {
+		t.Fatalf("options: %v", err)
+	}
+	return LintOptions{StartFlow: o.StartFlow}
+}
+
 // TestLintGolden runs every case in testdata/lint: a file NAME.yaml or a
-// folder NAME of flow files, with the exact diagnostics in NAME.golden.
-// Cases named *_ok must lint clean; every other case must find something.
+// folder NAME of flow files, with the exact diagnostics in NAME.golden
+// and the lint options, if any, in NAME.options.json. Cases named *_ok
+// must lint clean; every other case must find something.
 func TestLintGolden(t *testing.T) {
 	entries, err := os.ReadDir("testdata/lint")
 	if err != nil {
@@ -37,7 +64,7 @@ func TestLintGolden(t *testing.T) {
 		n++
 		base := strings.TrimSuffix(name, filepath.Ext(name))
 		t.Run(base, func(t *testing.T) {
-			_, diags := lintPaths(filepath.Join("testdata/lint", name))
+			_, diags := lintPathsWith(caseOptions(t, base), filepath.Join("testdata/lint", name))
 			got := diags.String()
 			if strings.HasSuffix(base, "_ok") {
 				if got != "" {
@@ -402,5 +429,46 @@ func TestConditionPaths(t *testing.T) {
 		if !slices.Equal(got, c.want) {
 			t.Errorf("conditionPaths(%q) = %v, want %v", c.expr, got, c.want)
 		}
+	}
+}
+
+func TestConditionFixes(t *testing.T) {
+	for _, c := range []struct{ expr, want string }{
+		{"a = 1", "a == 1"},
+		{"a != 'x'", "a ~= 'x'"},
+		{"a&&b||c", "a and b or c"},
+		{"!a", "not a"},
+		{"(!a) && b", "(not a) and b"},
+		{"{ k = 1 } ~= nil and a = 2", "{ k = 1 } ~= nil and a == 2"},
+		{"'a = b' == a -- x = y", "'a = b' == a -- x = y"},
+		{"a ~= b", "a ~= b"},
+	} {
+		if got := applyFixes(c.expr, operatorFixes(luaTokens(c.expr))); got != c.want {
+			t.Errorf("fix %q = %q, want %q", c.expr, got, c.want)
+		}
+	}
+	for _, expr := range []string{"'", "[[x", "[==[", "\"a\\", "é == ü", "a..b...c", "0x1p4 == .5"} {
+		for _, tk := range luaTokens(expr) {
+			if tk.at < 0 || tk.end > len(expr) || tk.at >= tk.end {
+				t.Errorf("luaTokens(%q): bad token %+v", expr, tk)
+			}
+		}
+	}
+}
+
+func TestLoadStartFlow(t *testing.T) {
+	if _, diags := Load("", WithStartFlow(DefaultStartFlow)); len(diags) > 0 {
+		t.Fatalf("shipped flows lack %s: %s", DefaultStartFlow, diags)
+	}
+	_, diags := Load("testdata/lint/start_flow_renamed", WithStartFlow(DefaultStartFlow))
+	want := `testdata/lint/start_flow_renamed/greeting.yaml:1:1: error: no flow "greeting", where new conversations start: greeting.yaml names its flow "hello" (write flow: greeting, or configure hello as the start flow)` + "\n"
+	if got := diags.String(); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+	if _, diags := Load("testdata/lint/start_flow_renamed"); len(diags) > 0 {
+		t.Errorf("without WithStartFlow, Load checks no start flow: %s", diags)
+	}
+	if got := Lint(nil, LintOptions{StartFlow: "x"}); got != nil {
+		t.Errorf("Lint(nil) = %s", got)
 	}
 }

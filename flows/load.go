@@ -236,12 +236,27 @@ func Shipped() fs.FS { return shipped }
 func LoadShipped() (*Set, Diagnostics) { return LoadFS(shipped, ".", "flows/") }
 
 // Load loads the flows of dir, or the shipped flows when dir is "": what
-// every command's --flows flag means.
-func Load(dir string) (*Set, Diagnostics) {
-	if dir == "" {
-		return LoadShipped()
+// every command's --flows flag means. WithStartFlow adds the check that the
+// engine's start flow is among them.
+func Load(dir string, opts ...LoadOption) (*Set, Diagnostics) {
+	var o loadOptions
+	for _, opt := range opts {
+		opt(&o)
 	}
-	return LoadDir(dir)
+	var set *Set
+	var diags Diagnostics
+	if dir == "" {
+		set, diags = LoadShipped()
+	} else {
+		set, diags = LoadDir(dir)
+	}
+	if o.startFlow != "" {
+		c := collector{diags: diags}
+		checkStartFlow(&c, set, o.startFlow)
+		diags = c.diags
+		diags.Sort()
+	}
+	return set, diags
 }
 
 // String names the set's flows, for logs.

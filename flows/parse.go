@@ -8,6 +8,7 @@ import (
 	"math"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -57,6 +58,9 @@ type decoder struct {
 	syntax  bool // the file is not valid YAML
 	specs   []KindSpec
 	allKeys []string
+
+	lineStarts []int        // byte offsets where each line starts, built by line
+	textWarned map[Pos]bool // findings about texts already made (aliases read them again)
 }
 
 func (d *decoder) pos(n *yaml.Node) Pos {
@@ -80,7 +84,11 @@ func (d *decoder) parse(data []byte) *Flow {
 	}
 	f := &Flow{Keys: map[string]Pos{}, Pos: d.pos(root)}
 	var stepsNode *yaml.Node
-	for _, p := range d.pairs(root) {
+	ps := d.pairs(root)
+	respell(ps, topKeys(), func(p pair, meant string) {
+		d.errorf(d.pos(p.k), fmt.Sprintf("did you mean %q?", meant), "unknown key %q", p.key)
+	})
+	for _, p := range ps {
 		f.Keys[p.key] = d.pos(p.k)
 		switch p.key {
 		case "flow":
@@ -202,7 +210,8 @@ func (d *decoder) pairsDepth(n *yaml.Node, depth int) []pair {
 		return nil
 	}
 	seen := map[string]int{}
-	var out, merged []pair
+	out := make([]pair, 0, len(n.Content)/2)
+	var merged []pair
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := d.resolve(n.Content[i]), d.resolve(n.Content[i+1])
 		if k.Kind != yaml.ScalarNode {
@@ -266,6 +275,11 @@ func describe(n *yaml.Node) string {
 // text reads a scalar as text; a missing value reads as "".
 func (d *decoder) text(p pair, what string) (string, bool) {
 	if p.v.Kind != yaml.ScalarNode {
+		if text, ok := d.colonText(p.v); ok {
+			d.errorf(d.pos(p.v), "put the text in quotes: "+p.key+": "+quote(text, '"'),
+				`%s: the text has ": " in it, which YAML reads as a key and its value`, what)
+			return "", false
+		}
 		hint := ""
 		if p.v.Kind == yaml.MappingNode && p.v.Style&yaml.FlowStyle != 0 {
 			hint = `put quotes around text that starts with {{: "{{ lead.name }}, hello"`
@@ -419,20 +433,34 @@ func (d *decoder) verbatimCol(n *yaml.Node) int {
 	return col
 }
 
-// line returns line n (1-based) of the file, without its line break.
+// line returns line n (1-based) of the file, without its line break, or
+// "" past the end.
 func (d *decoder) line(n int) string {
-	rest := d.src
-	for i := 1; i < n; i++ {
-		k := bytes.IndexByte(rest, '\n')
-		if k < 0 {
-			return ""
+	return string(d.lineBytes(n))
+}
+
+// lineBytes is line without copying. The line starts are found once per
+// file.
+func (d *decoder) lineBytes(n int) []byte {
+	if d.lineStarts == nil {
+		d.lineStarts = append(make([]int, 0, 64), 0)
+		for off := 0; ; {
+			k := bytes.IndexByte(d.src[off:], '\n')
+			if k < 0 {
+				break
+			}
+			off += k + 1
+			d.lineStarts = append(d.lineStarts, off)
 		}
-		rest = rest[k+1:]
 	}
-	if k := bytes.IndexByte(rest, '\n'); k >= 0 {
-		rest = rest[:k]
+	if n < 1 || n > len(d.lineStarts) {
+		return nil
 	}
-	return strings.TrimSuffix(string(rest), "\r")
+	start, end := d.lineStarts[n-1], len(d.src)
+	if n < len(d.lineStarts) {
+		end = d.lineStarts[n] - 1
+	}
+	return bytes.TrimSuffix(d.src[start:end], []byte("\r"))
 }
 
 // blockIndent returns the indentation of a block scalar's content: the
@@ -496,11 +524,11 @@ func (d *decoder) steps(f *Flow, n *yaml.Node) {
 		return
 	}
 	firstLine := map[string]int{}
-	for i, item := range n.Content {
+	for i, item := range d.listItems(n, d.stepShape()) {
 		if d.tooBig {
 			return
 		}
-		s := d.step(d.resolve(item), i)
+		s := d.step(item, i)
 		if s == nil {
 			continue
 		}
@@ -531,24 +559,39 @@ func (d *decoder) step(n *yaml.Node, i int) *Step {
 	s := &Step{Pos: d.pos(n), Keys: map[string]Pos{}}
 	ps := d.pairs(n)
 	var kinds []pair
-	for _, p := range ps {
+	idAt := -1
+	for k, p := range ps {
 		s.Keys[p.key] = d.pos(p.k)
 		if p.key == "id" {
-			if id, ok := d.word(p, fmt.Sprintf("step %d: id", i+1)); ok {
-				if err := checkName(id); err != nil {
-					d.errorf(d.pos(p.v), "", "step %d: id: %v", i+1, err)
-				} else if id == End {
-					d.errorf(d.pos(p.v), "pick another id", "step %d: id: %q is reserved: it ends the conversation", i+1, End)
-				}
-				s.ID = id
-			}
+			idAt = k
 		}
 		if d.isKind(p.key) {
 			kinds = append(kinds, p)
 		}
 	}
+	// A misspelt id or kind key stands for the one that is missing, so
+	// its typo is the only error: no "missing id", no unknown targets.
+	var typoOf map[int]string // only for steps with unknown keys
+	for k, p := range ps {
+		if contains(d.allKeys, p.key) {
+			continue
+		}
+		if typoOf == nil {
+			typoOf = map[int]string{}
+		}
+		switch g := misspelt(p.key, d.allKeys, s.Keys); {
+		case g == "id" && idAt < 0:
+			typoOf[k], idAt = g, k
+		case g != "" && d.isKind(g) && len(kinds) == 0:
+			typoOf[k] = g
+			kinds = append(kinds, pair{key: g, k: p.k, v: p.v})
+		}
+	}
+	if idAt >= 0 {
+		d.stepID(s, ps[idAt], i)
+	}
 	label := stepLabel(s, i)
-	if _, ok := s.Keys["id"]; !ok {
+	if idAt < 0 {
 		d.errorf(s.Pos, `add "id: NAME" so other steps can go to it`, "%s: missing id", label)
 	}
 	var spec KindSpec
@@ -565,14 +608,19 @@ func (d *decoder) step(n *yaml.Node, i int) *Step {
 	case 1:
 		s.Kind = Kind(kinds[0].key)
 		spec, _ = d.spec(s.Kind)
+		s.Keys[kinds[0].key] = d.pos(kinds[0].k)
 	}
-	for _, p := range ps {
+	for k, p := range ps {
 		if p.key == "id" || d.isKind(p.key) {
 			continue
 		}
 		if p.key == "description" {
 			s.Keys[p.key] = d.pos(p.k)
 			d.text(p, label+": description")
+			continue
+		}
+		if _, ok := typoOf[k]; ok {
+			d.errorf(d.pos(p.k), didYouMean(p.key, d.allKeys), "%s: unknown key %q", label, p.key)
 			continue
 		}
 		if s.Kind != "" && !contains(spec.Keys, p.key) {
@@ -584,7 +632,15 @@ func (d *decoder) step(n *yaml.Node, i int) *Step {
 				d.errorf(d.pos(p.k), hint, "%s: %s does not apply to %s step", label, p.key, article(string(s.Kind)))
 				continue
 			}
-			d.errorf(d.pos(p.k), didYouMean(p.key, append(append(commonKeys(), spec.Keys...), string(s.Kind))), "%s: unknown key %q", label, p.key)
+			known := append(append(commonKeys(), spec.Keys...), string(s.Kind))
+			d.errorf(d.pos(p.k), didYouMean(p.key, known), "%s: unknown key %q", label, p.key)
+			// Read a misspelt key as the key it stands for (sav: as
+			// save:), so its typo does not also leave the answer
+			// unsaved and every {{ }} that reads it unresolved.
+			if g := misspelt(p.key, known, s.Keys); g != "" && contains(spec.Keys, g) {
+				s.Keys[g] = d.pos(p.k)
+				d.stepKey(s, label, pair{key: g, k: p.k, v: p.v})
+			}
 			continue
 		}
 		if s.Kind == "" && !contains(d.allKeys, p.key) {
@@ -604,6 +660,54 @@ func (d *decoder) step(n *yaml.Node, i int) *Step {
 	d.kindValue(s, label, spec, kinds[0])
 	d.finishStep(s, label)
 	return s
+}
+
+// stepID reads a step's id.
+func (d *decoder) stepID(s *Step, p pair, i int) {
+	s.Keys["id"] = d.pos(p.k)
+	id, ok := d.word(p, fmt.Sprintf("step %d: id", i+1))
+	if !ok {
+		return
+	}
+	if err := checkName(id); err != nil {
+		d.errorf(d.pos(p.v), "", "step %d: id: %v", i+1, err)
+	} else if id == End {
+		d.errorf(d.pos(p.v), "pick another id", "step %d: id: %q is reserved: it ends the conversation", i+1, End)
+	}
+	s.ID = id
+}
+
+// respell reads each unknown key of a mapping that is a likely typo of a
+// known key the mapping lacks as that key (titel: as title:), after
+// report tells of the typo. The mapping is then checked as meant, so one
+// typo gives one error, not also "missing title" and what follows from it.
+// Other unknown keys are left for the caller to report.
+func respell(ps []pair, known []string, report func(p pair, meant string)) {
+	for i, p := range ps {
+		if contains(known, p.key) {
+			continue
+		}
+		g := closest(p.key, known)
+		if g == "" || slices.ContainsFunc(ps, func(q pair) bool { return q.key == g }) {
+			continue
+		}
+		report(p, g)
+		ps[i].key = g
+	}
+}
+
+// fieldKeys are the keys of an extract field's mapping.
+func fieldKeys() []string { return []string{"type", "description", "enum", "required", "list"} }
+
+// misspelt returns the known key an unknown key most likely stands for,
+// when the mapping lacks that key, else "". Reading the value as that
+// key's keeps one typo to one error.
+func misspelt(key string, known []string, present map[string]Pos) string {
+	g := closest(key, known)
+	if _, ok := present[g]; ok {
+		return ""
+	}
+	return g
 }
 
 func (d *decoder) isKind(key string) bool {
@@ -788,6 +892,7 @@ func (d *decoder) buttonTitle(p pair, what string) (string, bool) {
 	if !ok {
 		return "", false
 	}
+	d.checkText(p, what)
 	if n := utf8.RuneCountInString(v); n > maxButtonTitle {
 		d.errorf(d.pos(p.v), "", "%s: %q is %d characters; WhatsApp buttons allow %d", what, v, n, maxButtonTitle)
 	}
@@ -802,9 +907,15 @@ func (d *decoder) message(p pair, what string, limit int) *Template {
 		return nil
 	}
 	if t.IsEmpty() {
+		if pos, comment, ok := d.emptyByComment(p); ok {
+			d.errorf(pos, "put the text in quotes: "+p.key+": "+quote(comment, '"'),
+				"%s: YAML reads %q as a comment, so the text is empty", what, comment)
+			return t
+		}
 		d.errorf(d.pos(p.v), "write what the customer should read", "%s: empty text", what)
 		return t
 	}
+	d.checkText(p, what)
 	for _, b := range singleBraces(t.Source) {
 		d.warnf(d.offsetPos(p.v, b.Offset), "", "%s: text has \"%s\" — placeholders need double braces: %s", what, b.Text, b.Want)
 	}
@@ -920,7 +1031,7 @@ func (d *decoder) options(p pair, label string) []Option {
 		d.errorf(d.pos(p.v), `each option looks like "- { id: roofing, title: Roofing }"`, "%s: want a list, got %s", what, describe(p.v))
 		return nil
 	}
-	items := p.v.Content
+	items := d.listItems(p.v, optionShape())
 	switch n := len(items); {
 	case n == 0:
 		d.errorf(d.pos(p.v), "", "%s: empty: a choice needs at least one option", what)
@@ -932,7 +1043,6 @@ func (d *decoder) options(p pair, label string) []Option {
 	var out []Option
 	ids, titles := map[string]int{}, map[string]int{}
 	for i, item := range items {
-		item = d.resolve(item)
 		o, ok := d.option(item, fmt.Sprintf("%s: option %d", label, i+1), buttons)
 		if !ok {
 			continue
@@ -961,6 +1071,9 @@ func (d *decoder) option(n *yaml.Node, what string, buttons bool) (Option, bool)
 	}
 	seen := map[string]bool{}
 	ps := d.pairs(n)
+	respell(ps, optionKeys(), func(p pair, meant string) {
+		d.errorf(d.pos(p.k), fmt.Sprintf("did you mean %q?", meant), "%s: unknown key %q", what, p.key)
+	})
 	for _, p := range ps {
 		seen[p.key] = true
 		switch p.key {
@@ -972,7 +1085,9 @@ func (d *decoder) option(n *yaml.Node, what string, buttons bool) (Option, bool)
 				}
 			}
 		case "title":
-			if v, ok := d.word(p, what+": title"); ok {
+			tw := what + ": title"
+			if v, ok := d.word(p, tw); ok {
+				d.checkText(p, tw)
 				o.Title = v
 				n := utf8.RuneCountInString(v)
 				switch {
@@ -983,7 +1098,9 @@ func (d *decoder) option(n *yaml.Node, what string, buttons bool) (Option, bool)
 				}
 			}
 		case "description":
-			if v, ok := d.text(p, what+": description"); ok {
+			dw := what + ": description"
+			if v, ok := d.text(p, dw); ok {
+				d.checkText(p, dw)
 				o.Description = v
 				if n := utf8.RuneCountInString(v); n > maxRowDescription {
 					d.errorf(d.pos(p.v), "", "%s: description is %d characters; WhatsApp lists allow %d", what, n, maxRowDescription)
@@ -1020,8 +1137,7 @@ func (d *decoder) branches(p pair, label string) []Branch {
 		return nil
 	}
 	var out []Branch
-	for i, item := range p.v.Content {
-		item = d.resolve(item)
+	for i, item := range d.listItems(p.v, branchShape()) {
 		bw := fmt.Sprintf("%s: branch %d", what, i+1)
 		if item.Kind != yaml.MappingNode {
 			d.errorf(d.pos(item), `write "- when: CONDITION" then "next: STEP"`, "%s: want a mapping with when and next, got %s", bw, describe(item))
@@ -1030,11 +1146,18 @@ func (d *decoder) branches(p pair, label string) []Branch {
 		b := Branch{Pos: d.pos(item), NextPos: d.pos(item)}
 		seen := map[string]bool{}
 		bps := d.pairs(item)
+		respell(bps, []string{"when", "next"}, func(p pair, meant string) {
+			d.errorf(d.pos(p.k), fmt.Sprintf("did you mean %q?", meant), "%s: unknown key %q", bw, p.key)
+		})
 		for _, bp := range bps {
 			seen[bp.key] = true
 			switch bp.key {
 			case "when":
 				b.Pos = d.pos(bp.v)
+				if d.whenMangled(bp, bw+": when") {
+					b.When, b.mangled = bp.v.Value, true
+					break
+				}
 				if v, ok := d.word(bp, bw+": when"); ok {
 					b.When = v
 					b.whenCol = d.verbatimCol(bp.v)
@@ -1071,6 +1194,9 @@ func (d *decoder) extract(p pair, label string) *Extract {
 	e := &Extract{FromPos: d.pos(p.v)}
 	seen := map[string]bool{}
 	eps := d.pairs(p.v)
+	respell(eps, extractKeys(), func(p pair, meant string) {
+		d.errorf(d.pos(p.k), fmt.Sprintf("did you mean %q?", meant), "%s: unknown key %q", what, p.key)
+	})
 	for _, ep := range eps {
 		seen[ep.key] = true
 		switch ep.key {
@@ -1084,7 +1210,9 @@ func (d *decoder) extract(p pair, label string) *Extract {
 				}
 			}
 		case "instructions":
-			e.Instructions, _ = d.text(ep, what+": instructions")
+			iw := what + ": instructions"
+			e.Instructions, _ = d.text(ep, iw)
+			d.checkText(ep, iw)
 		case "fields":
 			e.Fields = d.fields(ep, what+": fields")
 		default:
@@ -1133,12 +1261,18 @@ func (d *decoder) field(f *Field, p pair, what string) {
 		}
 	case yaml.MappingNode:
 		typeNode = nil
-		for _, fp := range d.pairs(p.v) {
+		fps := d.pairs(p.v)
+		respell(fps, fieldKeys(), func(p pair, meant string) {
+			d.errorf(d.pos(p.k), fmt.Sprintf("did you mean %q?", meant), "%s: unknown key %q", what, p.key)
+		})
+		for _, fp := range fps {
 			switch fp.key {
 			case "type":
 				typeNode = fp.v
 			case "description":
-				f.Description, _ = d.text(fp, what+": description")
+				dw := what + ": description"
+				f.Description, _ = d.text(fp, dw)
+				d.checkText(fp, dw)
 			case "enum":
 				hasEnum = true
 				f.Enum = d.enum(fp, what+": enum")
@@ -1147,7 +1281,7 @@ func (d *decoder) field(f *Field, p pair, what string) {
 			case "list":
 				f.List, _ = d.boolean(fp, what+": list")
 			default:
-				d.errorf(d.pos(fp.k), didYouMean(fp.key, []string{"type", "description", "enum", "required", "list"}), "%s: unknown key %q", what, fp.key)
+				d.errorf(d.pos(fp.k), didYouMean(fp.key, fieldKeys()), "%s: unknown key %q", what, fp.key)
 			}
 		}
 	default:

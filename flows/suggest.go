@@ -83,3 +83,96 @@ func abs(n int) int {
 	}
 	return n
 }
+
+// suggestions returns what a misspelt name most likely meant, at most
+// three: the nearest candidate by edit distance, then the candidates that
+// contain it or that it contains ("ask_email" for "email"). Names shorter
+// than three letters and `end` are not matched by substring.
+func suggestions(word string, candidates []string) []string {
+	var out []string
+	if c := closest(word, candidates); c != "" {
+		out = append(out, c)
+	}
+	w := strings.ToLower(word)
+	if len(w) < 3 {
+		return out
+	}
+	for _, c := range candidates {
+		if len(out) == 3 {
+			break
+		}
+		lc := strings.ToLower(c)
+		if len(lc) < 3 || c == End || lc == w || !strings.Contains(lc, w) && !strings.Contains(w, lc) || contains(out, c) {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// guessTarget returns the step a misspelt target most likely meant: the
+// nearest by edit distance, else the only one that contains it or that it
+// contains; "" when there is none or several.
+func guessTarget(word string, ids []string) string {
+	if c := closest(word, ids); c != "" {
+		return c
+	}
+	if s := suggestions(word, ids); len(s) == 1 {
+		return s[0]
+	}
+	return ""
+}
+
+// maxListed bounds how many names a hint lists.
+const maxListed = 12
+
+// targetHint explains a target that names no step: what it most likely
+// meant, whether it is a flow, and the flow's steps. ids are the step ids
+// a target may name, with `end` last where it may be named.
+func targetHint(word, flow string, ids []string, isFlow bool) string {
+	var b strings.Builder
+	if s := suggestions(word, ids); len(s) > 0 {
+		b.WriteString("did you mean " + quoteOr(s) + "? ")
+	} else if isFlow {
+		b.WriteString(word + " is a flow: go there with a link step; ")
+	}
+	steps, orEnd := ids, ""
+	if len(steps) > 0 && steps[len(steps)-1] == End {
+		steps, orEnd = steps[:len(steps)-1], ", or "+End
+	}
+	if len(steps) == 0 {
+		return strings.TrimRight(b.String(), "; ")
+	}
+	fmt.Fprintf(&b, "steps in flow %s: %s", flow, strings.Join(steps[:min(len(steps), maxListed)], ", "))
+	if n := len(steps) - maxListed; n > 0 {
+		fmt.Fprintf(&b, " and %d more", n)
+	}
+	b.WriteString(orEnd)
+	return b.String()
+}
+
+// quoteOr joins names as "a", "b" or "c".
+func quoteOr(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return joinOr(q)
+}
+
+// flowHint explains a flow name that names no loaded flow: what it most
+// likely meant, and the flows there are.
+func flowHint(word string, names []string) string {
+	var b strings.Builder
+	if s := suggestions(word, names); len(s) > 0 {
+		b.WriteString("did you mean " + quoteOr(s) + "? ")
+	}
+	if len(names) == 0 {
+		return strings.TrimSpace(b.String())
+	}
+	fmt.Fprintf(&b, "flows: %s", strings.Join(names[:min(len(names), maxListed)], ", "))
+	if n := len(names) - maxListed; n > 0 {
+		fmt.Fprintf(&b, " and %d more", n)
+	}
+	return b.String()
+}

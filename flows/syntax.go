@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -29,7 +30,12 @@ const maxExplainSize = 1 << 20
 type syntaxFinding struct {
 	line, col int // 1-based; col counts characters
 	msg, hint string
+	tab       bool // a tab in the indentation: every such line is reported
 }
+
+// maxTabLines bounds how many lines indented with tabs are reported one by
+// one; the last one reported counts the rest.
+const maxTabLines = 10
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
@@ -37,7 +43,36 @@ var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 func (d *decoder) yamlError(err error) {
 	d.syntax = true
 	f := explainYAML(d.src, firstLine(err.Error()))
+	if f.tab {
+		d.tabLines(f)
+		return
+	}
 	d.errorf(Pos{File: d.file, Line: f.line, Col: f.col}, f.hint, "YAML syntax: %s", f.msg)
+}
+
+// tabLines reports every line indented with a tab, not only the first one
+// yaml stopped at, so one edit fixes them all: up to maxTabLines, the last
+// of which counts the others.
+func (d *decoder) tabLines(first syntaxFinding) {
+	type at struct{ line, col int }
+	lines := []at{{first.line, first.col}}
+	for i, ln := range scanSource(d.src).lines {
+		if i+1 != first.line && ln.tab >= 0 && !ln.blank && ln.within != 'b' && ln.within != 'q' {
+			lines = append(lines, at{i + 1, ln.col(ln.tab)})
+		}
+	}
+	slices.SortFunc(lines, func(a, b at) int { return a.line - b.line })
+	for i, l := range lines {
+		msg := "YAML syntax: " + first.msg
+		if i == maxTabLines-1 && len(lines) > maxTabLines {
+			n := len(lines) - i - 1
+			msg += fmt.Sprintf(", and on %d more %s below", n, plural(n, "line", "lines"))
+		}
+		d.errorf(Pos{File: d.file, Line: l.line, Col: l.col}, first.hint, "%s", msg)
+		if i == maxTabLines-1 {
+			return
+		}
+	}
 }
 
 // yamlFirstError decodes every document of src and returns the first
@@ -158,6 +193,7 @@ type srcLine struct {
 	tab      int    // a tab in the leading whitespace, or -1
 	blank    bool   // nothing, spaces or a comment
 	cont     bool   // inside a block scalar, or a quoted or plain text that began above
+	within   byte   // for cont lines: 'b'lock scalar, 'q'uoted or 'p'lain text
 	dashes   []int  // leading "- " list markers
 	key      string // the key of "key: value", "" without one
 	keyAt    int    // where the key starts, -1 without one
@@ -168,6 +204,7 @@ type srcLine struct {
 	openFlow *mark  // the innermost { or [ still open when the line starts
 	flowEnd  int    // text after a { } or [ ] value closes, -1 if none
 	backsl   int    // a backslash inside a double-quoted value, -1 if none
+	comment  int    // where a comment starts, -1 if none
 }
 
 // col converts a byte offset of the line into a 1-based character column.
@@ -228,7 +265,7 @@ type lineScanner struct {
 }
 
 func (sc *lineScanner) line(n int, t string) {
-	ln := srcLine{text: t, tab: -1, keyAt: -1, valAt: -1, colon2: -1, special: -1, flowEnd: -1, backsl: -1}
+	ln := srcLine{text: t, tab: -1, keyAt: -1, valAt: -1, colon2: -1, special: -1, flowEnd: -1, backsl: -1, comment: -1}
 	j := 0
 	for j < len(t) && (t[j] == ' ' || t[j] == '\t') {
 		if t[j] == '\t' && ln.tab < 0 {
@@ -244,14 +281,14 @@ func (sc *lineScanner) line(n int, t string) {
 	}
 	switch {
 	case sc.blockParent >= 0 && (j == len(t) || j > sc.blockParent && (sc.blockIndent < 0 || j >= sc.blockIndent)):
-		ln.cont = true
+		ln.cont, ln.within = true, 'b'
 		if j < len(t) && sc.blockIndent < 0 {
 			sc.blockIndent = j
 		}
 		sc.src.lines = append(sc.src.lines, ln)
 		return
 	case sc.open != nil:
-		ln.cont = true
+		ln.cont, ln.within = true, 'q'
 		k := closeQuote(t, 0, sc.open.open.c)
 		if k < 0 {
 			sc.src.lines = append(sc.src.lines, ln)
@@ -270,7 +307,7 @@ func (sc *lineScanner) line(n int, t string) {
 	if !ln.blank && sc.plainCol >= 0 && j > sc.plainCol && len(sc.stack) == 0 {
 		// A plain text going on: read its shape, but its quotes and
 		// brackets are just characters.
-		ln.cont = true
+		ln.cont, ln.within = true, 'p'
 		sc.tokensLiteral(&ln)
 		sc.src.lines = append(sc.src.lines, ln)
 		return
@@ -290,7 +327,9 @@ func (sc *lineScanner) line(n int, t string) {
 	}
 	if !ln.blank {
 		sc.plainCol = -1
-		if ln.valKind == 'p' && len(sc.stack) == 0 {
+		if ln.valKind == 'p' && len(sc.stack) == 0 && ln.tab < 0 {
+			// A line indented with a tab has no column to compare with:
+			// the lines below it are not read as its text going on.
 			sc.plainCol = ln.parentCol()
 		}
 	}
@@ -321,6 +360,7 @@ func (sc *lineScanner) tokens(n int, ln *srcLine, p int, atStart bool, phase int
 			continue
 		}
 		if c == '#' && (p == 0 || t[p-1] == ' ' || t[p-1] == '\t') {
+			ln.comment = p
 			return
 		}
 		flow := len(sc.stack) > 0
@@ -560,7 +600,9 @@ func (e *explainer) explain(n int) (syntaxFinding, bool) {
 	}
 	ln := e.ln(n)
 	if ln.tab >= 0 {
-		return e.at(n, ln.tab, "a tab in the indentation", "indent with spaces, not tabs"), true
+		f := e.at(n, ln.tab, "a tab in the indentation", "indent with spaces, not tabs")
+		f.tab = true
+		return f, true
 	}
 	if f, ok := e.dashNoSpace(n); ok {
 		return f, true
@@ -599,6 +641,11 @@ func (e *explainer) explain(n int) (syntaxFinding, bool) {
 		return f, true
 	}
 	if strings.Contains(w, "could not find expected ':'") && !ln.blank {
+		if lv := e.levels(n); len(lv) > 0 {
+			if f, ok := e.missingDashLine(n, lv); ok {
+				return f, true // { id: b, title: B } without its "- "
+			}
+		}
 		return e.missingColon(n), true
 	}
 	return syntaxFinding{}, false
@@ -865,8 +912,43 @@ func (e *explainer) unclosedBracket(n int) (syntaxFinding, bool) {
 		return syntaxFinding{}, false
 	}
 	closer := map[byte]byte{'{': '}', '[': ']'}[m.c]
+	if f, ok := e.commentInBrackets(m); ok {
+		return f, true
+	}
 	return e.at(m.line, m.at, fmt.Sprintf("a %c opened at %d:%d is never closed", m.c, m.line, e.ln(m.line).col(m.at)),
 		fmt.Sprintf("close it with %c at the end of line %d", closer, m.line)), true
+}
+
+// commentInBrackets explains a { or [ left open because a " #" inside
+// unquoted text on its line started a comment: { id: a, title: Order #12 }.
+func (e *explainer) commentInBrackets(m *mark) (syntaxFinding, bool) {
+	ln := e.ln(m.line)
+	c := ln.comment
+	if c < 0 || c < m.at {
+		return syntaxFinding{}, false
+	}
+	// The text runs from after the ": ", "," or bracket before the # to the
+	// next "," or closing bracket after it.
+	start := m.at + 1
+	for k := c - 1; k > m.at; k-- {
+		if ch := ln.text[k]; ch == ',' || ch == '{' || ch == '[' || ch == ':' && k+1 < len(ln.text) && ln.text[k+1] == ' ' {
+			start = k + 1
+			break
+		}
+	}
+	end := len(ln.text)
+	if k := strings.IndexAny(ln.text[c:], ",}]"); k >= 0 {
+		end = c + k
+	}
+	text := strings.TrimSpace(ln.text[start:end])
+	head := ""
+	if start >= 2 && ln.text[start-1] == ':' {
+		keyStart := strings.LastIndexAny(ln.text[:start-1], "{[, ") + 1
+		head = ln.text[keyStart:start-1] + ": "
+	}
+	comment := strings.TrimRight(ln.text[c:], " \t")
+	return e.at(m.line, c, fmt.Sprintf("YAML reads %q as a comment, so the %c opened at %d:%d is never closed", comment, m.c, m.line, ln.col(m.at)),
+		"put the text in quotes: "+head+quote(text, '"')), true
 }
 
 // missingColon explains a line that is neither a key nor a list item.
@@ -1034,6 +1116,11 @@ func (e *explainer) indentation(n int) (syntaxFinding, bool) {
 		return syntaxFinding{}, false
 	}
 	// A key: which mapping did it mean to join?
+	if same != nil && same.list {
+		if f, ok := e.missingDashLine(n, lv); ok {
+			return f, true
+		}
+	}
 	if same != nil && !same.list {
 		return syntaxFinding{}, false // lined up with keys: the trouble is elsewhere
 	}

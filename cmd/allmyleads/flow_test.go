@@ -60,7 +60,7 @@ steps:
 	code, out, errs := runFlowCmd(t, "lint", dir)
 	a := filepath.Join(dir, "a.yaml")
 	want := a + `:6:15: error: step "ask_email": validate: unknown tag "emial" (did you mean "email"?)
-` + a + `:7:5: error: step "ask_email": next: no step "thnaks" in flow a (did you mean "thanks"?)
+` + a + `:7:5: error: step "ask_email": next: no step "thnaks" in flow a (did you mean "thanks"? steps in flow a: ask_email, thanks, lost, or end)
 ` + a + `:9:10: error: step "thanks": say: {{ lead.emial }}: no step saves lead.emial and it is not built in (did you mean "lead.email"?)
 ` + a + `:11:5: warning: step "lost": never reached (go to it with next, or remove it)
 `
