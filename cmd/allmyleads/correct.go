@@ -52,7 +52,7 @@ func runCorrect(ctx context.Context, env *cliEnv, args []string) int {
 	if err != nil {
 		return failf(env.stderr, exitInput, "%v", err)
 	}
-	set, err := loadFlows(cfg.Flows.Dir, nil)
+	set, err := loadFlows(cfg.Flows.Dir, "", nil)
 	if err != nil {
 		return failf(env.stderr, exitInput, "%v", err)
 	}

@@ -31,6 +31,7 @@ func runFlowLint(_ context.Context, env *cliEnv, args []string) int {
 	fs := newFlagSet(env, "flow lint", "flow lint [--plugins DIR] [--flows DIR] [PATH...]")
 	pluginsDir := fs.String("plugins", "", "folder of Lua plugins to check plugin: references against")
 	flowsDir := fs.String("flows", "", "folder of flow files to lint (same as giving it as a PATH)")
+	start := fs.String("start", flows.DefaultStartFlow, "the flow conversations start in: a folder (or the shipped set) without it is an error")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -52,6 +53,9 @@ func runFlowLint(_ context.Context, env *cliEnv, args []string) int {
 		return failf(env.stderr, exitUsage, "flow lint: %v", err)
 	}
 	defer closeOpts()
+	if len(paths) <= 1 && (len(paths) == 0 || isDir(paths[0])) {
+		opts.StartFlow = *start // a whole set: it must hold the start flow
+	}
 
 	diags = append(diags, flows.Lint(set, opts)...)
 	diags.Sort()
@@ -87,13 +91,20 @@ func lintOptions(pluginsDir string) (flows.LintOptions, func(), error) {
 	if err != nil {
 		return flows.LintOptions{}, func() {}, fmt.Errorf("plugins: %w", err)
 	}
-	return pluginLintOptions(host), func() { host.Close() }, nil
+	return pluginLintOptions(host, ""), func() { host.Close() }, nil
+}
+
+// isDir reports whether path is a folder.
+func isDir(path string) bool {
+	info, err := os.Stat(path)
+	return err == nil && info.IsDir()
 }
 
 // pluginLintOptions checks plugin references and `when` conditions with the
 // plugin host, for `flow lint` and for every command that loads flows.
-func pluginLintOptions(host *plugins.Host) flows.LintOptions {
+func pluginLintOptions(host *plugins.Host, startFlow string) flows.LintOptions {
 	return flows.LintOptions{
+		StartFlow: startFlow,
 		Plugin: host.Has,
 		Condition: func(expr string) error {
 			_, err := plugins.CompileCondition(expr)

@@ -57,7 +57,7 @@ steps:
     say: Nobody comes here
 `)
 	b := writeFlow(t, dir, "b.yml", "flow: b\nsteps:\n  - id: go\n    link: a\n")
-	code, out, errs := runFlowCmd(t, "lint", dir)
+	code, out, errs := runFlowCmd(t, "lint", "--start", "b", dir)
 	a := filepath.Join(dir, "a.yaml")
 	want := a + `:6:15: error: step "ask_email": validate: unknown tag "emial" (did you mean "email"?)
 ` + a + `:7:5: error: step "ask_email": next: no step "thnaks" in flow a (did you mean "thanks"? steps in flow a: ask_email, thanks, lost, or end)
@@ -77,7 +77,7 @@ steps:
 		t.Errorf("single file: exit %d\n%s%s", code, out, errs)
 	}
 	w := writeFlow(t, t.TempDir(), "w.yaml", "flow: w\nsteps:\n  - id: hi\n    say: Hi\n    next: end\n  - id: orphan\n    say: Never\n")
-	code, out, errs = runFlowCmd(t, "lint", "--flows", filepath.Dir(w))
+	code, out, errs = runFlowCmd(t, "lint", "--start", "w", "--flows", filepath.Dir(w))
 	if code != exitOK || !strings.Contains(out, "warning: step \"orphan\": never reached") || errs != "0 errors, 1 warning in 1 file\n" {
 		t.Errorf("warnings only: exit %d\n%s%s", code, out, errs)
 	}
@@ -173,5 +173,19 @@ func TestFlowUsage(t *testing.T) {
 		if !strings.Contains(out+errs, "Usage: allmyleads flow") {
 			t.Errorf("flow %v: no usage in %q", c.args, out+errs)
 		}
+	}
+}
+
+// TestFlowLintStartFlow: a folder without the flow conversations start in
+// cannot run, so lint says so (and --start names another start flow).
+func TestFlowLintStartFlow(t *testing.T) {
+	dir := t.TempDir()
+	writeFlow(t, dir, "hello.yaml", "flow: hello\nsteps:\n  - id: hi\n    say: Hi\n")
+	code, out, _ := runFlowCmd(t, "lint", dir)
+	if code != exitInput || !strings.Contains(out, `no flow "greeting", where new conversations start`) {
+		t.Errorf("without a greeting flow: exit %d\n%s", code, out)
+	}
+	if code, out, _ := runFlowCmd(t, "lint", "--start", "hello", dir); code != exitOK {
+		t.Errorf("--start hello: exit %d\n%s", code, out)
 	}
 }

@@ -51,7 +51,7 @@ func newRuntimeOn(cfg Config, env *cliEnv, st *store.Store) (*runtime, error) {
 	if rt.plugins, err = openPlugins(cfg, rt.logger); err != nil {
 		return nil, err
 	}
-	if rt.flows, err = loadFlows(cfg.Flows.Dir, rt.plugins); err != nil {
+	if rt.flows, err = loadFlows(cfg.Flows.Dir, cfg.Engine.StartFlow, rt.plugins); err != nil {
 		rt.plugins.Close()
 		return nil, err
 	}
@@ -136,10 +136,10 @@ func newLogger(env *cliEnv) *slog.Logger {
 // and fails with every error diagnostic: a bot never runs flows the linter
 // rejects. A nil host loads without linting (a command that only reads the
 // flows' validation rules).
-func loadFlows(dir string, host *plugins.Host) (*flows.Set, error) {
+func loadFlows(dir, startFlow string, host *plugins.Host) (*flows.Set, error) {
 	set, diags := flows.Load(dir)
 	if !diags.HasErrors() && host != nil {
-		diags = append(diags, flows.Lint(set, pluginLintOptions(host))...)
+		diags = append(diags, flows.Lint(set, pluginLintOptions(host, startFlow))...)
 		diags.Sort()
 	}
 	if diags.HasErrors() {

@@ -219,32 +219,6 @@ func (s *scanner) overlaps(start, end int) bool {
 	return slices.Contains(s.taken[start:end], true)
 }
 
-// alnumAt reports whether the rune at i (or just before it, with before) is
-// a letter or digit; false outside the text.
-func (s *scanner) alnumAt(i int, before bool) bool {
-	var r rune
-	if before {
-		if i <= 0 {
-			return false
-		}
-		r, _ = utf8.DecodeLastRuneInString(s.text[:i])
-	} else {
-		if i >= len(s.text) {
-			return false
-		}
-		r, _ = utf8.DecodeRuneInString(s.text[i:])
-	}
-	return unicode.IsLetter(r) || unicode.IsDigit(r)
-}
-
-// group returns submatch g of m, or "" when it did not take part.
-func (s *scanner) group(m []int, g int) string {
-	if m[2*g] < 0 {
-		return ""
-	}
-	return s.text[m[2*g]:m[2*g+1]]
-}
-
 // --- patterns
 
 var (
