@@ -894,7 +894,7 @@ func (d *decoder) buttonTitle(p pair, what string) (string, bool) {
 	}
 	d.checkText(p, what)
 	if n := utf8.RuneCountInString(v); n > maxButtonTitle {
-		d.errorf(d.pos(p.v), "", "%s: %q is %d characters; WhatsApp buttons allow %d", what, v, n, maxButtonTitle)
+		d.warnf(d.pos(p.v), "shorten it to show it as a button there", "%s: %q is %d characters; WhatsApp buttons show %d, so there the question is sent as a list", what, v, n, maxButtonTitle)
 	}
 	return v, true
 }
@@ -924,7 +924,7 @@ func (d *decoder) message(p pair, what string, limit int) *Template {
 		if limit == maxInteractiveLen {
 			where = "above buttons or a list"
 		}
-		d.errorf(d.pos(p.v), "", "%s: text is %d characters; WhatsApp allows %d %s", what, n, limit, where)
+		d.warnf(d.pos(p.v), "shorten it, or split it over two steps", "%s: text is %d characters; WhatsApp takes %d %s, so there it is sent in parts", what, n, limit, where)
 	}
 	return t
 }
@@ -1037,7 +1037,7 @@ func (d *decoder) options(p pair, label string) []Option {
 		d.errorf(d.pos(p.v), "", "%s: empty: a choice needs at least one option", what)
 		return nil
 	case n > maxOptions:
-		d.errorf(d.pos(p.k), "split the question in two", "%s: %d options; WhatsApp lists allow %d", what, n, maxOptions)
+		d.warnf(d.pos(p.k), "split the question in two to show a list there", "%s: %d options; WhatsApp lists hold %d, so there the options are sent as numbered lines in the text", what, n, maxOptions)
 	}
 	buttons := len(items) <= maxButtons
 	var out []Option
@@ -1092,9 +1092,9 @@ func (d *decoder) option(n *yaml.Node, what string, buttons bool) (Option, bool)
 				n := utf8.RuneCountInString(v)
 				switch {
 				case buttons && n > maxButtonTitle:
-					d.errorf(d.pos(p.v), "shorten it, or offer 4 or more options to show a list", "%s: title %q is %d characters; WhatsApp buttons (3 or fewer options) allow %d", what, v, n, maxButtonTitle)
+					d.warnf(d.pos(p.v), "shorten it to show buttons there", "%s: title %q is %d characters; WhatsApp buttons show %d, so there the question is sent as a list", what, v, n, maxButtonTitle)
 				case n > maxRowTitle:
-					d.errorf(d.pos(p.v), "put the rest in description", "%s: title %q is %d characters; WhatsApp lists allow %d", what, v, n, maxRowTitle)
+					d.warnf(d.pos(p.v), "put the rest in description", "%s: title %q is %d characters; WhatsApp lists show %d, so there it is cut with …", what, v, n, maxRowTitle)
 				}
 			}
 		case "description":
@@ -1103,7 +1103,7 @@ func (d *decoder) option(n *yaml.Node, what string, buttons bool) (Option, bool)
 				d.checkText(p, dw)
 				o.Description = v
 				if n := utf8.RuneCountInString(v); n > maxRowDescription {
-					d.errorf(d.pos(p.v), "", "%s: description is %d characters; WhatsApp lists allow %d", what, n, maxRowDescription)
+					d.warnf(d.pos(p.v), "shorten it", "%s: description is %d characters; WhatsApp lists show %d, so there it is cut", what, n, maxRowDescription)
 				}
 				if buttons && v != "" {
 					d.warnf(d.pos(p.v), "descriptions show only in lists of 4 to 10 options", "%s: description is not shown on a button", what)

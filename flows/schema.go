@@ -95,15 +95,15 @@ func stepKeySchemas() map[string]object {
 		"validate":      str("validator/v10 tags for the answer, plus phone and yesno, e.g. required,min=2,max=80"),
 		"error":         ref("template", "asked again when the answer does not fit"),
 		"retries":       object{"type": "integer", "minimum": 0, "maximum": maxRetries, "description": "attempts before on_error or the next step (0: the default, 3)"},
-		"options":       object{"type": "array", "minItems": 1, "maxItems": maxOptions, "items": object{"$ref": "#/$defs/option"}, "description": "up to 3 show as buttons, 4 to 10 as a list"},
+		"options":       object{"type": "array", "minItems": 1, "items": object{"$ref": "#/$defs/option"}, "description": "on WhatsApp up to 3 show as buttons, 4 to 10 as a list, more as numbered lines; other channels show what they can"},
 		"min":           object{"type": "integer", "minimum": 0, "maximum": 100, "description": "fewest photos (default 1)"},
 		"max":           object{"type": "integer", "minimum": 1, "maximum": 100, "description": "most photos (default 10)"},
 		"done_word":     str("the word that ends photo collection early (default done)"),
 		"else":          ref("target", "where to go when no branch holds (default: the next step)"),
 		"accept":        ref("target", "where to go when the customer accepts"),
 		"decline":       ref("target", "where to go when the customer declines"),
-		"accept_title":  object{"type": "string", "minLength": 1, "maxLength": maxButtonTitle, "description": "the accept button's title"},
-		"decline_title": object{"type": "string", "minLength": 1, "maxLength": maxButtonTitle, "description": "the decline button's title"},
+		"accept_title":  object{"type": "string", "minLength": 1, "description": "the accept button's title (WhatsApp buttons show 20 characters)"},
+		"decline_title": object{"type": "string", "minLength": 1, "description": "the decline button's title (WhatsApp buttons show 20 characters)"},
 		"purpose":       object{"type": "string", "pattern": `^[A-Za-z0-9_]+$`, "description": "what the consent is for, e.g. quote_processing"},
 		"confirm_below": object{"type": "number", "minimum": 0, "maximum": 1, "description": "ask the customer to confirm values read with less confidence than this"},
 		"confirm":       ref("template", "the confirmation question; {{ field }} (its description), {{ name }} and {{ value }} are available"),
@@ -123,7 +123,7 @@ func kindValueSchema(k KindSpec) object {
 		case KindChoice, KindConfirmQuote, KindConsent:
 			max = maxInteractiveLen
 		}
-		return object{"type": "string", "minLength": 1, "maxLength": max, "description": k.Doc + " (a template)"}
+		return object{"type": "string", "minLength": 1, "description": fmt.Sprintf("%s (a template; WhatsApp takes %d characters here, longer texts go in parts)", k.Doc, max)}
 	case k.Kind == KindIf:
 		return object{"type": "array", "minItems": 1, "items": object{"$ref": "#/$defs/branch"}, "description": k.Doc}
 	case k.Kind == KindExtract:
@@ -142,8 +142,8 @@ func optionSchema() object {
 		"required": []string{"id", "title"},
 		"properties": object{
 			"id":          object{"type": "string", "minLength": 1, "maxLength": maxOptionID, "description": "what is saved when picked"},
-			"title":       object{"type": "string", "minLength": 1, "maxLength": maxRowTitle, "description": "what the customer sees (20 characters on buttons, 24 in lists)"},
-			"description": object{"type": "string", "maxLength": maxRowDescription, "description": "a second line, shown in lists"},
+			"title":       object{"type": "string", "minLength": 1, "description": "what the customer sees (WhatsApp shows 20 characters on buttons, 24 in lists)"},
+			"description": object{"type": "string", "description": "a second line, shown in lists (WhatsApp shows 72 characters)"},
 			"next":        ref("target", "where to go when picked (default: the step's next)"),
 		},
 		"additionalProperties": false,

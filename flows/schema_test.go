@@ -311,8 +311,6 @@ func TestSchemaRejectsBrokenFlows(t *testing.T) {
 		"id end":           "flow: x\nsteps:\n  - { id: end, say: hi }\n",
 		"unknown top key":  "flow: x\nstpes: []\nsteps:\n  - { id: a, say: hi }\n",
 		"no steps":         "flow: x\nsteps: []\n",
-		"long title":       "flow: x\nsteps:\n  - { id: a, choice: pick, options: [{ id: a, title: aaaaaaaaaaaaaaaaaaaaaaaaa }] }\n",
-		"too many options": "flow: x\nsteps:\n  - id: a\n    choice: pick\n    options: [{id: a, title: a},{id: b, title: b},{id: c, title: c},{id: d, title: d},{id: e, title: e},{id: f, title: f},{id: g, title: g},{id: h, title: h},{id: i, title: i},{id: j, title: j},{id: k, title: k}]\n",
 		"negative retries": "flow: x\nsteps:\n  - { id: a, ask: 'name?', retries: -1 }\n",
 		"bad plugin ref":   "flow: x\nsteps:\n  - { id: a, plugin: pricing }\n",
 		"bad field type":   "flow: x\nsteps:\n  - { id: a, extract: { from: p, fields: { area: numbr } }, save: p.e }\n",
