@@ -409,6 +409,9 @@ func commitTx(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *cor
 			return err
 		}
 	}
+	if err := turnLead(tx, ks, ck, contact, now, t); err != nil {
+		return err
+	}
 	return enqueue(tx, pre)
 }
 

@@ -171,6 +171,12 @@ func eraseTx(tx *bolt.Tx, ks *keyset, contact string, rep *EraseReport) error {
 		return err
 	}
 	rep.Media = n
+	if err := deleteKeys(tx.Bucket(bNotes), keysWithPrefix(tx.Bucket(bNotes), ckPrefix(ck))); err != nil {
+		return err
+	}
+	if err := dropLead(tx, ks, ck); err != nil {
+		return err
+	}
 	return pseudonymiseAudit(tx, ks, contact, ck)
 }
 
@@ -527,6 +533,9 @@ func (s *Store) Correct(ctx context.Context, contact, path, value, actor string)
 			if !changedContact && !changedSession {
 				return core.ErrNotFound
 			}
+			if err := refreshLead(tx, ks, ck, urn, leadInputs{activity: now, now: now}); err != nil {
+				return err
+			}
 			return appendAudit(tx, ks, core.AuditEntry{Time: now, Actor: actor, Action: "correct", Contact: ck, Detail: path})
 		})
 	})
@@ -609,6 +618,9 @@ func (s *Store) WithdrawConsent(ctx context.Context, contact, purpose, actor str
 				sess.Ended, sess.Waiting = true, false
 				sess.Updated = now
 			}); err != nil {
+				return err
+			}
+			if err := refreshLead(tx, ks, ck, urn, leadInputs{activity: now, now: now}); err != nil {
 				return err
 			}
 			return appendAudit(tx, ks, core.AuditEntry{Time: now, Actor: actor, Action: "consent_withdraw", Contact: ck, Detail: strings.Join(purposes, ",")})
