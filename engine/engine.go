@@ -41,6 +41,7 @@ type Config struct {
 	Texts          Texts          // the engine's own wording
 	PluginTimeout  time.Duration  // deadline of one plugin step (the host has its own per-call limit)
 	ExtractTimeout time.Duration  // deadline of one extract step
+	QuoteApproval  ApprovalRule   // which quotes wait for the owner's approval (none by default)
 }
 
 // Keywords are the global commands that work from any step. Matching is
@@ -94,6 +95,12 @@ type Deps struct {
 	// OnOutbound is called after a commit that queued outbound messages, to
 	// wake the channels' senders.
 	OnOutbound func()
+	// OnCommit is called with the contact's URN after every committed turn
+	// (the console's live updates).
+	OnCommit func(contact string)
+	// Window is how long after a customer's last message a channel lets
+	// the business write freely; nil: 24 hours for whatsapp, else none.
+	Window func(channel string) time.Duration
 }
 
 // Engine runs conversations. It is safe for concurrent use: one contact's
@@ -249,6 +256,9 @@ func (e *Engine) commit(t *turn) ([]Outbound, error) {
 	}
 	if len(rec.Outbound) > 0 && e.deps.OnOutbound != nil {
 		e.deps.OnOutbound()
+	}
+	if e.deps.OnCommit != nil {
+		e.deps.OnCommit(t.sess.Contact)
 	}
 	return rec.Outbound, nil
 }

@@ -89,6 +89,7 @@ func enterExtract(t *turn, s *flows.Step) outcome {
 			continue
 		}
 		t.setVar(s.Save+"."+f.Name, r.Value)
+		t.noteEvidence(s.Save+"."+f.Name, extractEvidence(req, rec, r))
 		if s.ConfirmBelow > 0 && r.Confidence < s.ConfirmBelow {
 			unsure = append(unsure, f.Name)
 		}
@@ -171,6 +172,7 @@ func answerExtract(t *turn, s *flows.Step, in *Inbound) outcome {
 			return t.retry(s, reask, t.keepAsking(reask))
 		}
 		t.setVar(s.Save+"."+name, v)
+		t.noteEvidence(s.Save+"."+name, Evidence{Source: "answer", Value: v})
 		t.scratch("asking", false)
 		t.scratch("confirm", pending[1:])
 		return t.confirmNext(s)
@@ -184,6 +186,7 @@ func answerExtract(t *turn, s *flows.Step, in *Inbound) outcome {
 		})
 	}
 	if yes {
+		t.confirmEvidence(s.Save + "." + name)
 		t.scratch("confirm", pending[1:])
 		return t.confirmNext(s)
 	}

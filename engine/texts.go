@@ -38,6 +38,11 @@ type Texts struct {
 	ExportCancelled  string `yaml:"export_cancelled"`
 	RightsByHuman    string `yaml:"rights_by_human"`
 	ConsentWithdrawn string `yaml:"consent_withdrawn"`
+	QuoteHeld        string `yaml:"quote_held"`         // a quote waits for the owner's approval
+	QuoteHeldWait    string `yaml:"quote_held_wait"`    // a message while the quote waits for approval
+	QuoteRevised     string `yaml:"quote_revised"`      // above a quote the owner revised; {{ revision }}
+	QuoteReplaced    string `yaml:"quote_replaced"`     // a button of an earlier revision of the quote was tapped
+	QuoteReplacedAsk string `yaml:"quote_replaced_ask"` // the question with the latest revision's buttons
 }
 
 // DefaultTexts returns the engine's shipped wording.
@@ -77,6 +82,11 @@ func DefaultTexts() Texts {
 		ExportCancelled:  "Okay, I won't send it.",
 		RightsByHuman:    "Thanks, a member of our team will handle your request personally.",
 		ConsentWithdrawn: "Your consent has been withdrawn and we have stopped processing your details. If you write to us again, we will ask before storing anything.",
+		QuoteHeld:        "Thanks! A member of our team is checking your quote and will send it here shortly.",
+		QuoteHeldWait:    "Your quote is still being checked by our team. We'll send it here shortly.",
+		QuoteRevised:     "We've updated your quote (revision {{ revision }}). It replaces the earlier one.",
+		QuoteReplaced:    "That quote has been replaced by the updated one above.",
+		QuoteReplacedAsk: "Would you like to go ahead with the updated quote?",
 	}
 }
 
