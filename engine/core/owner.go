@@ -296,6 +296,10 @@ type CannedReply struct {
 // ErrExists is returned when a record with that name exists already.
 var ErrExists = errors.New("already exists")
 
+// ErrInvalidValue is wrapped by errors about a value that fails its
+// field's rules (a correction that is not an email address...).
+var ErrInvalidValue = errors.New("invalid value")
+
 // OwnerStore keeps the records only the owner writes: notes, the lost
 // mark, API tokens, the owner password's hash and canned replies, each
 // change audited. engine/store implements it; package owner and the

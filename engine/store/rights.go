@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -471,7 +470,7 @@ var correctable = []string{"lead.name", "lead.email", "lead.company", "lead.addr
 func CorrectableFields() []string { return append([]string(nil), correctable...) }
 
 // ErrInvalidValue is returned by Correct for a value that fails validation.
-var ErrInvalidValue = errors.New("invalid value")
+var ErrInvalidValue = core.ErrInvalidValue
 
 // CheckCorrection validates a corrected value for a field and returns it
 // cleaned (trimmed; a phone number in E.164).
