@@ -63,6 +63,8 @@ func commands() []command {
 		{"rekey", "re-encrypt the database under a new key", runRekey},
 		{"backup", "write a consistent copy of the database", runBackup},
 		{"bench", "load-test a running part (bench webhook)", runBench},
+		{"token", "create, list or revoke owner API tokens", runToken},
+		{"owner", "set the console's owner password", runOwner},
 	}
 }
 

@@ -28,8 +28,9 @@ type runtime struct {
 	engine  *engine.Engine
 	router  *engine.Router
 
-	mu     sync.Mutex
-	notify []func()
+	mu      sync.Mutex
+	notify  []func()
+	commits []func(contact string) // after every committed turn (the console's live updates)
 }
 
 // newRuntime opens the store and loads flows and plugins. Flow or plugin
@@ -70,7 +71,7 @@ func (rt *runtime) start(st *store.Store) (*runtime, error) {
 	}})
 	eng, err := engine.New(engineConfig(cfg), engine.Deps{
 		Store: st, Flows: set, Plugins: host, Extractor: xt, Rights: st.ChatRights(),
-		Tag: st.ContactKey, Logger: logger, OnOutbound: rt.wake,
+		Tag: st.ContactKey, Logger: logger, OnOutbound: rt.wake, OnCommit: rt.committed,
 	})
 	if err != nil {
 		rt.Close()
@@ -203,6 +204,7 @@ func engineConfig(cfg Config) engine.Config {
 			"currency":      cfg.Business.Currency,
 		},
 		Texts:          cfg.Engine.Texts,
+		QuoteApproval:  cfg.Business.QuoteApproval.rule(cfg.Business.Currency),
 		ExtractTimeout: cfg.OpenAI.Timeout.D() + cfg.OpenAI.Timeout.D()/10,
 	}
 }
