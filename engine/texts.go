@@ -98,6 +98,11 @@ func (t Texts) withDefaults() Texts {
 		}
 	}
 	fill(&t.OptedOut, d.OptedOut)
+	fill(&t.QuoteHeld, d.QuoteHeld)
+	fill(&t.QuoteHeldWait, d.QuoteHeldWait)
+	fill(&t.QuoteRevised, d.QuoteRevised)
+	fill(&t.QuoteReplaced, d.QuoteReplaced)
+	fill(&t.QuoteReplacedAsk, d.QuoteReplacedAsk)
 	fill(&t.OptedIn, d.OptedIn)
 	fill(&t.WelcomeBack, d.WelcomeBack)
 	fill(&t.Handoff, d.Handoff)
