@@ -179,6 +179,15 @@ func TestConsoleInBrowser(t *testing.T) {
 		h.settle()
 	}
 	browse(t, ctx, "the quote shows in the list", chromedp.WaitVisible(xpathText("li", "€3,327.50")))
+	// A second customer asks for a person: the list shows who needs the owner.
+	for i, text := range []string{"Hello, do you also clean gutters?", "AGENT"} {
+		h.mustPost(envelope(map[string]any{
+			"contacts": []any{map[string]any{"profile": map[string]any{"name": "Bob Reyes"}, "wa_id": "447700900456"}},
+			"messages": []any{map[string]any{"from": "447700900456", "id": fmt.Sprintf("wamid.bob.%d", i), "timestamp": "1764000000", "type": "text", "text": map[string]any{"body": text}}},
+		}))
+		h.settle()
+	}
+	browse(t, ctx, "the second lead shows", chromedp.WaitVisible(xpathText("a", "Bob Reyes")), chromedp.WaitVisible(xpathText("span", "Waiting for a person")))
 	screenshot(t, ctx, "leads.png")
 
 	browse(t, ctx, "open the lead and see the photo",
@@ -195,6 +204,14 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("the photo's thumbnail is %d pixels wide, want a thumbnail of at most 320", photoWidth)
 	}
 	screenshot(t, ctx, "lead.png")
+	browse(t, ctx, "a phone's screen", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile), chromedp.Reload(),
+		chromedp.WaitVisible(xpathText("h1", "Ana Lima")))
+	wide, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.documentElement.scrollWidth <= 390`, chromedp.WithPollingTimeout(5*time.Second)))
+	if err != nil || !wide {
+		t.Errorf("the lead page is wider than a 390 px phone screen (%v)", err)
+	}
+	screenshot(t, ctx, "lead-phone.png")
+	browse(t, ctx, "back to a desktop screen", chromedp.EmulateReset(), chromedp.Reload(), chromedp.WaitVisible(xpathText("h1", "Ana Lima")))
 
 	const answer = "Hi Ana, Sam from Brightside here. We can come on Tuesday."
 	browse(t, ctx, "take over and reply",

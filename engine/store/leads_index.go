@@ -386,6 +386,9 @@ func turnLead(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *cor
 	}
 	if t.Inbound != nil {
 		in.lastText = t.Inbound.Text
+		if in.lastText == "" {
+			in.lastText = t.Inbound.ReplyTitle
+		}
 		if in.lastText == "" && len(t.Inbound.Media) > 0 {
 			in.lastText = "[" + string(t.Inbound.Kind) + "]"
 		}
