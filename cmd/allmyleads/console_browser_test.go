@@ -16,6 +16,7 @@ import (
 
 	"github.com/allmyleads/allmyleads/channels/whatsapp/graphtest"
 	"github.com/allmyleads/allmyleads/engine/store"
+	goldenfile "github.com/allmyleads/allmyleads/internal/golden"
 	"github.com/allmyleads/allmyleads/owner"
 )
 
@@ -97,14 +98,18 @@ func failPage(t *testing.T, ctx context.Context, what string, err error) {
 	t.Fatalf("%s: %v\npage text:\n%s", what, err, text)
 }
 
-// screenshot saves the page to docs/screenshots.
+// screenshot saves the page: to docs/screenshots with -update (the
+// README shows them), else to a temporary folder.
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		failPage(t, ctx, "screenshot "+name, err)
 	}
-	path := filepath.Join("..", "..", "docs", "screenshots", name)
+	path := filepath.Join(t.TempDir(), name)
+	if *goldenfile.Update {
+		path = filepath.Join("..", "..", "docs", "screenshots", name)
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}
