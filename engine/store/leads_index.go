@@ -22,6 +22,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -223,6 +224,9 @@ func changeLead(tx *bolt.Tx, ks *keyset, ck string, fn func(old *leadRecord) *le
 	if err := putLead(tx, ks, ck, prev, r); err != nil {
 		return err
 	}
+	if sameContribution(prev, r) {
+		return nil // most turns move no lead to another stage: the totals stay
+	}
 	st, err := getStats(tx, ks)
 	if err != nil {
 		return err
@@ -230,6 +234,15 @@ func changeLead(tx *bolt.Tx, ks *keyset, ck string, fn func(old *leadRecord) *le
 	st.add(prev, -1)
 	st.add(r, +1)
 	return ks.putJSON(tx.Bucket(bLeadStats), string(bLeadStats), statsKey, st)
+}
+
+// sameContribution says whether two versions of a row count the same in
+// the totals per stage.
+func sameContribution(a, b *leadRecord) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return a.isListed() == b.isListed() && a.Stage == b.Stage && a.Currency == b.Currency && a.QuoteTotal == b.QuoteTotal
 }
 
 // leadInputs are what a row is computed from; nil fields are read from
@@ -241,6 +254,10 @@ type leadInputs struct {
 	activity time.Time
 	lastText string
 	now      time.Time
+	// quote is the contact's latest quote as stored, when the caller just
+	// changed it outside the conversation (mark paid); nil: the
+	// conversation's copy, unless the row knows it paid or lost.
+	quote *core.QuoteRecord
 }
 
 // refreshLead recomputes a contact's row after a change.
@@ -268,30 +285,124 @@ func refreshLead(tx *bolt.Tx, ks *keyset, ck, urn string, in leadInputs) error {
 	if in.session == nil && in.contact == nil {
 		return nil // nothing about the contact is kept (an erasing turn's outbox)
 	}
-	var quote *core.QuoteRecord
-	if in.session != nil && in.session.Quote != nil {
-		quote = in.session.Quote
-		// The stored quote wins: the business may have marked it paid or
-		// lost since the conversation last saved its copy.
-		var stored core.QuoteRecord
-		found, err := ks.getJSON(tx.Bucket(bQuotes), string(bQuotes), []byte(quote.ID), &stored)
-		if err != nil {
+	return changeLead(tx, ks, ck, func(old *leadRecord) *leadRecord { return computeLead(ck, urn, old, in) })
+}
+
+// computeLead is a contact's new row from its old one and its records.
+func computeLead(ck, urn string, old *leadRecord, in leadInputs) *leadRecord {
+	quote := in.quote
+	if in.session != nil && in.session.Quote != nil && (quote == nil || quote.ID != in.session.Quote.ID) {
+		quote, in.quote = in.session.Quote, nil // the conversation has moved on to a newer quote
+	}
+	r := &leadRecord{}
+	if old != nil {
+		*r = *old
+	}
+	if in.quote == nil && quote != nil && old != nil && old.QuoteID == quote.ID && quote.Status != old.QuoteStatus &&
+		(old.QuoteStatus == core.QuotePaid || old.QuoteStatus == core.QuoteLost) && quote.Status != core.QuotePaid {
+		// The business marked it paid or lost outside the conversation
+		// (the store kept it so): the conversation's older copy does not
+		// undo that.
+		kept := *quote
+		kept.Status = old.QuoteStatus
+		quote = &kept
+	}
+	r.ID, r.Contact = leadID(ck), urn
+	r.Phone, _ = core.URNPhone(urn)
+	fillRow(r, in, quote)
+	return r
+}
+
+// preparedLead is a turn's new lead row, computed and sealed before the
+// transaction from the row read just before it, so the single writer only
+// checks that the row is unchanged and puts bytes (the engine runs one
+// contact's turns one at a time; a send report that changed the row in
+// between sends the turn down the slow path, in the transaction).
+type preparedLead struct {
+	oldRaw   []byte
+	old, row *leadRecord
+	sealed   []byte
+	markers  [3][2][]byte // bucket name, key of the new row's index entries (nil when not listed)
+	values   [3][]byte
+}
+
+// prepareLead computes a turn's lead row outside the transaction; nil when
+// the turn needs records it does not carry (the slow path reads them).
+func (s *Store) prepareLead(ks *keyset, ck, contact string, now time.Time, t *core.Turn) *preparedLead {
+	if t.Erase || t.Session == nil || t.Contact == nil {
+		return nil
+	}
+	pl := &preparedLead{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		raw := tx.Bucket(bLeadRows).Get([]byte(ck))
+		if raw == nil {
+			return nil
+		}
+		pl.oldRaw = append([]byte(nil), raw...)
+		var old leadRecord
+		if err := ks.decode(string(bLeadRows), []byte(ck), raw, &old); err != nil {
 			return err
 		}
-		if found && (stored.Status == core.QuotePaid || stored.Status == core.QuoteLost) {
-			quote = &stored
+		pl.old = &old
+		return nil
+	})
+	if err != nil {
+		return nil
+	}
+	var prev *leadRecord
+	if pl.old != nil {
+		cp := *pl.old
+		prev = &cp
+	}
+	pl.row = computeLead(ck, normalize(contact), prev, turnInputs(now, t))
+	body, err := json.Marshal(pl.row)
+	if err != nil {
+		return nil
+	}
+	pl.sealed = ks.seal(string(bLeadRows), []byte(ck), body)
+	if pl.row.isListed() {
+		tk, sk, ak := indexKeys(ck, pl.row)
+		for i, e := range []struct{ b, k []byte }{{bLeadTime, tk}, {bLeadStage, sk}, {bLeadTab, ak}} {
+			if e.k != nil {
+				pl.markers[i] = [2][]byte{e.b, e.k}
+				pl.values[i] = ks.seal(string(e.b), e.k, nil)
+			}
 		}
 	}
-	return changeLead(tx, ks, ck, func(old *leadRecord) *leadRecord {
-		r := &leadRecord{}
-		if old != nil {
-			*r = *old
+	return pl
+}
+
+// commitLead writes a prepared row when the stored row is still the one it
+// was computed from, and reports whether it did.
+func commitLead(tx *bolt.Tx, ks *keyset, ck string, pl *preparedLead) (bool, error) {
+	if pl == nil || !bytes.Equal(tx.Bucket(bLeadRows).Get([]byte(ck)), pl.oldRaw) {
+		return false, nil
+	}
+	if pl.old != nil && pl.old.isListed() {
+		if err := unindex(tx, ck, pl.old); err != nil {
+			return true, err
 		}
-		r.ID, r.Contact = leadID(ck), urn
-		r.Phone, _ = core.URNPhone(urn)
-		fillRow(r, in, quote)
-		return r
-	})
+	}
+	if err := tx.Bucket(bLeadRows).Put([]byte(ck), pl.sealed); err != nil {
+		return true, err
+	}
+	for i, m := range pl.markers {
+		if m[1] != nil {
+			if err := tx.Bucket(m[0]).Put(m[1], pl.values[i]); err != nil {
+				return true, err
+			}
+		}
+	}
+	if sameContribution(pl.old, pl.row) {
+		return true, nil
+	}
+	st, err := getStats(tx, ks)
+	if err != nil {
+		return true, err
+	}
+	st.add(pl.old, -1)
+	st.add(pl.row, +1)
+	return true, ks.putJSON(tx.Bucket(bLeadStats), string(bLeadStats), statsKey, st)
 }
 
 // fillRow sets a row's fields from a contact's records.
@@ -378,6 +489,11 @@ func preview(s string) string {
 
 // turnLead updates the row of the contact a committed turn is about.
 func turnLead(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *core.Turn) error {
+	return refreshLead(tx, ks, ck, normalize(contact), turnInputs(now, t))
+}
+
+// turnInputs are what a turn tells about its contact's row.
+func turnInputs(now time.Time, t *core.Turn) leadInputs {
 	in := leadInputs{session: t.Session, contact: t.Contact, project: t.Project, now: now}
 	if t.Session != nil && !t.Session.Updated.IsZero() {
 		in.activity = t.Session.Updated
@@ -398,7 +514,7 @@ func turnLead(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *cor
 			in.lastText = o.Author + ": " + o.Text
 		}
 	}
-	return refreshLead(tx, ks, ck, normalize(contact), in)
+	return in
 }
 
 // sendOutcome records on the contact's row that a message went out

@@ -195,7 +195,7 @@ func (s *Store) MarkPaid(ctx context.Context, quoteID, ref, actor string) error 
 			ck := ""
 			if q.Contact != "" {
 				ck = ks.contactKey(q.Contact)
-				if err := refreshLead(tx, ks, ck, normalize(q.Contact), leadInputs{activity: now, now: now}); err != nil {
+				if err := refreshLead(tx, ks, ck, normalize(q.Contact), leadInputs{activity: now, now: now, quote: &q}); err != nil {
 					return err
 				}
 			}
