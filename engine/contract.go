@@ -67,6 +67,8 @@ const (
 	QuoteDeclined = core.QuoteDeclined
 	QuoteExpired  = core.QuoteExpired
 	QuotePaid     = core.QuotePaid
+	QuotePending  = core.QuotePending
+	QuoteLost     = core.QuoteLost
 
 	OutcomeOK      = core.OutcomeOK
 	OutcomeInvalid = core.OutcomeInvalid

@@ -43,6 +43,7 @@ type Config struct {
 	Texts          Texts          // the engine's own wording
 	PluginTimeout  time.Duration  // deadline of one plugin step (the host has its own per-call limit)
 	ExtractTimeout time.Duration  // deadline of one extract step
+	QuoteApproval  ApprovalRule   // which quotes wait for the owner's approval (none by default)
 }
 
 // Keywords are the global commands that work from any step. Matching is
@@ -103,6 +104,9 @@ type Deps struct {
 	// (an OpenAI-backed one, say); nil: the phrase sets alone decide. It
 	// never overrides an exact keyword.
 	IntentClassifier intent.Classifier
+	// OnCommit is called with the contact's URN after every committed turn
+	// (the console's live updates).
+	OnCommit func(contact string)
 }
 
 // Engine runs conversations. It is safe for concurrent use: one contact's
@@ -263,6 +267,9 @@ func (e *Engine) commit(t *turn) ([]Outbound, error) {
 	}
 	if len(rec.Outbound) > 0 && e.deps.OnOutbound != nil {
 		e.deps.OnOutbound()
+	}
+	if e.deps.OnCommit != nil {
+		e.deps.OnCommit(t.sess.Contact)
 	}
 	return rec.Outbound, nil
 }

@@ -82,6 +82,7 @@ func answerAsk(t *turn, s *flows.Step, in *Inbound) outcome {
 	}
 	if s.Save != "" {
 		t.setVar(s.Save, value)
+		t.noteEvidence(s.Save, Evidence{Source: "answer", Value: value})
 	}
 	return next()
 }

@@ -31,15 +31,64 @@ func enterConfirmQuote(t *turn, s *flows.Step) outcome {
 	if q == nil {
 		return t.failStep(s, "confirm_quote", fmt.Errorf("%s: no quote to confirm (run a pricing plugin step first)", s.Pos))
 	}
+	if q.Status == QuotePending {
+		t.say(t.e.cfg.Texts.QuoteHeldWait, nil)
+		return wait()
+	}
+	if reason := t.e.cfg.QuoteApproval.Needs(q); reason != "" && q.Status == QuoteDraft {
+		// A person checks it first: the customer is told, the quote is
+		// held, and the owner's approval (Engine.ApproveQuote) sends it.
+		q.HeldReason = reason
+		t.say(t.e.cfg.Texts.QuoteHeld, nil)
+		t.setQuoteStatus(QuotePending)
+		return wait()
+	}
+	t.showQuote(s, q)
+	return wait()
+}
+
+// showQuote sends the quote with its accept and decline buttons and marks
+// it sent. A revision's buttons carry its number, so an earlier revision's
+// buttons no longer accept it.
+func (t *turn) showQuote(s *flows.Step, q *QuoteRecord) {
 	body := t.render(s.Text, nil) + "\n\n" + formatQuote(q, readings(t.sess.Vars))
-	opts := quoteOptions(t, s)
+	if q.Revision > 1 && q.DecidedBy != "" {
+		body = t.render(t.e.text(t.e.cfg.Texts.QuoteRevised), map[string]any{"revision": q.Revision}) + "\n\n" + body
+	}
+	opts := quoteOptionsFor(t, s, q)
 	if len([]rune(body)) > maxButtonBody {
 		t.send(Outbound{Kind: OutText, Text: body})
 		body = "Would you like to go ahead with this quote?"
 	}
 	t.send(Outbound{Kind: OutButtons, Text: body, Options: opts})
 	t.setQuoteStatus(QuoteSent)
-	return wait()
+}
+
+// quoteOptionsFor are the buttons of a quote: ids accept and decline, with
+// the revision's number after the first revision (accept_r2).
+func quoteOptionsFor(t *turn, s *flows.Step, q *QuoteRecord) []Option {
+	opts := quoteOptions(t, s)
+	if q != nil && q.Revision > 1 {
+		for i := range opts {
+			opts[i].ID += "_r" + strconv.Itoa(q.Revision)
+		}
+	}
+	return opts
+}
+
+// staleQuoteReply says whether a button answer belongs to another revision
+// of the quote than the one shown last.
+func staleQuoteReply(in *Inbound, opts []Option) bool {
+	id := in.ReplyID
+	if id == "" || !(strings.HasPrefix(id, "accept") || strings.HasPrefix(id, "decline")) {
+		return false
+	}
+	for _, o := range opts {
+		if o.ID == id {
+			return false
+		}
+	}
+	return true
 }
 
 // acceptDecline is the step's two options: ids accept and decline, with the
@@ -60,7 +109,16 @@ func quoteOptions(t *turn, s *flows.Step) []Option {
 }
 
 func answerConfirmQuote(t *turn, s *flows.Step, in *Inbound) outcome {
-	opts := quoteOptions(t, s)
+	if q := t.sess.Quote; q != nil && q.Status == QuotePending {
+		t.say(t.e.cfg.Texts.QuoteHeldWait, nil)
+		return wait()
+	}
+	opts := quoteOptionsFor(t, s, t.sess.Quote)
+	if staleQuoteReply(in, opts) {
+		t.say(t.e.cfg.Texts.QuoteReplaced, nil)
+		t.send(Outbound{Kind: OutButtons, Text: t.render(t.e.text(t.e.cfg.Texts.QuoteReplacedAsk), nil), Options: opts})
+		return wait()
+	}
 	accepted, ok := t.acceptOrDecline(s, opts, in)
 	if !ok {
 		// Questions about the quote are for a person: after the retries,
@@ -83,7 +141,7 @@ func answerConfirmQuote(t *turn, s *flows.Step, in *Inbound) outcome {
 // its title or number, or a plain yes or no.
 func (t *turn) acceptOrDecline(s *flows.Step, opts []Option, in *Inbound) (accepted, ok bool) {
 	if o, ok := pickOption(in, opts); ok {
-		return o.ID == "accept", true
+		return strings.HasPrefix(o.ID, "accept"), true
 	}
 	return parseYesNo(in, t.e.cfg.Texts)
 }

@@ -90,6 +90,7 @@ func enterExtract(t *turn, s *flows.Step) outcome {
 		}
 		t.setVar(s.Save+"."+f.Name, r.Value)
 		t.setReading(s.Save+"."+f.Name, r.Read)
+		t.noteEvidence(s.Save+"."+f.Name, extractEvidence(req, rec, r))
 		if s.ConfirmBelow > 0 && r.Confidence < s.ConfirmBelow {
 			unsure = append(unsure, f.Name)
 		}
@@ -177,6 +178,7 @@ func answerExtract(t *turn, s *flows.Step, in *Inbound) outcome {
 		}
 		t.setVar(s.Save+"."+name, v)
 		t.setReading(s.Save+"."+name, read)
+		t.noteEvidence(s.Save+"."+name, Evidence{Source: "answer", Value: v})
 		t.scratch("asking", false)
 		t.scratch("confirm", pending[1:])
 		return t.confirmNext(s)
@@ -190,6 +192,7 @@ func answerExtract(t *turn, s *flows.Step, in *Inbound) outcome {
 		})
 	}
 	if yes {
+		t.confirmEvidence(s.Save + "." + name)
 		t.scratch("confirm", pending[1:])
 		return t.confirmNext(s)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"math"
 	"time"
 
 	"github.com/allmyleads/allmyleads/flows"
@@ -54,6 +55,20 @@ func enterPlugin(t *turn, s *flows.Step) outcome {
 
 // newQuote records a computed quote as the conversation's draft quote.
 func (t *turn) newQuote(pq *plugins.Quote) *QuoteRecord {
+	q := t.quoteRecord(pq)
+	if prev := t.sess.Quote; prev != nil && prev.ProjectID == q.ProjectID && prev.Status == QuoteDraft {
+		q.ID, q.Revision, q.Created = prev.ID, prev.Revision+1, prev.Created
+	}
+	t.sess.Quote = q
+	t.quotes = append(t.quotes, q)
+	t.projectDirty = true
+	t.contactDirty = true
+	return q
+}
+
+// quoteRecord is a computed quote as a draft record, with the evidence it
+// was priced from and each line linked to the value its quantity came from.
+func (t *turn) quoteRecord(pq *plugins.Quote) *QuoteRecord {
 	q := &QuoteRecord{
 		ID:         t.e.deps.NewID("q_"),
 		Contact:    t.sess.Contact,
@@ -77,16 +92,38 @@ func (t *turn) newQuote(pq *plugins.Quote) *QuoteRecord {
 		q.ValidUntil = t.now.Add(time.Duration(pq.ValidDays) * 24 * time.Hour)
 	}
 	for _, it := range pq.Items {
-		q.Items = append(q.Items, QuoteItem{Description: it.Description, Quantity: it.Quantity, Unit: it.Unit, UnitPrice: it.UnitPrice, Total: it.Total})
+		q.Items = append(q.Items, QuoteItem{Description: it.Description, Quantity: it.Quantity, Unit: it.Unit, UnitPrice: it.UnitPrice, Total: it.Total, Rule: it.Rule})
 	}
-	if prev := t.sess.Quote; prev != nil && prev.ProjectID == q.ProjectID && prev.Status == QuoteDraft {
-		q.ID, q.Revision, q.Created = prev.ID, prev.Revision+1, prev.Created
+	if len(t.sess.Evidence) > 0 {
+		q.Evidence = maps.Clone(t.sess.Evidence)
+		lineSources(q, q.Evidence)
 	}
-	t.sess.Quote = q
-	t.quotes = append(t.quotes, q)
-	t.projectDirty = true
-	t.contactDirty = true
 	return q
+}
+
+// quoteView is a quote as templates see it (the keys of plugins.Quote.Map),
+// for a quote the owner revised.
+func quoteView(q *QuoteRecord) map[string]any {
+	dec, ok := plugins.CurrencyDecimals(q.Currency)
+	if !ok {
+		dec = 2
+	}
+	major := func(minor int64) float64 { return float64(minor) / math.Pow10(dec) }
+	items := make([]any, len(q.Items))
+	for i, it := range q.Items {
+		items[i] = map[string]any{"description": it.Description, "quantity": it.Quantity, "unit": it.Unit,
+			"unit_price": major(it.UnitPrice), "total": major(it.Total)}
+	}
+	m := map[string]any{
+		"id": q.ID, "currency": q.Currency, "items": items,
+		"subtotal": major(q.Subtotal), "discount": major(q.Discount), "tax": major(q.Tax), "total": major(q.Total),
+		"subtotal_minor": q.Subtotal, "discount_minor": q.Discount, "tax_minor": q.Tax, "total_minor": q.Total,
+		"tax_rate": q.TaxRate, "notes": q.Notes, "status": q.Status, "revision": q.Revision,
+	}
+	if !q.ValidUntil.IsZero() {
+		m["valid_until"] = q.ValidUntil.Format("2 Jan 2006")
+	}
+	return m
 }
 
 // setQuoteStatus records a status change of the conversation's quote.

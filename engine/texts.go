@@ -42,6 +42,11 @@ type Texts struct {
 	ConsentWithdrawn string `yaml:"consent_withdrawn"`
 	NoMarketing      string `yaml:"no_marketing"`   // after "no marketing please"
 	LanguageNoted    string `yaml:"language_noted"` // after "English please"; {{ language }}
+	QuoteHeld        string `yaml:"quote_held"`         // a quote waits for the owner's approval
+	QuoteHeldWait    string `yaml:"quote_held_wait"`    // a message while the quote waits for approval
+	QuoteRevised     string `yaml:"quote_revised"`      // above a quote the owner revised; {{ revision }}
+	QuoteReplaced    string `yaml:"quote_replaced"`     // a button of an earlier revision of the quote was tapped
+	QuoteReplacedAsk string `yaml:"quote_replaced_ask"` // the question with the latest revision's buttons
 }
 
 // DefaultTexts returns the engine's shipped wording.
@@ -85,6 +90,11 @@ func DefaultTexts() Texts {
 		ConsentWithdrawn: "Your consent has been withdrawn and we have stopped processing your details. If you write to us again, we will ask before storing anything.",
 		NoMarketing:      "Noted: we won't send you offers or marketing. We'll only write to you about your request.",
 		LanguageNoted:    "Noted: you'd like us to write in {{ language }}.",
+		QuoteHeld:        "Thanks! A member of our team is checking your quote and will send it here shortly.",
+		QuoteHeldWait:    "Your quote is still being checked by our team. We'll send it here shortly.",
+		QuoteRevised:     "We've updated your quote (revision {{ revision }}). It replaces the earlier one.",
+		QuoteReplaced:    "That quote has been replaced by the updated one above.",
+		QuoteReplacedAsk: "Would you like to go ahead with the updated quote?",
 	}
 }
 
@@ -96,6 +106,11 @@ func (t Texts) withDefaults() Texts {
 		}
 	}
 	fill(&t.OptedOut, d.OptedOut)
+	fill(&t.QuoteHeld, d.QuoteHeld)
+	fill(&t.QuoteHeldWait, d.QuoteHeldWait)
+	fill(&t.QuoteRevised, d.QuoteRevised)
+	fill(&t.QuoteReplaced, d.QuoteReplaced)
+	fill(&t.QuoteReplacedAsk, d.QuoteReplacedAsk)
 	fill(&t.OptedIn, d.OptedIn)
 	fill(&t.WelcomeBack, d.WelcomeBack)
 	fill(&t.Handoff, d.Handoff)

@@ -316,3 +316,25 @@ func majorUnits(minor int64, dec int) float64 {
 	// the float nearest to the decimal amount.
 	return float64(minor) / math.Pow10(dec)
 }
+
+// LineTotal is a quote line's total in minor units: quantity × unitPrice,
+// rounded half away from zero, as the host computes it for a plugin's
+// quote. ok is false for a negative, non-finite or too large result.
+func LineTotal(quantity float64, unitPrice int64) (int64, bool) {
+	if unitPrice < 0 {
+		return 0, false
+	}
+	if quantity < 0 || math.IsNaN(quantity) || math.IsInf(quantity, 0) {
+		return 0, false
+	}
+	return mulRoundFloat(quantity, uint64(unitPrice))
+}
+
+// RateAmount is rate × base in minor units, rounded half away from zero,
+// as the host computes a quote's discount and tax.
+func RateAmount(rate float64, base int64) (int64, bool) {
+	if rate < 0 || rate >= 1 || base < 0 {
+		return 0, false
+	}
+	return mulRoundRate(rate, base)
+}

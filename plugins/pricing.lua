@@ -9,7 +9,8 @@
 --
 -- quote returns the LINES of a quote, never its totals:
 --   { currency = "EUR",
---     items = { { description = "...", quantity = 12.5, unit = "m²", unit_price = 35 }, ... },
+--     items = { { description = "...", quantity = 12.5, unit = "m²", unit_price = 35,
+--                 rule = "roofing.rates.tiles" }, ... },   -- rule: optional, shown to the owner
 --     discount = 0.05,    -- optional fraction of the subtotal
 --     tax_rate = 0.21,    -- optional, applied after the discount
 --     valid_days = 30,    -- optional
@@ -119,15 +120,23 @@ local function label_for(service, material)
   return service .. ", " .. name
 end
 
+-- rate_rule names the setting a rate came from, for the owner's console.
+local function rate_rule(service, own, defaults, material)
+  if material ~= nil and ((own.rates or NONE)[material] or defaults.rates[material]) then
+    return service .. ".rates." .. material
+  end
+  return service .. ".default_rate"
+end
+
 -- work_line prices the work: area × rate, raised to the minimum charge.
 -- It returns the line and what the work costs (the base of the rush fee).
-local function work_line(label, m2, rate, minimum)
+local function work_line(label, m2, rate, minimum, rule, service)
   if m2 * rate < minimum then
     -- One line at the minimum reads better than a discount the customer
     -- never asked for.
-    return { description = label .. " (minimum charge, up to " .. m2 .. " m²)", unit = "job", unit_price = minimum }, minimum
+    return { description = label .. " (minimum charge, up to " .. m2 .. " m²)", unit = "job", unit_price = minimum, rule = service .. ".minimum" }, minimum
   end
-  return { description = label, quantity = m2, unit = "m²", unit_price = rate }, m2 * rate
+  return { description = label, quantity = m2, unit = "m²", unit_price = rate, rule = rule }, m2 * rate
 end
 
 -- A pricer returns the lines of one service and the cost of the work.
@@ -138,8 +147,9 @@ function PRICERS.roofing(estimate, config)
   local material = estimate.material
   local m2 = area(estimate)
   local rate = rate_for(own, defaults, material)
-  local work, cost = work_line(label_for("Roofing", material), m2, rate, own.minimum or defaults.minimum)
-  local scaffolding = { description = "Scaffolding", unit = "job", unit_price = own.scaffolding or defaults.scaffolding }
+  local rule = rate_rule("roofing", own, defaults, material)
+  local work, cost = work_line(label_for("Roofing", material), m2, rate, own.minimum or defaults.minimum, rule, "roofing")
+  local scaffolding = { description = "Scaffolding", unit = "job", unit_price = own.scaffolding or defaults.scaffolding, rule = "roofing.scaffolding" }
   return { work, scaffolding }, cost
 end
 
@@ -148,11 +158,12 @@ function PRICERS.painting(estimate, config)
   local surface = estimate.surface
   local m2 = area(estimate)
   local rate = rate_for(own, defaults, surface)
-  local work, cost = work_line(label_for("Painting", surface), m2, rate, own.minimum or defaults.minimum)
+  local rule = rate_rule("painting", own, defaults, surface)
+  local work, cost = work_line(label_for("Painting", surface), m2, rate, own.minimum or defaults.minimum, rule, "painting")
   local items = { work }
   if (own.primer_for or defaults.primer_for)[surface] then
     local primer = own.primer or defaults.primer
-    items[2] = { description = "Primer coat", quantity = m2, unit = "m²", unit_price = primer }
+    items[2] = { description = "Primer coat", quantity = m2, unit = "m²", unit_price = primer, rule = "painting.primer" }
     cost = cost + m2 * primer
   end
   return items, cost
@@ -177,7 +188,7 @@ function quote(ctx)
     -- compute ourselves is rounded to cents with round(x, 2) so the line
     -- shows exactly what the customer pays.
     local rush = config.rush_rate or DEFAULTS.rush_rate
-    items[#items + 1] = { description = "Rush fee (" .. round(rush * 100) .. "%)", unit_price = round(work * rush, 2) }
+    items[#items + 1] = { description = "Rush fee (" .. round(rush * 100) .. "%)", unit_price = round(work * rush, 2), rule = "rush_rate" }
   end
 
   log("priced", service, #items, "lines")

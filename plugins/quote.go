@@ -41,8 +41,9 @@ type QuoteItem struct {
 	Description string
 	Quantity    float64
 	Unit        string
-	UnitPrice   int64 // minor units
-	Total       int64 // round(Quantity × UnitPrice), minor units
+	UnitPrice   int64  // minor units
+	Total       int64  // round(Quantity × UnitPrice), minor units
+	Rule        string // optional: the name of the plugin's rule that priced the line, shown to the owner
 }
 
 // Map returns the quote as templates see it: amounts as numbers of major
@@ -87,7 +88,7 @@ func (q *Quote) Map() map[string]any {
 // The constants below are their positions, where readKeys puts their values.
 var (
 	quoteKeys = []string{"currency", "items", "discount", "tax_rate", "valid_days", "notes"}
-	itemKeys  = []string{"description", "quantity", "unit", "unit_price"}
+	itemKeys  = []string{"description", "quantity", "unit", "unit_price", "rule"}
 )
 
 const (
@@ -105,6 +106,7 @@ const (
 	iQuantity
 	iUnit
 	iUnitPrice
+	iRule
 	iCount // the number of item keys
 )
 
@@ -268,6 +270,9 @@ func fillItem(v lua.LValue, unit uint64, it *QuoteItem) error {
 		return fieldErr("description", "required")
 	}
 	if it.Unit, err = optString(f[iUnit], "unit"); err != nil {
+		return err
+	}
+	if it.Rule, err = optString(f[iRule], "rule"); err != nil {
 		return err
 	}
 	it.Quantity = 1

@@ -112,7 +112,7 @@ func TestNotAQuote(t *testing.T) {
 // constants that name the positions follow the lists.
 func TestKeyPositions(t *testing.T) {
 	quote := map[int]string{qCurrency: "currency", qItems: "items", qDiscount: "discount", qTaxRate: "tax_rate", qValidDays: "valid_days", qNotes: "notes"}
-	item := map[int]string{iDescription: "description", iQuantity: "quantity", iUnit: "unit", iUnitPrice: "unit_price"}
+	item := map[int]string{iDescription: "description", iQuantity: "quantity", iUnit: "unit", iUnitPrice: "unit_price", iRule: "rule"}
 	for _, c := range []struct {
 		keys []string
 		at   map[int]string

@@ -36,6 +36,7 @@ type Config struct {
 	OpenAI    OpenAIConfig    `yaml:"openai"`
 	Retention RetentionConfig `yaml:"retention"`
 	Server    ServerConfig    `yaml:"server"`
+	Console   ConsoleConfig   `yaml:"console"` // the owner's console and API (serve_owner.go)
 }
 
 // BusinessConfig describes the business the bot speaks for.
@@ -45,6 +46,9 @@ type BusinessConfig struct {
 	PrivacyURL    string `yaml:"privacy_url" validate:"omitempty,url"`
 	PolicyVersion string `yaml:"policy_version" validate:"required"`
 	Timezone      string `yaml:"timezone" validate:"required,timezone"`
+	// QuoteApproval says which quotes wait for the owner's approval:
+	// never, always, {above: 2000}, {low_confidence: 0.8} (serve_owner.go).
+	QuoteApproval QuoteApproval `yaml:"quote_approval"`
 }
 
 // EngineConfig tunes the conversation engine.
@@ -152,7 +156,7 @@ func DefaultConfig() Config {
 			Projects:       Duration(7 * year),
 			Payments:       Duration(7 * year),
 		},
-		Server: ServerConfig{Addr: ":8080"},
+		Server: ServerConfig{Addr: "127.0.0.1:8080"}, // localhost: put HTTPS in front (README)
 	}
 }
 

@@ -32,8 +32,9 @@ type runtime struct {
 	// each message for its channel. chat and serve register theirs.
 	channels core.Channels
 
-	mu     sync.Mutex
-	notify []func()
+	mu      sync.Mutex
+	notify  []func()
+	commits []func(contact string) // after every committed turn (the console's live updates)
 }
 
 // newRuntime opens the store and loads flows and plugins. Flow or plugin
@@ -74,7 +75,7 @@ func (rt *runtime) start(st *store.Store) (*runtime, error) {
 	}})
 	eng, err := engine.New(engineConfig(cfg), engine.Deps{
 		Store: st, Flows: set, Plugins: host, Extractor: xt, Rights: st.ChatRights(),
-		Tag: st.ContactKey, Logger: logger, OnOutbound: rt.wake, Channels: &rt.channels,
+		Tag: st.ContactKey, Logger: logger, OnOutbound: rt.wake, Channels: &rt.channels, OnCommit: rt.committed,
 	})
 	if err != nil {
 		rt.Close()
@@ -208,6 +209,7 @@ func engineConfig(cfg Config) engine.Config {
 			"currency":      cfg.Business.Currency,
 		},
 		Texts:          cfg.Engine.Texts,
+		QuoteApproval:  cfg.Business.QuoteApproval.rule(cfg.Business.Currency),
 		ExtractTimeout: cfg.OpenAI.Timeout.D() + cfg.OpenAI.Timeout.D()/10,
 	}
 }

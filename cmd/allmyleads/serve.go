@@ -20,9 +20,9 @@ const shutdownGrace = 10 * time.Second
 // SIGTERM, then stops accepting, finishes in-flight work, sends what it can
 // and closes the database.
 func runServe(ctx context.Context, env *cliEnv, args []string) int {
-	fs := newFlagSet(env, "serve", "serve [--addr :8080] [--config FILE] [--db PATH] [--flows DIR] [--plugins DIR]")
+	fs := newFlagSet(env, "serve", "serve [--addr 127.0.0.1:8080] [--config FILE] [--db PATH] [--flows DIR] [--plugins DIR]")
 	opts := addCommonFlags(fs, true)
-	addr := fs.String("addr", "", "address to listen on (default from config: :8080)")
+	addr := fs.String("addr", "", "address to listen on (default from config: 127.0.0.1:8080; :8080 for every interface)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -46,6 +46,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) int {
 		return failf(env.stderr, exitInput, "%v", err)
 	}
 	fmt.Fprintf(env.stderr, "allmyleads: serving the WhatsApp webhook on http://%s%s (health: /healthz, /readyz)\n", srv.ln.Addr(), whatsapp.WebhookPath)
+	fmt.Fprintln(env.stderr, "allmyleads: "+consoleNote(srv.ln.Addr().String()))
 	fmt.Fprintln(env.stderr, "allmyleads: "+extractorNote(cfg))
 	fmt.Fprintf(env.stderr, "allmyleads: record commands (leads, export, erase, backup...) reach this server through %s\n", adminSocketPath(cfg.Store.Path))
 	if err := srv.wait(ctx); err != nil {
@@ -135,14 +136,22 @@ func startServer(ctx context.Context, cfg Config, env *cliEnv, so serverOptions)
 			"allmyleads: the server starts anyway; %s\n", strings.Join(missing, ", "), missingEffect(missing))
 	}
 	rt.setNotify(ch.Wake)
+	handler, closeOwner, err := serveHandler(cfg, rt, ch, env)
+	if err != nil {
+		stopAdmin()
+		ln.Close()
+		rt.Close()
+		return nil, err
+	}
 	hs := &http.Server{
-		Handler:           ch.Handler(),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
 	s := &server{rt: rt, ch: ch, http: hs, ln: ln, env: env, opts: so, served: make(chan error, 1), worked: make(chan error, 1), retained: make(chan struct{}), stopAdmin: stopAdmin}
+	hs.RegisterOnShutdown(closeOwner) // end the console's event streams
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	s.stopWork = stopWork
 	if so.noRetention {

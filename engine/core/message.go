@@ -83,6 +83,7 @@ type Outbound struct {
 	Media    *Media       `json:"media,omitempty"`  // image or document; Data is loaded from the store by id when sending
 	Template *Template    `json:"template,omitempty"`
 	ReplyTo  string       `json:"reply_to,omitempty"` // the inbound id this answers
+	Author   string       `json:"author,omitempty"`   // the person who wrote it from the console ("" for the bot)
 	// WindowUntil is when the 24 h customer-service window closes (the
 	// contact's last inbound + 24 h); after it only templates may be sent.
 	// Zero means unknown: send as is.

@@ -68,6 +68,14 @@ type QuoteRecord struct {
 	DecidedAt  time.Time      `json:"decided_at,omitzero"`
 	PaidAt     time.Time      `json:"paid_at,omitzero"`
 	Revision   int            `json:"revision"`
+
+	// Evidence is where the values the plugin priced from came from (a
+	// photo's reading and its confidence, an answer, an owner's correction),
+	// by variable path.
+	Evidence   map[string]Evidence `json:"evidence,omitempty"`
+	HeldReason string              `json:"held_reason,omitempty"` // why the quote waits for approval
+	DecidedBy  string              `json:"decided_by,omitempty"`  // the person who approved, won, lost or revised it
+	LostReason string              `json:"lost_reason,omitempty"`
 }
 
 // QuoteItem is one line of a quote, in minor units.
@@ -77,6 +85,8 @@ type QuoteItem struct {
 	Unit        string  `json:"unit,omitempty"`
 	UnitPrice   int64   `json:"unit_price"`
 	Total       int64   `json:"total"`
+	Source      string  `json:"source,omitempty"` // the variable the quantity came from (see QuoteRecord.Evidence)
+	Rule        string  `json:"rule,omitempty"`   // the plugin's rule that priced the line
 }
 
 // ConsentRecord is what a contact agreed to (or declined), when, and the

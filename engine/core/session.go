@@ -26,6 +26,10 @@ type Session struct {
 	// ("export", "erase"), awaiting yes or no.
 	Pending string `json:"pending,omitempty"`
 
+	// Evidence says where project values came from (a photo's reading, an
+	// answer, an owner's correction), by variable path.
+	Evidence map[string]Evidence `json:"evidence,omitempty"`
+
 	OptedOut bool `json:"opted_out,omitempty"` // nothing is sent until the contact opts in again
 	Handoff  bool `json:"handoff,omitempty"`   // a person handles the contact; the bot stays silent
 

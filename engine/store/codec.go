@@ -21,6 +21,11 @@ func (ks *keyset) putJSON(b *bolt.Bucket, name string, key []byte, v any) error 
 	return b.Put(key, ks.seal(name, key, body))
 }
 
+// putBody seals an already encoded body.
+func (ks *keyset) putBody(b *bolt.Bucket, name string, key, body []byte) error {
+	return b.Put(key, ks.seal(name, key, body))
+}
+
 // getJSON opens and decodes the value under key; found is false when there
 // is none.
 func (ks *keyset) getJSON(b *bolt.Bucket, name string, key []byte, v any) (found bool, err error) {

@@ -142,6 +142,7 @@ func (s *Store) Commit(ctx context.Context, t *core.Turn) error {
 	if err != nil {
 		return fmt.Errorf("commit turn of contact %s: %w", short(ck), err)
 	}
+	pre.lead = s.prepareLead(ks, ck, contact, now, t)
 
 	var dup bool
 	var erased EraseReport
@@ -185,6 +186,7 @@ type prepared struct {
 	out           []preparedOut
 	maxMsg        uint64 // the highest message and outbox sequence used
 	maxOut        uint64
+	lead          *preparedLead // the contact's new lead row; nil: made in the transaction
 }
 
 // preparedOut is one outbound message: its outbox entry and its log entry.
@@ -412,6 +414,15 @@ func commitTx(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *cor
 	}
 	for _, a := range t.Audit {
 		if err := appendAudit(tx, ks, a); err != nil {
+			return err
+		}
+	}
+	done, err := commitLead(tx, ks, ck, pre.lead)
+	if err != nil {
+		return err
+	}
+	if !done {
+		if err := turnLead(tx, ks, ck, contact, now, t); err != nil {
 			return err
 		}
 	}

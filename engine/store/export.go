@@ -40,6 +40,7 @@ type Export struct {
 	AIRecords    []core.AIRecord      `json:"ai_records"`
 	Media        []ExportMedia        `json:"media"`
 	Audit        []core.AuditEntry    `json:"audit"` // administrative actions about the contact
+	Notes        []core.Note          `json:"notes"` // the business's private notes about the contact
 
 	data map[string][]byte // media bytes by id, for WriteExport
 }
@@ -59,7 +60,7 @@ type ExportMedia struct {
 func (e *Export) Empty() bool {
 	return e.Contact == nil && e.Conversation == nil && len(e.Projects) == 0 && len(e.Quotes) == 0 &&
 		len(e.Revisions) == 0 && len(e.Consents) == 0 && len(e.OptEvents) == 0 && len(e.Messages) == 0 &&
-		len(e.AIRecords) == 0 && len(e.Media) == 0
+		len(e.AIRecords) == 0 && len(e.Media) == 0 && len(e.Notes) == 0
 }
 
 // Export collects everything held about the contact. A contact the store
@@ -77,11 +78,11 @@ func (s *Store) Export(ctx context.Context, contact string) (*Export, error) {
 		Format: ExportFormat, Generated: s.now().UTC(), URN: urn, Phone: phone,
 		Projects: []core.Project{}, Quotes: []core.QuoteRecord{}, Revisions: []core.QuoteRecord{},
 		Consents: []core.ConsentRecord{}, OptEvents: []core.OptEvent{}, Messages: []Message{},
-		AIRecords: []core.AIRecord{}, Media: []ExportMedia{}, Audit: []core.AuditEntry{},
+		AIRecords: []core.AIRecord{}, Media: []ExportMedia{}, Audit: []core.AuditEntry{}, Notes: []core.Note{},
 		data: map[string][]byte{},
 	}
 	err = s.withKeys(func(ks *keyset) error {
-		return s.db.View(func(tx *bolt.Tx) error { return collectExport(tx, ks, e) })
+		return s.db.View(func(tx *bolt.Tx) error { return collectExportRecords(tx, ks, e, true) })
 	})
 	if err != nil {
 		return nil, fmt.Errorf("export contact %s: %w", short(s.ContactKey(urn)), err)
@@ -89,7 +90,9 @@ func (s *Store) Export(ctx context.Context, contact string) (*Export, error) {
 	return e, nil
 }
 
-func collectExport(tx *bolt.Tx, ks *keyset, e *Export) error {
+// collectExportRecords fills e with the records of the contact e.URN, and
+// with the media's bytes when withMedia.
+func collectExportRecords(tx *bolt.Tx, ks *keyset, e *Export, withMedia bool) error {
 	ck := ks.contactKey(e.URN)
 	var c core.Contact
 	if found, err := ks.getJSON(tx.Bucket(bContacts), string(bContacts), []byte(ck), &c); err != nil {
@@ -123,8 +126,13 @@ func collectExport(tx *bolt.Tx, ks *keyset, e *Export) error {
 		return err
 	}
 	e.Quotes, e.Revisions = append(e.Quotes, quotes...), append(e.Revisions, revs...)
-	if err := collectMedia(tx, ks, ck, e); err != nil {
+	if err := collectPrefix(tx, ks, bNotes, ck, &e.Notes); err != nil {
 		return err
+	}
+	if withMedia {
+		if err := collectMedia(tx, ks, ck, e); err != nil {
+			return err
+		}
 	}
 	return collectAudit(tx, ks, e.URN, ck, &e.Audit)
 }

@@ -1,57 +1,25 @@
 package store
 
 import (
-	"time"
-
 	"github.com/allmyleads/allmyleads/engine/core"
 )
 
-// Message directions.
+// Message directions and statuses: those of the contract.
 const (
-	DirIn  = "in"
-	DirOut = "out"
+	DirIn  = core.DirIn
+	DirOut = core.DirOut
+
+	StatusReceived      = core.StatusReceived
+	StatusQueued        = core.StatusQueued
+	StatusSent          = core.StatusSent
+	StatusDelivered     = core.StatusDelivered
+	StatusRead          = core.StatusRead
+	StatusFailed        = core.StatusFailed
+	StatusNeedsTemplate = core.StatusNeedsTemplate
 )
 
-// Message statuses. Inbound messages are "received"; outbound ones start
-// "queued" and move on as the channel sends them and the provider reports.
-const (
-	StatusReceived      = "received"
-	StatusQueued        = "queued"
-	StatusSent          = "sent"
-	StatusDelivered     = "delivered"
-	StatusRead          = "read"
-	StatusFailed        = "failed"
-	StatusNeedsTemplate = "needs_template" // held: outside the 24 h window, waits for a template
-)
-
-// Message is one entry of the message log: what was said, by whom, when,
-// and for outbound messages how far delivery got.
-type Message struct {
-	Direction  string          `json:"direction"`      // in, out
-	Channel    string          `json:"channel"`        //
-	Contact    string          `json:"contact"`        // URN
-	ID         string          `json:"id"`             // the channel's id (in) or the outbox id (out)
-	Kind       string          `json:"kind"`           // an core.InboundKind or core.OutboundKind
-	Text       string          `json:"text,omitempty"` //
-	ReplyID    string          `json:"reply_id,omitempty"`
-	ReplyTitle string          `json:"reply_title,omitempty"`
-	Options    []core.Option   `json:"options,omitempty"`
-	Media      []core.Media    `json:"media,omitempty"` // references; bytes are in the media store
-	Location   *core.Location  `json:"location,omitempty"`
-	Template   *core.Template  `json:"template,omitempty"`
-	ReplyTo    string          `json:"reply_to,omitempty"`
-	Time       time.Time       `json:"time"`
-	Status     string          `json:"status"`
-	ProviderID string          `json:"provider_id,omitempty"`
-	Attempts   int             `json:"attempts,omitempty"`
-	SentAt     time.Time       `json:"sent_at,omitzero"`
-	Delivered  time.Time       `json:"delivered_at,omitzero"`
-	ReadAt     time.Time       `json:"read_at,omitzero"`
-	FailedAt   time.Time       `json:"failed_at,omitzero"`
-	ErrorCode  int             `json:"error_code,omitempty"`
-	Error      string          `json:"error,omitempty"`
-	History    []core.Delivery `json:"history,omitempty"` // every status report, in arrival order
-}
+// Message is one entry of the message log (core.MessageRecord).
+type Message = core.MessageRecord
 
 // inboundMessage is the log entry of an inbound message.
 func inboundMessage(in *core.Inbound) Message {
@@ -72,7 +40,7 @@ func outboundMessage(o *core.Outbound) Message {
 	m := Message{
 		Direction: DirOut, Channel: o.Channel, Contact: o.Contact, ID: o.ID,
 		Kind: string(o.Kind), Text: o.Text, Options: o.Options, Template: o.Template,
-		ReplyTo: o.ReplyTo, Time: o.Created, Status: StatusQueued,
+		ReplyTo: o.ReplyTo, Author: o.Author, Time: o.Created, Status: StatusQueued,
 	}
 	if o.Media != nil {
 		md := *o.Media
@@ -99,7 +67,7 @@ func statusRank(s string) int {
 // delivered and read only move the status forward; failed is recorded
 // whenever it arrives, and a later delivered or read (proof the message
 // arrived after all) moves it on again.
-func (m *Message) applyDelivery(d core.Delivery) {
+func applyDelivery(m *Message, d core.Delivery) {
 	m.History = append(m.History, d)
 	switch d.Status {
 	case StatusFailed:
@@ -120,7 +88,7 @@ func (m *Message) applyDelivery(d core.Delivery) {
 			m.ReadAt = d.Time
 		}
 	}
-	best := m.bestRank()
+	best := bestRank(m)
 	if m.Status == StatusFailed {
 		// Only proof of arrival newer than the failure moves a failed message on.
 		if statusRank(d.Status) >= statusRank(StatusDelivered) && statusRank(d.Status) == best {
@@ -134,7 +102,7 @@ func (m *Message) applyDelivery(d core.Delivery) {
 }
 
 // bestRank is the highest forward status the message has reached.
-func (m *Message) bestRank() int {
+func bestRank(m *Message) int {
 	switch {
 	case !m.ReadAt.IsZero():
 		return 3

@@ -150,7 +150,7 @@ func (s *Store) MarkSent(ctx context.Context, id, providerID string, at time.Tim
 		err := updateMessage(tx, ks, []byte(rec.MessageKey), func(m *Message) {
 			m.ProviderID = providerID
 			m.Attempts = rec.Attempts + 1
-			m.applyDelivery(core.Delivery{Status: StatusSent, Time: at})
+			applyDelivery(m, core.Delivery{Status: StatusSent, Time: at})
 		})
 		if err != nil {
 			return err
@@ -159,6 +159,9 @@ func (s *Store) MarkSent(ctx context.Context, id, providerID string, at time.Tim
 			// A message with no log entry (an erasure's confirmation):
 			// nothing of the contact may stay behind, not even the id.
 			return b.Delete([]byte(id))
+		}
+		if err := sendOutcome(tx, ks, rec.Contact, false); err != nil {
+			return err
 		}
 		pk := ks.providerKey(providerID)
 		if err := ks.putJSON(tx.Bucket(bProvider), string(bProvider), pk, providerRecord{ProviderID: providerID, MessageKey: rec.MessageKey}); err != nil {
@@ -212,6 +215,11 @@ func (s *Store) MarkFailed(ctx context.Context, id string, code int, reason stri
 		if err != nil {
 			return err
 		}
+		if !held && rec.MessageKey != "" {
+			if err := sendOutcome(tx, ks, rec.Contact, true); err != nil {
+				return err
+			}
+		}
 		return b.Delete([]byte(id))
 	})
 }
@@ -238,7 +246,7 @@ func (s *Store) UpdateDelivery(ctx context.Context, providerID string, d core.De
 			if !found {
 				return core.ErrNotFound
 			}
-			return updateMessage(tx, ks, []byte(pr.MessageKey), func(m *Message) { m.applyDelivery(d) })
+			return updateMessage(tx, ks, []byte(pr.MessageKey), func(m *Message) { applyDelivery(m, d) })
 		})
 	})
 	if err != nil {

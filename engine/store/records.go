@@ -195,6 +195,9 @@ func (s *Store) MarkPaid(ctx context.Context, quoteID, ref, actor string) error 
 			ck := ""
 			if q.Contact != "" {
 				ck = ks.contactKey(q.Contact)
+				if err := refreshLead(tx, ks, ck, normalize(q.Contact), leadInputs{activity: now, now: now, quote: &q}); err != nil {
+					return err
+				}
 			}
 			return appendAudit(tx, ks, core.AuditEntry{Time: now, Actor: actor, Action: "mark_paid", Contact: ck, Detail: "quote " + quoteID})
 		})

@@ -68,7 +68,7 @@ func (r *rekeyer) run() error {
 	r.cks, r.msgKeys = map[string]string{}, map[string]string{}
 	// Contact-keyed buckets: the new key is the new hash of the record's
 	// phone number. Messages go first: outbox and provider entries point at them.
-	for _, b := range [][]byte{bContacts, bSessions, bLastIn, bMessages, bProjects, bConsents, bOptEvents, bAI, bQuoteIndex, bOnce} {
+	for _, b := range [][]byte{bContacts, bSessions, bLastIn, bMessages, bProjects, bConsents, bOptEvents, bAI, bQuoteIndex, bOnce, bLeadRows, bNotes} {
 		if err := r.rewrite(b, r.byContact(b)); err != nil {
 			return err
 		}
@@ -82,7 +82,7 @@ func (r *rekeyer) run() error {
 	if err := r.rewrite(bProvider, r.provider); err != nil {
 		return err
 	}
-	for _, b := range [][]byte{bQuotes, bQuoteRevs, bInbox, bMedia} {
+	for _, b := range [][]byte{bQuotes, bQuoteRevs, bInbox, bMedia, bTokens, bOwner} {
 		if err := r.rewrite(b, same); err != nil {
 			return err
 		}
@@ -96,7 +96,9 @@ func (r *rekeyer) run() error {
 			return err
 		}
 	}
-	return nil
+	// The lead indexes hold contact keys in their keys and unsealed
+	// markers: they are made again from the rows.
+	return rebuildLeadIndexes(tx, r.new)
 }
 
 // remap returns the new key and body of a record from its old ones.

@@ -297,10 +297,13 @@ func tidyContact(tx *bolt.Tx, ks *keyset, ck string, p Policy, now time.Time, re
 			return err
 		}
 	}
-	for _, b := range [][]byte{bConsents, bOptEvents, bAI} {
+	for _, b := range [][]byte{bConsents, bOptEvents, bAI, bNotes} {
 		if err := deleteKeys(tx.Bucket(b), keysWithPrefix(tx.Bucket(b), prefix)); err != nil {
 			return err
 		}
+	}
+	if err := dropLead(tx, ks, ck); err != nil {
+		return err
 	}
 	n, err = dropOwners(tx, ck, nil)
 	rep.Media += n

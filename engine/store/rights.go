@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -174,6 +173,12 @@ func eraseTx(tx *bolt.Tx, ks *keyset, contact string, rep *EraseReport) error {
 		return err
 	}
 	rep.Media = n
+	if err := deleteKeys(tx.Bucket(bNotes), keysWithPrefix(tx.Bucket(bNotes), ckPrefix(ck))); err != nil {
+		return err
+	}
+	if err := dropLead(tx, ks, ck); err != nil {
+		return err
+	}
 	return pseudonymiseAudit(tx, ks, contact, ck)
 }
 
@@ -468,7 +473,7 @@ var correctable = []string{"lead.name", "lead.email", "lead.company", "lead.addr
 func CorrectableFields() []string { return append([]string(nil), correctable...) }
 
 // ErrInvalidValue is returned by Correct for a value that fails validation.
-var ErrInvalidValue = errors.New("invalid value")
+var ErrInvalidValue = core.ErrInvalidValue
 
 // CheckCorrection validates a corrected value for a field and returns it
 // cleaned (trimmed; a phone number in E.164).
@@ -529,6 +534,9 @@ func (s *Store) Correct(ctx context.Context, contact, path, value, actor string)
 			}
 			if !changedContact && !changedSession {
 				return core.ErrNotFound
+			}
+			if err := refreshLead(tx, ks, ck, urn, leadInputs{activity: now, now: now}); err != nil {
+				return err
 			}
 			return appendAudit(tx, ks, core.AuditEntry{Time: now, Actor: actor, Action: "correct", Contact: ck, Detail: path})
 		})
@@ -612,6 +620,9 @@ func (s *Store) WithdrawConsent(ctx context.Context, contact, purpose, actor str
 				sess.Ended, sess.Waiting = true, false
 				sess.Updated = now
 			}); err != nil {
+				return err
+			}
+			if err := refreshLead(tx, ks, ck, urn, leadInputs{activity: now, now: now}); err != nil {
 				return err
 			}
 			return appendAudit(tx, ks, core.AuditEntry{Time: now, Actor: actor, Action: "consent_withdraw", Contact: ck, Detail: strings.Join(purposes, ",")})

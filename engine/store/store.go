@@ -106,7 +106,8 @@ var (
 func allBuckets() [][]byte {
 	return [][]byte{bMeta, bSeen, bSessions, bContacts, bLastIn, bProjects, bQuotes, bQuoteRevs,
 		bQuoteIndex, bConsents, bOptEvents, bAI, bMessages, bProvider, bMedia, bMediaOwners,
-		bOutbox, bInbox, bAudit, bOnce}
+		bOutbox, bInbox, bAudit, bOnce, bLeadRows, bLeadTime, bLeadStage, bLeadTab, bLeadStats,
+		bNotes, bTokens, bOwner}
 }
 
 // formatName is the database format this code writes; formatPhones, the
@@ -181,7 +182,7 @@ func (s *Store) init(master []byte) error {
 				return err
 			}
 			s.keys = ks
-			return nil
+			return meta.Put(metaLeadIndex, []byte(leadIndexVersion))
 		}
 		ks, err := newKeyset(master, salt, s.noSeal)
 		if err != nil {
@@ -192,9 +193,11 @@ func (s *Store) init(master []byte) error {
 		}
 		s.keys = ks
 		if format == formatPhones {
-			return migrateToURNs(tx, ks, s.log)
+			if err := migrateToURNs(tx, ks, s.log); err != nil {
+				return err
+			}
 		}
-		return nil
+		return ensureLeadIndex(tx, ks, s.now())
 	})
 }
 
