@@ -40,8 +40,8 @@ type Texts struct {
 	ExportCancelled  string `yaml:"export_cancelled"`
 	RightsByHuman    string `yaml:"rights_by_human"`
 	ConsentWithdrawn string `yaml:"consent_withdrawn"`
-	NoMarketing      string `yaml:"no_marketing"`   // after "no marketing please"
-	LanguageNoted    string `yaml:"language_noted"` // after "English please"; {{ language }}
+	NoMarketing      string `yaml:"no_marketing"`       // after "no marketing please"
+	LanguageNoted    string `yaml:"language_noted"`     // after "English please"; {{ language }}
 	QuoteHeld        string `yaml:"quote_held"`         // a quote waits for the owner's approval
 	QuoteHeldWait    string `yaml:"quote_held_wait"`    // a message while the quote waits for approval
 	QuoteRevised     string `yaml:"quote_revised"`      // above a quote the owner revised; {{ revision }}

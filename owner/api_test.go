@@ -158,10 +158,7 @@ func (f *fixture) quoteID(contact string) string {
 	return s.Quote.ID
 }
 
-var (
-	reCursor = regexp.MustCompile(`"next_cursor": "[^"]+"`)
-	reHex    = regexp.MustCompile(`[0-9a-f]{64}`)
-)
+var reCursor = regexp.MustCompile(`"next_cursor": "[^"]+"`)
 
 // normalize makes an answer comparable: lead ids and contact keys (keyed
 // hashes under a random key) and cursors replaced, long lists cut.

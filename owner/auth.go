@@ -12,8 +12,6 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/time/rate"
-
-	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 // sessionCookie holds a console login's id; loginCookie the login form's
@@ -205,21 +203,6 @@ func HashPassword(password string) ([]byte, error) {
 		return nil, errors.New("the password must be at most 72 bytes (bcrypt's limit)")
 	}
 	return bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
-}
-
-// tokenView is a token as the API lists it.
-type tokenView struct {
-	Name     string    `json:"name"`
-	ReadOnly bool      `json:"read_only"`
-	Created  time.Time `json:"created"`
-}
-
-func viewTokens(ts []core.Token) []tokenView {
-	out := make([]tokenView, 0, len(ts))
-	for _, t := range ts {
-		out = append(out, tokenView{Name: t.Name, ReadOnly: t.ReadOnly, Created: t.Created})
-	}
-	return out
 }
 
 // CSRFToken is the session's CSRF token, for the console's forms.

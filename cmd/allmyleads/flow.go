@@ -105,7 +105,7 @@ func isDir(path string) bool {
 func pluginLintOptions(host *plugins.Host, startFlow string) flows.LintOptions {
 	return flows.LintOptions{
 		StartFlow: startFlow,
-		Plugin: host.Has,
+		Plugin:    host.Has,
 		Condition: func(expr string) error {
 			_, err := plugins.CompileCondition(expr)
 			return err
