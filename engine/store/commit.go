@@ -263,8 +263,16 @@ func prepareRecords(ks *keyset, seqs *sequences, p *prepared, ck, contact string
 		if at.IsZero() {
 			at = now
 		}
+		// The log is keyed by when the turn ran, as its replies are, so a
+		// customer's message always stands before the bot's answer to it
+		// (the sender's clock, kept in the entry, counts whole seconds and
+		// may be behind ours).
+		keyAt := at
+		if t.Session != nil && !t.Session.Updated.IsZero() {
+			keyAt = t.Session.Updated
+		}
 		p.maxMsg = seqs.msgs.Add(1)
-		p.inKey = ckKey(ck, timeSeq(at, p.maxMsg))
+		p.inKey = ckKey(ck, timeSeq(keyAt, p.maxMsg))
 		p.inMsg = sealJSON(ks, bMessages, p.inKey, inboundMessage(in))
 		p.lastIn = sealJSON(ks, bLastIn, []byte(ck), lastInbound{Contact: contact, Time: at})
 	}
