@@ -39,6 +39,9 @@ type Options struct {
 	// Channels tells the engine what each channel can show (nil: the
 	// engine's fallback for every channel).
 	Channels *core.Channels
+	// OnOutbound is called after a commit that queued messages (a
+	// channel's sender's Wake).
+	OnOutbound func()
 }
 
 // Harness is a running engine over a real store.
@@ -119,6 +122,7 @@ func (h *Harness) open() {
 	eng, err := engine.New(cfg, engine.Deps{
 		Store: st, Flows: h.Flows, Plugins: h.Plugins, Extractor: xt, Rights: st.ChatRights(),
 		Clock: h.Clock.Now, NewID: h.ids.Next, Tag: st.ContactKey, Channels: h.Opts.Channels,
+		OnOutbound: h.Opts.OnOutbound,
 	})
 	if err != nil {
 		h.T.Fatalf("engine: %v", err)

@@ -106,8 +106,13 @@
     return wrap;
   }
 
+  // The typing dots show while an answer is awaited: from a message sent
+  // until the bot's next message, for 20 s at most.
   var typing = null;
+  var typingTimer = null;
   function showTyping(on) {
+    clearTimeout(typingTimer);
+    if (on) { typingTimer = setTimeout(function () { showTyping(false); }, 20000); }
     if (on && !typing) {
       typing = document.createElement('div');
       typing.className = 'typing';
@@ -242,10 +247,12 @@
   function post(url, init, note, retry) {
     setNote(note, 'Sending…');
     showError('');
+    var before = received;
     return fetch(url, init).then(function (res) {
       if (res.ok) {
         setNote(note, '');
-        showTyping(true);
+        // The answer may have come over the live connection already.
+        if (received === before) { showTyping(true); }
         return;
       }
       return res.json().catch(function () { return {}; }).then(function (e) {
@@ -325,9 +332,11 @@
     }, 0);
   }
 
+  var received = 0; // bot messages shown since the page opened
   function receive(m) {
     if (!seen[m.id]) {
       seen[m.id] = true;
+      received++;
       state.seen.push(m.id);
       var item = { who: 'bot', id: m.id, kind: m.kind, text: m.text, options: m.options, button: m.button, media: m.media };
       state.items.push(item);
@@ -412,11 +421,20 @@
     sendText(s);
     text.focus();
   });
+  // Enter sends, Shift+Enter starts a new line. The line break an Enter
+  // would insert is refused too: some keyboards and drivers type it even
+  // when the keydown was cancelled, and it would be left in the box.
+  var sending = false;
   text.addEventListener('keydown', function (e) {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
+      sending = true;
       form.requestSubmit ? form.requestSubmit() : send.click();
     }
+  });
+  text.addEventListener('keyup', function (e) { if (e.key === 'Enter') { sending = false; } });
+  text.addEventListener('beforeinput', function (e) {
+    if (sending && (e.inputType === 'insertLineBreak' || e.inputType === 'insertParagraph')) { e.preventDefault(); }
   });
   text.addEventListener('input', grow);
   attach.addEventListener('click', function () { photo.click(); });
