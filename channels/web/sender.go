@@ -78,10 +78,17 @@ func (s *sender) Wake() {
 }
 
 // connected is called when a visitor opens a connection: their parked
-// messages come back.
+// messages come back, and what was pushed to them and not acknowledged is
+// pushed again (a reloaded page opens its new connection before the old
+// one is seen to close; the pages show each id once).
 func (s *sender) connected(contact string) {
 	s.mu.Lock()
 	s.back[contact] = true
+	for id, d := range s.inflight {
+		if d.contact == contact {
+			delete(s.inflight, id)
+		}
+	}
 	s.mu.Unlock()
 	s.Wake()
 }

@@ -36,6 +36,8 @@ type Config struct {
 	OpenAI    OpenAIConfig    `yaml:"openai"`
 	Retention RetentionConfig `yaml:"retention"`
 	Server    ServerConfig    `yaml:"server"`
+	Web       WebConfig       `yaml:"web"`     // serve_web.go
+	Metrics   MetricsConfig   `yaml:"metrics"` // serve_web.go
 }
 
 // BusinessConfig describes the business the bot speaks for.
@@ -151,6 +153,7 @@ func DefaultConfig() Config {
 			Payments:       Duration(7 * year),
 		},
 		Server: ServerConfig{Addr: ":8080"},
+		Web:    defaultWebConfig(),
 	}
 }
 
@@ -259,6 +262,7 @@ func applyEnv(cfg *Config, getenv func(string) string) {
 	set(&cfg.OpenAI.Model, "OPENAI_MODEL")
 	set(&cfg.Store.Path, "ALLMYLEADS_DB")
 	set(&cfg.Store.KeyFile, "ALLMYLEADS_KEY_FILE")
+	set(&cfg.Metrics.Token, "ALLMYLEADS_METRICS_TOKEN")
 }
 
 // checkRetention refuses retention periods under a day: "6m" is six

@@ -46,6 +46,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) int {
 		return failf(env.stderr, exitInput, "%v", err)
 	}
 	fmt.Fprintf(env.stderr, "allmyleads: serving the WhatsApp webhook on http://%s%s (health: /healthz, /readyz)\n", srv.ln.Addr(), whatsapp.WebhookPath)
+	fmt.Fprintln(env.stderr, "allmyleads: "+webNote(cfg, srv.ln.Addr().String()))
 	fmt.Fprintln(env.stderr, "allmyleads: "+extractorNote(cfg))
 	fmt.Fprintf(env.stderr, "allmyleads: record commands (leads, export, erase, backup...) reach this server through %s\n", adminSocketPath(cfg.Store.Path))
 	if err := srv.wait(ctx); err != nil {
@@ -118,13 +119,14 @@ func startServer(ctx context.Context, cfg Config, env *cliEnv, so serverOptions)
 			WindowTemplate: wa.WindowTemplate, TemplateLanguage: wa.TemplateLanguage,
 		},
 		Backend: rt.store, Dispatcher: rt.router, Ready: rt.store.Ping,
-		Tag: rt.store.ContactKey, Logger: rt.logger,
+		Tag: rt.store.ContactKey, Logger: rt.logger, Hooks: whatsappHooks(rt.metrics),
 	}
 	if so.tune != nil {
 		so.tune(&co)
 	}
 	ch := whatsapp.NewChannel(co)
-	if err := rt.channels.Register(ch); err != nil {
+	front, err := openFrontDoor(cfg, rt, ch) // serve_web.go: the web chat and /metrics beside the webhook
+	if err != nil {
 		stopAdmin()
 		ln.Close()
 		rt.Close()
@@ -136,12 +138,13 @@ func startServer(ctx context.Context, cfg Config, env *cliEnv, so serverOptions)
 	}
 	rt.setNotify(ch.Wake)
 	hs := &http.Server{
-		Handler:           ch.Handler(),
+		Handler:           front.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
+	front.attach(hs)
 	s := &server{rt: rt, ch: ch, http: hs, ln: ln, env: env, opts: so, served: make(chan error, 1), worked: make(chan error, 1), retained: make(chan struct{}), stopAdmin: stopAdmin}
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	s.stopWork = stopWork
@@ -153,7 +156,7 @@ func startServer(ctx context.Context, cfg Config, env *cliEnv, so serverOptions)
 	if so.noWorkers {
 		s.worked <- nil
 	} else {
-		go func() { s.worked <- ch.Run(workCtx) }()
+		go func() { s.worked <- front.Run(workCtx) }()
 	}
 	go func() { s.served <- hs.Serve(ln) }()
 	return s, nil
