@@ -6,11 +6,13 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,6 +41,13 @@ type chatServer struct {
 
 func startChatServer(t *testing.T) *chatServer {
 	t.Helper()
+	return startChatServerWith(t, web.Options{})
+}
+
+// startChatServerWith takes the limits, allowed origins and hooks of o; the rest
+// is the test's wiring.
+func startChatServerWith(t *testing.T, o web.Options) *chatServer {
+	t.Helper()
 	var channels core.Channels
 	var ch *web.Channel
 	h := enginetest.New(t, enginetest.Options{Channels: &channels, OnOutbound: func() { ch.Wake() }})
@@ -46,10 +55,15 @@ func startChatServer(t *testing.T) *chatServer {
 	t.Cleanup(router.Close)
 	generous := web.Limits{PerIP: 1000, PerIPBurst: 1000, PerContact: 1000, PerContactBurst: 1000, ConnectPerIP: 1000, ConnectPerIPBurst: 1000}
 	var err error
+	if o.Limits == (web.Limits{}) {
+		o.Limits = generous
+	}
+	var n atomic.Int32
 	ch, err = web.New(web.Options{
 		Business: "Brightside Roofing & Painting", Secret: []byte("browser-test-secret-0123456789"),
 		Dispatcher: router, Outbox: h.Store, Store: h.Store, Reminder: h.Engine,
-		Clock: h.Clock.Now, NewContactID: func() string { return "visitor1" }, Limits: generous,
+		Clock: h.Clock.Now, Limits: o.Limits, AllowedOrigins: o.AllowedOrigins, Hooks: o.Hooks,
+		NewContactID: func() string { return "visitor" + strconv.Itoa(int(n.Add(1))) },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -275,4 +289,50 @@ func shot(t *testing.T, ctx context.Context) {
 		t.Fatalf("screenshot: %v", err)
 	}
 	t.Logf("screenshot: %s", path)
+}
+
+// TestBrowserWidget is a business's page with the widget tag, on another
+// origin that web.allowed_origins names: the button opens the chat in a
+// frame, whose page greets the visitor over its live connection.
+func TestBrowserWidget(t *testing.T) {
+	site := httptest.NewUnstartedServer(nil)
+	site.Start()
+	t.Cleanup(site.Close)
+	delivered := make(chan struct{}, 64)
+	s := startChatServerWith(t, web.Options{AllowedOrigins: []string{site.URL}, Hooks: web.Hooks{Delivered: func() { delivered <- struct{}{} }}})
+	site.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><html lang="en"><head><title>Brightside Roofing</title></head>
+<body style="font-family: sans-serif"><h1>Brightside Roofing &amp; Painting</h1><p>Roofs, gutters, painting.</p>
+<script src="%swidget.js" async></script></body></html>`, s.url)
+	})
+	ctx := browsertest.New(t, browsertest.Options{Width: 1024, Height: 768, Timeout: 2 * time.Minute})
+	browsertest.ScreenshotOnFailure(t, ctx)
+	p := person{t: t, ctx: ctx}
+	p.do("open the business's site", chromedp.Navigate(site.URL))
+	p.do("press the chat button",
+		chromedp.Click(`//button[@aria-label="Chat with us"]`),
+		chromedp.WaitVisible(`//iframe[@title="Chat with us"]`),
+	)
+	expanded, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('button[aria-label="Chat with us"]').getAttribute('aria-expanded')`))
+	if err != nil || expanded != "true" {
+		t.Errorf("aria-expanded %q after opening (%v)", expanded, err)
+	}
+	// The frame's page runs: over its live connection it showed, and
+	// acknowledged, the welcome.
+	select {
+	case <-delivered:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the chat in the frame showed nothing: %d live connections", s.ch.Connections())
+	}
+	if s.ch.Connections() != 1 || s.h.Session("web:visitor1") == nil {
+		t.Errorf("%d live connections, session %v", s.ch.Connections(), s.h.Session("web:visitor1"))
+	}
+	if os.Getenv("WEBCHAT_SHOTS") != "" {
+		_ = browsertest.Screenshot(ctx, filepath.Join(os.TempDir(), "browsertest", "widget.png"))
+	}
+	p.do("close it with the button", chromedp.Click(`//button[@aria-label="Chat with us"]`))
+	if hidden, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('iframe').style.display === 'none'`)); !hidden {
+		t.Error("the chat stays open after pressing its button again")
+	}
 }

@@ -443,9 +443,11 @@
     photo.value = '';
   });
   if (closeBtn) {
-    closeBtn.addEventListener('click', function () {
-      window.parent.postMessage({ type: 'allmyleads:close' }, '*');
-    });
+    var closeChat = function () { window.parent.postMessage({ type: 'allmyleads:close' }, '*'); };
+    closeBtn.addEventListener('click', closeChat);
+    // Escape closes the embedded chat too: the keys go to the chat's frame,
+    // not to the site around it.
+    document.addEventListener('keydown', function (e) { if (e.key === 'Escape') { closeChat(); } });
   }
 
   // --- start: the kept transcript, then the live connection ---
