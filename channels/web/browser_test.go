@@ -191,6 +191,19 @@ func (p person) presses(title string) {
 	p.sees(title)
 }
 
+// pressesWithKeyboard reaches the answer button with the keyboard and
+// presses Enter; the typing box has the focus again after.
+func (p person) pressesWithKeyboard(title string) {
+	p.t.Helper()
+	sel := fmt.Sprintf(`//button[contains(concat(' ', @class, ' '), ' choice ') and not(@disabled) and normalize-space(.)=%s]`, xpathString(title))
+	p.do("focus "+title, chromedp.Focus(sel))
+	p.do("press Enter on "+title, chromedp.KeyEvent(kb.Enter))
+	p.sees(title)
+	if focus, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](`document.activeElement.id`)); err != nil || focus != "text" {
+		p.t.Errorf("after answering with %q the focus is on %q, not the message box (%v)", title, focus, err)
+	}
+}
+
 func xpathString(s string) string {
 	if !strings.Contains(s, `"`) {
 		return `"` + s + `"`
@@ -245,7 +258,7 @@ func TestBrowserConversation(t *testing.T) {
 	}
 	p.says("done")
 	p.sees("From your photos I read 40")
-	p.presses("Yes")
+	p.pressesWithKeyboard("Yes")
 	p.sees("Here is your quote, Ana Lima")
 	p.sees("Total: €3,327.50")
 	p.presses("Accept quote")
