@@ -170,12 +170,12 @@ type WireSystem struct {
 
 // WireStatus is a delivery status report for a message the business sent.
 type WireStatus struct {
-	ID          string          `json:"id"`
-	Status      string          `json:"status"`
-	Timestamp   json.RawMessage `json:"timestamp"`
-	RecipientID string          `json:"recipient_id"`
-	RecipientUserID string      `json:"recipient_user_id"`
-	Errors      []WireError     `json:"errors,omitempty"`
+	ID              string          `json:"id"`
+	Status          string          `json:"status"`
+	Timestamp       json.RawMessage `json:"timestamp"`
+	RecipientID     string          `json:"recipient_id"`
+	RecipientUserID string          `json:"recipient_user_id"`
+	Errors          []WireError     `json:"errors,omitempty"`
 }
 
 // WireError is an error object inside a webhook.
