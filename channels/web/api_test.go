@@ -237,3 +237,40 @@ func TestPageHeaders(t *testing.T) {
 		t.Error("the page loads something from another site")
 	}
 }
+
+// TestAbsentVisitor: a reply for a visitor with no page open waits for
+// them; a week on it is recorded as failed instead of waiting for ever.
+func TestAbsentVisitor(t *testing.T) {
+	failed := make(chan string, 4)
+	s := startChatServerWith(t, web.Options{Hooks: web.Hooks{Failed: func(code string) { failed <- code }}})
+	v := newBrowser(t, s)
+	if code, _ := v.say("m1", "Hi"); code != http.StatusOK {
+		t.Fatalf("say: %d", code)
+	}
+	waiting := func() int { // due or parked
+		d, err := s.h.Store.Depths(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.Outbox[web.ChannelName]
+	}
+	s.h.Clock.Advance(24 * time.Hour)
+	if waiting() == 0 {
+		t.Fatal("the reply for the absent visitor is gone")
+	}
+	s.h.Clock.Advance(7 * 24 * time.Hour)
+	s.ch.Wake()
+	for range 2 { // the welcome and the consent question
+		select {
+		case code := <-failed:
+			if code != "visitor_gone" {
+				t.Fatalf("failed with %q", code)
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatal("the week-old replies are still waiting")
+		}
+	}
+	if n := waiting(); n != 0 {
+		t.Errorf("%d replies still wait for a visitor gone a week", n)
+	}
+}

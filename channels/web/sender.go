@@ -22,9 +22,10 @@ import (
 // messages wait behind it, in order) until the visitor comes back, which
 // brings it back at once, or until the park ends and it is looked at
 // again. Parks grow from 15 s to 30 min, so an abandoned chat costs a
-// store write every half hour, not a scan of it on every round. After a
-// restart the sender does not know who is parked: a returning visitor's
-// parked messages then come when their park ends.
+// store write every half hour, not a scan of it on every round, and after
+// parkExpiry its messages are recorded as failed. After a restart the
+// sender does not know who is parked: a returning visitor's parked
+// messages then come when their park ends (30 min at most).
 const (
 	sendBatch  = 256
 	sendPoll   = 3 * time.Second
@@ -32,6 +33,11 @@ const (
 	firstPark  = 15 * time.Second
 	maxPark    = 30 * time.Minute
 	sentMemory = 2 * time.Minute // acknowledged ids a stale outbox read must not push again
+	// parkExpiry is how long a message waits for an absent visitor: past
+	// it the message is recorded as failed ("visitor_gone") instead of
+	// being parked for ever. A visitor back after that long starts over
+	// (the engine's idle timeout is as long).
+	parkExpiry = 7 * 24 * time.Hour
 )
 
 // sender drains the web channel's outbox to the open connections.
@@ -177,8 +183,7 @@ func (s *sender) round(ctx context.Context) {
 				continue
 			}
 		}
-		parkedNow[it.Contact] = true
-		s.park(ctx, it)
+		parkedNow[it.Contact] = s.park(ctx, it)
 	}
 }
 
@@ -218,8 +223,19 @@ func (s *sender) push(ctx context.Context, it core.OutboxItem) bool {
 }
 
 // park moves an item for an absent visitor out of the way until they
-// come back.
-func (s *sender) park(ctx context.Context, it core.OutboxItem) {
+// come back, and says whether it did (false: the item expired and was
+// recorded as failed, so the visitor's next one may be looked at).
+func (s *sender) park(ctx context.Context, it core.OutboxItem) bool {
+	if !it.Created.IsZero() && s.clock().Sub(it.Created) > parkExpiry {
+		s.log.Info("web chat: the visitor did not come back; message dropped", "contact", s.tag(it.Contact), "outbox", it.ID)
+		if err := s.outbox.MarkFailed(ctx, it.ID, 0, "the visitor did not come back within 7 days", false); err != nil && ctx.Err() == nil {
+			s.log.Error("web chat: record failure", "outbox", it.ID, "err", err)
+		}
+		if s.hooks.Failed != nil {
+			s.hooks.Failed("visitor_gone")
+		}
+		return false
+	}
 	s.mu.Lock()
 	if s.parked[it.Contact] == nil {
 		s.parked[it.Contact] = map[string]bool{}
@@ -230,6 +246,7 @@ func (s *sender) park(ctx context.Context, it core.OutboxItem) {
 	if err := s.outbox.MarkRetry(ctx, it.ID, until, "waiting for the visitor to open the chat"); err != nil && ctx.Err() == nil {
 		s.log.Error("web chat: park message", "contact", s.tag(it.Contact), "outbox", it.ID, "err", err)
 	}
+	return true
 }
 
 func parkFor(attempts int) time.Duration {

@@ -42,7 +42,7 @@ type Reminder interface {
 type Hooks struct {
 	Rejected  func(code string) // a request refused: rate_limited, too_large, forbidden_origin, bad_token...
 	Delivered func()            // a message a page acknowledged
-	Failed    func(code string) // a message that can never be shown (bad_message)
+	Failed    func(code string) // a message that will never be shown: bad_message, visitor_gone
 }
 
 // Options wire a Channel.
