@@ -107,6 +107,8 @@ type Deps struct {
 	// OnCommit is called with the contact's URN after every committed turn
 	// (the console's live updates).
 	OnCommit func(contact string)
+	// Observer is told what the engine does, for metrics.
+	Observer Observer
 }
 
 // Engine runs conversations. It is safe for concurrent use: one contact's
@@ -225,7 +227,9 @@ func (e *Engine) lock(contact string) func() {
 // Handle advances the contact's conversation with one inbound message and
 // commits the turn. It returns the outbound messages queued for the
 // channel; a duplicate delivery returns none and no error.
-func (e *Engine) Handle(ctx context.Context, in Inbound) ([]Outbound, error) {
+func (e *Engine) Handle(ctx context.Context, in Inbound) (out []Outbound, err error) {
+	started, dup := time.Now(), false
+	defer func() { e.observeHandled(&in, started, dup, err) }()
 	contact, err := core.NormalizeURN(in.Contact)
 	if err != nil {
 		// Neither the id (a wamid encodes the number) nor the number goes
@@ -244,6 +248,7 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) ([]Outbound, error) {
 		return nil, fmt.Errorf("inbound message from %s: %w", e.deps.Tag(contact), err)
 	}
 	if seen {
+		dup = true
 		return nil, nil
 	}
 	sess, err := e.deps.Store.Session(ctx, contact)
@@ -265,6 +270,7 @@ func (e *Engine) commit(t *turn) ([]Outbound, error) {
 	if err != nil {
 		return nil, fmt.Errorf("commit turn for %s: %w", e.deps.Tag(t.sess.Contact), err)
 	}
+	e.observeQueued(rec.Outbound)
 	if len(rec.Outbound) > 0 && e.deps.OnOutbound != nil {
 		e.deps.OnOutbound()
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -58,8 +59,9 @@ func enterExtract(t *turn, s *flows.Step) outcome {
 	}
 	ctx, cancel := context.WithTimeout(t.ctx, t.e.cfg.ExtractTimeout)
 	defer cancel()
-	started := t.e.deps.Clock()
+	started, wall := t.e.deps.Clock(), time.Now()
 	res, err := t.e.deps.Extractor.Extract(ctx, req)
+	took := time.Since(wall)
 	rec := AIRecord{ID: t.e.deps.NewID("ai_"), Contact: t.sess.Contact, Time: t.now, Latency: t.e.deps.Clock().Sub(started), Outcome: OutcomeOK}
 	if res != nil {
 		rec.Extractor, rec.Model, rec.PromptVersion = res.Extractor, res.Model, res.PromptVersion
@@ -74,9 +76,11 @@ func enterExtract(t *turn, s *flows.Step) outcome {
 			rec.Outcome = OutcomeTimeout
 		}
 		t.ai = append(t.ai, rec)
+		t.e.observeExtract(rec, took)
 		return t.failStep(s, "extract", err)
 	}
 	t.ai = append(t.ai, rec)
+	t.e.observeExtract(rec, took)
 
 	var missing []string
 	var unsure []any

@@ -29,7 +29,9 @@ func enterPlugin(t *turn, s *flows.Step) outcome {
 	}
 	ctx, cancel := context.WithTimeout(t.ctx, t.e.cfg.PluginTimeout)
 	defer cancel()
+	started := time.Now()
 	res, err := t.e.deps.Plugins.Call(ctx, s.Plugin, plugins.Input{Contact: t.e.deps.Tag(t.sess.Contact), Vars: t.view(nil)})
+	t.e.observePlugin(s.Plugin, started, err)
 	if err != nil {
 		return t.failStep(s, "plugin "+s.Plugin, err)
 	}

@@ -61,6 +61,7 @@ func (t *turn) view(extra map[string]any) map[string]any {
 			contact["first_name"] = words[0]
 		}
 	}
+	contact["channel"] = t.channel // where the customer writes from ("whatsapp", "web"), for flows that word things for it
 	v["contact"] = contact
 	v["config"] = t.e.cfg.Business
 	for k, x := range extra {

@@ -69,6 +69,15 @@ type ChannelOptions struct {
 	// filled them in (tests, the bench command).
 	Processor func(*ProcessorOptions)
 	Sender    func(*SenderOptions)
+	// Hooks tell an observer (the metrics) what the channel did.
+	Hooks Hooks
+}
+
+// Hooks tell an observer (the metrics) what the channel did; nil fields
+// are skipped.
+type Hooks struct {
+	BadSignature func()            // a webhook refused for its signature
+	SendFailed   func(code string) // a failed send attempt, by SendError.MetricCode
 }
 
 // Channel is the whole WhatsApp channel of one business number: webhook,
@@ -96,7 +105,7 @@ func NewChannel(o ChannelOptions) *Channel {
 	so := SenderOptions{
 		Outbox: o.Backend, Store: o.Backend, Client: client,
 		Rate: o.RatePerSecond, WindowTemplate: o.WindowTemplate, TemplateLanguage: o.TemplateLanguage,
-		Tag: o.Tag, Logger: o.Logger,
+		Tag: o.Tag, Logger: o.Logger, Failed: o.Hooks.SendFailed,
 	}
 	if o.Sender != nil {
 		o.Sender(&so)
@@ -114,7 +123,7 @@ func NewChannel(o ChannelOptions) *Channel {
 	c := &Channel{Settings: o.Settings, Client: client, Processor: proc, Sender: sender}
 	c.Webhook = NewWebhook(WebhookOptions{
 		AppSecret: o.AppSecret, VerifyToken: o.VerifyToken, Inbox: o.Backend,
-		Stored: proc.Add, Logger: o.Logger,
+		Stored: proc.Add, Logger: o.Logger, BadSignature: o.Hooks.BadSignature,
 		Ready: func() error {
 			if o.Ready != nil {
 				if err := o.Ready(); err != nil {

@@ -53,6 +53,23 @@ func (e *SendError) Error() string {
 // Unwrap returns the transport error, if any.
 func (e *SendError) Unwrap() error { return e.Err }
 
+// MetricCode names the failure for metrics, from a small set: the Graph
+// API error code ("131047"), else "http_<status>" when Meta answered
+// without one, "network" when no answer came, "local" for a message the
+// channel could not build.
+func (e *SendError) MetricCode() string {
+	switch {
+	case e.Code != 0:
+		return strconv.Itoa(e.Code)
+	case e.HTTPStatus != 0:
+		return "http_" + strconv.Itoa(e.HTTPStatus)
+	case e.Err != nil:
+		return "network"
+	default:
+		return "local"
+	}
+}
+
 // Graph API error codes the channel treats specially. See Meta's "WhatsApp
 // error codes" page.
 const (

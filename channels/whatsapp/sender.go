@@ -55,6 +55,9 @@ type SenderOptions struct {
 	Clock  func() time.Time
 	Tag    func(contact string) string
 	Logger *slog.Logger
+	// Failed is told of each failed send attempt, by SendError.MetricCode
+	// (metrics); nil skips it.
+	Failed func(code string)
 }
 
 // Sender drains the outbox to the Graph API: a contact's messages in order,
@@ -475,6 +478,9 @@ func (s *Sender) withMedia(ctx context.Context, out core.Outbound) (core.Outboun
 // failed records a failed send. It returns whether the contact's next
 // message may go now.
 func (s *Sender) failed(ctx context.Context, it core.OutboxItem, se *SendError) bool {
+	if s.o.Failed != nil {
+		s.o.Failed(se.MetricCode())
+	}
 	contact := s.o.Tag(it.Contact)
 	switch {
 	case se.TokenExpired:

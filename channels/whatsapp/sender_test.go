@@ -3,6 +3,7 @@ package whatsapp
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -143,7 +144,12 @@ func TestSenderRetriesRateLimits(t *testing.T) {
 }
 
 func TestSenderPermanentFailures(t *testing.T) {
-	f := newSenderFixture(t, func(o *SenderOptions) { o.MaxAttempts = 3 })
+	var codesMu sync.Mutex
+	var codes []string
+	f := newSenderFixture(t, func(o *SenderOptions) {
+		o.MaxAttempts = 3
+		o.Failed = func(code string) { codesMu.Lock(); codes = append(codes, code); codesMu.Unlock() }
+	})
 	f.g.FailNext(1, http.StatusBadRequest, 131026)
 	f.ob.add(text("+447700900123", "undeliverable"))
 	f.ob.add(text("+447700900123", "next one"))
@@ -166,6 +172,24 @@ func TestSenderPermanentFailures(t *testing.T) {
 	}
 	if !strings.Contains(f.logs.String(), "code=131026") {
 		t.Error("permanent failure not logged with its code")
+	}
+	codesMu.Lock()
+	defer codesMu.Unlock()
+	if strings.Join(codes, ",") != "131026,131000,131000,131000" {
+		t.Errorf("failed attempts told: %v", codes)
+	}
+}
+
+func TestSendErrorMetricCode(t *testing.T) {
+	for want, se := range map[string]*SendError{
+		"131047":   {HTTPStatus: 400, Code: 131047},
+		"http_502": {HTTPStatus: 502},
+		"network":  {Err: errors.New("connection refused")},
+		"local":    {Message: "media missing"},
+	} {
+		if got := se.MetricCode(); got != want {
+			t.Errorf("%v: MetricCode %q, want %q", se, got, want)
+		}
 	}
 }
 

@@ -45,6 +45,9 @@ type WebhookOptions struct {
 	Ready  func() error
 	Logger *slog.Logger
 	Clock  func() time.Time
+	// BadSignature is told of each POST refused for a missing or wrong
+	// signature (metrics); nil skips it.
+	BadSignature func()
 }
 
 // Webhook is the HTTP side of the channel: the verification handshake,
@@ -90,6 +93,12 @@ func plain(rw http.ResponseWriter, status int, msg string) {
 	_, _ = io.WriteString(rw, msg+"\n")
 }
 
+func (w *Webhook) badSignature() {
+	if w.opts.BadSignature != nil {
+		w.opts.BadSignature()
+	}
+}
+
 // verify answers Meta's subscription handshake: the raw hub.challenge when
 // hub.mode is subscribe and hub.verify_token matches.
 func (w *Webhook) verify(rw http.ResponseWriter, r *http.Request) {
@@ -124,6 +133,7 @@ func (w *Webhook) receive(rw http.ResponseWriter, r *http.Request) {
 	}
 	sig := r.Header.Get(SignatureHeader)
 	if sig == "" {
+		w.badSignature()
 		plain(rw, http.StatusUnauthorized, "missing "+SignatureHeader)
 		return
 	}
@@ -139,6 +149,7 @@ func (w *Webhook) receive(rw http.ResponseWriter, r *http.Request) {
 	}
 	if !ValidSignature(w.opts.AppSecret, body, sig) {
 		w.log.Warn("webhook signature mismatch", "bytes", len(body))
+		w.badSignature()
 		plain(rw, http.StatusUnauthorized, "bad "+SignatureHeader)
 		return
 	}

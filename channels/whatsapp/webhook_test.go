@@ -176,12 +176,16 @@ func TestWebhookReceive(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			inbox := newMemInbox()
-			var notified atomic.Int32
-			h := NewWebhook(WebhookOptions{AppSecret: testSecret, VerifyToken: "v", Inbox: inbox, Stored: func(core.InboxItem) { notified.Add(1) }}).Handler()
+			var notified, badSig atomic.Int32
+			h := NewWebhook(WebhookOptions{AppSecret: testSecret, VerifyToken: "v", Inbox: inbox, Stored: func(core.InboxItem) { notified.Add(1) },
+				BadSignature: func() { badSig.Add(1) }}).Handler()
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, tc.req())
 			if rec.Code != tc.status {
 				t.Fatalf("got %d %q, want %d", rec.Code, rec.Body.String(), tc.status)
+			}
+			if (badSig.Load() == 1) != (tc.status == http.StatusUnauthorized) {
+				t.Errorf("BadSignature called %d times for a %d", badSig.Load(), tc.status)
 			}
 			stored := inbox.pending() == 1
 			if stored != tc.stored || (notified.Load() == 1) != tc.stored {

@@ -37,6 +37,8 @@ type Config struct {
 	Retention RetentionConfig `yaml:"retention"`
 	Server    ServerConfig    `yaml:"server"`
 	Console   ConsoleConfig   `yaml:"console"` // the owner's console and API (serve_owner.go)
+	Web       WebConfig       `yaml:"web"`     // serve_web.go
+	Metrics   MetricsConfig   `yaml:"metrics"` // serve_web.go
 }
 
 // BusinessConfig describes the business the bot speaks for.
@@ -157,6 +159,7 @@ func DefaultConfig() Config {
 			Payments:       Duration(7 * year),
 		},
 		Server: ServerConfig{Addr: "127.0.0.1:8080"}, // localhost: put HTTPS in front (README)
+		Web:    defaultWebConfig(),
 	}
 }
 
@@ -265,6 +268,7 @@ func applyEnv(cfg *Config, getenv func(string) string) {
 	set(&cfg.OpenAI.Model, "OPENAI_MODEL")
 	set(&cfg.Store.Path, "ALLMYLEADS_DB")
 	set(&cfg.Store.KeyFile, "ALLMYLEADS_KEY_FILE")
+	set(&cfg.Metrics.Token, "ALLMYLEADS_METRICS_TOKEN")
 }
 
 // checkRetention refuses retention periods under a day: "6m" is six

@@ -14,6 +14,7 @@ import (
 	"github.com/allmyleads/allmyleads/engine/extract"
 	"github.com/allmyleads/allmyleads/engine/store"
 	"github.com/allmyleads/allmyleads/flows"
+	"github.com/allmyleads/allmyleads/metrics"
 	"github.com/allmyleads/allmyleads/plugins"
 )
 
@@ -31,6 +32,8 @@ type runtime struct {
 	// channels are the channels this process serves; the engine renders
 	// each message for its channel. chat and serve register theirs.
 	channels core.Channels
+	// metrics are told what the engine does; serve shows them on /metrics.
+	metrics *metrics.Metrics
 
 	mu      sync.Mutex
 	notify  []func()
@@ -48,6 +51,7 @@ func newRuntime(ctx context.Context, cfg Config, env *cliEnv) (*runtime, error) 
 // the configured database.
 func newRuntimeOn(cfg Config, env *cliEnv, st *store.Store) (*runtime, error) {
 	rt := &runtime{cfg: cfg, logger: newLogger(env)}
+	rt.metrics = metrics.New(rt.logger)
 	var err error
 	if rt.plugins, err = openPlugins(cfg, rt.logger); err != nil {
 		return nil, err
@@ -76,6 +80,7 @@ func (rt *runtime) start(st *store.Store) (*runtime, error) {
 	eng, err := engine.New(engineConfig(cfg), engine.Deps{
 		Store: st, Flows: set, Plugins: host, Extractor: xt, Rights: st.ChatRights(),
 		Tag: st.ContactKey, Logger: logger, OnOutbound: rt.wake, Channels: &rt.channels, OnCommit: rt.committed,
+		Observer: rt.metrics.Engine(),
 	})
 	if err != nil {
 		rt.Close()

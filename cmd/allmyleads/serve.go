@@ -47,6 +47,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) int {
 	}
 	fmt.Fprintf(env.stderr, "allmyleads: serving the WhatsApp webhook on http://%s%s (health: /healthz, /readyz)\n", srv.ln.Addr(), whatsapp.WebhookPath)
 	fmt.Fprintln(env.stderr, "allmyleads: "+consoleNote(srv.ln.Addr().String()))
+	fmt.Fprintln(env.stderr, "allmyleads: "+webNote(cfg, srv.ln.Addr().String()))
 	fmt.Fprintln(env.stderr, "allmyleads: "+extractorNote(cfg))
 	fmt.Fprintf(env.stderr, "allmyleads: record commands (leads, export, erase, backup...) reach this server through %s\n", adminSocketPath(cfg.Store.Path))
 	if err := srv.wait(ctx); err != nil {
@@ -119,18 +120,12 @@ func startServer(ctx context.Context, cfg Config, env *cliEnv, so serverOptions)
 			WindowTemplate: wa.WindowTemplate, TemplateLanguage: wa.TemplateLanguage,
 		},
 		Backend: rt.store, Dispatcher: rt.router, Quarantine: rt.engine.Quarantine, Ready: rt.store.Ping,
-		Tag: rt.store.ContactKey, Logger: rt.logger,
+		Tag: rt.store.ContactKey, Logger: rt.logger, Hooks: whatsappHooks(rt.metrics),
 	}
 	if so.tune != nil {
 		so.tune(&co)
 	}
 	ch := whatsapp.NewChannel(co)
-	if err := rt.channels.Register(ch); err != nil {
-		stopAdmin()
-		ln.Close()
-		rt.Close()
-		return nil, err
-	}
 	if missing := co.Missing(); len(missing) > 0 && !so.quiet {
 		fmt.Fprintf(env.stderr, "allmyleads: WhatsApp is not fully configured: set %s (environment or the whatsapp section of the config file).\n"+
 			"allmyleads: the server starts anyway; %s\n", strings.Join(missing, ", "), missingEffect(missing))
@@ -143,13 +138,23 @@ func startServer(ctx context.Context, cfg Config, env *cliEnv, so serverOptions)
 		rt.Close()
 		return nil, err
 	}
+	// serve_web.go: the web chat and /metrics beside the webhook and the console.
+	front, err := openFrontDoor(cfg, rt, ch, handler)
+	if err != nil {
+		closeOwner()
+		stopAdmin()
+		ln.Close()
+		rt.Close()
+		return nil, err
+	}
 	hs := &http.Server{
-		Handler:           handler,
+		Handler:           front.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
+	front.attach(hs)
 	s := &server{rt: rt, ch: ch, http: hs, ln: ln, env: env, opts: so, served: make(chan error, 1), worked: make(chan error, 1), retained: make(chan struct{}), stopAdmin: stopAdmin}
 	hs.RegisterOnShutdown(closeOwner) // end the console's event streams
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
@@ -162,7 +167,7 @@ func startServer(ctx context.Context, cfg Config, env *cliEnv, so serverOptions)
 	if so.noWorkers {
 		s.worked <- nil
 	} else {
-		go func() { s.worked <- ch.Run(workCtx) }()
+		go func() { s.worked <- front.Run(workCtx) }()
 	}
 	go func() { s.served <- hs.Serve(ln) }()
 	return s, nil

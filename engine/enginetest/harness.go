@@ -40,6 +40,11 @@ type Options struct {
 	// engine's fallback for every channel).
 	Channels *core.Channels
 	NoSync   bool // tests that play thousands of turns: skip fsync on commit
+	// OnOutbound is called after a commit that queued messages (a
+	// channel's sender's Wake).
+	OnOutbound func()
+	// Observer is told what the engine does (metrics).
+	Observer engine.Observer
 }
 
 // Harness is a running engine over a real store.
@@ -120,6 +125,7 @@ func (h *Harness) open() {
 	eng, err := engine.New(cfg, engine.Deps{
 		Store: st, Flows: h.Flows, Plugins: h.Plugins, Extractor: xt, Rights: st.ChatRights(),
 		Clock: h.Clock.Now, NewID: h.ids.Next, Tag: st.ContactKey, Channels: h.Opts.Channels,
+		OnOutbound: h.Opts.OnOutbound, Observer: h.Opts.Observer,
 	})
 	if err != nil {
 		h.T.Fatalf("engine: %v", err)
