@@ -3,18 +3,17 @@ package store
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/allmyleads/allmyleads/engine/core"
+	"github.com/allmyleads/allmyleads/engine/store/model"
 )
 
 // seenRecord is the sealed value of a seen inbound id: the id itself, so a
@@ -44,32 +43,10 @@ type outboxRecord struct {
 	LastError  string `json:"last_error,omitempty"`
 }
 
-// mediaMeta is what the media bucket keeps beside the bytes.
-type mediaMeta struct {
-	MIME     string    `json:"mime"`
-	Filename string    `json:"filename,omitempty"`
-	Stored   time.Time `json:"stored"`
-}
-
 // preparedMedia is one file to store, sealed before the transaction.
 type preparedMedia struct {
 	id    string
 	value []byte
-}
-
-// turnContact is the URN of the contact a turn is about.
-func turnContact(t *core.Turn) string {
-	switch {
-	case t.Inbound != nil && t.Inbound.Contact != "":
-		return t.Inbound.Contact
-	case t.Session != nil && t.Session.Contact != "":
-		return t.Session.Contact
-	case t.Contact != nil && t.Contact.URN != "":
-		return t.Contact.URN
-	case len(t.Outbound) > 0:
-		return t.Outbound[0].Contact
-	}
-	return ""
 }
 
 // Commit applies one turn in one transaction, batched with other
@@ -100,7 +77,7 @@ func (s *Store) Commit(ctx context.Context, t *core.Turn) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
-	contact := turnContact(t)
+	contact := model.TurnContact(t)
 	if contact == "" {
 		return errors.New("commit: the turn names no contact")
 	}
@@ -157,13 +134,10 @@ func (s *Store) Commit(ctx context.Context, t *core.Turn) error {
 		return core.ErrDuplicate
 	}
 	if t.Erase {
-		s.log.Info("contact erased", "contact", short(erased.ContactKey), "actor", chatEraseActor)
+		s.log.Info("contact erased", "contact", short(erased.ContactKey), "actor", model.ChatEraseActor)
 	}
 	return nil
 }
-
-// chatEraseActor is the audit actor of an erasure asked for in the chat.
-const chatEraseActor = "customer"
 
 // short is a contact key cut for logs and errors.
 func short(ck string) string {
@@ -235,7 +209,7 @@ func prepareTurn(ks *keyset, seqs *sequences, ck, contact string, now time.Time,
 		if !t.Erase {
 			p.maxMsg = seqs.msgs.Add(1)
 			po.msgKey = ckKey(ck, timeSeq(o.Created, p.maxMsg))
-			po.entry = sealJSON(ks, bMessages, po.msgKey, outboundMessage(o))
+			po.entry = sealJSON(ks, bMessages, po.msgKey, model.OutboundMessage(o))
 			rec.MessageKey = string(po.msgKey)
 		}
 		body, err := json.Marshal(rec)
@@ -273,7 +247,7 @@ func prepareRecords(ks *keyset, seqs *sequences, p *prepared, ck, contact string
 		}
 		p.maxMsg = seqs.msgs.Add(1)
 		p.inKey = ckKey(ck, timeSeq(keyAt, p.maxMsg))
-		p.inMsg = sealJSON(ks, bMessages, p.inKey, inboundMessage(in))
+		p.inMsg = sealJSON(ks, bMessages, p.inKey, model.InboundMessage(in))
 		p.lastIn = sealJSON(ks, bLastIn, []byte(ck), lastInbound{Contact: contact, Time: at})
 	}
 	if t.Session != nil {
@@ -325,34 +299,7 @@ func prepareMedia(ks *keyset, md *core.Media, now time.Time) (preparedMedia, boo
 	sum := sha256.Sum256(md.Data)
 	id := hex.EncodeToString(sum[:])
 	md.ID, md.SHA256, md.Size = id, id, len(md.Data)
-	return preparedMedia{id: id, value: ks.seal(string(bMedia), []byte(id), encodeMedia(md, now))}, true
-}
-
-// encodeMedia is the media body: 4 bytes of meta length, the meta JSON,
-// then the bytes.
-func encodeMedia(md *core.Media, now time.Time) []byte {
-	meta, _ := json.Marshal(mediaMeta{MIME: md.MIME, Filename: md.Filename, Stored: now})
-	body := make([]byte, 4, 4+len(meta)+len(md.Data))
-	binary.BigEndian.PutUint32(body, uint32(len(meta)))
-	body = append(body, meta...)
-	return append(body, md.Data...)
-}
-
-// decodeMedia reads a media body back.
-func decodeMedia(id string, body []byte) (*core.Media, error) {
-	if len(body) < 4 {
-		return nil, fmt.Errorf("media %s: short record", id)
-	}
-	n := int(binary.BigEndian.Uint32(body))
-	if 4+n > len(body) {
-		return nil, fmt.Errorf("media %s: damaged record", id)
-	}
-	var meta mediaMeta
-	if err := json.Unmarshal(body[4:4+n], &meta); err != nil {
-		return nil, fmt.Errorf("media %s: %w", id, err)
-	}
-	data := body[4+n:]
-	return &core.Media{ID: id, MIME: meta.MIME, SHA256: id, Filename: meta.Filename, Size: len(data), Data: data}, nil
+	return preparedMedia{id: id, value: ks.seal(string(bMedia), []byte(id), model.EncodeMedia(md, now))}, true
 }
 
 // commitTx is the body of one turn's transaction. The group commit may run
@@ -447,7 +394,7 @@ func commitErase(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *
 			return err
 		}
 	}
-	rep, err := eraseContact(tx, ks, normalize(contact), chatEraseActor, now)
+	rep, err := eraseContact(tx, ks, normalize(contact), model.ChatEraseActor, now)
 	if err != nil {
 		return err
 	}
@@ -504,36 +451,23 @@ func putContact(tx *bolt.Tx, ks *keyset, ck string, c *core.Contact, sealed []by
 func upsertQuote(tx *bolt.Tx, ks *keyset, ck string, q *core.QuoteRecord, now time.Time) error {
 	b := tx.Bucket(bQuotes)
 	key := []byte(q.ID)
-	var old core.QuoteRecord
-	found, err := ks.getJSON(b, string(bQuotes), key, &old)
+	var old *core.QuoteRecord
+	var stored core.QuoteRecord
+	found, err := ks.getJSON(b, string(bQuotes), key, &stored)
 	if err != nil {
 		return err
 	}
-	if q.Created.IsZero() {
-		q.Created = now
+	if found {
+		old = &stored
 	}
-	if q.Updated.IsZero() {
-		q.Updated = now
+	rev, write := model.UpsertQuote(old, q, now)
+	if !write {
+		return nil
 	}
-	if !found {
-		if q.Revision < 1 {
-			q.Revision = 1
-		}
-	} else {
-		if isPaid(&old) {
-			// A paid quote is a payment record: the conversation's copy
-			// (older, or repriced after the fact) never changes it.
-			*q = old
-			return nil
-		}
-		q.Created = old.Created
-		q.Revision = old.Revision
-		if pricedChanged(&old, q) {
-			rk := []byte(fmt.Sprintf("%s/%06d", q.ID, old.Revision))
-			if err := ks.putJSON(tx.Bucket(bQuoteRevs), string(bQuoteRevs), rk, old); err != nil {
-				return err
-			}
-			q.Revision = old.Revision + 1
+	if rev != nil {
+		rk := []byte(fmt.Sprintf("%s/%06d", q.ID, rev.Revision))
+		if err := ks.putJSON(tx.Bucket(bQuoteRevs), string(bQuoteRevs), rk, rev); err != nil {
+			return err
 		}
 	}
 	if err := ks.putJSON(b, string(bQuotes), key, q); err != nil {
@@ -545,23 +479,6 @@ func upsertQuote(tx *bolt.Tx, ks *keyset, ck string, q *core.QuoteRecord, now ti
 		return ks.putJSON(idx, string(bQuoteIndex), ik, ownerRecord{Contact: q.Contact})
 	}
 	return nil
-}
-
-// pricedChanged says whether what the customer was offered changed:
-// items, amounts, currency, validity, notes or inputs.
-func pricedChanged(a, b *core.QuoteRecord) bool {
-	return a.Currency != b.Currency || a.Subtotal != b.Subtotal || a.Discount != b.Discount ||
-		a.Tax != b.Tax || a.Total != b.Total || a.TaxRate != b.TaxRate || a.Notes != b.Notes ||
-		!a.ValidUntil.Equal(b.ValidUntil) || a.Plugin != b.Plugin || a.SourceHash != b.SourceHash ||
-		!reflect.DeepEqual(a.Items, b.Items) || !jsonEqual(a.Inputs, b.Inputs)
-}
-
-// jsonEqual compares two values by their JSON, so numbers read back from
-// the store compare equal to the ones the engine made.
-func jsonEqual(a, b any) bool {
-	ja, _ := json.Marshal(a)
-	jb, _ := json.Marshal(b)
-	return string(ja) == string(jb)
 }
 
 // putConsents appends consent records or updates them by id. An update
@@ -588,10 +505,7 @@ func putConsents(tx *bolt.Tx, ks *keyset, ck string, consents []core.ConsentReco
 				return err
 			}
 			if found {
-				if !c.Withdrawn.IsZero() && old.Withdrawn.IsZero() {
-					old.Withdrawn = c.Withdrawn
-				}
-				c = old
+				c = model.MergeConsent(&old, c)
 			}
 		}
 		if err := ks.putJSON(b, string(bConsents), key, c); err != nil {
@@ -693,7 +607,7 @@ func (s *Store) Media(ctx context.Context, id string) (*core.Media, error) {
 			if err != nil {
 				return err
 			}
-			md, err = decodeMedia(id, body)
+			md, err = model.DecodeMedia(id, body)
 			return err
 		})
 	})

@@ -1,189 +1,59 @@
 package store
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hkdf"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io/fs"
 	"os"
-	"path/filepath"
-	"runtime"
-	"strings"
-	"sync"
 
-	"github.com/allmyleads/allmyleads/engine/core"
+	"github.com/allmyleads/allmyleads/engine/store/seal"
 )
 
 // KeySize is the size of the master key: AES-256.
-const KeySize = 32
+const KeySize = seal.KeySize
 
 // EnvKey is the environment variable that holds the master key (base64 of
 // 32 bytes). It wins over the key file.
-const EnvKey = "ALLMYLEADS_ENCRYPTION_KEY"
+const EnvKey = seal.EnvKey
 
 // Envelope versions: the first byte of every value.
 const (
-	envSealed byte = 1 // AES-256-GCM: nonce, ciphertext, tag
-	envPlain  byte = 2 // NoSeal (benchmarks): the body as is
+	envSealed = seal.EnvSealed // AES-256-GCM: nonce, ciphertext, tag
+	envPlain  = seal.EnvPlain  // NoSeal (benchmarks): the body as is
 )
 
-const checkText = "allmyleads key check v1"
-
-// keyset holds what the master key derives: the AEAD that seals values and
-// the HMAC key that hashes contacts and ids. The salt is per database, so
-// the same phone number hashes differently in two databases.
-type keyset struct {
-	salt    []byte
-	aead    cipher.AEAD
-	hashKey []byte
-	noSeal  bool
-	macs    sync.Pool // of hash.Hash (HMAC-SHA256 under hashKey)
-}
+// keyset is the database's seal.Keyset under the names this package's
+// code uses.
+type keyset struct{ *seal.Keyset }
 
 // newKeyset derives a keyset from the master key; a nil salt makes a new one.
 func newKeyset(master, salt []byte, noSeal bool) (*keyset, error) {
-	if len(master) != KeySize {
-		return nil, fmt.Errorf("key must be %d bytes, got %d", KeySize, len(master))
-	}
-	if salt == nil {
-		salt = make([]byte, 32)
-		if _, err := rand.Read(salt); err != nil {
-			return nil, fmt.Errorf("make salt: %w", err)
-		}
-	}
-	sealKey, err := hkdf.Key(sha256.New, master, salt, "allmyleads seal v1", 32)
+	ks, err := seal.New(master, salt, noSeal)
 	if err != nil {
-		return nil, fmt.Errorf("derive seal key: %w", err)
+		return nil, err
 	}
-	hashKey, err := hkdf.Key(sha256.New, master, salt, "allmyleads hash v1", 32)
-	if err != nil {
-		return nil, fmt.Errorf("derive hash key: %w", err)
-	}
-	block, err := aes.NewCipher(sealKey)
-	if err != nil {
-		return nil, fmt.Errorf("make cipher: %w", err)
-	}
-	aead, err := cipher.NewGCMWithRandomNonce(block)
-	if err != nil {
-		return nil, fmt.Errorf("make GCM: %w", err)
-	}
-	ks := &keyset{salt: append([]byte(nil), salt...), aead: aead, hashKey: hashKey, noSeal: noSeal}
-	ks.macs.New = func() any { return hmac.New(sha256.New, ks.hashKey) }
-	return ks, nil
+	return &keyset{ks}, nil
 }
 
-// seal encrypts body for the given bucket path and key. The result is the
-// envelope byte followed by nonce, ciphertext and tag.
-func (ks *keyset) seal(bucket string, key, body []byte) []byte {
-	if ks.noSeal {
-		out := make([]byte, 1+len(body))
-		out[0] = envPlain
-		copy(out[1:], body)
-		return out
-	}
-	out := make([]byte, 1, 1+len(body)+ks.aead.Overhead())
-	out[0] = envSealed
-	return ks.aead.Seal(out, nil, body, additional(bucket, key))
-}
+func (ks *keyset) seal(bucket string, key, body []byte) []byte { return ks.Seal(bucket, key, body) }
 
-// errCorrupt says a value could not be opened: wrong key, tampering or a
-// value moved from another record.
-var errCorrupt = errors.New("value does not open (wrong key or damaged record)")
-
-// open decrypts a value sealed for bucket and key.
 func (ks *keyset) open(bucket string, key, value []byte) ([]byte, error) {
-	if len(value) == 0 {
-		return nil, fmt.Errorf("%s/%x: empty value", bucket, key)
-	}
-	switch value[0] {
-	case envSealed:
-		body, err := ks.aead.Open(nil, nil, value[1:], additional(bucket, key))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", bucket, errCorrupt)
-		}
-		return body, nil
-	case envPlain:
-		if !ks.noSeal {
-			return nil, fmt.Errorf("%s: unsealed value in a sealed store", bucket)
-		}
-		return append([]byte(nil), value[1:]...), nil
-	default:
-		return nil, fmt.Errorf("%s: unknown value version %d", bucket, value[0])
-	}
+	return ks.Open(bucket, key, value)
 }
 
-func additional(bucket string, key []byte) []byte {
-	ad := make([]byte, 0, len(bucket)+1+len(key))
-	ad = append(ad, bucket...)
-	ad = append(ad, 0)
-	return append(ad, key...)
-}
+func (ks *keyset) checkValue() []byte           { return ks.CheckValue() }
+func (ks *keyset) verify(check []byte) error    { return ks.Verify(check) }
+func (ks *keyset) contactKey(c string) string   { return ks.ContactKey(c) }
+func (ks *keyset) seenKey(ch, id string) []byte { return ks.SeenKey(ch, id) }
+func (ks *keyset) providerKey(p string) []byte  { return ks.ProviderKey(p) }
+func (ks *keyset) mac(parts ...string) []byte   { return ks.MAC(parts...) }
 
-// checkValue is the sealed known text that tells a right key from a wrong one.
-func (ks *keyset) checkValue() []byte {
-	// The check is always sealed, even with NoSeal, so a wrong key is caught.
-	body := ks.aead.Seal([]byte{envSealed}, nil, []byte(checkText), additional("meta", []byte("check")))
-	return body
-}
-
-// verify opens the stored key check.
-func (ks *keyset) verify(check []byte) error {
-	if len(check) < 1 || check[0] != envSealed {
-		return errors.New("key check missing or damaged")
-	}
-	body, err := ks.aead.Open(nil, nil, check[1:], additional("meta", []byte("check")))
-	if err != nil || string(body) != checkText {
-		return ErrWrongKey
-	}
-	return nil
-}
-
-// mac returns HMAC-SHA256 under the hash key of the parts joined by NUL.
-func (ks *keyset) mac(parts ...string) []byte {
-	m := ks.macs.Get().(hash.Hash)
-	m.Reset()
-	for i, p := range parts {
-		if i > 0 {
-			m.Write([]byte{0})
-		}
-		m.Write([]byte(p))
-	}
-	sum := m.Sum(nil)
-	ks.macs.Put(m)
-	return sum
-}
-
-// contactKey is the hex keyed hash of a contact's URN.
-func (ks *keyset) contactKey(contact string) string {
-	return hex.EncodeToString(ks.mac("contact", normalize(contact)))
-}
-
-// seenKey is the key of an inbound id in the seen bucket.
-func (ks *keyset) seenKey(channel, id string) []byte {
-	return ks.mac("seen", channel, id)
-}
-
-// providerKey is the key of a provider's message id.
-func (ks *keyset) providerKey(providerID string) []byte {
-	return ks.mac("provider", providerID)
-}
+// salt is the database's salt.
+func (ks *keyset) saltBytes() []byte { return ks.Salt() }
 
 // normalize returns the canonical URN of a contact, or the text unchanged
 // when it is not one, so a hash never depends on how a contact was typed.
-func normalize(contact string) string {
-	if n, err := core.NormalizeURN(contact); err == nil {
-		return n
-	}
-	return contact
-}
+func normalize(contact string) string { return seal.Normalize(contact) }
 
 // ContactKey returns the keyed hash (hex HMAC-SHA256 under a key derived
 // from the master key) that stands for a contact in keys and logs.
@@ -194,74 +64,22 @@ func (s *Store) ContactKey(contact string) string {
 }
 
 // GenerateKey returns a new random 32-byte master key.
-func GenerateKey() ([]byte, error) {
-	k := make([]byte, KeySize)
-	if _, err := rand.Read(k); err != nil {
-		return nil, fmt.Errorf("generate key: %w", err)
-	}
-	return k, nil
-}
+func GenerateKey() ([]byte, error) { return seal.GenerateKey() }
 
 // EncodeKey returns the base64 form of a key, as key files and
 // ALLMYLEADS_ENCRYPTION_KEY hold it.
-func EncodeKey(key []byte) string { return base64.StdEncoding.EncodeToString(key) }
+func EncodeKey(key []byte) string { return seal.EncodeKey(key) }
 
 // DecodeKey parses the base64 form of a 32-byte key; where names the source
 // in errors.
-func DecodeKey(s, where string) ([]byte, error) {
-	s = strings.TrimSpace(s)
-	k, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		if k2, err2 := base64.RawStdEncoding.DecodeString(s); err2 == nil {
-			k, err = k2, nil
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: not base64: %w (make a key with `allmyleads keygen`)", where, err)
-	}
-	if len(k) != KeySize {
-		return nil, fmt.Errorf("%s: want base64 of %d bytes, got %d bytes (make a key with `allmyleads keygen`)", where, KeySize, len(k))
-	}
-	return k, nil
-}
+func DecodeKey(s, where string) ([]byte, error) { return seal.DecodeKey(s, where) }
 
 // ReadKeyFile reads a key file written by LoadOrCreateKey or keygen. On
 // Unix it refuses a file that others can read.
-func ReadKeyFile(path string) ([]byte, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("key file: %w", err)
-	}
-	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("key file %s: readable by others (mode %04o); run chmod 600 %s", path, fi.Mode().Perm(), path)
-	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("key file: %w", err)
-	}
-	return DecodeKey(string(raw), "key file "+path)
-}
+func ReadKeyFile(path string) ([]byte, error) { return seal.ReadKeyFile(path) }
 
 // WriteKeyFile writes key to a new file with mode 0600; it never overwrites.
-func WriteKeyFile(path string, key []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("write key file: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return fmt.Errorf("write key file: %w", err)
-	}
-	if _, err := f.WriteString(EncodeKey(key) + "\n"); err != nil {
-		f.Close()
-		os.Remove(path)
-		return fmt.Errorf("write key file %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("write key file %s: %w", path, err)
-	}
-	return f.Close()
-}
+func WriteKeyFile(path string, key []byte) error { return seal.WriteKeyFile(path, key) }
 
 // LoadOrCreateKey finds the master key for the database at dbPath:
 // ALLMYLEADS_ENCRYPTION_KEY (base64 of 32 bytes) wins; else keyFile

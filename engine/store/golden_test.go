@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/allmyleads/allmyleads/engine/store/model"
 	"github.com/allmyleads/allmyleads/internal/golden"
 )
 
@@ -61,7 +62,7 @@ func FuzzOpenValue(f *testing.F) {
 		if err == nil && !bytes.Equal(v, good) {
 			t.Fatalf("a forged value opened: %q", body)
 		}
-		if _, err := decodeMedia("x", v); err == nil && len(v) < 4 {
+		if _, err := model.DecodeMedia("x", v); err == nil && len(v) < 4 {
 			t.Fatal("short media body accepted")
 		}
 	})

@@ -27,14 +27,13 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/allmyleads/allmyleads/engine/core"
+	"github.com/allmyleads/allmyleads/engine/store/model"
 )
 
 var (
@@ -53,11 +52,8 @@ var (
 	statsKey      = []byte("stats")
 )
 
-// leadIDLen is the length of a lead id: the start of its contact key.
-const leadIDLen = 24
-
 // leadID is a lead's id from its contact key.
-func leadID(ck string) string { return ck[:leadIDLen] }
+func leadID(ck string) string { return model.LeadID(ck) }
 
 // LeadID returns the lead id of a contact.
 func (s *Store) LeadID(contact string) string { return leadID(s.ContactKey(contact)) }
@@ -73,47 +69,20 @@ func invTime(t time.Time) string {
 	return hex.EncodeToString(b[:])
 }
 
-// rowTab is the tab a row is listed under besides All ("" for none).
-func rowTab(r *core.LeadRow) string {
-	if r.NeedsMe() {
-		return core.TabNeedsMe
-	}
-	switch r.Stage {
-	case core.StageNew, core.StageConversation, core.StageQuoted:
-		return core.TabBot
-	}
-	return ""
-}
-
-// listed says whether a row shows in the lead list: a contact who
-// declined or withdrew consent is not a lead, unless they wait for a person.
-func listed(r *core.LeadRow, hidden bool) bool {
-	return !hidden || r.NeedsMe()
-}
-
-// leadRecord is the sealed value of lead_rows: the row and what the index
-// needs to find its keys again.
-type leadRecord struct {
-	core.LeadRow
-	Hidden bool `json:"hidden,omitempty"` // no consent: not listed
-}
-
-func (r *leadRecord) isListed() bool { return listed(&r.LeadRow, r.Hidden) }
-
 // indexKeys are the marker keys of a listed row.
-func indexKeys(ck string, r *leadRecord) (timeKey, stageKey, tabKey []byte) {
+func indexKeys(ck string, r *model.LeadRecord) (timeKey, stageKey, tabKey []byte) {
 	suffix := invTime(r.Activity) + "/" + ck
 	timeKey = []byte(suffix)
 	stageKey = []byte(r.Stage + "/" + suffix)
-	if tab := rowTab(&r.LeadRow); tab != "" {
+	if tab := r.Tab(); tab != "" {
 		tabKey = []byte(tab + "/" + suffix)
 	}
 	return
 }
 
 // getLead reads a contact's row.
-func getLead(tx *bolt.Tx, ks *keyset, ck string) (*leadRecord, error) {
-	var r leadRecord
+func getLead(tx *bolt.Tx, ks *keyset, ck string) (*model.LeadRecord, error) {
+	var r model.LeadRecord
 	found, err := ks.getJSON(tx.Bucket(bLeadRows), string(bLeadRows), []byte(ck), &r)
 	if err != nil || !found {
 		return nil, err
@@ -123,8 +92,8 @@ func getLead(tx *bolt.Tx, ks *keyset, ck string) (*leadRecord, error) {
 
 // putLead writes a contact's row (nil deletes it) and moves its index
 // entries and totals from old to the new row.
-func putLead(tx *bolt.Tx, ks *keyset, ck string, old, r *leadRecord) error {
-	if old != nil && old.isListed() {
+func putLead(tx *bolt.Tx, ks *keyset, ck string, old, r *model.LeadRecord) error {
+	if old != nil && old.IsListed() {
 		if err := unindex(tx, ck, old); err != nil {
 			return err
 		}
@@ -138,7 +107,7 @@ func putLead(tx *bolt.Tx, ks *keyset, ck string, old, r *leadRecord) error {
 	if err := ks.putJSON(tx.Bucket(bLeadRows), string(bLeadRows), []byte(ck), r); err != nil {
 		return err
 	}
-	if r.isListed() {
+	if r.IsListed() {
 		return index(tx, ks, ck, r)
 	}
 	return nil
@@ -146,7 +115,7 @@ func putLead(tx *bolt.Tx, ks *keyset, ck string, old, r *leadRecord) error {
 
 // index writes a listed row's marker keys. Markers are sealed like every
 // value (an empty body), so the file holds nothing unsealed.
-func index(tx *bolt.Tx, ks *keyset, ck string, r *leadRecord) error {
+func index(tx *bolt.Tx, ks *keyset, ck string, r *model.LeadRecord) error {
 	tk, sk, ak := indexKeys(ck, r)
 	for _, e := range []struct {
 		bucket, key []byte
@@ -161,7 +130,7 @@ func index(tx *bolt.Tx, ks *keyset, ck string, r *leadRecord) error {
 	return nil
 }
 
-func unindex(tx *bolt.Tx, ck string, r *leadRecord) error {
+func unindex(tx *bolt.Tx, ck string, r *model.LeadRecord) error {
 	tk, sk, ak := indexKeys(ck, r)
 	if err := tx.Bucket(bLeadTime).Delete(tk); err != nil {
 		return err
@@ -175,44 +144,20 @@ func unindex(tx *bolt.Tx, ck string, r *leadRecord) error {
 	return nil
 }
 
-// stats are the totals per stage.
-type stats map[string]*core.StageStat
-
-func getStats(tx *bolt.Tx, ks *keyset) (stats, error) {
-	st := stats{}
+func getStats(tx *bolt.Tx, ks *keyset) (model.Stats, error) {
+	st := model.Stats{}
 	_, err := ks.getJSON(tx.Bucket(bLeadStats), string(bLeadStats), statsKey, &st)
 	return st, err
 }
 
-func (st stats) add(r *leadRecord, sign int) {
-	if r == nil || !r.isListed() {
-		return
-	}
-	s := st[r.Stage]
-	if s == nil {
-		s = &core.StageStat{Stage: r.Stage}
-		st[r.Stage] = s
-	}
-	s.Count += sign
-	if r.Currency != "" && r.QuoteTotal != 0 {
-		if s.Value == nil {
-			s.Value = map[string]int64{}
-		}
-		s.Value[r.Currency] += int64(sign) * r.QuoteTotal
-		if s.Value[r.Currency] == 0 {
-			delete(s.Value, r.Currency)
-		}
-	}
-}
-
 // changeLead applies fn to the contact's row (nil when there is none; fn
 // returns the new row, nil to delete) and keeps the indexes and totals.
-func changeLead(tx *bolt.Tx, ks *keyset, ck string, fn func(old *leadRecord) *leadRecord) error {
+func changeLead(tx *bolt.Tx, ks *keyset, ck string, fn func(old *model.LeadRecord) *model.LeadRecord) error {
 	old, err := getLead(tx, ks, ck)
 	if err != nil {
 		return err
 	}
-	var prev *leadRecord
+	var prev *model.LeadRecord
 	if old != nil {
 		cp := *old
 		prev = &cp
@@ -224,93 +169,44 @@ func changeLead(tx *bolt.Tx, ks *keyset, ck string, fn func(old *leadRecord) *le
 	if err := putLead(tx, ks, ck, prev, r); err != nil {
 		return err
 	}
-	if sameContribution(prev, r) {
+	if model.SameContribution(prev, r) {
 		return nil // most turns move no lead to another stage: the totals stay
 	}
 	st, err := getStats(tx, ks)
 	if err != nil {
 		return err
 	}
-	st.add(prev, -1)
-	st.add(r, +1)
+	st.Add(prev, -1)
+	st.Add(r, +1)
 	return ks.putJSON(tx.Bucket(bLeadStats), string(bLeadStats), statsKey, st)
 }
 
-// sameContribution says whether two versions of a row count the same in
-// the totals per stage.
-func sameContribution(a, b *leadRecord) bool {
-	if a == nil || b == nil {
-		return a == nil && b == nil
-	}
-	return a.isListed() == b.isListed() && a.Stage == b.Stage && a.Currency == b.Currency && a.QuoteTotal == b.QuoteTotal
-}
-
-// leadInputs are what a row is computed from; nil fields are read from
-// the transaction when needed.
-type leadInputs struct {
-	session  *core.Session
-	contact  *core.Contact
-	project  *core.Project
-	activity time.Time
-	lastText string
-	now      time.Time
-	// quote is the contact's latest quote as stored, when the caller just
-	// changed it outside the conversation (mark paid); nil: the
-	// conversation's copy, unless the row knows it paid or lost.
-	quote *core.QuoteRecord
-}
-
 // refreshLead recomputes a contact's row after a change.
-func refreshLead(tx *bolt.Tx, ks *keyset, ck, urn string, in leadInputs) error {
-	if in.session == nil {
+func refreshLead(tx *bolt.Tx, ks *keyset, ck, urn string, in model.LeadInputs) error {
+	if in.Session == nil {
 		var sess core.Session
 		found, err := ks.getJSON(tx.Bucket(bSessions), string(bSessions), []byte(ck), &sess)
 		if err != nil {
 			return err
 		}
 		if found {
-			in.session = &sess
+			in.Session = &sess
 		}
 	}
-	if in.contact == nil {
+	if in.Contact == nil {
 		var c core.Contact
 		found, err := ks.getJSON(tx.Bucket(bContacts), string(bContacts), []byte(ck), &c)
 		if err != nil {
 			return err
 		}
 		if found {
-			in.contact = &c
+			in.Contact = &c
 		}
 	}
-	if in.session == nil && in.contact == nil {
+	if in.Session == nil && in.Contact == nil {
 		return nil // nothing about the contact is kept (an erasing turn's outbox)
 	}
-	return changeLead(tx, ks, ck, func(old *leadRecord) *leadRecord { return computeLead(ck, urn, old, in) })
-}
-
-// computeLead is a contact's new row from its old one and its records.
-func computeLead(ck, urn string, old *leadRecord, in leadInputs) *leadRecord {
-	quote := in.quote
-	if in.session != nil && in.session.Quote != nil && (quote == nil || quote.ID != in.session.Quote.ID) {
-		quote, in.quote = in.session.Quote, nil // the conversation has moved on to a newer quote
-	}
-	r := &leadRecord{}
-	if old != nil {
-		*r = *old
-	}
-	if in.quote == nil && quote != nil && old != nil && old.QuoteID == quote.ID && quote.Status != old.QuoteStatus &&
-		(old.QuoteStatus == core.QuotePaid || old.QuoteStatus == core.QuoteLost) && quote.Status != core.QuotePaid {
-		// The business marked it paid or lost outside the conversation
-		// (the store kept it so): the conversation's older copy does not
-		// undo that.
-		kept := *quote
-		kept.Status = old.QuoteStatus
-		quote = &kept
-	}
-	r.ID, r.Contact = leadID(ck), urn
-	r.Phone, _ = core.URNPhone(urn)
-	fillRow(r, in, quote)
-	return r
+	return changeLead(tx, ks, ck, func(old *model.LeadRecord) *model.LeadRecord { return model.ComputeLead(ck, urn, old, in) })
 }
 
 // preparedLead is a turn's new lead row, computed and sealed before the
@@ -320,7 +216,7 @@ func computeLead(ck, urn string, old *leadRecord, in leadInputs) *leadRecord {
 // between sends the turn down the slow path, in the transaction).
 type preparedLead struct {
 	oldRaw   []byte
-	old, row *leadRecord
+	old, row *model.LeadRecord
 	sealed   []byte
 	markers  [3][2][]byte // bucket name, key of the new row's index entries (nil when not listed)
 	values   [3][]byte
@@ -339,7 +235,7 @@ func (s *Store) prepareLead(ks *keyset, ck, contact string, now time.Time, t *co
 			return nil
 		}
 		pl.oldRaw = append([]byte(nil), raw...)
-		var old leadRecord
+		var old model.LeadRecord
 		if err := ks.decode(string(bLeadRows), []byte(ck), raw, &old); err != nil {
 			return err
 		}
@@ -349,18 +245,18 @@ func (s *Store) prepareLead(ks *keyset, ck, contact string, now time.Time, t *co
 	if err != nil {
 		return nil
 	}
-	var prev *leadRecord
+	var prev *model.LeadRecord
 	if pl.old != nil {
 		cp := *pl.old
 		prev = &cp
 	}
-	pl.row = computeLead(ck, normalize(contact), prev, turnInputs(now, t))
+	pl.row = model.ComputeLead(ck, normalize(contact), prev, model.TurnInputs(now, t))
 	body, err := json.Marshal(pl.row)
 	if err != nil {
 		return nil
 	}
 	pl.sealed = ks.seal(string(bLeadRows), []byte(ck), body)
-	if pl.row.isListed() {
+	if pl.row.IsListed() {
 		tk, sk, ak := indexKeys(ck, pl.row)
 		for i, e := range []struct{ b, k []byte }{{bLeadTime, tk}, {bLeadStage, sk}, {bLeadTab, ak}} {
 			if e.k != nil {
@@ -378,7 +274,7 @@ func commitLead(tx *bolt.Tx, ks *keyset, ck string, pl *preparedLead) (bool, err
 	if pl == nil || !bytes.Equal(tx.Bucket(bLeadRows).Get([]byte(ck)), pl.oldRaw) {
 		return false, nil
 	}
-	if pl.old != nil && pl.old.isListed() {
+	if pl.old != nil && pl.old.IsListed() {
 		if err := unindex(tx, ck, pl.old); err != nil {
 			return true, err
 		}
@@ -393,128 +289,21 @@ func commitLead(tx *bolt.Tx, ks *keyset, ck string, pl *preparedLead) (bool, err
 			}
 		}
 	}
-	if sameContribution(pl.old, pl.row) {
+	if model.SameContribution(pl.old, pl.row) {
 		return true, nil
 	}
 	st, err := getStats(tx, ks)
 	if err != nil {
 		return true, err
 	}
-	st.add(pl.old, -1)
-	st.add(pl.row, +1)
+	st.Add(pl.old, -1)
+	st.Add(pl.row, +1)
 	return true, ks.putJSON(tx.Bucket(bLeadStats), string(bLeadStats), statsKey, st)
-}
-
-// fillRow sets a row's fields from a contact's records.
-func fillRow(r *leadRecord, in leadInputs, quote *core.QuoteRecord) {
-	sess, c := in.session, in.contact
-	if c != nil {
-		r.Name, r.Email, r.Company = c.Name, c.Email, c.Company
-		if r.Name == "" {
-			r.Name = c.ProfileName
-		}
-		if r.Created.IsZero() || (!c.Created.IsZero() && c.Created.Before(r.Created)) {
-			r.Created = c.Created
-		}
-		r.Hidden = (c.Status == "no_consent" || c.Status == "consent_withdrawn")
-		if !c.LastInbound.IsZero() {
-			r.LastInbound = c.LastInbound
-		}
-	}
-	if sess != nil {
-		r.Channel = sess.Channel
-		r.Language = str(sess.Vars, "lead.language")
-		if s := str(sess.Vars, "project.service"); s != "" {
-			r.Service = s
-		}
-		if !sess.LastInbound.IsZero() {
-			r.LastInbound = sess.LastInbound
-		}
-		if r.Created.IsZero() {
-			r.Created = sess.Started
-		}
-	}
-	if in.project != nil && in.project.Service != "" {
-		r.Service = in.project.Service
-	}
-	r.Handler = core.HandlerBot
-	if sess != nil && sess.Handoff {
-		r.Handler = core.HandlerPerson
-	}
-	if quote != nil {
-		r.QuoteID, r.QuoteStatus, r.QuoteRev = quote.ID, quote.Status, quote.Revision
-		r.Currency, r.QuoteTotal, r.ValidUntil = quote.Currency, quote.Total, quote.ValidUntil
-		if quote.Status == core.QuoteLost {
-			r.Lost, r.LostReason = true, quote.LostReason
-		}
-	} else if sess != nil {
-		r.QuoteID, r.QuoteStatus, r.QuoteRev, r.Currency, r.QuoteTotal, r.ValidUntil = "", "", 0, "", 0, time.Time{}
-	}
-	if in.activity.After(r.Activity) {
-		r.Activity = in.activity
-	}
-	if r.Activity.IsZero() {
-		r.Activity = in.now
-	}
-	if in.lastText != "" {
-		r.LastText = preview(in.lastText)
-	}
-	r.Stage = core.LeadStage(sess, c, quote, r.Lost, in.now)
-}
-
-// str reads a string at a dotted path of variables.
-func str(vars map[string]any, path string) string {
-	var v any = vars
-	for _, p := range strings.Split(path, ".") {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return ""
-		}
-		v = m[p]
-	}
-	s, _ := v.(string)
-	return s
-}
-
-// preview is the start of a message for the inbox.
-func preview(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	const max = 90
-	if utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:max-1]) + "…"
 }
 
 // turnLead updates the row of the contact a committed turn is about.
 func turnLead(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *core.Turn) error {
-	return refreshLead(tx, ks, ck, normalize(contact), turnInputs(now, t))
-}
-
-// turnInputs are what a turn tells about its contact's row.
-func turnInputs(now time.Time, t *core.Turn) leadInputs {
-	in := leadInputs{session: t.Session, contact: t.Contact, project: t.Project, now: now}
-	if t.Session != nil && !t.Session.Updated.IsZero() {
-		in.activity = t.Session.Updated
-	} else {
-		in.activity = now
-	}
-	if t.Inbound != nil {
-		in.lastText = t.Inbound.Text
-		if in.lastText == "" {
-			in.lastText = t.Inbound.ReplyTitle
-		}
-		if in.lastText == "" && len(t.Inbound.Media) > 0 {
-			in.lastText = "[" + string(t.Inbound.Kind) + "]"
-		}
-	}
-	for _, o := range t.Outbound {
-		if o.Author != "" && o.Text != "" {
-			in.lastText = o.Author + ": " + o.Text
-		}
-	}
-	return in
+	return refreshLead(tx, ks, ck, normalize(contact), model.TurnInputs(now, t))
 }
 
 // sendOutcome records on the contact's row that a message went out
@@ -522,23 +311,15 @@ func turnInputs(now time.Time, t *core.Turn) leadInputs {
 func sendOutcome(tx *bolt.Tx, ks *keyset, contact string, failed bool) error {
 	ck := ks.contactKey(contact)
 	old, err := getLead(tx, ks, ck)
-	if err != nil || old == nil || (!failed && old.FailedSends == 0) {
+	if err != nil || model.SendOutcome(old, failed) == nil {
 		return err
 	}
-	return changeLead(tx, ks, ck, func(old *leadRecord) *leadRecord {
-		r := *old
-		if failed {
-			r.FailedSends++
-		} else {
-			r.FailedSends = 0
-		}
-		return &r
-	})
+	return changeLead(tx, ks, ck, func(old *model.LeadRecord) *model.LeadRecord { return model.SendOutcome(old, failed) })
 }
 
 // dropLead removes a contact's row and its index entries.
 func dropLead(tx *bolt.Tx, ks *keyset, ck string) error {
-	return changeLead(tx, ks, ck, func(*leadRecord) *leadRecord { return nil })
+	return changeLead(tx, ks, ck, func(*model.LeadRecord) *model.LeadRecord { return nil })
 }
 
 // ensureLeadIndex builds the rows of a database written before the lead
@@ -581,7 +362,7 @@ func buildLeadRows(tx *bolt.Tx, ks *keyset, now time.Time) error {
 		if c.LastInbound.After(activity) {
 			activity = c.LastInbound
 		}
-		if err := refreshLead(tx, ks, td.ck, normalize(c.URN), leadInputs{contact: &c, activity: activity, now: now}); err != nil {
+		if err := refreshLead(tx, ks, td.ck, normalize(c.URN), model.LeadInputs{Contact: &c, Activity: activity, Now: now}); err != nil {
 			return err
 		}
 	}
@@ -599,16 +380,16 @@ func rebuildLeadIndexes(tx *bolt.Tx, ks *keyset) error {
 			return err
 		}
 	}
-	st := stats{}
+	st := model.Stats{}
 	err := tx.Bucket(bLeadRows).ForEach(func(k, v []byte) error {
-		var r leadRecord
+		var r model.LeadRecord
 		if err := ks.decode(string(bLeadRows), k, v, &r); err != nil {
 			return err
 		}
-		if !r.isListed() {
+		if !r.IsListed() {
 			return nil
 		}
-		st.add(&r, +1)
+		st.Add(&r, +1)
 		return index(tx, ks, string(k), &r)
 	})
 	if err != nil {
@@ -622,7 +403,7 @@ func rebuildLeadIndexes(tx *bolt.Tx, ks *keyset) error {
 func encodeCursor(suffix []byte) string { return base64.RawURLEncoding.EncodeToString(suffix) }
 
 // ErrBadCursor is returned for a cursor this store did not make.
-var ErrBadCursor = errors.New("invalid cursor")
+var ErrBadCursor = model.ErrBadCursor
 
 func decodeCursor(c string) ([]byte, error) {
 	if c == "" {
@@ -679,16 +460,9 @@ func scanIndex(b *bolt.Bucket, prefixes []string, after []byte, fn func(suffix [
 	return nil
 }
 
-// maxLeadPage bounds a page of the lead list.
-const maxLeadPage = 200
-
 // queryLeads reads one page of the lead list.
-func queryLeads(tx *bolt.Tx, ks *keyset, q core.LeadQuery, now time.Time) (*core.LeadPage, error) {
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	limit = min(limit, maxLeadPage)
+func queryLeads(tx *bolt.Tx, ks *keyset, lq core.LeadQuery, now time.Time) (*core.LeadPage, error) {
+	q := model.NewLeadQuery(lq)
 	after, err := decodeCursor(q.Cursor)
 	if err != nil {
 		return nil, err
@@ -697,14 +471,14 @@ func queryLeads(tx *bolt.Tx, ks *keyset, q core.LeadQuery, now time.Time) (*core
 		// Start just before the first key of Until (activity < Until).
 		after = []byte(invTime(q.Until.Add(-time.Nanosecond))[:16] + "/")
 	}
-	stage := q.Stage
 	var bucket *bolt.Bucket
 	var prefixes []string
-	switch {
-	case stage == core.StageExpired:
-		bucket, prefixes = tx.Bucket(bLeadStage), []string{core.StageQuoted + "/", core.StageExpired + "/"}
-	case stage != "":
-		bucket, prefixes = tx.Bucket(bLeadStage), []string{stage + "/"}
+	switch stages := q.IndexStages(); {
+	case stages != nil:
+		bucket = tx.Bucket(bLeadStage)
+		for _, st := range stages {
+			prefixes = append(prefixes, st+"/")
+		}
 	case q.Tab == core.TabNeedsMe || q.Tab == core.TabBot:
 		bucket, prefixes = tx.Bucket(bLeadTab), []string{q.Tab + "/"}
 	default:
@@ -714,8 +488,6 @@ func queryLeads(tx *bolt.Tx, ks *keyset, q core.LeadQuery, now time.Time) (*core
 	if !q.Since.IsZero() {
 		sinceKey = invTime(q.Since)
 	}
-	search := strings.ToLower(strings.TrimSpace(q.Search))
-	digits := onlyDigits(search)
 	page := &core.LeadPage{Leads: []core.LeadRow{}}
 	var last []byte
 	rows := tx.Bucket(bLeadRows)
@@ -723,12 +495,12 @@ func queryLeads(tx *bolt.Tx, ks *keyset, q core.LeadQuery, now time.Time) (*core
 		if sinceKey != "" && string(suffix[:16]) > sinceKey {
 			return false, nil // older than Since: the rest is older still
 		}
-		if len(page.Leads) == limit {
+		if len(page.Leads) == q.Limit {
 			page.NextCursor = encodeCursor(last)
 			return false, nil
 		}
 		ck := string(suffix[17:])
-		var r leadRecord
+		var r model.LeadRecord
 		raw := rows.Get([]byte(ck))
 		if raw == nil {
 			return true, nil
@@ -736,15 +508,8 @@ func queryLeads(tx *bolt.Tx, ks *keyset, q core.LeadQuery, now time.Time) (*core
 		if err := ks.decode(string(bLeadRows), []byte(ck), raw, &r); err != nil {
 			return false, err
 		}
-		row := r.LeadRow
-		row.Stage = currentStage(&r, now)
-		if stage != "" && row.Stage != stage {
-			return true, nil
-		}
-		if q.Tab == core.TabBot && row.Stage == core.StageExpired {
-			return true, nil
-		}
-		if search != "" && !matchesSearch(&row, search, digits) {
+		row, ok := q.Keep(&r, now)
+		if !ok {
 			return true, nil
 		}
 		page.Leads = append(page.Leads, row)
@@ -758,43 +523,6 @@ func queryLeads(tx *bolt.Tx, ks *keyset, q core.LeadQuery, now time.Time) (*core
 	if err != nil {
 		return nil, err
 	}
-	for _, name := range core.Stages() {
-		if s := st[name]; s != nil && s.Count > 0 {
-			page.Stages = append(page.Stages, *s)
-		} else {
-			page.Stages = append(page.Stages, core.StageStat{Stage: name})
-		}
-	}
+	page.Stages = st.Pipeline()
 	return page, nil
-}
-
-// currentStage is a row's stage now: an unanswered quote whose validity
-// passed since the row was written has expired.
-func currentStage(r *leadRecord, now time.Time) string {
-	stored := r.LeadRow.Stage
-	if r.Hidden && stored == "" {
-		return core.StageConversation
-	}
-	if stored == core.StageQuoted && !r.ValidUntil.IsZero() && now.After(r.ValidUntil) {
-		return core.StageExpired
-	}
-	return stored
-}
-
-func matchesSearch(r *core.LeadRow, search, digits string) bool {
-	if strings.Contains(strings.ToLower(r.Name), search) || strings.Contains(strings.ToLower(r.Email), search) ||
-		strings.Contains(strings.ToLower(r.Company), search) {
-		return true
-	}
-	return len(digits) >= 3 && strings.Contains(onlyDigits(r.Phone+" "+core.URNPath(r.Contact)), digits)
-}
-
-func onlyDigits(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r >= '0' && r <= '9' {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }

@@ -10,6 +10,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/allmyleads/allmyleads/engine/core"
+	"github.com/allmyleads/allmyleads/engine/store/model"
 )
 
 // PendingOutbound returns up to limit unsent messages of the channel ("" for
@@ -148,9 +149,7 @@ func (s *Store) MarkSent(ctx context.Context, id, providerID string, at time.Tim
 	}
 	return s.outboxUpdate(ctx, "mark sent", id, func(tx *bolt.Tx, ks *keyset, b *bolt.Bucket, rec *outboxRecord) error {
 		err := updateMessage(tx, ks, []byte(rec.MessageKey), func(m *Message) {
-			m.ProviderID = providerID
-			m.Attempts = rec.Attempts + 1
-			applyDelivery(m, core.Delivery{Status: StatusSent, Time: at})
+			model.MarkSent(m, providerID, rec.Attempts, at)
 		})
 		if err != nil {
 			return err
@@ -203,14 +202,7 @@ func (s *Store) MarkFailed(ctx context.Context, id string, code int, reason stri
 	return s.outboxUpdate(ctx, "mark failed", id, func(tx *bolt.Tx, ks *keyset, b *bolt.Bucket, rec *outboxRecord) error {
 		now := s.now()
 		err := updateMessage(tx, ks, []byte(rec.MessageKey), func(m *Message) {
-			m.Attempts = rec.Attempts + 1
-			m.ErrorCode, m.Error = code, reason
-			if held {
-				m.Status = StatusNeedsTemplate
-				return
-			}
-			m.Status = StatusFailed
-			m.FailedAt = now
+			model.MarkFailed(m, code, reason, held, rec.Attempts, now)
 		})
 		if err != nil {
 			return err
@@ -231,10 +223,8 @@ func (s *Store) UpdateDelivery(ctx context.Context, providerID string, d core.De
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	switch d.Status {
-	case StatusSent, StatusDelivered, StatusRead, StatusFailed:
-	default:
-		return fmt.Errorf("update delivery: unknown status %q", d.Status)
+	if err := model.CheckDelivery(d); err != nil {
+		return fmt.Errorf("update delivery: %w", err)
 	}
 	err := s.withKeys(func(ks *keyset) error {
 		return s.group.write(func(tx *bolt.Tx) error {
@@ -246,7 +236,7 @@ func (s *Store) UpdateDelivery(ctx context.Context, providerID string, d core.De
 			if !found {
 				return core.ErrNotFound
 			}
-			return updateMessage(tx, ks, []byte(pr.MessageKey), func(m *Message) { applyDelivery(m, d) })
+			return updateMessage(tx, ks, []byte(pr.MessageKey), func(m *Message) { model.ApplyDelivery(m, d) })
 		})
 	})
 	if err != nil {

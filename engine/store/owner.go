@@ -13,6 +13,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/allmyleads/allmyleads/engine/core"
+	"github.com/allmyleads/allmyleads/engine/store/model"
 )
 
 // The owner's records: notes on leads, API tokens (hashes only), the owner
@@ -95,21 +96,14 @@ func (s *Store) Lead(ctx context.Context, id string) (*core.LeadDetail, error) {
 	return d, nil
 }
 
-func leadDetail(tx *bolt.Tx, ks *keyset, ck string, r *leadRecord, now time.Time) (*core.LeadDetail, error) {
+func leadDetail(tx *bolt.Tx, ks *keyset, ck string, r *model.LeadRecord, now time.Time) (*core.LeadDetail, error) {
 	row := r.LeadRow
-	row.Stage = currentStage(r, now)
-	e := &Export{URN: r.Contact, Projects: []core.Project{}, Quotes: []core.QuoteRecord{}, Revisions: []core.QuoteRecord{},
-		Consents: []core.ConsentRecord{}, OptEvents: []core.OptEvent{}, Messages: []Message{}, AIRecords: []core.AIRecord{},
-		Media: []ExportMedia{}, Audit: []core.AuditEntry{}, Notes: []core.Note{}, data: map[string][]byte{}}
+	row.Stage = r.CurrentStage(now)
+	e := model.NewExport(r.Contact, time.Time{})
 	if err := collectExportRecords(tx, ks, e, false); err != nil {
 		return nil, err
 	}
-	sort.SliceStable(e.Quotes, func(i, j int) bool { return e.Quotes[i].Updated.After(e.Quotes[j].Updated) })
-	return &core.LeadDetail{
-		Lead: row, Contact: e.Contact, Session: e.Conversation, Projects: e.Projects, Messages: e.Messages,
-		Quotes: e.Quotes, Revisions: e.Revisions, Consents: e.Consents, OptEvents: e.OptEvents,
-		AI: e.AIRecords, Notes: e.Notes, Audit: e.Audit,
-	}, nil
+	return e.Detail(row), nil
 }
 
 // Quote returns a quote and its earlier revisions, or core.ErrNotFound.
@@ -213,26 +207,15 @@ func (s *Store) MarkLost(ctx context.Context, contact string, lost bool, reason,
 			if tx.Bucket(bLeadRows).Get([]byte(ck)) == nil {
 				return core.ErrNotFound
 			}
-			err := changeLead(tx, ks, ck, func(old *leadRecord) *leadRecord {
-				r := *old
-				r.Lost, r.LostReason = lost, ""
-				if lost {
-					r.LostReason = reason
-				}
-				r.Activity = now
-				if lost {
-					r.Stage = core.StageLost
-				} else if r.Stage == core.StageLost {
-					r.Stage = core.StageConversation
-				}
-				return &r
+			err := changeLead(tx, ks, ck, func(old *model.LeadRecord) *model.LeadRecord {
+				return model.MarkLost(old, lost, reason, now)
 			})
 			if err != nil {
 				return err
 			}
 			if !lost {
 				// Work the stage out again from the records.
-				if err := refreshLead(tx, ks, ck, urn, leadInputs{activity: now, now: now}); err != nil {
+				if err := refreshLead(tx, ks, ck, urn, model.LeadInputs{Activity: now, Now: now}); err != nil {
 					return err
 				}
 			}

@@ -2,40 +2,24 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/allmyleads/allmyleads/engine/core"
+	"github.com/allmyleads/allmyleads/engine/store/model"
 )
 
-// Lead is a contact as the business's pipeline shows it: the contact, its
-// latest project and a summary of its latest quote.
-type Lead struct {
-	core.Contact
-	Project *core.Project `json:"project,omitempty"`
-	Quote   *QuoteSummary `json:"quote,omitempty"`
-}
+// Lead is a contact as the business's pipeline shows it (model.Lead).
+type Lead = model.Lead
 
 // QuoteSummary is the part of a quote a lead list shows.
-type QuoteSummary struct {
-	ID       string    `json:"id"`
-	Status   string    `json:"status"`
-	Currency string    `json:"currency"`
-	Total    int64     `json:"total"` // minor units
-	Revision int       `json:"revision"`
-	Updated  time.Time `json:"updated"`
-}
+type QuoteSummary = model.QuoteSummary
 
 // LeadFilter selects leads: by contact status, and created on or after Since.
-type LeadFilter struct {
-	Status string
-	Since  time.Time
-}
+type LeadFilter = model.LeadFilter
 
 // Leads returns the contacts that match, most recently active first.
 func (s *Store) Leads(ctx context.Context, f LeadFilter) ([]Lead, error) {
@@ -97,11 +81,7 @@ func leadOf(tx *bolt.Tx, ks *keyset, ck string, c core.Contact) (Lead, error) {
 }
 
 // QuoteFilter selects quotes: by status, contact, and created on or after Since.
-type QuoteFilter struct {
-	Status  string
-	Contact string // a phone number; "" for all
-	Since   time.Time
-}
+type QuoteFilter = model.QuoteFilter
 
 // Quotes returns the matching quotes, newest first.
 func (s *Store) Quotes(ctx context.Context, f QuoteFilter) ([]core.QuoteRecord, error) {
@@ -154,7 +134,7 @@ func (s *Store) Quotes(ctx context.Context, f QuoteFilter) ([]core.QuoteRecord, 
 
 // ErrQuoteState is returned by MarkPaid for a quote that cannot be paid in
 // its status.
-var ErrQuoteState = errors.New("quote cannot be marked paid")
+var ErrQuoteState = model.ErrQuoteState
 
 // MarkPaid records the payment provider's reference on a quote: status
 // "paid", with the time. Draft and declined quotes cannot be paid; marking
@@ -179,23 +159,16 @@ func (s *Store) MarkPaid(ctx context.Context, quoteID, ref, actor string) error 
 			if !found {
 				return core.ErrNotFound
 			}
-			switch q.Status {
-			case core.QuotePaid:
-				if q.PaymentRef == ref {
-					return nil
-				}
-				return fmt.Errorf("%w: already paid with reference %q", ErrQuoteState, q.PaymentRef)
-			case core.QuoteDraft, core.QuoteDeclined:
-				return fmt.Errorf("%w: it is %s", ErrQuoteState, q.Status)
+			if changed, err := model.MarkPaid(&q, ref, now); err != nil || !changed {
+				return err
 			}
-			q.Status, q.PaymentRef, q.PaidAt, q.Updated = core.QuotePaid, ref, now, now
 			if err := ks.putJSON(b, string(bQuotes), []byte(quoteID), q); err != nil {
 				return err
 			}
 			ck := ""
 			if q.Contact != "" {
 				ck = ks.contactKey(q.Contact)
-				if err := refreshLead(tx, ks, ck, normalize(q.Contact), leadInputs{activity: now, now: now, quote: &q}); err != nil {
+				if err := refreshLead(tx, ks, ck, normalize(q.Contact), model.LeadInputs{Activity: now, Now: now, Quote: &q}); err != nil {
 					return err
 				}
 			}

@@ -10,6 +10,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/allmyleads/allmyleads/engine/core"
+	"github.com/allmyleads/allmyleads/engine/store/model"
 )
 
 // Policy is how long each kind of record is kept (section 7 of the privacy
@@ -18,10 +19,7 @@ import (
 type Policy = core.RetentionPolicy
 
 // DefaultPolicy is the privacy policy's retention.
-func DefaultPolicy() Policy {
-	const year = 365 * 24 * time.Hour
-	return Policy{Communications: 3 * year, AIRecords: 1 * year, Projects: 7 * year, Payments: 7 * year}
-}
+func DefaultPolicy() Policy { return model.DefaultPolicy() }
 
 // RetentionReport counts what a retention run deleted, or would delete in
 // a dry run, per category.
@@ -156,15 +154,6 @@ func expireSeen(tx *bolt.Tx, ks *keyset, cut time.Time, rep *RetentionReport) er
 	return deleteKeys(b, doomed)
 }
 
-// projectEnd is when a project's retention starts: its completion, or for
-// a project that never completed, its last activity.
-func projectEnd(pr *core.Project) time.Time {
-	if !pr.Completed.IsZero() {
-		return pr.Completed
-	}
-	return pr.Updated
-}
-
 // expireProjectsAndQuotes deletes projects past their retention with their
 // unpaid quotes, paid quotes past the payment retention, and unpaid quotes
 // of no project that are past the project retention.
@@ -179,7 +168,7 @@ func expireProjectsAndQuotes(tx *bolt.Tx, ks *keyset, p Policy, now time.Time, t
 			if err := ks.decode(string(bProjects), k, v, &pr); err != nil {
 				return err
 			}
-			if projectEnd(&pr).Before(cut) {
+			if model.ProjectEnd(&pr).Before(cut) {
 				doomed = append(doomed, bytes.Clone(k))
 				gone[pr.ID] = true
 				if ck, _, ok := splitCK(k); ok {
@@ -204,12 +193,8 @@ func expireProjectsAndQuotes(tx *bolt.Tx, ks *keyset, p Policy, now time.Time, t
 			return err
 		}
 		switch {
-		case isPaid(&q):
-			paid := q.PaidAt
-			if paid.IsZero() {
-				paid = q.Updated
-			}
-			if p.Payments > 0 && paid.Before(now.Add(-p.Payments)) {
+		case model.IsPaid(&q):
+			if p.Payments > 0 && model.PaidAt(&q).Before(now.Add(-p.Payments)) {
 				rep.Payments++
 				doomed = append(doomed, q)
 			}
@@ -314,38 +299,24 @@ func tidyContact(tx *bolt.Tx, ks *keyset, ck string, p Policy, now time.Time, re
 // projects and conversation refer to.
 func mediaRefs(tx *bolt.Tx, ks *keyset, ck string) (map[string]bool, error) {
 	owned := contactMedia(tx, ck)
-	refs := map[string]bool{}
 	if len(owned) == 0 {
-		return refs, nil
+		return map[string]bool{}, nil
 	}
 	var msgs []Message
 	if err := collectPrefix(tx, ks, bMessages, ck, &msgs); err != nil {
 		return nil, err
 	}
-	for _, m := range msgs {
-		for _, md := range m.Media {
-			refs[md.ID] = true
-		}
-	}
 	var projects []core.Project
 	if err := collectPrefix(tx, ks, bProjects, ck, &projects); err != nil {
 		return nil, err
 	}
-	for _, pr := range projects {
-		for _, md := range pr.Photos {
-			refs[md.ID] = true
-		}
-	}
+	var session []byte
 	if raw := tx.Bucket(bSessions).Get([]byte(ck)); raw != nil {
 		body, err := ks.open(string(bSessions), []byte(ck), raw)
 		if err != nil {
 			return nil, err
 		}
-		for _, id := range owned {
-			if bytes.Contains(body, []byte(id)) {
-				refs[id] = true
-			}
-		}
+		session = body
 	}
-	return refs, nil
+	return model.MediaRefs(msgs, projects, session, owned), nil
 }

@@ -3,16 +3,14 @@ package store
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/mail"
 	"strings"
 	"time"
-	"unicode"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/allmyleads/allmyleads/engine/core"
+	"github.com/allmyleads/allmyleads/engine/store/model"
 )
 
 // Audit appends an entry to the audit log (time defaults to now).
@@ -57,28 +55,8 @@ func (s *Store) AuditLog(ctx context.Context, since time.Time) ([]core.AuditEntr
 	return out, nil
 }
 
-// EraseReport says what an erasure removed.
-type EraseReport struct {
-	ContactKey   string `json:"contact_key"`
-	Contact      bool   `json:"contact"`  // the contact record
-	Session      bool   `json:"session"`  // the conversation
-	Projects     int    `json:"projects"` //
-	Quotes       int    `json:"quotes"`   // quotes without a payment, removed
-	KeptPayments int    `json:"kept_payments"`
-	Consents     int    `json:"consents"`
-	OptEvents    int    `json:"opt_events"`
-	Messages     int    `json:"messages"`
-	Outbox       int    `json:"outbox"` // messages still waiting to be sent
-	Inbox        int    `json:"inbox"`  // webhook payloads still waiting to be processed, removed or cut
-	Media        int    `json:"media"`
-	AIRecords    int    `json:"ai_records"`
-}
-
-// String is the report in one line, for the command and the audit log.
-func (r EraseReport) String() string {
-	return fmt.Sprintf("contact %t, session %t, %d projects, %d quotes, %d paid quotes kept without personal data, %d consents, %d opt events, %d messages, %d queued messages, %d pending webhook payloads, %d media, %d AI records",
-		r.Contact, r.Session, r.Projects, r.Quotes, r.KeptPayments, r.Consents, r.OptEvents, r.Messages, r.Outbox, r.Inbox, r.Media, r.AIRecords)
-}
+// EraseReport says what an erasure removed (model.EraseReport).
+type EraseReport = model.EraseReport
 
 // Erase removes the contact's personal data: contact record, conversation,
 // projects, quotes, consents, opt events, messages (also those still queued
@@ -253,14 +231,6 @@ func eraseOutbox(tx *bolt.Tx, ks *keyset, contact string, rep *EraseReport) erro
 // worker's copy: a message that arrives during the erasure can bring the
 // contact back, as one arriving after it does.
 func eraseInbox(tx *bolt.Tx, ks *keyset, contact string, rep *EraseReport) error {
-	digits := core.URNPath(contact) // a number's digits, a BSUID, a web id
-	if digits == "" {
-		return nil
-	}
-	phone := contact
-	if p, ok := core.URNPhone(contact); ok {
-		phone = p
-	}
 	b := tx.Bucket(bInbox)
 	type change struct {
 		k    []byte
@@ -273,10 +243,7 @@ func eraseInbox(tx *bolt.Tx, ks *keyset, contact string, rep *EraseReport) error
 		if err := ks.decode(string(bInbox), k, v, &rec); err != nil {
 			return err
 		}
-		if !bytes.Contains(rec.Body, []byte(digits)) {
-			return nil
-		}
-		body, changed := cutMentions(rec.Body, digits, phone)
+		body, changed := model.EraseFromPayload(rec.Body, contact)
 		if changed {
 			changes = append(changes, change{bytes.Clone(k), body, rec})
 		}
@@ -300,62 +267,6 @@ func eraseInbox(tx *bolt.Tx, ks *keyset, contact string, rep *EraseReport) error
 	return nil
 }
 
-// cutMentions returns body without the array elements that mention the
-// contact (a string equal to digits or urn), and whether it changed; a nil
-// body means the whole payload must go.
-func cutMentions(body []byte, digits, urn string) ([]byte, bool) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil || dec.More() {
-		return nil, true // not one JSON value, yet it holds the number
-	}
-	is := func(s string) bool { return s == digits || s == urn }
-	cut, mentioned, changed := pruneMentions(v, is)
-	if mentioned {
-		return nil, true
-	}
-	if !changed {
-		return body, false
-	}
-	var out bytes.Buffer
-	enc := json.NewEncoder(&out)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(cut); err != nil {
-		return nil, true
-	}
-	return bytes.TrimSuffix(out.Bytes(), []byte("\n")), true
-}
-
-// pruneMentions drops from every array the elements that mention the
-// contact. mentioned says v still mentions it outside any array; changed
-// says something was dropped.
-func pruneMentions(v any, is func(string) bool) (out any, mentioned, changed bool) {
-	switch t := v.(type) {
-	case string:
-		return t, is(t), false
-	case map[string]any:
-		for k, e := range t {
-			ne, m, c := pruneMentions(e, is)
-			t[k] = ne
-			mentioned = mentioned || m
-			changed = changed || c
-		}
-		return t, mentioned, changed
-	case []any:
-		kept := t[:0]
-		for _, e := range t {
-			ne, m, c := pruneMentions(e, is)
-			changed = changed || c || m
-			if !m {
-				kept = append(kept, ne)
-			}
-		}
-		return kept, false, changed
-	}
-	return v, false, false
-}
-
 // eraseQuotes deletes the contact's quotes, except paid ones, which stay
 // (with their revisions) without personal fields.
 func eraseQuotes(tx *bolt.Tx, ks *keyset, ck string, rep *EraseReport) error {
@@ -369,9 +280,9 @@ func eraseQuotes(tx *bolt.Tx, ks *keyset, ck string, rep *EraseReport) error {
 			return err
 		}
 		revKeys := keysWithPrefix(rb, []byte(id+"/"))
-		if found && isPaid(&q) {
+		if found && model.IsPaid(&q) {
 			rep.KeptPayments++
-			if err := ks.putJSON(qb, string(bQuotes), []byte(id), depersonalise(q)); err != nil {
+			if err := ks.putJSON(qb, string(bQuotes), []byte(id), model.Depersonalise(q)); err != nil {
 				return err
 			}
 			for _, rk := range revKeys {
@@ -379,7 +290,7 @@ func eraseQuotes(tx *bolt.Tx, ks *keyset, ck string, rep *EraseReport) error {
 				if err := ks.decode(string(bQuoteRevs), rk, rb.Get(rk), &r); err != nil {
 					return err
 				}
-				if err := ks.putJSON(rb, string(bQuoteRevs), rk, depersonalise(r)); err != nil {
+				if err := ks.putJSON(rb, string(bQuoteRevs), rk, model.Depersonalise(r)); err != nil {
 					return err
 				}
 			}
@@ -396,20 +307,6 @@ func eraseQuotes(tx *bolt.Tx, ks *keyset, ck string, rep *EraseReport) error {
 		}
 	}
 	return deleteKeys(idx, ikeys)
-}
-
-// isPaid says whether a payment was recorded on the quote.
-func isPaid(q *core.QuoteRecord) bool {
-	return q.Status == core.QuotePaid || q.PaymentRef != "" || !q.PaidAt.IsZero()
-}
-
-// depersonalise strips a kept financial record of what identifies the
-// customer: the phone number, the answers that priced it, free-text notes.
-func depersonalise(q core.QuoteRecord) core.QuoteRecord {
-	q.Contact = ""
-	q.Inputs = nil
-	q.Notes = ""
-	return q
 }
 
 // dropOwners removes the contact's ownership of media, except the ids in
@@ -466,40 +363,15 @@ func pseudonymiseAudit(tx *bolt.Tx, ks *keyset, contact, ck string) error {
 	return nil
 }
 
-// Correctable lists the fields Correct can change.
-var correctable = []string{"lead.name", "lead.email", "lead.company", "lead.address", "lead.phone", "contact.name"}
-
 // CorrectableFields returns the paths Correct accepts.
-func CorrectableFields() []string { return append([]string(nil), correctable...) }
+func CorrectableFields() []string { return model.CorrectableFields() }
 
 // ErrInvalidValue is returned by Correct for a value that fails validation.
-var ErrInvalidValue = core.ErrInvalidValue
+var ErrInvalidValue = model.ErrInvalidValue
 
 // CheckCorrection validates a corrected value for a field and returns it
 // cleaned (trimmed; a phone number in E.164).
-func CheckCorrection(path, value string) (string, error) {
-	value = strings.TrimSpace(value)
-	switch path {
-	case "lead.email":
-		a, err := mail.ParseAddress(value)
-		if err != nil || a.Address != value || a.Name != "" {
-			return "", fmt.Errorf("%w for %s: %q is not an email address", ErrInvalidValue, path, value)
-		}
-	case "lead.phone":
-		p, err := core.NormalizePhone(value)
-		if err != nil {
-			return "", fmt.Errorf("%w for %s: %v", ErrInvalidValue, path, err)
-		}
-		value = p
-	case "lead.name", "lead.company", "lead.address", "contact.name":
-		if value == "" || len(value) > 300 || strings.IndexFunc(value, unicode.IsControl) >= 0 {
-			return "", fmt.Errorf("%w for %s: want 1 to 300 printable characters", ErrInvalidValue, path)
-		}
-	default:
-		return "", fmt.Errorf("cannot correct %q: correctable fields are %s", path, strings.Join(correctable, ", "))
-	}
-	return value, nil
-}
+func CheckCorrection(path, value string) (string, error) { return model.CheckCorrection(path, value) }
 
 // Correct changes one field of what is held about the contact, in the
 // contact record and in the conversation's variables alike, and audits it
@@ -526,8 +398,7 @@ func (s *Store) Correct(ctx context.Context, contact, path, value, actor string)
 				return err
 			}
 			changedSession, err := updateSession(tx, ks, ck, func(sess *core.Session) {
-				sess.SetVar(path, value)
-				sess.Updated = now
+				model.CorrectSession(sess, path, value, now)
 			})
 			if err != nil {
 				return err
@@ -535,7 +406,7 @@ func (s *Store) Correct(ctx context.Context, contact, path, value, actor string)
 			if !changedContact && !changedSession {
 				return core.ErrNotFound
 			}
-			if err := refreshLead(tx, ks, ck, urn, leadInputs{activity: now, now: now}); err != nil {
+			if err := refreshLead(tx, ks, ck, urn, model.LeadInputs{Activity: now, Now: now}); err != nil {
 				return err
 			}
 			return appendAudit(tx, ks, core.AuditEntry{Time: now, Actor: actor, Action: "correct", Contact: ck, Detail: path})
@@ -555,19 +426,7 @@ func correctContact(tx *bolt.Tx, ks *keyset, ck, path, value string, now time.Ti
 	if err != nil || !found {
 		return false, err
 	}
-	switch path {
-	case "lead.name":
-		c.Name = value
-	case "lead.email":
-		c.Email = value
-	case "lead.company":
-		c.Company = value
-	case "lead.address":
-		c.Address = value
-	case "contact.name":
-		c.ProfileName = value
-	}
-	c.Updated = now
+	model.CorrectContact(&c, path, value, now)
 	return true, ks.putJSON(b, string(bContacts), []byte(ck), c)
 }
 
@@ -610,19 +469,11 @@ func (s *Store) WithdrawConsent(ctx context.Context, contact, purpose, actor str
 				return core.ErrNotFound
 			}
 			if _, err := updateSession(tx, ks, ck, func(sess *core.Session) {
-				consents, _ := sess.Vars["consent"].(map[string]any)
-				for _, p := range purposes {
-					if c, ok := consents[p].(map[string]any); ok {
-						c["granted"] = false
-						c["withdrawn"] = now.Format(time.RFC3339)
-					}
-				}
-				sess.Ended, sess.Waiting = true, false
-				sess.Updated = now
+				model.WithdrawInSession(sess, purposes, now)
 			}); err != nil {
 				return err
 			}
-			if err := refreshLead(tx, ks, ck, urn, leadInputs{activity: now, now: now}); err != nil {
+			if err := refreshLead(tx, ks, ck, urn, model.LeadInputs{Activity: now, Now: now}); err != nil {
 				return err
 			}
 			return appendAudit(tx, ks, core.AuditEntry{Time: now, Actor: actor, Action: "consent_withdraw", Contact: ck, Detail: strings.Join(purposes, ",")})
@@ -648,7 +499,7 @@ func withdrawRecords(tx *bolt.Tx, ks *keyset, ck, purpose string, now time.Time)
 		if err := ks.decode(string(bConsents), k, v, &c); err != nil {
 			return err
 		}
-		if c.Granted && c.Withdrawn.IsZero() && (purpose == "" || strings.EqualFold(c.Purpose, purpose)) {
+		if model.Withdrawable(&c, purpose) {
 			c.Withdrawn = now
 			changes = append(changes, change{bytes.Clone(k), c})
 		}

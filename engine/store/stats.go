@@ -7,14 +7,12 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/allmyleads/allmyleads/engine/core"
+	"github.com/allmyleads/allmyleads/engine/store/model"
 )
 
 // Depths is what waits in the store: raw payloads not yet handled and
-// messages not yet sent, by channel (due now or waiting for a retry).
-type Depths struct {
-	Inbox  int
-	Outbox map[string]int
-}
+// messages not yet sent, by channel (model.Depths).
+type Depths = model.Depths
 
 // Depths counts the inbox and each channel's outbox, without opening a
 // record (for metrics, read at every scrape).

@@ -33,10 +33,11 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/allmyleads/allmyleads/engine/core"
+	"github.com/allmyleads/allmyleads/engine/store/seal"
 )
 
 // ErrWrongKey is returned by Open when the key does not open the database.
-var ErrWrongKey = errors.New("the encryption key does not open this database")
+var ErrWrongKey = seal.ErrWrongKey
 
 // ErrLocked is returned by Open when another process holds the database.
 var ErrLocked = errors.New("database is in use by another process")
@@ -206,7 +207,7 @@ func writeKeyMeta(meta *bolt.Bucket, ks *keyset) error {
 	if err := meta.Put([]byte("format"), []byte(formatName)); err != nil {
 		return err
 	}
-	if err := meta.Put([]byte("salt"), ks.salt); err != nil {
+	if err := meta.Put([]byte("salt"), ks.saltBytes()); err != nil {
 		return err
 	}
 	return meta.Put([]byte("check"), ks.checkValue())
