@@ -142,3 +142,28 @@ type Inbox interface {
 
 // ErrClosed is returned for work submitted after shutdown began.
 var ErrClosed = errors.New("engine: closed")
+
+// LaneInbox is an Inbox that several processes share (the Postgres store).
+// A payload is stored with the contacts its messages are from, so one
+// contact's payloads are handed out in the order they arrived whichever
+// process received them: a process takes a payload only when the
+// contact's earlier ones are done or taken by the same process.
+// PendingInbox then returns the payloads this process holds.
+type LaneInbox interface {
+	Inbox
+	// AddInboxFor stores a payload like AddInbox, naming the contacts
+	// (URNs) its messages are from. mine says the caller may process it at
+	// once; when false, a process that holds an earlier payload of one of
+	// those contacts (or any process, once it is free) takes it in turn.
+	AddInboxFor(ctx context.Context, channel string, body []byte, received time.Time, contacts []string) (id string, mine bool, err error)
+}
+
+// ContactLocker is implemented by a store that several processes share
+// (the Postgres store). The engine holds a contact's lock from loading its
+// session to committing its turn, so no other process runs a turn of that
+// contact meanwhile; a store used by one process need not implement it
+// (the engine's own lock is enough). unlock must be called once, after the
+// turn's Commit (or instead of it).
+type ContactLocker interface {
+	LockContact(ctx context.Context, contact string) (unlock func(), err error)
+}

@@ -46,7 +46,6 @@ func (ks *keyset) verify(check []byte) error    { return ks.Verify(check) }
 func (ks *keyset) contactKey(c string) string   { return ks.ContactKey(c) }
 func (ks *keyset) seenKey(ch, id string) []byte { return ks.SeenKey(ch, id) }
 func (ks *keyset) providerKey(p string) []byte  { return ks.ProviderKey(p) }
-func (ks *keyset) mac(parts ...string) []byte   { return ks.MAC(parts...) }
 
 // salt is the database's salt.
 func (ks *keyset) saltBytes() []byte { return ks.Salt() }
