@@ -215,13 +215,25 @@ func randomID(prefix string) string {
 	return prefix + hex.EncodeToString(b[:])
 }
 
-// lock serialises one contact's turns.
-func (e *Engine) lock(contact string) func() {
+// lock serialises one contact's turns: in this process with a mutex, and
+// across the processes that share the store with its lock when the store
+// has one (core.ContactLocker: the Postgres store), held from loading the
+// session to committing the turn.
+func (e *Engine) lock(ctx context.Context, contact string) (func(), error) {
 	h := fnv.New32a()
 	h.Write([]byte(contact))
 	m := &e.locks[h.Sum32()%uint32(len(e.locks))]
 	m.Lock()
-	return m.Unlock
+	l, ok := e.deps.Store.(core.ContactLocker)
+	if !ok {
+		return m.Unlock, nil
+	}
+	unlock, err := l.LockContact(ctx, contact)
+	if err != nil {
+		m.Unlock()
+		return nil, fmt.Errorf("lock contact %s: %w", e.deps.Tag(contact), err)
+	}
+	return func() { unlock(); m.Unlock() }, nil
 }
 
 // Handle advances the contact's conversation with one inbound message and
@@ -240,7 +252,10 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (out []Outbound, err er
 	if in.ID == "" {
 		return nil, errors.New("inbound: message id is empty")
 	}
-	unlock := e.lock(contact)
+	unlock, err := e.lock(ctx, contact)
+	if err != nil {
+		return nil, err
+	}
 	defer unlock()
 
 	seen, err := e.deps.Store.Seen(ctx, in.Channel, in.ID)
@@ -289,7 +304,10 @@ func (e *Engine) Remind(ctx context.Context, contact string) error {
 	if err != nil {
 		return err
 	}
-	unlock := e.lock(contact)
+	unlock, err := e.lock(ctx, contact)
+	if err != nil {
+		return err
+	}
 	defer unlock()
 	sess, err := e.deps.Store.Session(ctx, contact)
 	if err != nil || sess == nil || sess.Ended || sess.OptedOut || sess.Handoff || !sess.Waiting || sess.Pending != "" {
@@ -310,7 +328,10 @@ func (e *Engine) Exclusive(contact string, fn func() error) error {
 	if err != nil {
 		return err
 	}
-	unlock := e.lock(contact)
+	unlock, err := e.lock(context.Background(), contact)
+	if err != nil {
+		return err
+	}
 	defer unlock()
 	return fn()
 }
@@ -323,7 +344,10 @@ func (e *Engine) Release(ctx context.Context, contact, actor string) error {
 	if err != nil {
 		return err
 	}
-	unlock := e.lock(contact)
+	unlock, err := e.lock(ctx, contact)
+	if err != nil {
+		return err
+	}
 	defer unlock()
 	sess, err := e.deps.Store.Session(ctx, contact)
 	if err != nil {
@@ -362,7 +386,10 @@ func (e *Engine) Quarantine(ctx context.Context, in Inbound, reason string) erro
 		return fmt.Errorf("quarantine: %w", ErrBadContact)
 	}
 	in.Contact = contact
-	unlock := e.lock(contact)
+	unlock, err := e.lock(ctx, contact)
+	if err != nil {
+		return fmt.Errorf("quarantine: %w", err)
+	}
 	defer unlock()
 	sess, err := e.deps.Store.Session(ctx, contact)
 	if err != nil {

@@ -70,7 +70,10 @@ func (e *Engine) ownerTurn(ctx context.Context, contact string) (*turn, func(), 
 	if err != nil {
 		return nil, nil, err
 	}
-	unlock := e.lock(contact)
+	unlock, err := e.lock(ctx, contact)
+	if err != nil {
+		return nil, nil, err
+	}
 	sess, err := e.deps.Store.Session(ctx, contact)
 	if err != nil {
 		unlock()

@@ -162,14 +162,47 @@ func (w *Webhook) receive(rw http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Second)
 	defer cancel()
 	received := w.opts.Clock()
-	id, err := w.opts.Inbox.AddInbox(ctx, ChannelName, body, received)
+	id, mine, err := w.store(ctx, body, received)
 	if err != nil {
 		w.log.Error("webhook: store payload", "err", err)
 		plain(rw, http.StatusInternalServerError, "could not store the payload; Meta will retry")
 		return
 	}
-	w.opts.Stored(core.InboxItem{ID: id, Channel: ChannelName, Body: body, Received: received})
+	if mine {
+		w.opts.Stored(core.InboxItem{ID: id, Channel: ChannelName, Body: body, Received: received})
+	}
 	rw.WriteHeader(http.StatusOK)
+}
+
+// store writes a payload to the inbox. An inbox that several processes
+// share (core.LaneInbox) is told whose messages it carries, so one
+// contact's messages are handled in the order they arrived whichever
+// process received them; mine says this process may process it now.
+func (w *Webhook) store(ctx context.Context, body []byte, received time.Time) (id string, mine bool, err error) {
+	li, ok := w.opts.Inbox.(core.LaneInbox)
+	if !ok {
+		id, err = w.opts.Inbox.AddInbox(ctx, ChannelName, body, received)
+		return id, err == nil, err
+	}
+	return li.AddInboxFor(ctx, ChannelName, body, received, payloadContacts(body))
+}
+
+// payloadContacts are the contacts whose messages a payload carries; none
+// for a payload that does not parse (it is dropped when processed).
+func payloadContacts(body []byte) []string {
+	b, err := ParseWebhook(body)
+	if err != nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, m := range b.Messages {
+		if m.Contact != "" && !seen[m.Contact] {
+			seen[m.Contact] = true
+			out = append(out, m.Contact)
+		}
+	}
+	return out
 }
 
 // ValidSignature says whether header ("sha256=<hex>") is the HMAC-SHA256 of

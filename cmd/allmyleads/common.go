@@ -36,6 +36,7 @@ func (o *commonOpts) load(env *cliEnv) (Config, error) {
 	}
 	if o.db != "" {
 		cfg.Store.Path = o.db
+		cfg.Store.Driver = driverBbolt // --db names a bbolt file, whatever the configuration says
 	}
 	if o.flows != "" {
 		cfg.Flows.Dir = o.flows

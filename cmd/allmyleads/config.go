@@ -66,10 +66,40 @@ type EngineConfig struct {
 	Texts engine.Texts `yaml:"texts"`
 }
 
-// StoreConfig says where state is kept and how it is sealed.
+// StoreConfig says where state is kept and how it is sealed: one bbolt
+// file (the default), or a Postgres database that several serve processes
+// share (store_open.go).
 type StoreConfig struct {
-	Path    string `yaml:"path" validate:"required"`
-	KeyFile string `yaml:"key_file"` // default: PATH.key beside the database
+	// Driver is bbolt or postgres; "" is postgres when a URL is set (here,
+	// in ALLMYLEADS_DATABASE_URL or DATABASE_URL), else bbolt.
+	Driver  string `yaml:"driver" validate:"omitempty,oneof=bbolt postgres"`
+	Path    string `yaml:"path" validate:"required"` // the bbolt file
+	KeyFile string `yaml:"key_file"`                 // default (bbolt): PATH.key beside the database
+	// URL is the Postgres database (postgres://user:pass@host/db?sslmode=require).
+	URL string `yaml:"url"`
+	// Schema is the Postgres schema the tables live in (default allmyleads).
+	Schema string `yaml:"schema"`
+	// MaxConns bounds the Postgres connections for reads and writes
+	// (default 16); the engine's turns in flight hold up to engine.workers
+	// more.
+	MaxConns int `yaml:"max_conns" validate:"gte=0,lte=1000"`
+}
+
+// Store drivers.
+const (
+	driverBbolt    = "bbolt"
+	driverPostgres = "postgres"
+)
+
+// driver is the store the configuration selects.
+func (c StoreConfig) driver() string {
+	switch {
+	case c.Driver != "":
+		return c.Driver
+	case c.URL != "":
+		return driverPostgres
+	}
+	return driverBbolt
 }
 
 // FlowsConfig says where flows come from ("" = the shipped ones).
@@ -267,6 +297,8 @@ func applyEnv(cfg *Config, getenv func(string) string) {
 	set(&cfg.OpenAI.BaseURL, "OPENAI_BASE_URL")
 	set(&cfg.OpenAI.Model, "OPENAI_MODEL")
 	set(&cfg.Store.Path, "ALLMYLEADS_DB")
+	set(&cfg.Store.URL, "DATABASE_URL")
+	set(&cfg.Store.URL, "ALLMYLEADS_DATABASE_URL")
 	set(&cfg.Store.KeyFile, "ALLMYLEADS_KEY_FILE")
 	set(&cfg.Metrics.Token, "ALLMYLEADS_METRICS_TOKEN")
 }
@@ -287,6 +319,9 @@ func checkRetention(path string, r RetentionConfig) []string {
 func validateConfig(path string, cfg *Config) error {
 	if lines := checkRetention(path, cfg.Retention); len(lines) > 0 {
 		return errors.New(strings.Join(lines, "\n"))
+	}
+	if cfg.Store.driver() == driverPostgres && cfg.Store.URL == "" {
+		return fmt.Errorf("%s: error: store.url: the postgres driver needs the database's URL (store.url, ALLMYLEADS_DATABASE_URL or DATABASE_URL)", path)
 	}
 	v := validator.New(validator.WithRequiredStructEnabled())
 	v.RegisterTagNameFunc(func(f reflect.StructField) string { return yamlName(f.Tag.Get("yaml")) })

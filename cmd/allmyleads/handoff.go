@@ -57,7 +57,7 @@ func releaseContact(ctx context.Context, cfg Config, env *cliEnv, cmdline []stri
 	if env.shared != nil {
 		defer release()
 	}
-	rt, err := newRuntimeOn(cfg, env, st)
+	rt, err := newRuntimeOn(ctx, cfg, env, st)
 	if err != nil {
 		release()
 		return err

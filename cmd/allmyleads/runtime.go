@@ -12,7 +12,6 @@ import (
 	"github.com/allmyleads/allmyleads/engine"
 	"github.com/allmyleads/allmyleads/engine/core"
 	"github.com/allmyleads/allmyleads/engine/extract"
-	"github.com/allmyleads/allmyleads/engine/store"
 	"github.com/allmyleads/allmyleads/flows"
 	"github.com/allmyleads/allmyleads/metrics"
 	"github.com/allmyleads/allmyleads/plugins"
@@ -24,7 +23,7 @@ import (
 type runtime struct {
 	cfg     Config
 	logger  *slog.Logger
-	store   *store.Store
+	store   backend
 	flows   *flows.Set
 	plugins *plugins.Host
 	engine  *engine.Engine
@@ -43,13 +42,13 @@ type runtime struct {
 // newRuntime opens the store and loads flows and plugins. Flow or plugin
 // errors come back with every diagnostic, FILE:LINE first.
 func newRuntime(ctx context.Context, cfg Config, env *cliEnv) (*runtime, error) {
-	return newRuntimeOn(cfg, env, nil)
+	return newRuntimeOn(ctx, cfg, env, nil)
 }
 
 // newRuntimeOn builds a runtime over st when it is already open (the
 // handoff command may have it from the admin socket's server), else over
 // the configured database.
-func newRuntimeOn(cfg Config, env *cliEnv, st *store.Store) (*runtime, error) {
+func newRuntimeOn(ctx context.Context, cfg Config, env *cliEnv, st backend) (*runtime, error) {
 	rt := &runtime{cfg: cfg, logger: newLogger(env)}
 	rt.metrics = metrics.New(rt.logger)
 	var err error
@@ -61,7 +60,7 @@ func newRuntimeOn(cfg Config, env *cliEnv, st *store.Store) (*runtime, error) {
 		return nil, err
 	}
 	if st == nil {
-		if st, err = openStore(cfg, env); err != nil {
+		if st, err = openBackend(ctx, cfg, env); err != nil {
 			rt.plugins.Close()
 			return nil, err
 		}
@@ -70,7 +69,7 @@ func newRuntimeOn(cfg Config, env *cliEnv, st *store.Store) (*runtime, error) {
 }
 
 // start wires the extractor, the engine and the router over the store.
-func (rt *runtime) start(st *store.Store) (*runtime, error) {
+func (rt *runtime) start(st backend) (*runtime, error) {
 	cfg, logger, set, host := rt.cfg, rt.logger, rt.flows, rt.plugins
 	rt.store = st
 	xt := extract.New(extract.Options{Logger: logger, OpenAI: extract.OpenAIOptions{

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/allmyleads/allmyleads/channels/whatsapp"
+	"github.com/allmyleads/allmyleads/engine/store"
 )
 
 // shutdownGrace bounds each stage of a graceful stop: HTTP requests in
@@ -49,7 +50,11 @@ func runServe(ctx context.Context, env *cliEnv, args []string) int {
 	fmt.Fprintln(env.stderr, "allmyleads: "+consoleNote(srv.ln.Addr().String()))
 	fmt.Fprintln(env.stderr, "allmyleads: "+webNote(cfg, srv.ln.Addr().String()))
 	fmt.Fprintln(env.stderr, "allmyleads: "+extractorNote(cfg))
-	fmt.Fprintf(env.stderr, "allmyleads: record commands (leads, export, erase, backup...) reach this server through %s\n", adminSocketPath(cfg.Store.Path))
+	if cfg.Store.driver() == driverPostgres {
+		fmt.Fprintf(env.stderr, "allmyleads: state in Postgres (schema %s), shared with every serve process started with the same store settings and key\n", schemaName(cfg))
+	} else {
+		fmt.Fprintf(env.stderr, "allmyleads: record commands (leads, export, erase, backup...) reach this server through %s\n", adminSocketPath(cfg.Store.Path))
+	}
 	if err := srv.wait(ctx); err != nil {
 		return failf(env.stderr, exitRuntime, "serve: %v", err)
 	}
@@ -106,11 +111,14 @@ func startServer(ctx context.Context, cfg Config, env *cliEnv, so serverOptions)
 	}
 	// Record commands (leads, export, erase, backup...) run against this
 	// process's store through the admin socket while it holds the file.
-	stopAdmin, err := startAdmin(ctx, cfg, rt.store, rt.engine, env)
-	if err != nil {
-		ln.Close()
-		rt.Close()
-		return nil, &listenError{err}
+	// Postgres has no file to hold and no socket.
+	stopAdmin := func() {}
+	if bst, ok := rt.store.(*store.Store); ok {
+		if stopAdmin, err = startAdmin(ctx, cfg, bst, rt.engine, env); err != nil {
+			ln.Close()
+			rt.Close()
+			return nil, &listenError{err}
+		}
 	}
 	wa := cfg.WhatsApp
 	co := whatsapp.ChannelOptions{
@@ -131,6 +139,12 @@ func startServer(ctx context.Context, cfg Config, env *cliEnv, so serverOptions)
 			"allmyleads: the server starts anyway; %s\n", strings.Join(missing, ", "), missingEffect(missing))
 	}
 	rt.setNotify(ch.Wake)
+	if n, ok := rt.store.(notifier); ok {
+		// Several processes share the store: another one's webhook or turn
+		// wakes this one's workers.
+		n.OnInbox(ch.Processor.Notify)
+		n.OnOutbox(func(string) { rt.wake() })
+	}
 	handler, closeOwner, err := serveHandler(cfg, rt, ch, env)
 	if err != nil {
 		stopAdmin()

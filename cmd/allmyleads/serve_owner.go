@@ -133,7 +133,7 @@ func consoleNote(addr string) string {
 
 // ownerRights is the store's export, correction and erasure as the
 // console uses them.
-type ownerRights struct{ st *store.Store }
+type ownerRights struct{ st backend }
 
 func (o ownerRights) Export(ctx context.Context, contact string) ([]byte, string, error) {
 	return o.st.ExportJSON(ctx, contact)

@@ -88,6 +88,12 @@ func fastWorkers(co *whatsapp.ChannelOptions) {
 
 func startHarness(t *testing.T, g *graphtest.Server, cfg Config, so serverOptions) *harness {
 	t.Helper()
+	return startHarnessEnv(t, g, cfg, so, func(string) string { return "" })
+}
+
+// startHarnessEnv starts a server whose environment is getenv.
+func startHarnessEnv(t *testing.T, g *graphtest.Server, cfg Config, so serverOptions, getenv func(string) string) *harness {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +103,7 @@ func startHarness(t *testing.T, g *graphtest.Server, cfg Config, so serverOption
 		so.tune = fastWorkers
 	}
 	logs := &lockedBuffer{}
-	env := &cliEnv{stdin: strings.NewReader(""), stdout: logs, stderr: logs, getenv: func(string) string { return "" }}
+	env := &cliEnv{stdin: strings.NewReader(""), stdout: logs, stderr: logs, getenv: getenv}
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := startServer(ctx, cfg, env, so)
 	if err != nil {

@@ -6,9 +6,101 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"time"
 
+	"github.com/allmyleads/allmyleads/engine/core"
 	"github.com/allmyleads/allmyleads/engine/store"
+	"github.com/allmyleads/allmyleads/engine/store/postgres"
+	"github.com/allmyleads/allmyleads/engine/store/seal"
 )
+
+// backend is a store as serve, chat and the engine use it: the contract's
+// interfaces and what the server shows (health, metrics, the console's
+// rights). The bbolt store (*store.Store) and the Postgres store
+// (*postgres.Store) are backends.
+type backend interface {
+	core.Store
+	core.Outbox
+	core.Inbox
+	core.Retention
+	core.Records
+	core.OwnerStore
+	Close() error
+	Ping() error
+	ContactKey(contact string) string
+	ChatRights() core.Rights
+	Export(ctx context.Context, contact string) (*store.Export, error)
+	ExportJSON(ctx context.Context, contact string) ([]byte, string, error)
+	Quotes(ctx context.Context, f store.QuoteFilter) ([]core.QuoteRecord, error)
+	Erase(ctx context.Context, contact, actor string) (store.EraseReport, error)
+	Correct(ctx context.Context, contact, path, value, actor string) error
+	Depths(ctx context.Context) (store.Depths, error)
+	LeadStatuses(ctx context.Context) (map[string]int, error)
+}
+
+var (
+	_ backend = (*store.Store)(nil)
+	_ backend = (*postgres.Store)(nil)
+)
+
+// notifier is a store that several processes share: it tells this one
+// when a payload waits for it or another process queued messages, so the
+// workers wake instead of waiting for their next poll.
+type notifier interface {
+	OnInbox(fn func())
+	OnOutbox(fn func(channel string))
+}
+
+// openBackend opens the configured store: the bbolt file, or the Postgres
+// database (store.driver).
+func openBackend(ctx context.Context, cfg Config, env *cliEnv) (backend, error) {
+	if cfg.Store.driver() == driverPostgres {
+		return openPostgres(ctx, cfg, env)
+	}
+	return openStore(cfg, env)
+}
+
+// openPostgres opens the Postgres store. Its key comes from
+// ALLMYLEADS_ENCRYPTION_KEY or store.key_file: there is no database file
+// to keep a key file beside, and every process must use the same key.
+func openPostgres(ctx context.Context, cfg Config, env *cliEnv) (*postgres.Store, error) {
+	key, err := postgresKey(cfg, env)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	st, err := postgres.Open(ctx, postgres.Options{
+		URL: cfg.Store.URL, Schema: cfg.Store.Schema, Key: key, Logger: newLogger(env),
+		MaxConns: int32(cfg.Store.MaxConns), TurnConns: int32(cfg.Engine.Workers + 4),
+	})
+	if err != nil {
+		if errors.Is(err, postgres.ErrWrongKey) {
+			return nil, fmt.Errorf("postgres store: %w: every process needs the key the database was made with (%s or store.key_file)", postgres.ErrWrongKey, seal.EnvKey)
+		}
+		return nil, err
+	}
+	return st, nil
+}
+
+// schemaName is the Postgres schema the configuration names.
+func schemaName(cfg Config) string {
+	if cfg.Store.Schema != "" {
+		return cfg.Store.Schema
+	}
+	return "allmyleads"
+}
+
+// postgresKey reads the master key of a Postgres store.
+func postgresKey(cfg Config, env *cliEnv) ([]byte, error) {
+	if v := env.getenv(seal.EnvKey); v != "" {
+		return seal.DecodeKey(v, seal.EnvKey)
+	}
+	if cfg.Store.KeyFile != "" {
+		return seal.ReadKeyFile(cfg.Store.KeyFile)
+	}
+	return nil, fmt.Errorf("postgres store: no encryption key: set %s (base64 of 32 bytes; `allmyleads keygen` makes one) or store.key_file, the same for every process", seal.EnvKey)
+}
 
 // openStore opens the configured database. Without a key configured, the
 // first start creates a key file beside the database (mode 0600) and says

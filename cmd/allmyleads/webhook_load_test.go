@@ -20,6 +20,7 @@ import (
 
 	"github.com/allmyleads/allmyleads/channels/whatsapp"
 	"github.com/allmyleads/allmyleads/channels/whatsapp/graphtest"
+	"github.com/allmyleads/allmyleads/engine/store"
 )
 
 // benchOptions size a webhook benchmark.
@@ -146,7 +147,7 @@ func benchWebhook(ctx context.Context, env *cliEnv, o benchOptions) (*benchResul
 	}
 	res.drainTime = time.Since(start)
 	res.replies = len(g.Sent())
-	ws := srv.rt.store.WriteStats()
+	ws := srv.rt.store.(*store.Store).WriteStats()
 	res.commits, res.writes = ws.Commits, ws.Writes
 	slices.Sort(res.latencies)
 	return res, nil

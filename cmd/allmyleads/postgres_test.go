@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/allmyleads/allmyleads/channels/whatsapp/graphtest"
+	"github.com/allmyleads/allmyleads/engine/store/postgres/pgtest"
+	"github.com/allmyleads/allmyleads/engine/store/seal"
+)
+
+// twoServerScript is what every customer of the two-server test types:
+// the start of the shipped quote conversation, whose answers only make
+// sense in order (a name, then an email...).
+var twoServerScript = benchScript[:8]
+
+// TestPostgresTwoServers runs two serve processes' runtimes (each its own
+// store, HTTP server, inbox worker and sender) on one Postgres database,
+// sends each customer's signed webhooks to both in turn (the next as soon
+// as the last was answered 200, not when it was handled), and checks that
+// every message is answered exactly once and in order: each customer's
+// replies are the replies one server on bbolt gives the same script.
+func TestPostgresTwoServers(t *testing.T) {
+	url := pgtest.URL(t)
+	schema := pgtest.Schema(t)
+	const contacts = 40
+
+	want := referenceReplies(t)
+	t.Logf("the script gets %d replies from one server", len(want))
+
+	g := graphtest.Start()
+	defer g.Close()
+	key, err := seal.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	getenv := func(name string) string {
+		if name == seal.EnvKey {
+			return seal.EncodeKey(key)
+		}
+		return ""
+	}
+	var servers []*harness
+	for i := range 2 {
+		cfg := e2eConfig(g, t.TempDir())
+		cfg.Store.Driver, cfg.Store.URL, cfg.Store.Schema, cfg.Store.MaxConns = driverPostgres, url, schema, 8
+		cfg.Engine.Workers = 16
+		cfg.Web.Enabled = false
+		servers = append(servers, startHarnessEnv(t, g, cfg, serverOptions{noRetention: true}, getenv))
+		_ = i
+	}
+
+	var wg sync.WaitGroup
+	errs := make(chan error, contacts)
+	for c := range contacts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			from := fmt.Sprintf("4477008%05d", c)
+			for k, text := range twoServerScript {
+				h := servers[(c+k)%len(servers)]
+				body := textWebhook(from, fmt.Sprintf("wamid.two.%05d.%02d", c, k), text)
+				if code := h.post(body); code != 200 {
+					errs <- fmt.Errorf("contact %d message %d: answered %d", c, k, code)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	total := contacts * len(want)
+	if !g.WaitFor(2*time.Minute, func(sent []graphtest.Request) bool { return len(sendsOf(sent)) >= total }) {
+		t.Fatalf("the servers sent %d replies, want %d", len(sendsOf(g.Sent())), total)
+	}
+	// Let the claims settle: every payload done, every message sent.
+	waitEmpty(t, servers[0])
+
+	byContact := map[string][]string{}
+	for _, r := range g.Sent() {
+		to, _ := r.Body["to"].(string)
+		byContact[to] = append(byContact[to], replyText(r))
+	}
+	for c := range contacts {
+		from := fmt.Sprintf("4477008%05d", c)
+		got := byContact[from]
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("customer %d got %d replies, want %d in this order:\n got %q\nwant %q", c, len(got), len(want), got, want)
+		}
+	}
+	if len(byContact) != contacts {
+		t.Errorf("replies went to %d customers, want %d", len(byContact), contacts)
+	}
+}
+
+// referenceReplies runs the script for one customer on one server on
+// bbolt and returns the replies it sends.
+func referenceReplies(t *testing.T) []string {
+	t.Helper()
+	g := graphtest.Start()
+	defer g.Close()
+	cfg := e2eConfig(g, t.TempDir())
+	cfg.Store.Path = filepath.Join(t.TempDir(), "reference.db")
+	cfg.Web.Enabled = false
+	h := startHarness(t, g, cfg, serverOptions{noRetention: true})
+	defer h.stop()
+	from := "447700799999"
+	for k, text := range twoServerScript {
+		before := len(sendsOf(g.Sent()))
+		h.mustPost(textWebhook(from, fmt.Sprintf("wamid.ref.%02d", k), text))
+		// One message at a time: the reference is the one-process order.
+		if !g.WaitFor(time.Minute, func(sent []graphtest.Request) bool { return len(sendsOf(sent)) > before }) {
+			t.Fatalf("reference: no reply to %q", text)
+		}
+		waitEmpty(t, h)
+	}
+	var out []string
+	for _, r := range g.Sent() {
+		out = append(out, replyText(r))
+	}
+	return out
+}
+
+// waitEmpty waits until the server's store has no pending payload and no
+// queued message left.
+func waitEmpty(t *testing.T, h *harness) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := waitInboxEmpty(ctx, h.srv); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		d, err := h.srv.rt.store.Depths(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, v := range d.Outbox {
+			n += v
+		}
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d messages still queued after a minute", n)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal(ctx.Err())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+func sendsOf(rs []graphtest.Request) []graphtest.Request { return rs }
+
+// replyText is what a reply says: its text, or its interactive body.
+func replyText(r graphtest.Request) string {
+	if tx, ok := r.Body["text"].(map[string]any); ok {
+		s, _ := tx["body"].(string)
+		return s
+	}
+	if in, ok := r.Body["interactive"].(map[string]any); ok {
+		b, _ := json.Marshal(in["body"])
+		return string(b)
+	}
+	t, _ := r.Body["type"].(string)
+	return "[" + t + "]"
+}
+
+// textWebhook is a WhatsApp webhook with one text message.
+func textWebhook(from, id, text string) []byte {
+	body, _ := json.Marshal(map[string]any{
+		"object": "whatsapp_business_account",
+		"entry": []any{map[string]any{"id": "987654321098765", "changes": []any{map[string]any{"field": "messages", "value": map[string]any{
+			"messaging_product": "whatsapp",
+			"metadata":          map[string]any{"display_phone_number": "15550001111", "phone_number_id": graphtest.DefaultPhoneNumberID},
+			"contacts":          []any{map[string]any{"profile": map[string]any{"name": "Two Servers"}, "wa_id": from}},
+			"messages": []any{map[string]any{"from": from, "id": id, "timestamp": fmt.Sprint(time.Now().Unix()), "type": "text",
+				"text": map[string]any{"body": text}}},
+		}}}}},
+	})
+	return body
+}
