@@ -47,13 +47,12 @@ func TestPostgresTwoServers(t *testing.T) {
 		return ""
 	}
 	var servers []*harness
-	for i := range 2 {
+	for range 2 {
 		cfg := e2eConfig(g, t.TempDir())
 		cfg.Store.Driver, cfg.Store.URL, cfg.Store.Schema, cfg.Store.MaxConns = driverPostgres, url, schema, 8
 		cfg.Engine.Workers = 16
 		cfg.Web.Enabled = false
 		servers = append(servers, startHarnessEnv(t, g, cfg, serverOptions{noRetention: true}, getenv))
-		_ = i
 	}
 
 	var wg sync.WaitGroup

@@ -134,6 +134,9 @@ func (s *Store) Commit(ctx context.Context, t *core.Turn) error {
 	if err != nil {
 		return fmt.Errorf("commit turn of contact %s: %w", short(ck), err)
 	}
+	for ch := range c.channels {
+		s.notify(topicOutbox, ch) // the other processes' senders
+	}
 	if t.Erase {
 		s.log.Info("contact erased", "contact", short(ck), "actor", model.ChatEraseActor)
 	}
@@ -155,6 +158,7 @@ type turnCommit struct {
 	seenValue []byte
 	session   []byte
 	lastIn    []byte
+	channels  map[string]bool // the outbound messages' channels
 }
 
 // prepare seals what does not depend on the database and fills in the
@@ -288,11 +292,16 @@ func (c *turnCommit) run(ctx context.Context, tx pgx.Tx) error {
 	if err != nil {
 		return err
 	}
+	if lead != nil {
+		if err := c.s.queueLeadRow(b, c.ck, lead.row); err != nil {
+			return err
+		}
+	}
 	if err := sendBatch(ctx, tx, b); err != nil {
 		return err
 	}
 	if lead != nil {
-		return c.s.putLead(ctx, tx, c.ck, lead.old, lead.row)
+		return c.s.moveStats(ctx, tx, c.ck, lead.old, lead.row)
 	}
 	return nil
 }
@@ -565,9 +574,7 @@ func (c *turnCommit) queueOutbound(b *pgx.Batch, st *stored) error {
 		b.Queue(`INSERT INTO outbox (id, channel, ck, message_id, value) VALUES ($1, $2, $3, $4, $5)`, id, o.Channel, c.ck, msgID, v)
 		channels[o.Channel] = true
 	}
-	for ch := range channels {
-		s.queueNotify(b, topicOutbox, ch)
-	}
+	c.channels = channels
 	return nil
 }
 

@@ -56,11 +56,13 @@ func (s *Store) AddInboxFor(ctx context.Context, channel string, body []byte, re
 		RETURNING id, claimed_by IS NOT NULL`, channel, received, lanes, s.id, value).QueryRow(func(r pgx.Row) error {
 		return r.Scan(&id, &mine)
 	})
-	b.Queue(`SELECT pg_notify($1, '') FROM inbox WHERE id = currval('inbox_id_seq') AND claimed_by IS NULL`, s.topic(topicInbox))
 	// Sent alone, the batch is one implicit transaction: the lanes' locks
 	// are held until the payload is stored.
 	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
 		return "", false, fmt.Errorf("add to inbox: %w", err)
+	}
+	if !mine {
+		s.notify(topicInbox, "")
 	}
 	return inboxID(id), mine, nil
 }
@@ -186,12 +188,15 @@ func (s *Store) DoneInbox(ctx context.Context, id string) error {
 	if !ok {
 		return nil
 	}
-	_, err := s.pool.Exec(ctx, `WITH done AS (DELETE FROM inbox WHERE id = $1 RETURNING lanes)
-		SELECT pg_notify($2, '') FROM done
-		WHERE cardinality(done.lanes) > 0 AND EXISTS (SELECT 1 FROM inbox i WHERE i.lanes && done.lanes AND i.claimed_by IS NULL AND i.id <> $1)`,
-		n, s.topic(topicInbox))
+	var waiting bool
+	err := s.pool.QueryRow(ctx, `WITH done AS (DELETE FROM inbox WHERE id = $1 RETURNING lanes)
+		SELECT EXISTS (SELECT 1 FROM done, inbox i WHERE cardinality(done.lanes) > 0 AND i.lanes && done.lanes AND i.claimed_by IS NULL AND i.id <> $1)`,
+		n).Scan(&waiting)
 	if err != nil {
 		return fmt.Errorf("inbox done %s: %w", id, err)
+	}
+	if waiting {
+		s.notify(topicInbox, "")
 	}
 	return nil
 }

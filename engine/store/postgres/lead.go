@@ -43,24 +43,39 @@ func (s *Store) decodeLead(ck string, raw []byte) (*model.LeadRecord, error) {
 // putLead writes a contact's row (nil clears it) and moves the totals
 // from old to the new row. The contact's row is locked by the caller.
 func (s *Store) putLead(ctx context.Context, tx pgx.Tx, ck string, old, r *model.LeadRecord) error {
-	if r == nil {
-		if _, err := tx.Exec(ctx, `UPDATE contacts SET lead = NULL, listed = false, activity = NULL, stage = NULL, tab = NULL WHERE ck = $1`, ck); err != nil {
-			return err
-		}
-	} else {
-		v, err := s.sealJSON(nLead, ck, r)
-		if err != nil {
-			return err
-		}
-		var tab any
-		if t := r.Tab(); t != "" {
-			tab = t
-		}
-		if _, err := tx.Exec(ctx, `UPDATE contacts SET lead = $2, listed = $3, activity = $4, stage = $5, tab = $6 WHERE ck = $1`,
-			ck, v, r.IsListed(), r.Activity, r.Stage, tab); err != nil {
-			return err
-		}
+	b := &pgx.Batch{}
+	if err := s.queueLeadRow(b, ck, r); err != nil {
+		return err
 	}
+	if err := sendBatch(ctx, tx, b); err != nil {
+		return err
+	}
+	return s.moveStats(ctx, tx, ck, old, r)
+}
+
+// queueLeadRow queues writing a contact's row and its index columns (nil
+// clears them).
+func (s *Store) queueLeadRow(b *pgx.Batch, ck string, r *model.LeadRecord) error {
+	if r == nil {
+		b.Queue(`UPDATE contacts SET lead = NULL, listed = false, activity = NULL, stage = NULL, tab = NULL WHERE ck = $1`, ck)
+		return nil
+	}
+	v, err := s.sealJSON(nLead, ck, r)
+	if err != nil {
+		return err
+	}
+	var tab any
+	if t := r.Tab(); t != "" {
+		tab = t
+	}
+	b.Queue(`UPDATE contacts SET lead = $2, listed = $3, activity = $4, stage = $5, tab = $6 WHERE ck = $1`,
+		ck, v, r.IsListed(), r.Activity, r.Stage, tab)
+	return nil
+}
+
+// moveStats moves a row's contribution to the totals from old to r, when
+// it changed.
+func (s *Store) moveStats(ctx context.Context, tx pgx.Tx, ck string, old, r *model.LeadRecord) error {
 	if model.SameContribution(old, r) {
 		return nil // most turns move no lead to another stage: the totals stay
 	}

@@ -29,16 +29,68 @@ func (s *Store) schemaTag() string {
 	return string(b)
 }
 
-// queueNotify queues a notification in a turn's batch: it is delivered
-// when the transaction commits.
-func (s *Store) queueNotify(b *pgx.Batch, name, payload string) {
-	b.Queue(`SELECT pg_notify($1, $2)`, s.topic(name), payload)
+// Notifications are sent after the writes they announce have committed,
+// by one goroutine of the store that coalesces bursts, never inside a
+// turn's transaction: Postgres takes a database-wide lock when a
+// transaction that notified commits and holds it through the commit's
+// fsync, which would make every turn of every process commit one after
+// the other instead of sharing fsyncs.
+
+// notifier sends the store's notifications.
+type notifier struct {
+	mu      sync.Mutex
+	pending map[[2]string]bool // topic, payload
+	signal  chan struct{}
 }
 
-// notify sends a notification at once (outside a transaction).
-func (s *Store) notify(ctx context.Context, q querier, name, payload string) {
-	var ignored any
-	_ = q.QueryRow(ctx, `SELECT pg_notify($1, $2)`, s.topic(name), payload).Scan(&ignored)
+func newNotifier() *notifier {
+	return &notifier{pending: map[[2]string]bool{}, signal: make(chan struct{}, 1)}
+}
+
+// notify asks for a notification to be sent soon; repeats coalesce.
+func (s *Store) notify(name, payload string) {
+	n := s.notifier
+	n.mu.Lock()
+	n.pending[[2]string{s.topic(name), payload}] = true
+	n.mu.Unlock()
+	select {
+	case n.signal <- struct{}{}:
+	default:
+	}
+}
+
+// sendNotifications sends what notify asked for until stop is closed,
+// then what is left.
+func (s *Store) sendNotifications(stop <-chan struct{}, done *sync.WaitGroup) {
+	defer done.Done()
+	n := s.notifier
+	for {
+		stopping := false
+		select {
+		case <-n.signal:
+		case <-stop:
+			stopping = true
+		}
+		n.mu.Lock()
+		batch := n.pending
+		n.pending = map[[2]string]bool{}
+		n.mu.Unlock()
+		if len(batch) > 0 {
+			var topics, payloads []string
+			for k := range batch {
+				topics, payloads = append(topics, k[0]), append(payloads, k[1])
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_, err := s.pool.Exec(ctx, `SELECT pg_notify(t, p) FROM unnest($1::text[], $2::text[]) AS x(t, p)`, topics, payloads)
+			cancel()
+			if err != nil {
+				s.log.Warn("postgres store: notify the other processes", "err", err)
+			}
+		}
+		if stopping {
+			return
+		}
+	}
 }
 
 // OnInbox registers fn to be called when a webhook payload waits for a

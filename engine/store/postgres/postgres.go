@@ -99,6 +99,7 @@ type Store struct {
 	held sync.Map // contact key -> *heldTurn (LockContact)
 
 	listener *listener
+	notifier *notifier
 	stop     chan struct{}
 	done     sync.WaitGroup
 	closed   sync.Once
@@ -153,9 +154,11 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open postgres store (schema %s): %w", schema, err)
 	}
 	s.listener = newListener(s, opts.URL)
-	s.done.Add(2)
+	s.notifier = newNotifier()
+	s.done.Add(3)
 	go s.heartbeat()
 	go s.listener.run(s.stop, &s.done)
+	go s.sendNotifications(s.stop, &s.done)
 	return s, nil
 }
 
@@ -256,8 +259,6 @@ func (s *Store) heartbeat() {
 func (s *Store) Close() error {
 	var err error
 	s.closed.Do(func() {
-		close(s.stop)
-		s.done.Wait()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_, err = s.pool.Exec(ctx, `
@@ -265,8 +266,12 @@ func (s *Store) Close() error {
 			UPDATE outbox SET claimed_by = NULL WHERE claimed_by = '`+s.id+`';
 			DELETE FROM processes WHERE id = '`+s.id+`'`)
 		if err == nil {
-			s.notify(ctx, s.pool, topicInbox, "")
+			// The others take what this process let go.
+			s.notify(topicInbox, "")
+			s.notify(topicOutbox, "")
 		}
+		close(s.stop)
+		s.done.Wait()
 		s.turns.Close()
 		s.pool.Close()
 		if err != nil {
