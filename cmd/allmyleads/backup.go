@@ -36,7 +36,11 @@ func runBackup(ctx context.Context, env *cliEnv, args []string) int {
 		return exitOf(env, err)
 	}
 	defer release()
-	n, err := st.BackupFile(ctx, env.abs(file), *actor)
+	bst, err := bboltOnly(st, "backup", "back up with pg_dump (every value is sealed; keep the key apart)")
+	if err != nil {
+		return exitOf(env, err)
+	}
+	n, err := bst.BackupFile(ctx, env.abs(file), *actor)
 	if err != nil {
 		return failf(env.stderr, exitRuntime, "%v", err)
 	}

@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/allmyleads/allmyleads/engine/core"
 )
 
 // Exit codes, as STYLE.md fixes them.
@@ -41,6 +43,9 @@ type cliEnv struct {
 	// cwd is the folder relative paths are resolved against (abs): the
 	// admin socket client's; "" means this process's.
 	cwd string
+	// locker is the shared store a record command opened itself
+	// (Postgres), whose contact locks exclusive takes.
+	locker core.ContactLocker
 }
 
 func commands() []command {

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -194,4 +196,68 @@ func textWebhook(from, id, text string) []byte {
 		}}}}},
 	})
 	return body
+}
+
+// TestPostgresRecordCommands runs the record commands against a Postgres
+// store that a server is using at the same time: they reach the database
+// themselves (no admin socket), erase takes the contact's lock across
+// processes, and after the erasure no table holds the customer's data.
+func TestPostgresRecordCommands(t *testing.T) {
+	url := pgtest.URL(t)
+	schema := pgtest.Schema(t)
+	key, err := seal.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{seal.EnvKey: seal.EncodeKey(key), "ALLMYLEADS_DATABASE_URL": url}
+	getenv := func(name string) string { return vars[name] }
+	g := graphtest.Start()
+	defer g.Close()
+	cfg := e2eConfig(g, t.TempDir())
+	cfg.Store.URL, cfg.Store.Schema = url, schema
+	cfg.Web.Enabled = false
+	h := startHarnessEnv(t, g, cfg, serverOptions{noRetention: true}, getenv)
+	from := "447700812345"
+	for k, text := range twoServerScript[:4] {
+		h.mustPost(textWebhook(from, fmt.Sprintf("wamid.rec.%02d", k), text))
+	}
+	waitEmpty(t, h)
+
+	conf := filepath.Join(t.TempDir(), "allmyleads.yaml")
+	if err := os.WriteFile(conf, []byte("store:\n  schema: "+schema+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runCmd := func(args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		e := &cliEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: getenv}
+		code := run(context.Background(), e, append(args, "--config", conf))
+		return code, out.String(), errb.String()
+	}
+	code, out, errOut := runCmd("leads", "--format", "csv")
+	if code != exitOK || !strings.Contains(out, "+"+from) || !strings.Contains(out, "Ana Lima") {
+		t.Fatalf("leads: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = runCmd("export", "--contact", "+"+from)
+	if code != exitOK || !strings.Contains(out, "ana@example.com") {
+		t.Fatalf("export: exit %d\n%s%s", code, out, errOut)
+	}
+	code, _, errOut = runCmd("backup", "/tmp/never.db")
+	if code != exitInput || !strings.Contains(errOut, "pg_dump") {
+		t.Errorf("backup on Postgres: exit %d: %s", code, errOut)
+	}
+	code, out, errOut = runCmd("erase", "--contact", "+"+from, "--yes")
+	if code != exitOK {
+		t.Fatalf("erase: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = runCmd("export", "--contact", "+"+from)
+	if code != exitOK || strings.Contains(out, "Ana Lima") || !strings.Contains(errOut, "nothing is held") {
+		t.Errorf("export after the erasure: exit %d\n%s%s", code, out, errOut)
+	}
+	h.stop()
+	dump := pgtest.Dump(t, url, schema)
+	for _, s := range []string{"Ana Lima", "ana@example.com", from} {
+		if bytes.Contains(dump, []byte(s)) {
+			t.Errorf("after the erasure the database holds %q in the clear", s)
+		}
+	}
 }

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/allmyleads/allmyleads/engine/core"
-	"github.com/allmyleads/allmyleads/engine/store"
 )
 
 // subcommand checks the word a command with one subcommand starts with
@@ -67,7 +66,7 @@ func (c contactFlag) urn(env *cliEnv) (urn string, code int, ok bool) {
 // command's arguments, forwarded to a running server. Call release when
 // done. Any error is for exitOf: a configuration that does not load is the
 // user's input (exit 1).
-func (o *commonOpts) openRecords(ctx context.Context, env *cliEnv, name string, args []string) (cfg Config, st *store.Store, release func() error, err error) {
+func (o *commonOpts) openRecords(ctx context.Context, env *cliEnv, name string, args []string) (cfg Config, st recordStore, release func() error, err error) {
 	cfg, err = o.loadFor(env)
 	if err != nil {
 		return cfg, nil, nil, &errExit{exitInput, err}

@@ -34,7 +34,12 @@ func runRekey(ctx context.Context, env *cliEnv, args []string) int {
 	if err != nil {
 		return exitOf(env, err)
 	}
-	if err := st.Rekey(ctx, newKey, *actor); err != nil {
+	bst, err := bboltOnly(st, "rekey", "changing the key is not supported yet")
+	if err != nil {
+		release()
+		return exitOf(env, err)
+	}
+	if err := bst.Rekey(ctx, newKey, *actor); err != nil {
 		release()
 		return failf(env.stderr, exitRuntime, "%v", err)
 	}

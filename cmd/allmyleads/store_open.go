@@ -43,6 +43,30 @@ var (
 	_ backend = (*postgres.Store)(nil)
 )
 
+// recordStore is a store as the record commands use it (leads, quotes,
+// export, erase, correct, consent, retention, tokens...): both stores are.
+// rekey and backup need the bbolt store itself.
+type recordStore interface {
+	backend
+	Leads(ctx context.Context, f store.LeadFilter) ([]store.Lead, error)
+	MarkPaid(ctx context.Context, quoteID, ref, actor string) error
+	WithdrawConsent(ctx context.Context, contact, purpose, actor string) error
+}
+
+var (
+	_ recordStore = (*store.Store)(nil)
+	_ recordStore = (*postgres.Store)(nil)
+)
+
+// bboltOnly gives a command that works on the bbolt file itself (rekey,
+// backup) its store, or says why it cannot run on Postgres.
+func bboltOnly(st recordStore, what, instead string) (*store.Store, error) {
+	if b, ok := st.(*store.Store); ok {
+		return b, nil
+	}
+	return nil, &errExit{exitInput, fmt.Errorf("%s works on the bbolt file; on the Postgres store %s", what, instead)}
+}
+
 // notifier is a store that several processes share: it tells this one
 // when a payload waits for it or another process queued messages, so the
 // workers wake instead of waiting for their next poll.
@@ -136,7 +160,18 @@ func openStore(cfg Config, env *cliEnv) (*store.Store, error) {
 // error is an *errInServer with the exit code (see exitOf). The socket is
 // tried first, which spares waiting for the lock; it is tried again when
 // the file is locked by a server that was starting.
-func openRecordStore(ctx context.Context, cfg *Config, env *cliEnv, cmdline []string) (*store.Store, func() error, error) {
+func openRecordStore(ctx context.Context, cfg *Config, env *cliEnv, cmdline []string) (recordStore, func() error, error) {
+	if env.shared == nil && cfg.Store.driver() == driverPostgres {
+		// Postgres is shared: the command reaches the database itself,
+		// beside any running servers, and takes a contact's lock across
+		// them where it changes the contact (exclusive).
+		st, err := openPostgres(ctx, *cfg, env)
+		if err != nil {
+			return nil, nil, err
+		}
+		env.locker = st
+		return st, st.Close, nil
+	}
 	if env.shared != nil {
 		if err := env.shared.holds(cfg.Store.Path); err != nil {
 			return nil, nil, err
@@ -179,6 +214,15 @@ func openRecordStore(ctx context.Context, cfg *Config, env *cliEnv, cmdline []st
 func exclusive(env *cliEnv, phone string, fn func() error) error {
 	if env.shared != nil && env.shared.engine != nil {
 		return env.shared.engine.Exclusive(phone, fn)
+	}
+	if env.locker != nil {
+		// On Postgres: wait for the contact's turn in flight in any serve
+		// process, and keep the next one out until done.
+		unlock, err := env.locker.LockContact(context.Background(), phone)
+		if err != nil {
+			return err
+		}
+		defer unlock()
 	}
 	return fn()
 }

@@ -10,7 +10,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/allmyleads/allmyleads/engine/core"
-	"github.com/allmyleads/allmyleads/engine/store"
 	"github.com/allmyleads/allmyleads/owner"
 )
 
@@ -140,12 +139,12 @@ func tokenRevoke(ctx context.Context, env *cliEnv, args, rest []string) int {
 // openOwnerStore opens the database for the token and owner commands:
 // through a running server's admin socket, else directly, creating it when
 // it does not exist yet (a token can be made before the first serve).
-func openOwnerStore(ctx context.Context, opts *commonOpts, env *cliEnv, args []string) (*store.Store, func() error, error) {
+func openOwnerStore(ctx context.Context, opts *commonOpts, env *cliEnv, args []string) (recordStore, func() error, error) {
 	cfg, err := opts.loadFor(env)
 	if err != nil {
 		return nil, nil, &errExit{exitInput, err}
 	}
-	if env.shared == nil {
+	if env.shared == nil && cfg.Store.driver() == driverBbolt {
 		if _, err := os.Stat(cfg.Store.Path); errors.Is(err, os.ErrNotExist) {
 			st, err := openStore(cfg, env)
 			if err != nil {
