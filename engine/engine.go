@@ -219,21 +219,23 @@ func randomID(prefix string) string {
 // across the processes that share the store with its lock when the store
 // has one (core.ContactLocker: the Postgres store), held from loading the
 // session to committing the turn.
-func (e *Engine) lock(ctx context.Context, contact string) (func(), error) {
+//
+// The returned context carries the store's lock: the turn runs with it.
+func (e *Engine) lock(ctx context.Context, contact string) (context.Context, func(), error) {
 	h := fnv.New32a()
 	h.Write([]byte(contact))
 	m := &e.locks[h.Sum32()%uint32(len(e.locks))]
 	m.Lock()
 	l, ok := e.deps.Store.(core.ContactLocker)
 	if !ok {
-		return m.Unlock, nil
+		return ctx, m.Unlock, nil
 	}
-	unlock, err := l.LockContact(ctx, contact)
+	locked, unlock, err := l.LockContact(ctx, contact)
 	if err != nil {
 		m.Unlock()
-		return nil, fmt.Errorf("lock contact %s: %w", e.deps.Tag(contact), err)
+		return nil, nil, fmt.Errorf("lock contact %s: %w", e.deps.Tag(contact), err)
 	}
-	return func() { unlock(); m.Unlock() }, nil
+	return locked, func() { unlock(); m.Unlock() }, nil
 }
 
 // Handle advances the contact's conversation with one inbound message and
@@ -252,7 +254,7 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (out []Outbound, err er
 	if in.ID == "" {
 		return nil, errors.New("inbound: message id is empty")
 	}
-	unlock, err := e.lock(ctx, contact)
+	ctx, unlock, err := e.lock(ctx, contact)
 	if err != nil {
 		return nil, err
 	}
@@ -304,7 +306,7 @@ func (e *Engine) Remind(ctx context.Context, contact string) error {
 	if err != nil {
 		return err
 	}
-	unlock, err := e.lock(ctx, contact)
+	ctx, unlock, err := e.lock(ctx, contact)
 	if err != nil {
 		return err
 	}
@@ -328,7 +330,7 @@ func (e *Engine) Exclusive(contact string, fn func() error) error {
 	if err != nil {
 		return err
 	}
-	unlock, err := e.lock(context.Background(), contact)
+	_, unlock, err := e.lock(context.Background(), contact)
 	if err != nil {
 		return err
 	}
@@ -344,7 +346,7 @@ func (e *Engine) Release(ctx context.Context, contact, actor string) error {
 	if err != nil {
 		return err
 	}
-	unlock, err := e.lock(ctx, contact)
+	ctx, unlock, err := e.lock(ctx, contact)
 	if err != nil {
 		return err
 	}
@@ -386,7 +388,7 @@ func (e *Engine) Quarantine(ctx context.Context, in Inbound, reason string) erro
 		return fmt.Errorf("quarantine: %w", ErrBadContact)
 	}
 	in.Contact = contact
-	unlock, err := e.lock(ctx, contact)
+	ctx, unlock, err := e.lock(ctx, contact)
 	if err != nil {
 		return fmt.Errorf("quarantine: %w", err)
 	}

@@ -70,7 +70,7 @@ func (e *Engine) ownerTurn(ctx context.Context, contact string) (*turn, func(), 
 	if err != nil {
 		return nil, nil, err
 	}
-	unlock, err := e.lock(ctx, contact)
+	ctx, unlock, err := e.lock(ctx, contact)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -218,7 +218,7 @@ func exclusive(env *cliEnv, phone string, fn func() error) error {
 	if env.locker != nil {
 		// On Postgres: wait for the contact's turn in flight in any serve
 		// process, and keep the next one out until done.
-		unlock, err := env.locker.LockContact(context.Background(), phone)
+		_, unlock, err := env.locker.LockContact(context.Background(), phone)
 		if err != nil {
 			return err
 		}

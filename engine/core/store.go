@@ -162,8 +162,9 @@ type LaneInbox interface {
 // (the Postgres store). The engine holds a contact's lock from loading its
 // session to committing its turn, so no other process runs a turn of that
 // contact meanwhile; a store used by one process need not implement it
-// (the engine's own lock is enough). unlock must be called once, after the
-// turn's Commit (or instead of it).
+// (the engine's own lock is enough). The returned context carries the
+// lock: the turn's Commit, made with it, commits inside the lock. unlock
+// must be called once, after that Commit (or instead of it).
 type ContactLocker interface {
-	LockContact(ctx context.Context, contact string) (unlock func(), err error)
+	LockContact(ctx context.Context, contact string) (locked context.Context, unlock func(), err error)
 }

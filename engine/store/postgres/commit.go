@@ -97,8 +97,9 @@ func seqID(n int64) string { return fmt.Sprintf("%020d", n) }
 // the bbolt store's Commit for every rule; both pass the same suite). A
 // turn whose inbound id was seen returns core.ErrDuplicate and changes
 // nothing. Inside LockContact's hold it commits in the held transaction;
-// otherwise it takes the contact's advisory lock itself, so it waits for
-// another process's turn of the contact.
+// (its context carries it); otherwise it takes the contact's advisory
+// lock itself, so it waits for a turn of the contact in flight in any
+// process.
 func (s *Store) Commit(ctx context.Context, t *core.Turn) error {
 	if t == nil {
 		return errors.New("commit: nil turn")
@@ -117,7 +118,7 @@ func (s *Store) Commit(ctx context.Context, t *core.Turn) error {
 		return fmt.Errorf("commit turn of contact %s: %w", short(ck), err)
 	}
 	err := errHoldSpent
-	if h := s.heldTurn(ck); h != nil {
+	if h := heldTurnOf(ctx, ck); h != nil {
 		err = h.commit(ctx, c.run)
 	}
 	if errors.Is(err, errHoldSpent) {

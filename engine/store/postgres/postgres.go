@@ -96,8 +96,6 @@ type Store struct {
 	lease  time.Duration
 	lockNS int32 // the advisory lock namespace of this schema
 
-	held sync.Map // contact key -> *heldTurn (LockContact)
-
 	listener *listener
 	notifier *notifier
 	stop     chan struct{}
@@ -340,4 +338,16 @@ func short(ck string) string {
 		return ck[:16]
 	}
 	return ck
+}
+
+// abandon stops the store as a killed process would: no heartbeat, no
+// listener, connections dropped, claims left in the database to run out
+// with the lease. For tests.
+func (s *Store) abandon() {
+	s.closed.Do(func() {
+		close(s.stop)
+		s.done.Wait()
+		s.turns.Close()
+		s.pool.Close()
+	})
 }

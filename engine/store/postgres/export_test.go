@@ -1,0 +1,4 @@
+package postgres
+
+// Abandon stops a store as a killed process would (see abandon).
+func Abandon(s *Store) { s.abandon() }
