@@ -335,6 +335,7 @@ func (v *vm) lazyNewIndex(L *lua.LState) int {
 	if k == lua.LNil {
 		L.RaiseError("table index is nil")
 	}
+	v.guardSlot(L, t, k)
 	t.RawSet(k, L.Get(3))
 	return 0
 }

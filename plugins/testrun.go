@@ -21,9 +21,9 @@ type TestResult struct {
 	Duration time.Duration
 }
 
-// testTimeout is the time one test function may take: tests call the
-// plugin several times.
-func (h *Host) testTimeout() time.Duration { return 10 * h.opts.Timeout }
+// testLimits are the budgets of one test function: ten times a call's,
+// since tests call the plugin several times.
+func (h *Host) testLimits() limits { return h.limits().times(10) }
 
 // RunTests runs the test files (named with or without .lua; none = every
 // *_test.lua the host holds). In X_test.lua the globals of X.lua are
@@ -97,7 +97,7 @@ func (h *Host) runTestFile(ctx context.Context, v *version) []TestResult {
 		tv.resetGlobals()
 		tv.ref, tv.contact = v.name+"."+name, "test"
 		start := time.Now()
-		_, e := tv.run(ctx, h.testTimeout(), fn, name, nil)
+		_, e := tv.run(ctx, h.testLimits(), fn, name)
 		tv.endViews()
 		out = append(out, TestResult{File: v.file, Name: name, Passed: e == nil, Err: e, Duration: time.Since(start)})
 	}
@@ -108,7 +108,7 @@ func (h *Host) runTestFile(ctx context.Context, v *version) []TestResult {
 }
 
 func (h *Host) newTestVM(v *version) (*testVM, *Error) {
-	m := newVM(vmConfig{chunk: v.file, logger: h.logger, allocMax: uint64(h.opts.AllocLimit)})
+	m := newVM(vmConfig{chunk: v.file, names: v.prog.names, logger: h.logger})
 	tv := &testVM{vm: m, subject: v.subject()}
 	if err := m.setConfig(h.opts.Config); err != nil {
 		m.L.Close()
@@ -117,14 +117,15 @@ func (h *Host) newTestVM(v *version) (*testVM, *Error) {
 	m.lib.RawSetString("assert_eq", m.L.NewFunction(assertEq))
 	m.lib.RawSetString("assert_error", m.L.NewFunction(assertError))
 	m.lib.RawSetString("assert_quote_total", m.L.NewFunction(tv.assertQuoteTotal))
-	if s := tv.subject; s != nil && s.proto != nil {
+	if s := tv.subject; s != nil && s.prog != nil {
 		m.chunks = append(m.chunks, s.file)
-		if err := m.load(s.proto, s.file, h.testTimeout()); err != nil {
+		m.names = append(m.names, s.prog.names)
+		if err := m.load(s.prog, s.file, h.testLimits()); err != nil {
 			m.L.Close()
 			return nil, err
 		}
 	}
-	if err := m.load(v.proto, v.file, h.testTimeout()); err != nil {
+	if err := m.load(v.prog, v.file, h.testLimits()); err != nil {
 		m.L.Close()
 		return nil, err
 	}
