@@ -97,9 +97,12 @@ func (c *Condition) EvalContext(ctx context.Context, vars map[string]any) (bool,
 	cv.vars = vars
 	var args []lua.LValue
 	if c.prog.helpers {
+		// The expression is the chunk: it declares a new meter each time.
 		args = cv.helpers[:]
+		cv.cc.meters, cv.metered = cv.cc.meters[:0], true
 	}
 	ret, e := cv.run(ctx, conditionLimits, cv.fn, "", args...)
+	cv.metered = false
 	cv.vars = nil
 	clear(cv.seen)
 	cv.endViews()

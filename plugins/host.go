@@ -322,7 +322,9 @@ func (m *vm) load(prog *program, file string, lim limits) *Error {
 	if prog.helpers {
 		args = m.helpers[:]
 	}
+	m.metered = true
 	_, err := m.run(context.Background(), lim, fn, "", args...)
+	m.metered = false
 	return err
 }
 
@@ -391,6 +393,28 @@ func (h *Host) current(name string) *version {
 		return nil
 	}
 	return (*files)[name]
+}
+
+// pricingFunc is the name of pricing functions: whatever else they return
+// is an error, never a value saved as if it were a price.
+const pricingFunc = "quote"
+
+// ErrInvalidResult is matched (errors.Is) by the error of a call whose
+// function returned what the host refuses: an invalid quote, a pricing
+// function's non-quote, a function, NaN, a result too big to keep.
+var ErrInvalidResult = errors.New("plugin returned an invalid result")
+
+// notAQuote is the error for what a pricing function returned instead of
+// a quote.
+func notAQuote(ret lua.LValue) error {
+	const want = "a pricing function must return a quote { currency = ..., items = { ... } }"
+	switch ret.(type) {
+	case *lua.LNilType:
+		return errors.New("returned nothing; " + want)
+	case *lua.LTable:
+		return errors.New("returned a table without items; " + want)
+	}
+	return fmt.Errorf("returned a %s; %s", ret.Type(), want)
 }
 
 // ErrNotFound is matched (errors.Is) by the error of Has and Call when the
@@ -550,7 +574,7 @@ func (v *version) call(ctx context.Context, m *vm, ref, fname string, in Input) 
 		return nil, e
 	}
 	fail := func(err error) error {
-		return &Error{File: v.file, Line: fn.Proto.LineDefined, Func: fname, Msg: fname + ": " + err.Error()}
+		return &Error{File: v.file, Line: fn.Proto.LineDefined, Func: fname, Msg: fname + ": " + err.Error(), cause: ErrInvalidResult}
 	}
 	if t, ok := ret.(*lua.LTable); ok {
 		if t, err = m.plain(t); err != nil {
@@ -569,7 +593,10 @@ func (v *version) call(ctx context.Context, m *vm, ref, fname string, in Input) 
 		res.Value = q.Map()
 		return res, nil
 	}
-	val, err := m.fromLua(ret, "", 0, nil)
+	if fname == pricingFunc {
+		return nil, fail(notAQuote(ret))
+	}
+	val, err := m.result(ret)
 	if err != nil {
 		return nil, fail(fmt.Errorf("cannot convert the result: %w", resultError(err)))
 	}

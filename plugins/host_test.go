@@ -80,11 +80,11 @@ func TestHas(t *testing.T) {
 // others stay.
 func TestUserFolderOverrides(t *testing.T) {
 	shipped := fstest.MapFS{
-		"pricing.lua": {Data: []byte("function quote() return 'shipped' end\n")},
+		"pricing.lua": {Data: []byte("function name() return 'shipped' end\n")},
 		"extras.lua":  {Data: []byte("function hello() return 'extras' end\n")},
 	}
-	h := openDir(t, map[string]string{"pricing.lua": "function quote() return 'mine' end\n", "notes.txt": "not a plugin"}, Options{Shipped: shipped})
-	for ref, want := range map[string]string{"pricing.quote": "mine", "extras.hello": "extras"} {
+	h := openDir(t, map[string]string{"pricing.lua": "function name() return 'mine' end\n", "notes.txt": "not a plugin"}, Options{Shipped: shipped})
+	for ref, want := range map[string]string{"pricing.name": "mine", "extras.hello": "extras"} {
 		res, err := call(t, h, ref, nil)
 		if err != nil || res.Value != want {
 			t.Errorf("%s = %v, %v; want %q", ref, res, err, want)

@@ -18,13 +18,6 @@ const (
 	defaultAllocMax         = 64 << 20
 	maxStringBytes          = 4 << 20 // the longest string the sandbox builds
 
-	// bytesPerInstruction is what the accountant charges for every
-	// instruction: about what gopher-lua allocates for an instruction of
-	// ordinary code (boxed numbers, small tables, closures), which the host
-	// cannot see one by one. Strings, lists and table slots built by the
-	// sandbox's functions and operators are counted exactly.
-	bytesPerInstruction = 32
-
 	checkEvery     = 1024     // instructions between checks of the clock and the budgets
 	fineCheckEvery = 16       // ... once the call has built a big value
 	bigValue       = 64 << 10 // a value this big makes single instructions slow (hashing, comparing)
@@ -89,7 +82,8 @@ type callCtx struct {
 	next     int64 // steps at which the next check runs
 	every    int64 // steps between checks
 	stepMax  int64
-	bytes    int64 // bytes the sandbox's functions and operators allocated
+	bytes    int64          // bytes the sandbox's functions and operators allocated
+	meters   []*lua.Upvalue // the meters of the chunks loaded (meter.go): bytes of tables and closures
 	allocMax int64
 	done     chan struct{} // nil while running; closed once tripped
 	closed   chan struct{}
@@ -114,6 +108,9 @@ func (c *callCtx) start(parent context.Context, lim limits) {
 	c.steps, c.bytes, c.every, c.next = 0, 0, checkEvery, checkEvery
 	c.stepMax, c.allocMax = lim.instructions, lim.bytes
 	c.done, c.err, c.timeout = nil, nil, false
+	for _, m := range c.meters {
+		m.SetValue(lua.LNumber(0))
+	}
 	if err := parent.Err(); err != nil {
 		c.trip(err, errors.Is(err, context.DeadlineExceeded))
 	}
@@ -145,7 +142,15 @@ func (c *callCtx) Done() <-chan struct{} {
 }
 
 // used is what the call is counted to have allocated.
-func (c *callCtx) used() int64 { return c.bytes + c.steps*bytesPerInstruction }
+func (c *callCtx) used() int64 {
+	n := c.bytes
+	for _, m := range c.meters {
+		if v, ok := m.Value().(lua.LNumber); ok {
+			n += int64(v)
+		}
+	}
+	return n
+}
 
 func (c *callCtx) check() {
 	c.next = c.steps + c.every
@@ -222,7 +227,16 @@ func (c *callCtx) alloc(L *lua.LState, n int64) {
 // build; what names the function building it, for the error.
 func (c *callCtx) allocString(L *lua.LState, n int64, what string) {
 	if n > maxStringBytes {
-		L.RaiseError("%s: the result would exceed %s", what, formatBytes(maxStringBytes))
+		c.tooLong(L, what, "would")
 	}
 	c.alloc(L, n)
+}
+
+// tooLong stops the call: what (a function) would build, or could build
+// (verb), a string longer than a plugin may.
+func (c *callCtx) tooLong(L *lua.LState, what, verb string) {
+	if c.done == nil {
+		c.trip(&limitError{what + ": the result " + verb + " exceed " + formatBytes(maxStringBytes), ErrMemoryLimit}, false)
+	}
+	c.raise(L)
 }

@@ -9,8 +9,9 @@ import (
 )
 
 // Before it is compiled, the syntax tree of a plugin or condition is
-// changed where a single Lua operation could allocate without bound, since
-// gopher-lua offers no hook there:
+// changed where a single Lua operation could allocate without bound, or
+// where the host must count what Lua allocates, since gopher-lua offers
+// no hook there:
 //
 //   - a .. b .. c becomes a call of the sandbox's concatenation, which
 //     counts the result against the call's budget before building it (the
@@ -19,19 +20,26 @@ import (
 //   - t[k] = v, for a key that is not a constant string or small number,
 //     passes k through a guard first: gopher-lua fills an array with nil up
 //     to an integer key, so t[1e7] = 1 would allocate 160 MB in one
-//     instruction; the guard counts those slots (and so does {[k] = v});
+//     instruction; the guard counts those slots and new keys (and so does
+//     {[k] = v});
 //   - {...} and {f()} pass the values through a guard that counts them;
+//   - tables and closures are counted by a meter, a local number the
+//     host reads at its checks: each function body and loop body starts by
+//     adding what its constructors make (meter.go);
 //   - functions no longer build Lua 5.0's `arg` table of their varargs.
 //
-// The helpers are locals of the chunk named with a NUL byte, which no Lua
-// identifier can spell. The pass also remembers what the expressions on
-// each line are called, so that errors can name them (nameIndex).
+// The helpers and the meter are locals of the chunk named with a NUL
+// byte, which no Lua identifier can spell. The pass also remembers what
+// the expressions on each line are called, so that errors can name them
+// (nameIndex).
 
-// Names of the helper functions, in the order the chunk receives them.
+// Names of the chunk's helper locals; the first four are its arguments.
 const (
 	concatHelper = "\x00concat"
 	keyHelper    = "\x00key"
 	manyHelper   = "\x00many"
+	meterHelper  = "\x00meter" // registers the meter with the host
+	meterName    = "\x00n"     // the meter: bytes of tables and closures made
 )
 
 // smallKey is the largest constant integer key assigned without a guard:
@@ -48,16 +56,9 @@ type program struct {
 // compileProgram rewrites a parsed chunk and compiles it.
 func compileProgram(chunk []ast.Stmt, name string) (*program, error) {
 	r := &rewriter{names: &nameIndex{}}
-	chunk = r.block(chunk)
+	chunk = r.function(chunk)
 	if r.used {
-		decl := &ast.LocalAssignStmt{Names: []string{concatHelper, keyHelper, manyHelper}, Exprs: []ast.Expr{&ast.Comma3Expr{}}}
-		line := 1
-		if len(chunk) > 0 {
-			line = chunk[0].Line()
-		}
-		decl.SetLine(line)
-		decl.SetLastLine(line)
-		chunk = append([]ast.Stmt{decl}, chunk...)
+		chunk = append(prologue(chunk), chunk...)
 	}
 	proto, err := lua.Compile(chunk, name)
 	if err != nil {
@@ -65,6 +66,32 @@ func compileProgram(chunk []ast.Stmt, name string) (*program, error) {
 	}
 	dropArgTables(proto)
 	return &program{proto: proto, helpers: r.used, names: r.names}, nil
+}
+
+// prologue declares the helpers and the meter, and hands the host a
+// closure over the meter so that it can read it:
+//
+//	local concat, key, many, meter = ...
+//	local n = 0
+//	meter(function() return n end)
+func prologue(chunk []ast.Stmt) []ast.Stmt {
+	line := 1
+	if len(chunk) > 0 {
+		line = chunk[0].Line()
+	}
+	at := func(n ast.PositionHolder) { n.SetLine(line); n.SetLastLine(line) }
+	helpers := &ast.LocalAssignStmt{Names: []string{concatHelper, keyHelper, manyHelper, meterHelper}, Exprs: []ast.Expr{&ast.Comma3Expr{}}}
+	zero := &ast.NumberExpr{Value: "0"}
+	meter := &ast.LocalAssignStmt{Names: []string{meterName}, Exprs: []ast.Expr{zero}}
+	probe := &ast.FunctionExpr{ParList: &ast.ParList{}, Stmts: []ast.Stmt{&ast.ReturnStmt{Exprs: []ast.Expr{&ast.IdentExpr{Value: meterName}}}}}
+	register := &ast.FuncCallStmt{Expr: &ast.FuncCallExpr{Func: &ast.IdentExpr{Value: meterHelper}, Args: []ast.Expr{probe}}}
+	for _, n := range []ast.PositionHolder{helpers, zero, meter, probe, register, register.Expr} {
+		at(n)
+	}
+	for _, n := range []ast.PositionHolder{probe.Stmts[0], probe.Stmts[0].(*ast.ReturnStmt).Exprs[0], register.Expr.(*ast.FuncCallExpr).Func} {
+		at(n)
+	}
+	return []ast.Stmt{helpers, meter, register}
 }
 
 // dropArgTables stops vararg functions from building Lua 5.0's `arg`
@@ -102,6 +129,14 @@ func (r *rewriter) stmt(s ast.Stmt) ast.Stmt {
 	case *ast.AssignStmt:
 		return r.assign(s)
 	case *ast.LocalAssignStmt:
+		if len(s.Names) == 1 && len(s.Exprs) == 1 {
+			if fn, ok := s.Exprs[0].(*ast.FunctionExpr); ok {
+				// local function f: the compiler needs the function
+				// itself to let it call itself.
+				fn.Stmts = r.function(fn.Stmts)
+				break
+			}
+		}
 		r.exprs(s.Exprs)
 	case *ast.FuncCallStmt:
 		s.Expr = r.expr(s.Expr)
@@ -135,7 +170,7 @@ func (r *rewriter) stmt(s ast.Stmt) ast.Stmt {
 		if s.Name.Receiver != nil {
 			r.expr(s.Name.Receiver)
 		}
-		r.block(s.Func.Stmts)
+		s.Func.Stmts = r.function(s.Func.Stmts)
 	case *ast.ReturnStmt:
 		r.exprs(s.Exprs)
 	}
@@ -231,7 +266,7 @@ func (r *rewriter) expr(e ast.Expr) ast.Expr {
 	case *ast.UnaryLenOpExpr:
 		e.Expr = r.expr(e.Expr)
 	case *ast.FunctionExpr:
-		r.block(e.Stmts)
+		e.Stmts = r.function(e.Stmts)
 	}
 	return e
 }

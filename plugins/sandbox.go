@@ -80,11 +80,13 @@ type vm struct {
 	readonly   map[*lua.LTable]roSource   // read-only proxies
 
 	cc      callCtx
-	helpers [3]lua.LValue // what a rewritten chunk calls for .., t[k] = v and {...} (rewrite.go)
+	helpers [4]lua.LValue // the arguments of a rewritten chunk: see rewrite.go
+	metered bool          // the chunk running may register its meter // what a rewritten chunk calls for .., t[k] = v and {...} (rewrite.go)
 	names   []*nameIndex  // for each of chunks: what its expressions are called
 	ref     string        // current call, for log()
 	contact string
 	logged  int              // log lines of the current call
+	conv    convBudget       // what the conversion to Go in progress has left
 	output  *strings.Builder // print and log of a test, when not nil
 	broken  bool             // interrupted or out of limits: never reuse
 }
@@ -121,7 +123,7 @@ func newVM(cfg vmConfig) *vm {
 		readonly: make(map[*lua.LTable]roSource),
 	}
 	v.cc.init()
-	v.helpers = [3]lua.LValue{L.NewFunction(v.luaConcat), L.NewFunction(v.keyGuard), L.NewFunction(v.manyGuard)}
+	v.helpers = [4]lua.LValue{L.NewFunction(v.luaConcat), L.NewFunction(v.keyGuard), L.NewFunction(v.manyGuard), L.NewFunction(v.registerMeter)}
 	globals := L.G.Global
 	lib := L.CreateTable(0, 40)
 	for _, name := range []string{"assert", "error", "getmetatable", "pcall", "rawequal", "rawget",
@@ -389,7 +391,7 @@ func (v *vm) concat(L *lua.LState) int {
 			size += int64(len(sep))
 		}
 		if size > maxStringBytes {
-			L.RaiseError("table.concat: the result would exceed %s", formatBytes(maxStringBytes))
+			v.cc.tooLong(L, "table.concat", "would")
 		}
 	}
 	v.cc.work(L, int64(j-i)/8+size/64)

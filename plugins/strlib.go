@@ -80,7 +80,7 @@ func (b *strBuilder) grow(n int) {
 		return
 	}
 	if need > maxStringBytes {
-		b.L.RaiseError("%s: the result would exceed %s", b.what, formatBytes(maxStringBytes))
+		b.cc.tooLong(b.L, b.what, "would")
 	}
 	c := min(max(2*cap(b.buf), need, 64), maxStringBytes)
 	b.cc.alloc(b.L, int64(c))
@@ -283,7 +283,7 @@ func (v *vm) strRep(L *lua.LState) int {
 	}
 	size := n * float64(len(s))
 	if size > maxStringBytes {
-		L.RaiseError("string.rep: the result would exceed %s", formatBytes(maxStringBytes))
+		v.cc.tooLong(L, "string.rep", "would")
 	}
 	v.cc.allocString(L, int64(size), "string.rep")
 	v.cc.work(L, int64(size)/64)
@@ -430,7 +430,7 @@ func (v *vm) strFormat(orig lua.LGFunction) lua.LGFunction {
 			size += formatSize('v', "", L.Get(arg))
 		}
 		if size > maxStringBytes {
-			L.RaiseError("string.format: the result could exceed %s", formatBytes(maxStringBytes))
+			v.cc.tooLong(L, "string.format", "could")
 		}
 		if v.cc.used()+size > v.cc.allocMax {
 			v.cc.alloc(L, size) // stops the call
@@ -438,7 +438,7 @@ func (v *vm) strFormat(orig lua.LGFunction) lua.LGFunction {
 		v.cc.work(L, size/64)
 		n := orig(L)
 		if s, ok := L.Get(-1).(lua.LString); ok {
-			v.cc.alloc(L, 2*int64(len(s))) // fmt's buffer and the string
+			v.cc.alloc(L, 3*int64(len(s))) // fmt's buffer as it grew, and the string
 		}
 		return n
 	}
@@ -472,10 +472,7 @@ func (v *vm) luaConcat(L *lua.LState) int {
 	if top == 2 { // the usual case
 		if a, ok := L.Get(1).(lua.LString); ok {
 			if b, ok := L.Get(2).(lua.LString); ok {
-				n := len(a) + len(b)
-				if n >= 256 {
-					v.cc.allocString(L, int64(n), "..")
-				}
+				v.cc.allocString(L, int64(len(a))+int64(len(b)), "..")
 				L.Push(a + b)
 				return 1
 			}
@@ -525,8 +522,8 @@ func (v *vm) joinRun(L *lua.LState, i, j int, acc lua.LValue) lua.LValue {
 	tail := lua.LVAsString(acc)
 	parts = append(parts, tail)
 	n += len(tail)
-	if n >= 256 {
-		v.cc.allocString(L, int64(n), "..")
+	v.cc.allocString(L, int64(n), "..")
+	if n >= 4096 {
 		v.cc.work(L, int64(n)/64)
 	}
 	var b strings.Builder

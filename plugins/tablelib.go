@@ -10,34 +10,56 @@ import (
 // Tables: what one operation can make gopher-lua allocate or do beyond an
 // instruction's worth is counted here.
 
-// slotBytes is the size of one slot of a table's array (an interface).
-const slotBytes = 16
-
-// guardSlot counts the array slots t[k] = v would add to t (nil: a table
-// being built by a constructor, still empty). gopher-lua fills a table's
-// array with nil up to an integer key, so t[1e7] = 1 allocates 160 MB in
-// one instruction; appending or overwriting adds at most one slot.
+// guardSlot counts what t[k] = v adds to t (nil: a table being built by a
+// constructor, which counts its own keys): a slot of the array when it
+// appends, a slot of the hash part for a new key, and the slots gopher-lua
+// fills with nil up to an integer key beyond the array's end (t[1e7] = 1
+// would allocate 160 MB in one instruction).
 func (v *vm) guardSlot(L *lua.LState, t *lua.LTable, k lua.LValue) {
-	n, ok := k.(lua.LNumber)
-	if !ok || n <= 8 {
-		return
+	var n int64
+	switch k := k.(type) {
+	case lua.LNumber:
+		n = v.slotsFor(t, float64(k))
+	case lua.LString:
+		if t != nil && t.RawGetString(string(k)) == lua.LNil {
+			n = hashSlotBytes
+		}
+	case *lua.LNilType:
+		return // an error, raised by the VM
+	default:
+		if t != nil && t.RawGet(k) == lua.LNil {
+			n = hashSlotBytes
+		}
 	}
-	f := float64(n)
-	if f != math.Trunc(f) || f >= float64(lua.MaxArrayIndex) {
-		return // not an array index: a hash key
+	if n > 0 {
+		v.cc.alloc(L, n)
+		if n > bigValue {
+			v.cc.work(L, n/1024) // filling the gap
+		}
+	}
+}
+
+// slotsFor is the bytes t[f] = v adds for a number key.
+func (v *vm) slotsFor(t *lua.LTable, f float64) int64 {
+	if f != math.Trunc(f) || f < 1 || f >= float64(lua.MaxArrayIndex) {
+		if t != nil && t.RawGet(lua.LNumber(f)) == lua.LNil {
+			return hashSlotBytes // not an array index: a hash key
+		}
+		return 0
 	}
 	idx := int(f)
-	gap := idx - 1
-	if t != nil {
-		if t.RawGetInt(idx) != lua.LNil || t.RawGetInt(idx-1) != lua.LNil {
-			return
-		}
-		gap = idx - 1 - t.Len() // t.Len() is at most the array's length
+	if t == nil {
+		return int64(idx-1) * grownSlot // the slots before it; its own is counted
 	}
-	if gap > 8 {
-		v.cc.work(L, int64(gap)/64)
-		v.cc.alloc(L, int64(gap)*slotBytes)
+	if t.RawGetInt(idx) != lua.LNil {
+		return 0 // overwrites
 	}
+	if idx == 1 || t.RawGetInt(idx-1) != lua.LNil {
+		return grownSlot // appends
+	}
+	// t.Len() is at most the array's length: this may count slots that
+	// exist, never fewer than are added.
+	return int64(max(idx-t.Len(), 0)) * grownSlot
 }
 
 // keyGuard is the helper the compiler puts before a computed key: keyGuard(t,
@@ -59,9 +81,21 @@ func (v *vm) manyGuard(L *lua.LState) int {
 	n := L.GetTop()
 	if n > 8 {
 		v.cc.work(L, int64(n)/8)
-		v.cc.alloc(L, int64(n)*slotBytes)
+		v.cc.alloc(L, int64(n)*grownSlot)
 	}
 	return n
+}
+
+// registerMeter is the helper a chunk calls first with a closure over its
+// meter (meter.go), so the host can read it; only the first call of a
+// chunk's run counts.
+func (v *vm) registerMeter(L *lua.LState) int {
+	fn := L.CheckFunction(1)
+	if v.metered && len(fn.Upvalues) == 1 {
+		v.cc.meters = append(v.cc.meters, fn.Upvalues[0])
+		v.metered = false
+	}
+	return 0
 }
 
 // checkPos reads an integer position, clamped so that a huge number

@@ -200,7 +200,7 @@ func showValue(v lua.LValue) string {
 		return fmt.Sprintf("%q", string(x))
 	case *lua.LTable:
 		m := &vm{readonly: map[*lua.LTable]roSource{}, pending: map[*lua.LTable]lazySource{}}
-		if g, err := m.fromLua(x, "", 0, nil); err == nil {
+		if g, err := m.result(x); err == nil {
 			if b, err := json.Marshal(g); err == nil {
 				return string(b)
 			}
@@ -249,6 +249,7 @@ func (tv *testVM) assertQuoteTotal(L *lua.LState) int {
 	if !ok {
 		L.RaiseError("assert_quote_total: there is no function quote to call")
 	}
+	tv.conv = convBudget{values: maxResultValues, bytes: maxResultBytes}
 	goCtx, err := tv.fromLua(ctxT, "ctx", 0, nil)
 	if err != nil {
 		L.RaiseError("assert_quote_total: %v", err)
