@@ -17,6 +17,11 @@ func formatResults(results []TestResult) string {
 		} else {
 			fmt.Fprintf(&b, "FAIL %s: %s: %s\n", location(r.Err), r.Name, r.Err.Msg)
 		}
+		for _, line := range strings.SplitAfter(r.Output, "\n") {
+			if line != "" {
+				fmt.Fprintf(&b, "    %s", line)
+			}
+		}
 	}
 	return b.String()
 }
