@@ -27,6 +27,7 @@ const conditionChunk = "when"
 type Condition struct {
 	expr string
 	prog *program
+	lim  limits    // conditionLimits (tests stretch the clock)
 	pool sync.Pool // *condVM
 }
 
@@ -74,7 +75,7 @@ func CompileCondition(expr string) (*Condition, error) {
 	if err != nil {
 		return nil, syntaxError("", err)
 	}
-	return &Condition{expr: expr, prog: prog}, nil
+	return &Condition{expr: expr, prog: prog, lim: conditionLimits}, nil
 }
 
 // String returns the expression as written.
@@ -101,7 +102,7 @@ func (c *Condition) EvalContext(ctx context.Context, vars map[string]any) (bool,
 		args = cv.helpers[:]
 		cv.cc.meters, cv.metered = cv.cc.meters[:0], true
 	}
-	ret, e := cv.run(ctx, conditionLimits, cv.fn, "", args...)
+	ret, e := cv.run(ctx, c.lim, cv.fn, "", args...)
 	cv.metered = false
 	cv.vars = nil
 	clear(cv.seen)

@@ -37,7 +37,7 @@ const DefaultTimeout = 100 * time.Millisecond
 type Options struct {
 	Dir      string         // user folder of *.lua; "" = none. Files there override shipped files of the same name.
 	Shipped  fs.FS          // shipped plugins; nil = none. Use ShippedFS().
-	Timeout  time.Duration  // per call; 0 = 100ms
+	Timeout  time.Duration  // per call, a safety net behind the budgets below; 0 = 100ms
 	Config   map[string]any // read-only ctx.config for every call
 	Logger   *slog.Logger   // nil = discard
 	Watch    bool           // hot reload Dir with fsnotify
@@ -45,10 +45,10 @@ type Options struct {
 
 	// AllocLimit is how many bytes one call may allocate; 0 = 64 MiB. The
 	// call counts its own allocations (not the process's, so other
-	// goroutines never fail it): the strings, lists and table slots the
-	// sandbox's functions and operators build, counted exactly before they
-	// are built, plus 32 bytes for every instruction. One string is at
-	// most 4 MiB.
+	// goroutines never fail it): the strings and table slots the sandbox's
+	// functions and operators build, counted before they are built, and
+	// the tables and closures its code makes, estimated from their
+	// constructors. One string is at most 4 MiB.
 	AllocLimit int64
 
 	// InstructionLimit is how much work one call may do, in Lua VM

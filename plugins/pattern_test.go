@@ -4,6 +4,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestPatternsMatchLua51 runs testdata/patterns/corpus.lua, cases of
@@ -19,7 +20,7 @@ func TestPatternsMatchLua51(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := openDir(t, map[string]string{"corpus.lua": string(src)}, Options{})
+	h := openDir(t, map[string]string{"corpus.lua": string(src)}, Options{Timeout: time.Minute})
 	res, err := call(t, h, "corpus.run", nil)
 	if err != nil {
 		t.Fatal(err)

@@ -80,14 +80,14 @@ type vm struct {
 	readonly   map[*lua.LTable]roSource   // read-only proxies
 
 	cc      callCtx
-	helpers [4]lua.LValue // the arguments of a rewritten chunk: see rewrite.go
-	metered bool          // the chunk running may register its meter // what a rewritten chunk calls for .., t[k] = v and {...} (rewrite.go)
-	names   []*nameIndex  // for each of chunks: what its expressions are called
-	ref     string        // current call, for log()
-	contact string
+	helpers [4]lua.LValue    // a rewritten chunk's arguments: .., t[k] = v, {...} and its meter (rewrite.go)
+	metered bool             // the chunk running may register its meter
+	names   []*nameIndex     // for each of chunks: what its expressions are called
+	ref     string           // current call, for log()
+	contact string           // current call's contact tag, for log()
 	logged  int              // log lines of the current call
 	conv    convBudget       // what the conversion to Go in progress has left
-	output  *strings.Builder // print and log of a test, when not nil
+	output  *strings.Builder // where print writes in a test; nil: the log
 	broken  bool             // interrupted or out of limits: never reuse
 }
 
