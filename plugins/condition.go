@@ -15,7 +15,7 @@ import (
 // work and memory, counted by itself, and a wall clock that only catches
 // what the counts cannot (it is long, so a busy machine never fails a
 // condition).
-var conditionLimits = limits{time: 2 * time.Second, instructions: defaultInstructionLimit, bytes: defaultAllocMax}
+var conditionLimits = limits{time: 2 * time.Second, instructions: conditionInstructionLimit, bytes: defaultAllocMax}
 
 // conditionChunk is the chunk name of conditions in Lua's messages.
 const conditionChunk = "when"

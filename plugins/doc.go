@@ -40,7 +40,7 @@
 //
 // Each call is budgeted by what it does, counted by the call itself so
 // that a busy process never fails it (limits.go): Options.InstructionLimit
-// Lua instructions (1M by default; functions such as string.find and
+// Lua instructions (10M by default; functions such as string.find and
 // table.sort count their work in the same unit) and Options.AllocLimit
 // bytes (64 MiB): the strings, tables, closures and table slots the call
 // builds, counted before they are allocated wherever one operation could
@@ -87,10 +87,10 @@
 // # Conditions
 //
 // CompileCondition compiles a flow's `when:` expression once; Eval runs it
-// over the variables in a small pool of sandboxed states, with a plugin
-// call's budgets and a 2 s clock. Field access is nil-safe: `lead.city ==
-// nil` is true when lead is missing. An evaluation that fails is an error,
-// never false.
+// over the variables in a small pool of sandboxed states, with a budget of
+// 1M instructions and 64 MiB, and a 2 s clock. Field access is nil-safe:
+// `lead.city == nil` is true when lead is missing. An evaluation that
+// fails is an error, never false.
 //
 // # Hot reload
 //

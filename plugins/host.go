@@ -53,8 +53,9 @@ type Options struct {
 
 	// InstructionLimit is how much work one call may do, in Lua VM
 	// instructions (functions such as string.find and table.sort count
-	// their work in the same unit); 0 = 1,000,000. Unlike Timeout, it
-	// does not depend on how busy the machine is.
+	// their work in the same unit); 0 = 10,000,000, a few hundred
+	// milliseconds. Unlike Timeout, it does not depend on how busy the
+	// machine is.
 	InstructionLimit int64
 }
 

@@ -109,7 +109,7 @@ func TestOpenErrors(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			dir := writeFiles(t, tc.files)
-			_, err := Open(Options{Dir: dir, Timeout: time.Minute}) // the instruction limit, not the clock, stops the loop
+			_, err := Open(Options{Dir: dir, Timeout: time.Minute, InstructionLimit: 1_000_000}) // the instruction limit, not the clock, stops the loop
 			if err == nil {
 				t.Fatal("Open succeeded")
 			}

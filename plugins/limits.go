@@ -14,9 +14,10 @@ import (
 // what other goroutines do (their garbage, a busy machine) never fails it;
 // the wall-clock deadline is a safety net, not the budget.
 const (
-	defaultInstructionLimit = 1_000_000
-	defaultAllocMax         = 64 << 20
-	maxStringBytes          = 4 << 20 // the longest string the sandbox builds
+	defaultInstructionLimit   = 10_000_000 // a plugin call: a few hundred milliseconds of work
+	conditionInstructionLimit = 1_000_000  // a when: expression
+	defaultAllocMax           = 64 << 20
+	maxStringBytes            = 4 << 20 // the longest string the sandbox builds
 
 	checkEvery     = 1024     // instructions between checks of the clock and the budgets
 	fineCheckEvery = 16       // ... once the call has built a big value
