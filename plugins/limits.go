@@ -20,8 +20,9 @@ const (
 	maxStringBytes            = 4 << 20 // the longest string the sandbox builds
 
 	checkEvery     = 1024     // instructions between checks of the clock and the budgets
-	fineCheckEvery = 16       // ... once the call has built a big value
+	fineCheckEvery = 16       // ... once the call has built a big value, or much
 	bigValue       = 64 << 10 // a value this big makes single instructions slow (hashing, comparing)
+	muchBuilt      = 1 << 20  // so many bytes built make some slow too (#t over a long array's trailing nils)
 )
 
 // ErrMemoryLimit is matched (errors.Is) by the error of a call that tried
@@ -216,9 +217,9 @@ func (c *callCtx) alloc(L *lua.LState, n int64) {
 		c.raise(L)
 	}
 	c.bytes += n
-	if n >= bigValue && c.every != fineCheckEvery {
-		// Comparing or hashing a big string takes one instruction: check
-		// the clock more often from now on.
+	if (n >= bigValue || c.bytes >= muchBuilt) && c.every != fineCheckEvery {
+		// Comparing or hashing a big string, or measuring a long list,
+		// takes one instruction: check the clock more often from now on.
 		c.every = fineCheckEvery
 		c.next = min(c.next, c.steps+fineCheckEvery)
 	}
