@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -52,7 +53,13 @@ type limits struct {
 // times returns the limits multiplied by n (tests call a plugin several
 // times in one test function).
 func (l limits) times(n int64) limits {
-	return limits{time: l.time * time.Duration(n), instructions: l.instructions * n, bytes: l.bytes * n}
+	mul := func(x int64) int64 {
+		if x > math.MaxInt64/n {
+			return math.MaxInt64
+		}
+		return x * n
+	}
+	return limits{time: time.Duration(mul(int64(l.time))), instructions: mul(l.instructions), bytes: mul(l.bytes)}
 }
 
 // formatBytes renders a size as users read it: 16 MiB, 512 KiB, 100 B.
