@@ -30,8 +30,10 @@ var shipped embed.FS
 // its tests).
 func ShippedFS() fs.FS { return shipped }
 
-// DefaultTimeout is the time one call may take when Options.Timeout is 0.
-const DefaultTimeout = 100 * time.Millisecond
+// DefaultTimeout is the time one call may take when Options.Timeout is 0: a
+// safety net, generous so that a busy machine never fails a legitimate
+// quote; the instruction and memory budgets are what bound a call.
+const DefaultTimeout = 2 * time.Second
 
 // Options configures a Host.
 type Options struct {
