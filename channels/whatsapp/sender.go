@@ -600,4 +600,3 @@ func (s *Sender) readReceipts(ctx context.Context) {
 		}
 	}
 }
-
