@@ -29,6 +29,11 @@ type Session struct {
 	OptedOut bool `json:"opted_out,omitempty"` // nothing is sent until the contact opts in again
 	Handoff  bool `json:"handoff,omitempty"`   // a person handles the contact; the bot stays silent
 
+	// Timers are the contact's pending timers (reminders, the quote's
+	// expiry). The store indexes them by due time whenever it saves the
+	// session, replacing what it held for the contact (see Timers).
+	Timers []Timer `json:"timers,omitempty"`
+
 	Started     time.Time `json:"started"`
 	Updated     time.Time `json:"updated"`
 	LastInbound time.Time `json:"last_inbound"` // for the idle restart and the 24 h window

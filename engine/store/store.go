@@ -13,7 +13,8 @@
 // (ContactKey), message and provider ids by keyed hashes too, so the file
 // holds no phone number, name, email or message text in the clear.
 //
-// The package implements core.Store, core.Outbox and core.Inbox and
+// The package implements core.Store, core.Outbox, core.Inbox and
+// core.Timers (the due-time index of the sessions' timers, timers.go) and
 // imports engine for its types only. It must not import flows, plugins or
 // channels, and nothing outside it may assume bbolt.
 package store
@@ -66,8 +67,9 @@ type Store struct {
 	mu   sync.RWMutex
 	keys *keyset
 
-	group *groupCommit
-	seqs  *sequences
+	group  *groupCommit
+	seqs   *sequences
+	claims timerClaims // this process's claims on due timers (timers.go)
 }
 
 var (
@@ -97,12 +99,13 @@ var (
 	bOutbox      = []byte("outbox")       // sub-bucket per channel: seq -> OutboxItem
 	bInbox       = []byte("inbox")        // seq -> InboxItem
 	bAudit       = []byte("audit")        // time/seq -> AuditEntry
+	// bTimers and bTimerOwners are described in timers.go.
 )
 
 func allBuckets() [][]byte {
 	return [][]byte{bMeta, bSeen, bSessions, bContacts, bLastIn, bProjects, bQuotes, bQuoteRevs,
 		bQuoteIndex, bConsents, bOptEvents, bAI, bMessages, bProvider, bMedia, bMediaOwners,
-		bOutbox, bInbox, bAudit}
+		bOutbox, bInbox, bAudit, bTimers, bTimerOwners}
 }
 
 // formatName is the database format this code writes; formatPhones, the
