@@ -750,6 +750,12 @@ func (d *decoder) stepKey(s *Step, label string, p pair) {
 		}
 	case "confirm_below":
 		s.ConfirmBelow, _ = d.number(p, what, 0, 1)
+	case "after":
+		s.After = d.after(p, s, label)
+	case "valid_for":
+		s.ValidFor, _ = d.duration(p, what, minAfterWait, maxValidFor)
+	case "on_expiry":
+		s.OnExpiry, _ = d.word(p, what)
 	}
 }
 

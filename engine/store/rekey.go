@@ -48,8 +48,8 @@ type rekeyer struct {
 	tx       *bolt.Tx
 	old, new *keyset
 	upgrade  func(bucket string, body []byte) ([]byte, error) // migrates each body first; nil keeps it
-	cks      map[string]string // old contact key -> new contact key
-	msgKeys  map[string]string // old message key -> new message key
+	cks      map[string]string                                // old contact key -> new contact key
+	msgKeys  map[string]string                                // old message key -> new message key
 }
 
 // contactOf reads the phone number a record belongs to.
