@@ -52,8 +52,20 @@ type Harness struct {
 	Engine  *engine.Engine
 	Flows   *flows.Set
 	Plugins engine.Plugins
-	ids     *IDs
-	seq     int
+	// Scheduler fires the engine's timers on the harness's clock: Advance
+	// moves the clock and fires what falls due on the way.
+	Scheduler *engine.Scheduler
+	ids       *IDs
+	seq       int
+
+	firedMu sync.Mutex
+	fired   []Fired // timers fired since the last TakeFired
+}
+
+// Fired is what one timer queued, and when it fired.
+type Fired struct {
+	At  time.Time
+	Out []core.Outbound
 }
 
 // New starts a harness; it is closed when the test ends.
@@ -124,6 +136,34 @@ func (h *Harness) open() {
 		h.T.Fatalf("engine: %v", err)
 	}
 	h.Engine = eng
+	h.Scheduler = engine.NewScheduler(eng, engine.SchedulerOptions{Timers: st, Clock: h.Clock.Now, Workers: 1, Fired: h.collect})
+}
+
+func (h *Harness) collect(_ core.Timer, out []core.Outbound) {
+	h.firedMu.Lock()
+	defer h.firedMu.Unlock()
+	if len(out) > 0 {
+		h.fired = append(h.fired, Fired{At: h.Clock.Now(), Out: out})
+	}
+}
+
+// TakeFired returns what timers queued since the last call.
+func (h *Harness) TakeFired() []Fired {
+	h.firedMu.Lock()
+	defer h.firedMu.Unlock()
+	out := h.fired
+	h.fired = nil
+	return out
+}
+
+// Advance moves the clock on by d, firing each timer that falls due on the
+// way at its time, and returns what they queued.
+func (h *Harness) Advance(d time.Duration) []Fired {
+	h.T.Helper()
+	if _, err := h.Scheduler.RunUntil(context.Background(), h.Clock.Now().Add(d), h.Clock.Set); err != nil {
+		h.T.Fatalf("timers: %v", err)
+	}
+	return h.TakeFired()
 }
 
 // Reopen closes the store and opens it again with a new engine, as a
@@ -210,6 +250,13 @@ func (c *Clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.now
+}
+
+// Set moves the clock to t.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
 }
 
 // Advance moves the clock forward.
