@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,6 +33,7 @@ type Options struct {
 	Extractor core.Extractor
 	Plugins   engine.Plugins // nil = the shipped plugins
 	NoSeal    bool           // benchmarks only: store plaintext to measure encryption's cost
+	NoSync    bool           // skip fsync: setting up large tests (a kill -9 loses no written page)
 	// DB is a database file to start from (copied, so the file stays as it
 	// is), opened with Key; "" starts with an empty database and a new key.
 	DB  string
@@ -56,7 +58,7 @@ type Harness struct {
 	// moves the clock and fires what falls due on the way.
 	Scheduler *engine.Scheduler
 	ids       *IDs
-	seq       int
+	seq       atomic.Int64 // message ids; Say is safe from several goroutines
 
 	firedMu sync.Mutex
 	fired   []Fired // timers fired since the last TakeFired
@@ -115,7 +117,7 @@ func LoadFlows(t testing.TB, dir string) *flows.Set {
 
 func (h *Harness) open() {
 	h.T.Helper()
-	st, err := store.Open(store.Options{Path: h.Path, Key: h.Key, Clock: h.Clock.Now, NoSeal: h.Opts.NoSeal})
+	st, err := store.Open(store.Options{Path: h.Path, Key: h.Key, Clock: h.Clock.Now, NoSeal: h.Opts.NoSeal, NoSync: h.Opts.NoSync})
 	if err != nil {
 		h.T.Fatalf("open store: %v", err)
 	}
@@ -178,8 +180,8 @@ func (h *Harness) Reopen() {
 
 // Message builds an inbound text message with the next message id.
 func (h *Harness) Message(contact, text string) core.Inbound {
-	h.seq++
-	return core.Inbound{Channel: "test", Contact: contact, ID: fmt.Sprintf("m%04d", h.seq), Time: h.Clock.Now(), Kind: core.InText, Text: text}
+	seq := h.seq.Add(1)
+	return core.Inbound{Channel: "test", Contact: contact, ID: fmt.Sprintf("m%04d", seq), Time: h.Clock.Now(), Kind: core.InText, Text: text}
 }
 
 // Photo builds an inbound image message.

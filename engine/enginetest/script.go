@@ -92,7 +92,7 @@ func (h *Harness) advance(d time.Duration) string {
 
 func photoBytes(h *Harness, dir, file string) []byte {
 	if file == "-" {
-		sum := sha256.Sum256([]byte(fmt.Sprint(h.seq)))
+		sum := sha256.Sum256([]byte(fmt.Sprint(h.seq.Load())))
 		return append([]byte("\xff\xd8\xff\xe0synthetic-jpeg"), sum[:]...)
 	}
 	data, err := os.ReadFile(filepath.Join(dir, file))
