@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/allmyleads/allmyleads/engine"
 	"github.com/allmyleads/allmyleads/engine/core"
@@ -31,6 +32,9 @@ type runtime struct {
 	// channels are the channels this process serves; the engine renders
 	// each message for its channel. chat and serve register theirs.
 	channels core.Channels
+	// clock is the engine's clock: nil is the real one; the terminal chat
+	// has its own, which /wait moves.
+	clock func() time.Time
 
 	mu     sync.Mutex
 	notify []func()
@@ -46,7 +50,13 @@ func newRuntime(ctx context.Context, cfg Config, env *cliEnv) (*runtime, error) 
 // handoff command may have it from the admin socket's server), else over
 // the configured database.
 func newRuntimeOn(cfg Config, env *cliEnv, st *store.Store) (*runtime, error) {
-	rt := &runtime{cfg: cfg, logger: newLogger(env)}
+	return newRuntimeAt(cfg, env, st, nil)
+}
+
+// newRuntimeAt is newRuntimeOn with the engine on the given clock (nil:
+// the real one).
+func newRuntimeAt(cfg Config, env *cliEnv, st *store.Store, clock func() time.Time) (*runtime, error) {
+	rt := &runtime{cfg: cfg, logger: newLogger(env), clock: clock}
 	var err error
 	if rt.plugins, err = openPlugins(cfg, rt.logger); err != nil {
 		return nil, err
@@ -74,7 +84,7 @@ func (rt *runtime) start(st *store.Store) (*runtime, error) {
 	}})
 	eng, err := engine.New(engineConfig(cfg), engine.Deps{
 		Store: st, Flows: set, Plugins: host, Extractor: xt, Rights: st.ChatRights(),
-		Tag: st.ContactKey, Logger: logger, OnOutbound: rt.wake, Channels: &rt.channels,
+		Tag: st.ContactKey, Logger: logger, OnOutbound: rt.wake, Channels: &rt.channels, Clock: rt.clock,
 	})
 	if err != nil {
 		rt.Close()

@@ -1,7 +1,6 @@
 package flowtest
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -24,7 +23,8 @@ type Recorder struct {
 	contact string
 	start   time.Time
 	last    time.Time
-	steps   []*yaml.Node
+	steps   []step
+	started bool // the customer said something: bot lines before are not the test's
 }
 
 // minGap is the shortest pause between two messages written as a wait.
@@ -42,9 +42,11 @@ func NewRecorder(name, contact string, start time.Time) *Recorder {
 func (r *Recorder) At(now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if gap := now.Sub(r.last); gap >= minGap {
+	if gap := now.Sub(r.last); gap >= minGap && r.started {
 		r.add(StepWait, flows.FormatDuration(gap.Truncate(time.Minute)))
 		r.last = r.last.Add(gap.Truncate(time.Minute))
+	} else if !r.started {
+		r.start, r.last = now.UTC().Truncate(time.Second), now // time before the first message is not part of the test
 	}
 }
 
@@ -53,6 +55,7 @@ func (r *Recorder) Customer(text string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.add(StepCustomer, text)
+	r.started = true
 }
 
 // Photo records a photo the customer sent: a file name or "sample", and
@@ -61,6 +64,7 @@ func (r *Recorder) Photo(name, caption string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.add(StepPhoto, strings.TrimSpace(name+" "+caption))
+	r.started = true
 }
 
 // Waited records time moved on by hand (/wait in the chat).
@@ -69,6 +73,7 @@ func (r *Recorder) Waited(d time.Duration) {
 	defer r.mu.Unlock()
 	r.add(StepWait, flows.FormatDuration(d))
 	r.last = r.last.Add(d)
+	r.started = true
 }
 
 // Bot records a bot message as a check of its first line.
@@ -79,7 +84,9 @@ func (r *Recorder) Bot(m core.Outbound) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.add(StepBot, line)
+	if r.started {
+		r.add(StepBot, line)
+	}
 }
 
 func firstLine(s string) string {
@@ -92,34 +99,56 @@ func firstLine(s string) string {
 }
 
 func (r *Recorder) add(kind, value string) {
-	r.steps = append(r.steps, &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{scalar(kind), scalar(value)}})
+	r.steps = append(r.steps, step{kind, value})
 }
 
-func scalar(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s} }
+// step is one recorded line of the test.
+type step struct{ kind, value string }
 
-// WriteTo writes the test file.
+// WriteTo writes the test file, in the plain YAML people write: values
+// bare where that reads back the same, else in single quotes (emoji and
+// accents as they are, never escaped).
 func (r *Recorder) WriteTo(w io.Writer) (int64, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	top := &yaml.Node{Kind: yaml.MappingNode}
-	add := func(k string, v *yaml.Node) { top.Content = append(top.Content, scalar(k), v) }
-	add("name", scalar(r.name))
+	var b strings.Builder
+	b.WriteString("# Recorded with `allmyleads chat --record`. Edit the bot lines to check what matters;\n")
+	b.WriteString("# run it with `allmyleads flow test`.\n")
+	fmt.Fprintf(&b, "name: %s\n", quote(r.name))
 	if r.contact != "" {
-		add("contact", scalar(r.contact))
+		fmt.Fprintf(&b, "contact: %s\n", quote(r.contact))
 	}
-	add("now", scalar(r.start.Format(time.RFC3339)))
-	add("steps", &yaml.Node{Kind: yaml.SequenceNode, Content: r.steps})
-	var buf bytes.Buffer
-	buf.WriteString("# Recorded with `allmyleads chat --record`. Edit the bot lines to check what matters;\n")
-	buf.WriteString("# run it with `allmyleads flow test`.\n")
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(&yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{top}}); err != nil {
-		return 0, fmt.Errorf("write the test: %w", err)
+	fmt.Fprintf(&b, "now: %s\n", r.start.Format(time.RFC3339))
+	b.WriteString("steps:\n")
+	for _, s := range r.steps {
+		fmt.Fprintf(&b, "  - %s: %s\n", s.kind, quote(s.value))
 	}
-	if err := enc.Close(); err != nil {
-		return 0, fmt.Errorf("write the test: %w", err)
-	}
-	n, err := w.Write(buf.Bytes())
+	n, err := io.WriteString(w, b.String())
 	return int64(n), err
+}
+
+// quote writes a one-line text as a YAML value that reads back as the
+// same text.
+func quote(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	if plainOK(s) {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+// plainOK says whether s reads back as itself, as text, without quotes.
+func plainOK(s string) bool {
+	if s == "" || s != strings.TrimSpace(s) || strings.ContainsAny(s[:1], "!&*-:?{}[],#|>@`\"'%") {
+		return false
+	}
+	if strings.Contains(s, ": ") || strings.Contains(s, " #") || strings.HasSuffix(s, ":") {
+		return false
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal([]byte("v: "+s), &m); err != nil {
+		return false
+	}
+	got, ok := m["v"].(string)
+	return ok && got == s
 }
