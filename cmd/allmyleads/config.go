@@ -45,6 +45,9 @@ type BusinessConfig struct {
 	PrivacyURL    string `yaml:"privacy_url" validate:"omitempty,url"`
 	PolicyVersion string `yaml:"policy_version" validate:"required"`
 	Timezone      string `yaml:"timezone" validate:"required,timezone"`
+	// QuietHours is when no reminder is sent, in Timezone ("21:00-08:00");
+	// "" is off.
+	QuietHours string `yaml:"quiet_hours"`
 }
 
 // EngineConfig tunes the conversation engine.
@@ -275,6 +278,9 @@ func checkRetention(path string, r RetentionConfig) []string {
 }
 
 func validateConfig(path string, cfg *Config) error {
+	if _, err := engine.ParseQuietHours(cfg.Business.QuietHours); err != nil {
+		return fmt.Errorf("%s: error: business.quiet_hours: %v", path, err)
+	}
 	if lines := checkRetention(path, cfg.Retention); len(lines) > 0 {
 		return errors.New(strings.Join(lines, "\n"))
 	}

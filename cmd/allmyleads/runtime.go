@@ -218,5 +218,19 @@ func engineConfig(cfg Config) engine.Config {
 		},
 		Texts:          cfg.Engine.Texts,
 		ExtractTimeout: cfg.OpenAI.Timeout.D() + cfg.OpenAI.Timeout.D()/10,
+		// Checked by LoadConfig: the quiet hours parse, the zone exists.
+		QuietHours:       orZero(engine.ParseQuietHours(cfg.Business.QuietHours)),
+		Location:         orZero(time.LoadLocation(cfg.Business.Timezone)),
+		TemplateLanguage: cfg.WhatsApp.TemplateLanguage,
 	}
+}
+
+// orZero returns v, or its zero value when err is set (for values the
+// configuration's validation already checked).
+func orZero[T any](v T, err error) T {
+	if err != nil {
+		var zero T
+		return zero
+	}
+	return v
 }
