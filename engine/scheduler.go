@@ -32,7 +32,7 @@ type SchedulerOptions struct {
 	Timers  core.Timers      // the store's due-time index
 	Clock   func() time.Time // nil: the engine's clock
 	Batch   int              // timers read per page (default 256)
-	Workers int              // contacts fired in parallel (default 8); one contact's timers fire in due order
+	Workers int              // contacts fired in parallel (default 128); one contact's timers fire in due order
 	Poll    time.Duration    // Run: how often it looks for due timers (default 1s)
 	Lease   time.Duration    // how long a claim lasts before another scheduler may retry (default 1m)
 	Logger  *slog.Logger     // nil: the engine's
@@ -41,6 +41,11 @@ type SchedulerOptions struct {
 	// from several goroutines at once.
 	Fired func(t core.Timer, out []Outbound)
 }
+
+// shardQueue is how many claimed timers wait for one worker: with it the
+// reader stays a little ahead of the workers, and few timers are claimed
+// but not yet firing.
+const shardQueue = 8
 
 // periodic is a periodic task of the scheduler.
 type periodic struct {
@@ -58,7 +63,7 @@ func NewScheduler(e *Engine, o SchedulerOptions) *Scheduler {
 		o.Batch = 256
 	}
 	if o.Workers <= 0 {
-		o.Workers = 8
+		o.Workers = 128
 	}
 	if o.Poll <= 0 {
 		o.Poll = time.Second
@@ -79,29 +84,70 @@ func (s *Scheduler) Every(name string, every time.Duration, run func(ctx context
 }
 
 // RunDue fires every timer due at the clock's time and returns how many it
-// fired. Errors of single timers are returned together once the rest have
-// fired; those timers stay claimed until their lease runs out, then are
-// due again.
+// fired. It reads the index a page at a time while earlier pages fire:
+// each timer is claimed, then handed to the worker of its contact's shard,
+// so one contact's timers fire in due order and different contacts in
+// parallel (their commits share fsyncs). Errors of single timers are
+// returned together once the rest have fired; those timers stay claimed
+// until their lease runs out, then are due again.
 func (s *Scheduler) RunDue(ctx context.Context) (int, error) {
 	now := s.o.Clock()
-	fired := 0
-	var errs []error
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		fired int
+		errs  []error
+	)
+	shards := make([]chan core.Timer, s.o.Workers)
+	for i := range shards {
+		shards[i] = make(chan core.Timer, shardQueue)
+		wg.Add(1)
+		go func(ch chan core.Timer) {
+			defer wg.Done()
+			for tm := range ch {
+				err := s.fireOne(ctx, tm)
+				mu.Lock()
+				if err != nil {
+					errs = append(errs, err)
+				} else {
+					fired++
+				}
+				mu.Unlock()
+			}
+		}(shards[i])
+	}
+	var readErr error
 	for ctx.Err() == nil {
 		due, err := s.o.Timers.DueTimers(ctx, now, s.o.Batch)
 		if err != nil {
-			return fired, errors.Join(append(errs, err)...)
-		}
-		if len(due) == 0 {
+			readErr = err
 			break
 		}
-		n, claimed, err := s.fire(ctx, due, now)
-		fired += n
-		if err != nil {
-			errs = append(errs, err)
+		claimed := 0
+		for _, tm := range due {
+			ok, err := s.o.Timers.ClaimTimer(ctx, tm, now.Add(s.o.Lease))
+			if err != nil {
+				readErr = err
+				break
+			}
+			if !ok {
+				continue // fired meanwhile, or another scheduler has it
+			}
+			claimed++
+			h := fnv.New32a()
+			h.Write([]byte(tm.Contact))
+			shards[h.Sum32()%uint32(len(shards))] <- tm
 		}
-		if claimed == 0 {
-			break // all claimed by someone else
+		if readErr != nil || claimed == 0 {
+			break // every due timer is claimed: those in flight finish below
 		}
+	}
+	for _, ch := range shards {
+		close(ch)
+	}
+	wg.Wait()
+	if readErr != nil {
+		errs = append(errs, readErr)
 	}
 	return fired, errors.Join(errs...)
 }
@@ -135,53 +181,6 @@ func (s *Scheduler) RunUntil(ctx context.Context, until time.Time, set func(time
 		set(until)
 	}
 	return fired, ctx.Err()
-}
-
-// fire claims the timers and fires them, one worker per contact shard so a
-// contact's timers fire in due order and different contacts in parallel.
-func (s *Scheduler) fire(ctx context.Context, due []core.Timer, now time.Time) (fired, claimed int, err error) {
-	shards := make([][]core.Timer, s.o.Workers)
-	for _, tm := range due {
-		ok, err := s.o.Timers.ClaimTimer(ctx, tm, now.Add(s.o.Lease))
-		if err != nil {
-			return 0, claimed, err
-		}
-		if !ok {
-			continue
-		}
-		claimed++
-		h := fnv.New32a()
-		h.Write([]byte(tm.Contact))
-		i := h.Sum32() % uint32(len(shards))
-		shards[i] = append(shards[i], tm)
-	}
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-	)
-	for _, shard := range shards {
-		if len(shard) == 0 {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for _, tm := range shard {
-				if err := s.fireOne(ctx, tm); err != nil {
-					mu.Lock()
-					errs = append(errs, err)
-					mu.Unlock()
-					continue
-				}
-				mu.Lock()
-				fired++
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	return fired, claimed, errors.Join(errs...)
 }
 
 // fireOne fires one timer; a panic fails that timer, never the scheduler.

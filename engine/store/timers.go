@@ -293,8 +293,9 @@ const maxStaleClaims = 4096
 
 // timerClaims are the claims of this process's schedulers, by index key.
 type timerClaims struct {
-	mu sync.Mutex
-	m  map[string]time.Time
+	mu        sync.Mutex
+	m         map[string]time.Time
+	nextPrune int // forget run-out claims when the map reaches this size
 }
 
 // held says whether a claim on key lasts beyond now.
@@ -316,14 +317,16 @@ func (c *timerClaims) claim(key []byte, now, until time.Time) bool {
 	if c.m == nil {
 		c.m = map[string]time.Time{}
 	}
-	if len(c.m) >= maxStaleClaims {
+	if len(c.m) >= max(c.nextPrune, maxStaleClaims) {
 		// Claims of timers that did not fire (an error, a crash of the
-		// turn) run out; forget those so the map stays small.
+		// turn) run out; forget those so the map stays small. Pruning
+		// again waits until the map has doubled, so it costs O(1) a claim.
 		for k, u := range c.m {
 			if !u.After(now) {
 				delete(c.m, k)
 			}
 		}
+		c.nextPrune = 2 * len(c.m)
 	}
 	c.m[string(key)] = until
 	return true
