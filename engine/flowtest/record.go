@@ -145,6 +145,10 @@ func plainOK(s string) bool {
 	if strings.Contains(s, ": ") || strings.Contains(s, " #") || strings.HasSuffix(s, ":") {
 		return false
 	}
+	switch strings.ToLower(s) {
+	case "yes", "no", "y", "n", "on", "off": // booleans to older YAML readers
+		return false
+	}
 	var m map[string]any
 	if err := yaml.Unmarshal([]byte("v: "+s), &m); err != nil {
 		return false
