@@ -98,23 +98,32 @@ func (s *Scheduler) RunDue(ctx context.Context) (int, error) {
 		fired int
 		errs  []error
 	)
+	// A shard's worker starts with its first timer: a pass that finds
+	// nothing due starts none.
 	shards := make([]chan core.Timer, s.o.Workers)
-	for i := range shards {
-		shards[i] = make(chan core.Timer, shardQueue)
-		wg.Add(1)
-		go func(ch chan core.Timer) {
-			defer wg.Done()
-			for tm := range ch {
-				err := s.fireOne(ctx, tm)
-				mu.Lock()
-				if err != nil {
-					errs = append(errs, err)
-				} else {
-					fired++
+	dispatch := func(tm core.Timer) {
+		h := fnv.New32a()
+		h.Write([]byte(tm.Contact))
+		i := h.Sum32() % uint32(len(shards))
+		if shards[i] == nil {
+			ch := make(chan core.Timer, shardQueue)
+			shards[i] = ch
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for tm := range ch {
+					err := s.fireOne(ctx, tm)
+					mu.Lock()
+					if err != nil {
+						errs = append(errs, err)
+					} else {
+						fired++
+					}
+					mu.Unlock()
 				}
-				mu.Unlock()
-			}
-		}(shards[i])
+			}()
+		}
+		shards[i] <- tm
 	}
 	var readErr error
 	for ctx.Err() == nil {
@@ -134,16 +143,16 @@ func (s *Scheduler) RunDue(ctx context.Context) (int, error) {
 				continue // fired meanwhile, or another scheduler has it
 			}
 			claimed++
-			h := fnv.New32a()
-			h.Write([]byte(tm.Contact))
-			shards[h.Sum32()%uint32(len(shards))] <- tm
+			dispatch(tm)
 		}
 		if readErr != nil || claimed == 0 {
 			break // every due timer is claimed: those in flight finish below
 		}
 	}
 	for _, ch := range shards {
-		close(ch)
+		if ch != nil {
+			close(ch)
+		}
 	}
 	wg.Wait()
 	if readErr != nil {
