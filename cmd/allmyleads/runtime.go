@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -40,12 +39,6 @@ type runtime struct {
 	notify []func()
 }
 
-// newRuntime opens the store and loads flows and plugins. Flow or plugin
-// errors come back with every diagnostic, FILE:LINE first.
-func newRuntime(ctx context.Context, cfg Config, env *cliEnv) (*runtime, error) {
-	return newRuntimeOn(cfg, env, nil)
-}
-
 // newRuntimeOn builds a runtime over st when it is already open (the
 // handoff command may have it from the admin socket's server), else over
 // the configured database.
@@ -54,7 +47,9 @@ func newRuntimeOn(cfg Config, env *cliEnv, st *store.Store) (*runtime, error) {
 }
 
 // newRuntimeAt is newRuntimeOn with the engine on the given clock (nil:
-// the real one).
+// the real one). chat and serve open the store and load flows and plugins
+// with it; flow or plugin errors come back with every diagnostic,
+// FILE:LINE first.
 func newRuntimeAt(cfg Config, env *cliEnv, st *store.Store, clock func() time.Time) (*runtime, error) {
 	rt := &runtime{cfg: cfg, logger: newLogger(env), clock: clock}
 	var err error
