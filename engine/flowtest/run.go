@@ -360,6 +360,8 @@ func indent(s string) string { return strings.ReplaceAll(s, "\n", "\n    ") }
 // testChannel has WhatsApp's capabilities.
 type testChannel struct{}
 
+var _ core.Channel = testChannel{}
+
 func (testChannel) Name() string { return Channel }
 
 func (testChannel) Capabilities() core.Capabilities {
