@@ -46,7 +46,9 @@ func enterConfirmQuote(t *turn, s *flows.Step) outcome {
 		body = "Would you like to go ahead with this quote?"
 	}
 	t.send(Outbound{Kind: OutButtons, Text: body, Options: opts})
-	t.setQuoteStatus(QuoteSent)
+	if !t.e.quoteExpired(q, t.now) { // shown again after expiry, it stays expired
+		t.setQuoteStatus(QuoteSent)
+	}
 	return wait()
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/allmyleads/allmyleads/engine"
 	"github.com/allmyleads/allmyleads/engine/core"
 	"github.com/allmyleads/allmyleads/engine/enginetest"
+	"github.com/allmyleads/allmyleads/engine/store"
 )
 
 const reminderFlows = "testdata/conversations/after_reminders/flows"
@@ -225,5 +226,38 @@ func TestSchedulerRunsJobsAndTimers(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestQuoteExpiresInTheRecords: a quote nobody answered is marked expired
+// in the business's records when its validity ends, without a message.
+func TestQuoteExpiresInTheRecords(t *testing.T) {
+	h := enginetest.New(t, fixtureOptions(t, "testdata/conversations/quote_expiry"))
+	h.Say("+15550100", "hi")
+	h.Say("+15550100", "20")
+	status := func() string {
+		qs, err := h.Store.Quotes(context.Background(), store.QuoteFilter{})
+		if err != nil || len(qs) != 1 {
+			t.Fatalf("quotes: %v %v", qs, err)
+		}
+		return qs[0].Status
+	}
+	if s := status(); s != core.QuoteSent {
+		t.Fatalf("status %q before expiry", s)
+	}
+	fired := h.Advance(3*24*time.Hour + 14*time.Hour) // valid until 5 Mar 09:00, so through the 5th
+	if s := status(); s != core.QuoteSent {
+		t.Fatalf("status %q on the last valid day", s)
+	}
+	fired = append(fired, h.Advance(time.Hour)...) // midnight: expired
+	if s := status(); s != core.QuoteExpired {
+		t.Fatalf("status %q after the last valid day", s)
+	}
+	for _, f := range fired {
+		for _, m := range f.Out {
+			if strings.Contains(m.Text, "expired") {
+				t.Errorf("the expiry sent %q", m.Text)
+			}
+		}
 	}
 }
