@@ -44,6 +44,16 @@ type Config struct {
 	PluginTimeout  time.Duration  // deadline of one plugin step (the host has its own per-call limit)
 	ExtractTimeout time.Duration  // deadline of one extract step
 	QuoteApproval  ApprovalRule   // which quotes wait for the owner's approval (none by default)
+
+	// QuietHours are when no reminder is sent (zero: off); a timer due in
+	// them fires when they end.
+	QuietHours QuietHours
+	// Location is the business's time zone, for quiet hours and the day a
+	// quote expires (nil: UTC).
+	Location *time.Location
+	// TemplateLanguage is the language code of the WhatsApp templates that
+	// after entries send once the 24-hour window has closed (default en_US).
+	TemplateLanguage string
 }
 
 // Keywords are the global commands that work from any step. Matching is
@@ -207,6 +217,12 @@ func withDefaults(cfg Config) Config {
 	if cfg.ExtractTimeout <= 0 {
 		cfg.ExtractTimeout = d.ExtractTimeout
 	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	if cfg.TemplateLanguage == "" {
+		cfg.TemplateLanguage = "en_US"
+	}
 	return cfg
 }
 
@@ -336,6 +352,7 @@ func (e *Engine) Release(ctx context.Context, contact, actor string) error {
 	t := e.newTurn(ctx, sess, nil)
 	sess.Handoff = false
 	t.contactDirty = true
+	t.rearm = true // the question is asked again: its reminders start again
 	t.audit = append(t.audit, AuditEntry{Time: t.now, Actor: actor, Action: "release", Contact: e.deps.Tag(contact)})
 	if !sess.OptedOut {
 		t.say(e.cfg.Texts.Released, nil)

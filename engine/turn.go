@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/allmyleads/allmyleads/engine/core"
 	"github.com/allmyleads/allmyleads/flows"
 )
 
@@ -28,6 +29,14 @@ type turn struct {
 	audit        []AuditEntry
 	media        []Media
 	erase        bool // erase the contact's data with this turn
+
+	// Timers (timers.go): the timer this turn fires, the same timer due
+	// later (quiet hours), whether the turn entered a step, and whether
+	// the waiting step's reminders start again without either.
+	firing   *core.Timer
+	postpone *core.Timer
+	moved    bool
+	rearm    bool
 }
 
 func (e *Engine) newTurn(ctx context.Context, sess *Session, in *Inbound) *turn {
@@ -90,6 +99,7 @@ func (t *turn) say(src string, extra map[string]any) {
 // record turns the work into the Turn the store commits.
 func (t *turn) record() *Turn {
 	t.sess.Updated = t.now
+	t.planTimers()
 	rec := &Turn{
 		Inbound:   t.in,
 		Session:   t.sess,

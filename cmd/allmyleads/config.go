@@ -51,6 +51,9 @@ type BusinessConfig struct {
 	// QuoteApproval says which quotes wait for the owner's approval:
 	// never, always, {above: 2000}, {low_confidence: 0.8} (serve_owner.go).
 	QuoteApproval QuoteApproval `yaml:"quote_approval"`
+	// QuietHours is when no reminder is sent, in Timezone ("21:00-08:00");
+	// "" is off.
+	QuietHours string `yaml:"quiet_hours"`
 }
 
 // EngineConfig tunes the conversation engine.
@@ -285,6 +288,9 @@ func checkRetention(path string, r RetentionConfig) []string {
 }
 
 func validateConfig(path string, cfg *Config) error {
+	if _, err := engine.ParseQuietHours(cfg.Business.QuietHours); err != nil {
+		return fmt.Errorf("%s: error: business.quiet_hours: %v", path, err)
+	}
 	if lines := checkRetention(path, cfg.Retention); len(lines) > 0 {
 		return errors.New(strings.Join(lines, "\n"))
 	}

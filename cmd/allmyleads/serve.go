@@ -63,7 +63,8 @@ type serverOptions struct {
 	noWorkers   bool                           // store webhooks but process nothing (a crash right after the 200)
 	tune        func(*whatsapp.ChannelOptions) // worker tuning
 	quiet       bool                           // no lifecycle lines on stderr
-	noRetention bool                           // do not run the daily retention
+	noRetention bool                           // do not run the daily retention (timers still fire)
+	clock       func() time.Time               // the engine's clock (nil: the real one), for tests of timers
 }
 
 // server is a running serve: the runtime, the WhatsApp channel and the
@@ -78,7 +79,7 @@ type server struct {
 	served    chan error // the HTTP server's end
 	stopWork  context.CancelFunc
 	worked    chan error    // the channel workers' end
-	retained  chan struct{} // the daily retention loop's end
+	retained  chan struct{} // the scheduler's end: due timers and the daily retention (serve_retention.go)
 	stopAdmin func()        // closes the admin socket
 }
 
@@ -99,7 +100,7 @@ func startServer(ctx context.Context, cfg Config, env *cliEnv, so serverOptions)
 			return nil, &listenError{fmt.Errorf("listen on %s: %w", cfg.Server.Addr, err)}
 		}
 	}
-	rt, err := newRuntime(ctx, cfg, env)
+	rt, err := newRuntimeAt(cfg, env, nil, so.clock)
 	if err != nil {
 		ln.Close()
 		return nil, err
@@ -159,11 +160,7 @@ func startServer(ctx context.Context, cfg Config, env *cliEnv, so serverOptions)
 	hs.RegisterOnShutdown(closeOwner) // end the console's event streams
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	s.stopWork = stopWork
-	if so.noRetention {
-		close(s.retained)
-	} else {
-		go s.retentionLoop(workCtx, func() error { return s.runRetentionOnce(workCtx) }, retentionEvery)
-	}
+	go s.schedule(workCtx)
 	if so.noWorkers {
 		s.worked <- nil
 	} else {

@@ -21,8 +21,9 @@ type Store interface {
 	Session(ctx context.Context, contact string) (*Session, error)
 
 	// Commit applies one turn atomically: the inbound id is marked seen, the
-	// inbound message logged (with its media), the session saved, records
-	// updated and outbound messages appended to the outbox. When the inbound
+	// inbound message logged (with its media), the session saved with its
+	// timers indexed (see Timers), records updated and outbound messages
+	// appended to the outbox. When the inbound
 	// id was seen before it returns ErrDuplicate and changes nothing.
 	// Concurrent commits of different contacts share one fsync.
 	Commit(ctx context.Context, t *Turn) error

@@ -156,6 +156,7 @@ func (s *Store) Commit(ctx context.Context, t *core.Turn) error {
 		return core.ErrDuplicate
 	}
 	s.leads.poke()
+	s.claims.release(pre.released)
 	if t.Erase {
 		s.log.Info("contact erased", "contact", short(erased.ContactKey), "actor", chatEraseActor)
 	}
@@ -186,6 +187,9 @@ type prepared struct {
 	out           []preparedOut
 	maxMsg        uint64 // the highest message and outbox sequence used
 	maxOut        uint64
+
+	timers   []preparedTimer // the session's timers, indexed when session is set
+	released [][]byte        // index keys the committed transaction removed
 }
 
 // preparedOut is one outbound message: its outbox entry and its log entry.
@@ -281,6 +285,9 @@ func prepareRecords(ks *keyset, seqs *sequences, p *prepared, ck, contact string
 			return fmt.Errorf("encode session: %w", err)
 		}
 		p.session = ks.seal(string(bSessions), []byte(ck), body)
+		if p.timers, err = prepareTimers(ks, ck, contact, t.Session.Timers); err != nil {
+			return err
+		}
 	}
 	if t.Contact != nil {
 		body, err := json.Marshal(t.Contact)
@@ -388,10 +395,16 @@ func commitTx(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *cor
 	if err := putMedia(tx, ks, ck, contact, media); err != nil {
 		return err
 	}
+	pre.released = nil
 	if pre.session != nil {
 		if err := tx.Bucket(bSessions).Put([]byte(ck), pre.session); err != nil {
 			return err
 		}
+		removed, err := syncTimers(tx, ck, pre.timers)
+		if err != nil {
+			return err
+		}
+		pre.released = removed
 	}
 	if err := putContact(tx, ks, ck, t.Contact, pre.contact); err != nil {
 		return err

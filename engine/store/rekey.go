@@ -90,6 +90,12 @@ func (r *rekeyer) run() error {
 	if err := r.rewrite(bAudit, r.audit); err != nil {
 		return err
 	}
+	if err := r.rewrite(bTimers, r.timer); err != nil {
+		return err
+	}
+	if err := rebuildTimerOwners(tx); err != nil {
+		return err
+	}
 	ob := tx.Bucket(bOutbox)
 	for _, ch := range outboxChannels(ob, "") {
 		if err := r.rewriteIn(ob.Bucket([]byte(ch)), outboxName(ch), r.outbox); err != nil {
