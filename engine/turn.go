@@ -28,6 +28,8 @@ type turn struct {
 	audit        []AuditEntry
 	media        []Media
 	erase        bool // erase the contact's data with this turn
+
+	ev turnEvents // the business's events and the funnel (events.go)
 }
 
 func (e *Engine) newTurn(ctx context.Context, sess *Session, in *Inbound) *turn {
@@ -52,6 +54,7 @@ func (e *Engine) newTurn(ctx context.Context, sess *Session, in *Inbound) *turn 
 	if t.sess.Vars == nil {
 		t.sess.Vars = map[string]any{}
 	}
+	t.ev.before = snapshotOf(sess)
 	return t
 }
 
@@ -108,5 +111,6 @@ func (t *turn) record() *Turn {
 	if t.projectDirty && t.sess.ProjectID != "" {
 		rec.Project = t.projectRecord()
 	}
+	t.finishEvents(rec)
 	return rec
 }
