@@ -19,20 +19,20 @@ import (
 // them. EventHandoffMessage and EventSendFailed are only for the owner's
 // alert cards.
 const (
-	EventLeadCreated      = "lead.created"            // a consented lead with its details
-	EventLeadUpdated      = "lead.updated"            // a created lead's details changed
-	EventLeadHandoff      = "lead.handoff"            // a person takes over (the customer asked, a failure, the owner)
-	EventMessageReceived  = "message.received"        // a consented customer wrote
-	EventQuoteSent        = "quote.sent"              // a quote (or a new revision) was shown to the customer
-	EventQuoteAwaiting    = "quote.awaiting_approval" // a quote is held for the owner's approval
-	EventQuoteAccepted    = "quote.accepted"          //
-	EventQuoteDeclined    = "quote.declined"          //
-	EventQuoteExpired     = "quote.expired"           //
-	EventPaymentReceived  = "payment.received"        // a quote was paid
-	EventContactOptedOut  = "contact.opted_out"       // the customer sent STOP
-	EventContactErased    = "contact.erased"          // the customer's data was erased; the event carries none
-	EventHandoffMessage   = "handoff.message"         // the customer wrote while a person has the conversation (owner cards only)
-	EventSendFailed       = "send.failed"             // a message to the customer failed for good (owner cards only)
+	EventLeadCreated     = "lead.created"            // a consented lead with its details
+	EventLeadUpdated     = "lead.updated"            // a created lead's details changed
+	EventLeadHandoff     = "lead.handoff"            // a person takes over (the customer asked, a failure, the owner)
+	EventMessageReceived = "message.received"        // a consented customer wrote
+	EventQuoteSent       = "quote.sent"              // a quote (or a new revision) was shown to the customer
+	EventQuoteAwaiting   = "quote.awaiting_approval" // a quote is held for the owner's approval
+	EventQuoteAccepted   = "quote.accepted"          //
+	EventQuoteDeclined   = "quote.declined"          //
+	EventQuoteExpired    = "quote.expired"           //
+	EventPaymentReceived = "payment.received"        // a quote was paid
+	EventContactOptedOut = "contact.opted_out"       // the customer sent STOP
+	EventContactErased   = "contact.erased"          // the customer's data was erased; the event carries none
+	EventHandoffMessage  = "handoff.message"         // the customer wrote while a person has the conversation (owner cards only)
+	EventSendFailed      = "send.failed"             // a message to the customer failed for good (owner cards only)
 )
 
 // WebhookEvents lists the event types a webhook may subscribe to.
