@@ -96,6 +96,10 @@ type Notice struct {
 // WebhookChannel is the outbox channel of webhook deliveries.
 const WebhookChannel = "webhook"
 
+// OutWebhook is the kind of a webhook delivery in the outbox: its body is
+// Notice.Body.
+const OutWebhook OutboundKind = "webhook"
+
 // Lane is what orders the outbox: a contact's messages go out one after
 // the other, and a webhook's deliveries about one lead go to each receiver
 // in order, independently of the other receivers.
