@@ -36,8 +36,12 @@ type Webhook struct {
 	Events []string `yaml:"events" json:"events,omitempty"`
 }
 
-// Wants says whether the webhook subscribes to an event type.
+// Wants says whether the webhook subscribes to an event type (one of
+// core.WebhookEvents).
 func (w Webhook) Wants(typ string) bool {
+	if !slices.Contains(core.WebhookEvents(), typ) {
+		return false
+	}
 	return len(w.Events) == 0 || slices.Contains(w.Events, typ) || slices.Contains(w.Events, "*")
 }
 
