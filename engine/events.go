@@ -94,8 +94,11 @@ func (t *turn) finishEvents(rec *Turn) {
 	if !t.erase {
 		rec.Steps = t.funnelMarks(after)
 	}
+	if t.e.deps.Notifier == nil {
+		return
+	}
 	events := t.events(after)
-	if len(events) == 0 || t.e.deps.Notifier == nil {
+	if len(events) == 0 {
 		return
 	}
 	rec.Notices = append(rec.Notices, t.e.deps.Notifier.Notices(t.ctx, events)...)
