@@ -39,6 +39,9 @@ type Config struct {
 	Console   ConsoleConfig   `yaml:"console"` // the owner's console and API (serve_owner.go)
 	Web       WebConfig       `yaml:"web"`     // serve_web.go
 	Metrics   MetricsConfig   `yaml:"metrics"` // serve_web.go
+	// Owner and Webhooks: who hears what happens (serve_alerts.go).
+	Owner    OwnerConfig     `yaml:"owner"`
+	Webhooks []WebhookConfig `yaml:"webhooks"`
 }
 
 // BusinessConfig describes the business the bot speaks for.
@@ -269,6 +272,7 @@ func applyEnv(cfg *Config, getenv func(string) string) {
 	set(&cfg.Store.Path, "ALLMYLEADS_DB")
 	set(&cfg.Store.KeyFile, "ALLMYLEADS_KEY_FILE")
 	set(&cfg.Metrics.Token, "ALLMYLEADS_METRICS_TOKEN")
+	applyAlertEnv(cfg, getenv)
 }
 
 // checkRetention refuses retention periods under a day: "6m" is six
@@ -285,7 +289,7 @@ func checkRetention(path string, r RetentionConfig) []string {
 }
 
 func validateConfig(path string, cfg *Config) error {
-	if lines := checkRetention(path, cfg.Retention); len(lines) > 0 {
+	if lines := append(checkRetention(path, cfg.Retention), checkAlerts(path, cfg)...); len(lines) > 0 {
 		return errors.New(strings.Join(lines, "\n"))
 	}
 	v := validator.New(validator.WithRequiredStructEnabled())

@@ -34,6 +34,9 @@ type runtime struct {
 	channels core.Channels
 	// metrics are told what the engine does; serve shows them on /metrics.
 	metrics *metrics.Metrics
+	// notices is the engine's Notifier: nobody until serve sets the
+	// owner's alerts and webhooks (serve_alerts.go).
+	notices notifierSlot
 
 	mu      sync.Mutex
 	notify  []func()
@@ -80,7 +83,7 @@ func (rt *runtime) start(st *store.Store) (*runtime, error) {
 	eng, err := engine.New(engineConfig(cfg), engine.Deps{
 		Store: st, Flows: set, Plugins: host, Extractor: xt, Rights: st.ChatRights(),
 		Tag: st.ContactKey, Logger: logger, OnOutbound: rt.wake, Channels: &rt.channels, OnCommit: rt.committed,
-		Observer: rt.metrics.Engine(),
+		Observer: rt.metrics.Engine(), Notifier: &rt.notices,
 	})
 	if err != nil {
 		rt.Close()

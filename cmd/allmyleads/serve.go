@@ -112,6 +112,14 @@ func startServer(ctx context.Context, cfg Config, env *cliEnv, so serverOptions)
 		rt.Close()
 		return nil, &listenError{err}
 	}
+	// serve_alerts.go: the owner's cards and commands, the webhooks.
+	al, err := startAlerts(cfg, rt)
+	if err != nil {
+		stopAdmin()
+		ln.Close()
+		rt.Close()
+		return nil, err
+	}
 	wa := cfg.WhatsApp
 	co := whatsapp.ChannelOptions{
 		Settings: whatsapp.Settings{
@@ -119,9 +127,10 @@ func startServer(ctx context.Context, cfg Config, env *cliEnv, so serverOptions)
 			APIBase: wa.APIBase, RatePerSecond: wa.RatePerSecond,
 			WindowTemplate: wa.WindowTemplate, TemplateLanguage: wa.TemplateLanguage,
 		},
-		Backend: rt.store, Dispatcher: rt.router, Quarantine: rt.engine.Quarantine, Ready: rt.store.Ping,
+		Backend: rt.store, Dispatcher: al.dispatcher(rt), Quarantine: rt.engine.Quarantine, Ready: rt.store.Ping,
 		Tag: rt.store.ContactKey, Logger: rt.logger, Hooks: whatsappHooks(rt.metrics),
 	}
+	co.Hooks.GaveUp = al.gaveUp(rt)
 	if so.tune != nil {
 		so.tune(&co)
 	}
@@ -140,6 +149,9 @@ func startServer(ctx context.Context, cfg Config, env *cliEnv, so serverOptions)
 	}
 	// serve_web.go: the web chat and /metrics beside the webhook and the console.
 	front, err := openFrontDoor(cfg, rt, ch, handler)
+	if err == nil {
+		front.workers = append(front.workers, al.deliverer.Run)
+	}
 	if err != nil {
 		closeOwner()
 		stopAdmin()
