@@ -49,7 +49,9 @@ type WebhookConfig struct {
 // every finding at once.
 func checkAlerts(path string, cfg *Config) []string {
 	var lines []string
-	bad := func(format string, a ...any) { lines = append(lines, fmt.Sprintf("%s: error: "+format, append([]any{path}, a...)...)) }
+	bad := func(format string, a ...any) {
+		lines = append(lines, fmt.Sprintf("%s: error: "+format, append([]any{path}, a...)...))
+	}
 	for i, n := range cfg.Owner.WhatsApp {
 		if u, err := core.NormalizeURN(n); err != nil || core.URNScheme(u) != core.SchemeWhatsApp {
 			bad("owner.whatsapp[%d]: %q is not a phone number (write it with its country code, e.g. +44 7700 900999)", i, n)
@@ -121,7 +123,9 @@ func alertsOn(cfg Config) bool { return len(cfg.Owner.WhatsApp) > 0 || len(cfg.W
 
 // notifierSlot is the engine's Notifier until serve sets one: the chat and
 // the record commands run the same engine and tell nobody.
-type notifierSlot struct{ n atomic.Pointer[notify.Notifier] }
+type notifierSlot struct {
+	n atomic.Pointer[notify.Notifier]
+}
 
 func (s *notifierSlot) Notices(ctx context.Context, evs []core.Event) []core.Outbound {
 	if n := s.n.Load(); n != nil {

@@ -103,7 +103,7 @@ func serveHandler(cfg Config, rt *runtime, ch *whatsapp.Channel, env *cliEnv) (h
 	oh, err := owner.NewHandler(owner.Options{
 		Records: rt.store, Owner: rt.store, Engine: rt.engine, Rights: ownerRights{rt.store, rt.engine}, Media: rt.store,
 		Templates: consoleTemplates(cfg), Business: cfg.Business.Name, SecureCookies: cfg.Console.SecureCookies,
-		Logger: rt.logger,
+		Logger:  rt.logger,
 		Notices: rt.store, Funnel: rt.store, Flows: rt.flows, StartFlow: cfg.Engine.StartFlow,
 	})
 	if err != nil {
