@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/allmyleads/allmyleads/channels/whatsapp"
+	"github.com/allmyleads/allmyleads/owner/notify"
 )
 
 // shutdownGrace bounds each stage of a graceful stop: HTTP requests in
@@ -64,6 +65,7 @@ type serverOptions struct {
 	tune        func(*whatsapp.ChannelOptions) // worker tuning
 	quiet       bool                           // no lifecycle lines on stderr
 	noRetention bool                           // do not run the daily retention
+	webhooks    func(*notify.DelivererOptions) // webhook deliverer tuning
 }
 
 // server is a running serve: the runtime, the WhatsApp channel and the
@@ -113,7 +115,7 @@ func startServer(ctx context.Context, cfg Config, env *cliEnv, so serverOptions)
 		return nil, &listenError{err}
 	}
 	// serve_alerts.go: the owner's cards and commands, the webhooks.
-	al, err := startAlerts(cfg, rt)
+	al, err := startAlerts(cfg, rt, so.webhooks)
 	if err != nil {
 		stopAdmin()
 		ln.Close()

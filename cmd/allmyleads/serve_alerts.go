@@ -12,6 +12,7 @@ import (
 	"github.com/allmyleads/allmyleads/channels/whatsapp"
 	"github.com/allmyleads/allmyleads/engine"
 	"github.com/allmyleads/allmyleads/engine/core"
+	"github.com/allmyleads/allmyleads/flows"
 	"github.com/allmyleads/allmyleads/owner/notify"
 )
 
@@ -59,7 +60,7 @@ func checkAlerts(path string, cfg *Config) []string {
 	}
 	for i, e := range cfg.Owner.Events {
 		if !slices.Contains(core.OwnerEvents(), e) {
-			bad("owner.events[%d]: unknown event %q (one of %s)", i, e, strings.Join(core.OwnerEvents(), ", "))
+			bad("owner.events[%d]: unknown event %q (%s)", i, e, eventHint(e, core.OwnerEvents()))
 		}
 	}
 	if len(cfg.Owner.WhatsApp) > 0 && cfg.Console.PublicURL == "" {
@@ -88,7 +89,7 @@ func checkAlerts(path string, cfg *Config) []string {
 		}
 		for j, e := range w.Events {
 			if e != "*" && !slices.Contains(core.WebhookEvents(), e) {
-				bad("webhooks[%d].events[%d]: unknown event %q (one of %s)", i, j, e, strings.Join(core.WebhookEvents(), ", "))
+				bad("webhooks[%d].events[%d]: unknown event %q (%s)", i, j, e, eventHint(e, core.WebhookEvents()))
 			}
 		}
 	}
@@ -102,6 +103,14 @@ func applyAlertEnv(cfg *Config, getenv func(string) string) {
 			w.Secret = getenv(w.SecretEnv)
 		}
 	}
+}
+
+// eventHint suggests the event meant, else lists them.
+func eventHint(e string, known []string) string {
+	if near := flows.Closest(e, known); near != "" {
+		return fmt.Sprintf("did you mean %q?", near)
+	}
+	return "one of " + strings.Join(known, ", ")
 }
 
 func isHTTPURL(s string) bool {
@@ -143,7 +152,7 @@ type alerts struct {
 
 // startAlerts makes the notifier the engine tells, the owner's commands in
 // front of the router, and the webhook deliverer, from the configuration.
-func startAlerts(cfg Config, rt *runtime) (*alerts, error) {
+func startAlerts(cfg Config, rt *runtime, tune func(*notify.DelivererOptions)) (*alerts, error) {
 	a := &alerts{}
 	var tpl *core.Template
 	if t := cfg.Owner.Template; t.Name != "" {
@@ -173,9 +182,13 @@ func startAlerts(cfg Config, rt *runtime) (*alerts, error) {
 			return nil, err
 		}
 	}
-	a.deliverer = notify.NewDeliverer(notify.DelivererOptions{
+	do := notify.DelivererOptions{
 		Outbox: rt.store, Webhooks: webhooks(cfg), Logger: rt.logger, Result: rt.metrics.WebhookResults(),
-	})
+	}
+	if tune != nil {
+		tune(&do)
+	}
+	a.deliverer = notify.NewDeliverer(do)
 	rt.setNotify(a.deliverer.Wake)
 	return a, nil
 }
