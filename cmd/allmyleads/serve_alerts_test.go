@@ -321,4 +321,3 @@ func TestWebhooksTestCommand(t *testing.T) {
 		t.Fatalf("an unknown URL without --secret: exit %d", code)
 	}
 }
-
