@@ -35,8 +35,13 @@ type snapshot struct {
 
 // turnEvents is a turn's share of the business's events.
 type turnEvents struct {
-	before  snapshot
-	emitted []core.Event // events a step emitted itself (Emit); derived ones are added at the end
+	before snapshot
+	// emitted are events a step knows of that the conversation's state
+	// does not show (a payment a provider confirmed...): a step appends
+	// them, and the derived events of the same types are not added again.
+	// Person, Project, Quote and Stage are filled in from the turn when
+	// unset. Outside a turn, Engine.Emit does the same.
+	emitted []core.Event
 }
 
 // snapshotOf reads a session's state (a nil session is a contact unknown so far).
@@ -81,11 +86,6 @@ func leadDetails(s *Session) string {
 	return fmt.Sprintf("%q", []string{str(v, "lead.name"), str(v, "lead.email"), str(v, "lead.phone"),
 		str(v, "lead.company"), str(v, "lead.address"), str(v, "project.service"), str(v, "project.description")})
 }
-
-// emit adds an event a step knows about (a payment a plugin confirmed...)
-// to the turn; the derived events of the same type are not added again.
-// Person, Project, Quote and Stage are filled in from the turn when unset.
-func (t *turn) emit(ev core.Event) { t.ev.emitted = append(t.ev.emitted, ev) }
 
 // finishEvents derives the turn's events and funnel marks and has the
 // Notifier turn the events into notices, all committed with rec.

@@ -24,9 +24,6 @@ var (
 	bFunnelMarks = []byte("funnel_marks")    // ck/r|a/flow \x00 step -> sealed nothing: the contact counted
 )
 
-// noticeBuckets are created with the others (store.go's allBuckets).
-func noticeBuckets() [][]byte { return [][]byte{bNoticeFails, bFunnel, bFunnelMarks} }
-
 // maxNoticeFailures bounds the failed notices kept: the oldest go first.
 const maxNoticeFailures = 1000
 
