@@ -194,6 +194,7 @@ func withDefaults(cfg Config) Config {
 	if cfg.Keywords.OptOut == nil && cfg.Keywords.OptIn == nil {
 		cfg.Keywords = d.Keywords
 	}
+	cfg.Keywords = cfg.Keywords.normalized()
 	if cfg.Currency == "" {
 		cfg.Currency = d.Currency
 	}

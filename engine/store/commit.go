@@ -144,7 +144,6 @@ func (s *Store) Commit(ctx context.Context, t *core.Turn) error {
 	if err != nil {
 		return fmt.Errorf("commit turn of contact %s: %w", short(ck), err)
 	}
-	pre.lead = s.prepareLead(ks, ck, contact, now, t)
 
 	var dup bool
 	var erased EraseReport
@@ -158,6 +157,7 @@ func (s *Store) Commit(ctx context.Context, t *core.Turn) error {
 	if dup {
 		return core.ErrDuplicate
 	}
+	s.leads.poke()
 	if t.Erase {
 		s.log.Info("contact erased", "contact", short(erased.ContactKey), "actor", chatEraseActor)
 	}
@@ -188,7 +188,6 @@ type prepared struct {
 	out           []preparedOut
 	maxMsg        uint64 // the highest message and outbox sequence used
 	maxOut        uint64
-	lead          *preparedLead // the contact's new lead row; nil: made in the transaction
 }
 
 // preparedOut is one outbound message: its outbox entry and its log entry.
@@ -453,12 +452,8 @@ func commitTx(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *cor
 	if err := markSteps(tx, ks, ck, t.Steps); err != nil {
 		return err
 	}
-	done, err := commitLead(tx, ks, ck, pre.lead)
-	if err != nil {
-		return err
-	}
-	if !done && !noticesOnly(t) {
-		if err := turnLead(tx, ks, ck, contact, now, t); err != nil {
+	if !noticesOnly(t) {
+		if err := noteLead(tx, ks, ck, normalize(contact), turnInputs(now, t)); err != nil {
 			return err
 		}
 	}
