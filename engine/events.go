@@ -256,6 +256,9 @@ func (e *Engine) Emit(ctx context.Context, ev core.Event) error {
 		if err != nil {
 			return fmt.Errorf("emit %s: %w", ev.Type, err)
 		}
+		if ev.Type == core.EventLeadUpdated && (sess == nil || !snapshotOf(sess).created) {
+			return nil // the business's systems have not heard of this lead yet
+		}
 		if sess != nil {
 			t := e.newTurn(ctx, sess, nil)
 			ev = t.describe([]core.Event{ev}, false)[0]

@@ -212,3 +212,33 @@ func countOf(list []string, s string) int {
 	}
 	return n
 }
+
+// TestEmitOutsideATurn: Engine.Emit describes the event from the contact's
+// conversation and queues its notices; lead.updated is only for a lead the
+// business's systems heard of.
+func TestEmitOutsideATurn(t *testing.T) {
+	rec := &recorder{}
+	h := enginetest.New(t, enginetest.Options{Notifier: rec})
+	c := enginetest.DefaultContact
+	h.Say(c, "hi")
+	ctx := context.Background()
+	if err := h.Engine.Emit(ctx, core.Event{Type: core.EventLeadUpdated, Contact: c}); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.types()) != 0 {
+		t.Fatalf("lead.updated for a lead that never consented: %v", rec.types())
+	}
+	if err := h.Engine.Emit(ctx, core.Event{Type: core.EventPaymentReceived, Contact: c, Reason: "stripe pi_123"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.types(); len(got) != 1 || got[0] != core.EventPaymentReceived {
+		t.Fatalf("events %v", got)
+	}
+	ev := rec.events[0]
+	if ev.ID == "" || ev.Stage == "" || ev.Person == nil || ev.Time.IsZero() {
+		t.Fatalf("event not described: %+v", ev)
+	}
+	if items, _ := h.Store.PendingOutbound(ctx, core.WebhookChannel, 10); len(items) != 1 {
+		t.Fatalf("queued %d notices", len(items))
+	}
+}

@@ -155,7 +155,14 @@ func (o ownerRights) Erase(ctx context.Context, contact, actor string) error {
 }
 
 func (o ownerRights) Correct(ctx context.Context, contact, field, value, actor string) error {
-	return o.st.Correct(ctx, contact, field, value, actor)
+	if err := o.st.Correct(ctx, contact, field, value, actor); err != nil {
+		return err
+	}
+	// The webhooks hear of the corrected details (lead.updated).
+	if err := o.e.Emit(ctx, core.Event{Type: core.EventLeadUpdated, Contact: contact}); err != nil {
+		return fmt.Errorf("corrected, but the webhooks were not told: %w", err)
+	}
+	return nil
 }
 
 func (o ownerRights) CorrectableFields() []string { return store.CorrectableFields() }
