@@ -85,7 +85,7 @@ func (r *rekeyer) run() error {
 	if err := r.rewrite(bProvider, r.provider); err != nil {
 		return err
 	}
-	for _, b := range [][]byte{bQuotes, bQuoteRevs, bInbox, bMedia, bTokens, bOwner} {
+	for _, b := range [][]byte{bQuotes, bQuoteRevs, bInbox, bMedia, bTokens, bOwner, bInboxTries, bOutboxFlight} {
 		if err := r.rewrite(b, same); err != nil {
 			return err
 		}

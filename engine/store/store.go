@@ -108,7 +108,7 @@ func allBuckets() [][]byte {
 	return [][]byte{bMeta, bSeen, bSessions, bContacts, bLastIn, bProjects, bQuotes, bQuoteRevs,
 		bQuoteIndex, bConsents, bOptEvents, bAI, bMessages, bProvider, bMedia, bMediaOwners,
 		bOutbox, bInbox, bAudit, bOnce, bLeadRows, bLeadTime, bLeadStage, bLeadTab, bLeadStats,
-		bNotes, bTokens, bOwner, bLeadPending, bNoticeFails, bFunnel, bFunnelMarks}
+		bNotes, bTokens, bOwner, bLeadPending, bInboxTries, bOutboxFlight, bNoticeFails, bFunnel, bFunnelMarks}
 }
 
 // formatName is the database format this code writes; formatPhones, the
