@@ -119,6 +119,10 @@ type Deps struct {
 	OnCommit func(contact string)
 	// Observer is told what the engine does, for metrics.
 	Observer Observer
+	// Notifier turns each turn's events (a new lead, a quote accepted...)
+	// into notices for the business, queued with the turn (events.go);
+	// nil: none.
+	Notifier core.Notifier
 }
 
 // Engine runs conversations. It is safe for concurrent use: one contact's
@@ -273,7 +277,11 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (out []Outbound, err er
 		return nil, fmt.Errorf("load session: %w", err)
 	}
 	t := e.newTurn(ctx, sess, &in)
-	e.handle(t)
+	if in.Echo {
+		t.echo() // the business wrote from its WhatsApp Business app (echo.go)
+	} else {
+		e.handle(t)
+	}
 	return e.commit(t)
 }
 
@@ -288,7 +296,7 @@ func (e *Engine) commit(t *turn) ([]Outbound, error) {
 		return nil, fmt.Errorf("commit turn for %s: %w", e.deps.Tag(t.sess.Contact), err)
 	}
 	e.observeQueued(rec.Outbound)
-	if len(rec.Outbound) > 0 && e.deps.OnOutbound != nil {
+	if len(rec.Outbound)+len(rec.Notices) > 0 && e.deps.OnOutbound != nil {
 		e.deps.OnOutbound()
 	}
 	if e.deps.OnCommit != nil {
@@ -399,7 +407,7 @@ func (e *Engine) Quarantine(ctx context.Context, in Inbound, reason string) erro
 	if err := e.deps.Store.Commit(ctx, rec); err != nil {
 		return fmt.Errorf("quarantine: %w", err)
 	}
-	if len(rec.Outbound) > 0 && e.deps.OnOutbound != nil {
+	if len(rec.Outbound)+len(rec.Notices) > 0 && e.deps.OnOutbound != nil {
 		e.deps.OnOutbound()
 	}
 	return nil

@@ -37,6 +37,7 @@ type turn struct {
 	postpone *core.Timer
 	moved    bool
 	rearm    bool
+	ev       turnEvents // the business's events and the funnel (events.go)
 }
 
 func (e *Engine) newTurn(ctx context.Context, sess *Session, in *Inbound) *turn {
@@ -61,6 +62,7 @@ func (e *Engine) newTurn(ctx context.Context, sess *Session, in *Inbound) *turn 
 	if t.sess.Vars == nil {
 		t.sess.Vars = map[string]any{}
 	}
+	t.ev.before = snapshotOf(sess)
 	return t
 }
 
@@ -118,5 +120,6 @@ func (t *turn) record() *Turn {
 	if t.projectDirty && t.sess.ProjectID != "" {
 		rec.Project = t.projectRecord()
 	}
+	t.finishEvents(rec)
 	return rec
 }

@@ -39,6 +39,9 @@ type Config struct {
 	Console   ConsoleConfig   `yaml:"console"` // the owner's console and API (serve_owner.go)
 	Web       WebConfig       `yaml:"web"`     // serve_web.go
 	Metrics   MetricsConfig   `yaml:"metrics"` // serve_web.go
+	// Owner and Webhooks: who hears what happens (serve_alerts.go).
+	Owner    OwnerConfig     `yaml:"owner"`
+	Webhooks []WebhookConfig `yaml:"webhooks"`
 }
 
 // BusinessConfig describes the business the bot speaks for.
@@ -272,6 +275,7 @@ func applyEnv(cfg *Config, getenv func(string) string) {
 	set(&cfg.Store.Path, "ALLMYLEADS_DB")
 	set(&cfg.Store.KeyFile, "ALLMYLEADS_KEY_FILE")
 	set(&cfg.Metrics.Token, "ALLMYLEADS_METRICS_TOKEN")
+	applyAlertEnv(cfg, getenv)
 }
 
 // checkRetention refuses retention periods under a day: "6m" is six
@@ -291,7 +295,7 @@ func validateConfig(path string, cfg *Config) error {
 	if _, err := engine.ParseQuietHours(cfg.Business.QuietHours); err != nil {
 		return fmt.Errorf("%s: error: business.quiet_hours: %v", path, err)
 	}
-	if lines := checkRetention(path, cfg.Retention); len(lines) > 0 {
+	if lines := append(checkRetention(path, cfg.Retention), checkAlerts(path, cfg)...); len(lines) > 0 {
 		return errors.New(strings.Join(lines, "\n"))
 	}
 	v := validator.New(validator.WithRequiredStructEnabled())

@@ -37,6 +37,9 @@ type runtime struct {
 	// clock is the engine's clock: nil is the real one; the terminal chat
 	// has its own, which /wait moves.
 	clock func() time.Time
+	// notices is the engine's Notifier: nobody until serve sets the
+	// owner's alerts and webhooks (serve_alerts.go).
+	notices notifierSlot
 
 	mu      sync.Mutex
 	notify  []func()
@@ -85,7 +88,7 @@ func (rt *runtime) start(st *store.Store) (*runtime, error) {
 	eng, err := engine.New(engineConfig(cfg), engine.Deps{
 		Store: st, Flows: set, Plugins: host, Extractor: xt, Rights: st.ChatRights(),
 		Tag: st.ContactKey, Logger: logger, OnOutbound: rt.wake, Channels: &rt.channels, Clock: rt.clock,
-		OnCommit: rt.committed, Observer: rt.metrics.Engine(),
+		OnCommit: rt.committed, Observer: rt.metrics.Engine(), Notifier: &rt.notices,
 	})
 	if err != nil {
 		rt.Close()

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/allmyleads/allmyleads/channels/whatsapp"
+	"github.com/allmyleads/allmyleads/owner/notify"
 )
 
 // shutdownGrace bounds each stage of a graceful stop: HTTP requests in
@@ -65,6 +66,7 @@ type serverOptions struct {
 	quiet       bool                           // no lifecycle lines on stderr
 	noRetention bool                           // do not run the daily retention (timers still fire)
 	clock       func() time.Time               // the engine's clock (nil: the real one), for tests of timers
+	webhooks    func(*notify.DelivererOptions) // webhook deliverer tuning
 }
 
 // server is a running serve: the runtime, the WhatsApp channel and the
@@ -113,6 +115,14 @@ func startServer(ctx context.Context, cfg Config, env *cliEnv, so serverOptions)
 		rt.Close()
 		return nil, &listenError{err}
 	}
+	// serve_alerts.go: the owner's cards and commands, the webhooks.
+	al, err := startAlerts(cfg, rt, so.webhooks)
+	if err != nil {
+		stopAdmin()
+		ln.Close()
+		rt.Close()
+		return nil, err
+	}
 	wa := cfg.WhatsApp
 	co := whatsapp.ChannelOptions{
 		Settings: whatsapp.Settings{
@@ -120,9 +130,10 @@ func startServer(ctx context.Context, cfg Config, env *cliEnv, so serverOptions)
 			APIBase: wa.APIBase, RatePerSecond: wa.RatePerSecond,
 			WindowTemplate: wa.WindowTemplate, TemplateLanguage: wa.TemplateLanguage,
 		},
-		Backend: rt.store, Dispatcher: rt.router, Quarantine: rt.engine.Quarantine, Ready: rt.store.Ping,
+		Backend: rt.store, Dispatcher: al.dispatcher(rt), Quarantine: rt.engine.Quarantine, Ready: rt.store.Ping,
 		Tag: rt.store.ContactKey, Logger: rt.logger, Hooks: whatsappHooks(rt.metrics),
 	}
+	co.Hooks.GaveUp = al.gaveUp(rt)
 	if so.tune != nil {
 		so.tune(&co)
 	}
@@ -141,6 +152,9 @@ func startServer(ctx context.Context, cfg Config, env *cliEnv, so serverOptions)
 	}
 	// serve_web.go: the web chat and /metrics beside the webhook and the console.
 	front, err := openFrontDoor(cfg, rt, ch, handler)
+	if err == nil {
+		front.workers = append(front.workers, al.deliverer.Run)
+	}
 	if err != nil {
 		closeOwner()
 		stopAdmin()

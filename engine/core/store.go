@@ -58,6 +58,14 @@ type Turn struct {
 	// leave a customer told "deleted" with nothing deleted. Session and
 	// Contact are then not written.
 	Erase bool
+	// Notices are messages about the contact to others (the owner's alert
+	// cards, webhook deliveries; Outbound.Notice is set): queued in their
+	// channels' outboxes in the same transaction, never logged in the
+	// contact's transcript. An erasing turn queues them after the erasure.
+	Notices []Outbound
+	// Steps are the funnel's marks of this turn: the waiting step it
+	// reached, the one the customer answered (see Funnel).
+	Steps []StepMark
 	// Once makes the turn conditional: when the contact had a turn with the
 	// same Once key committed less than Within before now, Commit returns
 	// ErrDuplicate and changes nothing (at most one re-engagement template

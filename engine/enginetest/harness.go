@@ -46,6 +46,9 @@ type Options struct {
 	OnOutbound func()
 	// Observer is told what the engine does (metrics).
 	Observer engine.Observer
+	// Notifier turns each turn's events into notices (the owner's alerts,
+	// webhooks).
+	Notifier core.Notifier
 }
 
 // Harness is a running engine over a real store.
@@ -138,7 +141,7 @@ func (h *Harness) open() {
 	eng, err := engine.New(cfg, engine.Deps{
 		Store: st, Flows: h.Flows, Plugins: h.Plugins, Extractor: xt, Rights: st.ChatRights(),
 		Clock: h.Clock.Now, NewID: h.ids.Next, Tag: st.ContactKey, Channels: h.Opts.Channels,
-		OnOutbound: h.Opts.OnOutbound, Observer: h.Opts.Observer,
+		OnOutbound: h.Opts.OnOutbound, Observer: h.Opts.Observer, Notifier: h.Opts.Notifier,
 	})
 	if err != nil {
 		h.T.Fatalf("engine: %v", err)

@@ -68,6 +68,8 @@ func turnContact(t *core.Turn) string {
 		return t.Contact.URN
 	case len(t.Outbound) > 0:
 		return t.Outbound[0].Contact
+	case len(t.Notices) > 0:
+		return t.Notices[0].Contact
 	}
 	return ""
 }
@@ -215,40 +217,55 @@ func prepareTurn(ks *keyset, seqs *sequences, ck, contact string, now time.Time,
 		return nil, err
 	}
 	for i := range t.Outbound {
-		o := &t.Outbound[i]
-		if o.Contact == "" {
-			o.Contact = contact
+		if err := prepareOut(ks, seqs, p, ck, contact, now, t, &t.Outbound[i], !t.Erase); err != nil {
+			return nil, err
 		}
-		if o.Channel == "" && t.Inbound != nil {
-			o.Channel = t.Inbound.Channel
+	}
+	for i := range t.Notices {
+		// Notices go to others about the contact: queued, never logged in
+		// the contact's transcript (notices.go).
+		if err := prepareOut(ks, seqs, p, ck, contact, now, t, &t.Notices[i], false); err != nil {
+			return nil, err
 		}
-		if o.Channel == "" {
-			return nil, errors.New("outbound message without a channel")
-		}
-		if o.Created.IsZero() {
-			o.Created = now
-		}
-		if o.ReplyTo == "" && t.Inbound != nil {
-			o.ReplyTo = t.Inbound.ID
-		}
-		p.maxOut = seqs.outbox.Add(1)
-		o.ID = seqID(p.maxOut)
-		po := preparedOut{channel: o.Channel, id: []byte(o.ID)}
-		rec := outboxRecord{OutboxItem: core.OutboxItem{Outbound: *o}}
-		if !t.Erase {
-			p.maxMsg = seqs.msgs.Add(1)
-			po.msgKey = ckKey(ck, timeSeq(o.Created, p.maxMsg))
-			po.entry = sealJSON(ks, bMessages, po.msgKey, outboundMessage(o))
-			rec.MessageKey = string(po.msgKey)
-		}
-		body, err := json.Marshal(rec)
-		if err != nil {
-			return nil, fmt.Errorf("encode outbound: %w", err)
-		}
-		po.item = ks.seal(outboxName(o.Channel), po.id, body)
-		p.out = append(p.out, po)
 	}
 	return p, nil
+}
+
+// prepareOut assigns an outbound message its outbox id and seals its
+// outbox entry and, when logged, its message log entry.
+func prepareOut(ks *keyset, seqs *sequences, p *prepared, ck, contact string, now time.Time, t *core.Turn, o *core.Outbound, logged bool) error {
+	if o.Contact == "" {
+		o.Contact = contact
+	}
+	if o.Channel == "" && t.Inbound != nil {
+		o.Channel = t.Inbound.Channel
+	}
+	if o.Channel == "" {
+		return errors.New("outbound message without a channel")
+	}
+	if o.Created.IsZero() {
+		o.Created = now
+	}
+	if o.ReplyTo == "" && t.Inbound != nil && o.Notice == nil {
+		o.ReplyTo = t.Inbound.ID
+	}
+	p.maxOut = seqs.outbox.Add(1)
+	o.ID = seqID(p.maxOut)
+	po := preparedOut{channel: o.Channel, id: []byte(o.ID)}
+	rec := outboxRecord{OutboxItem: core.OutboxItem{Outbound: *o}}
+	if logged {
+		p.maxMsg = seqs.msgs.Add(1)
+		po.msgKey = ckKey(ck, timeSeq(o.Created, p.maxMsg))
+		po.entry = sealJSON(ks, bMessages, po.msgKey, outboundMessage(o))
+		rec.MessageKey = string(po.msgKey)
+	}
+	body, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("encode outbound: %w", err)
+	}
+	po.item = ks.seal(outboxName(o.Channel), po.id, body)
+	p.out = append(p.out, po)
+	return nil
 }
 
 // prepareRecords seals the turn's inbound bookkeeping, session, contact
@@ -276,8 +293,14 @@ func prepareRecords(ks *keyset, seqs *sequences, p *prepared, ck, contact string
 		}
 		p.maxMsg = seqs.msgs.Add(1)
 		p.inKey = ckKey(ck, timeSeq(keyAt, p.maxMsg))
-		p.inMsg = sealJSON(ks, bMessages, p.inKey, inboundMessage(in))
-		p.lastIn = sealJSON(ks, bLastIn, []byte(ck), lastInbound{Contact: contact, Time: at})
+		if in.Echo {
+			// The business wrote from its WhatsApp Business app: its
+			// message, already delivered, that opens no window.
+			p.inMsg = sealJSON(ks, bMessages, p.inKey, echoMessage(in))
+		} else {
+			p.inMsg = sealJSON(ks, bMessages, p.inKey, inboundMessage(in))
+			p.lastIn = sealJSON(ks, bLastIn, []byte(ck), lastInbound{Contact: contact, Time: at})
+		}
 	}
 	if t.Session != nil {
 		body, err := json.Marshal(t.Session)
@@ -388,8 +411,10 @@ func commitTx(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *cor
 		if err := tx.Bucket(bMessages).Put(pre.inKey, pre.inMsg); err != nil {
 			return err
 		}
-		if err := tx.Bucket(bLastIn).Put([]byte(ck), pre.lastIn); err != nil {
-			return err
+		if pre.lastIn != nil {
+			if err := tx.Bucket(bLastIn).Put([]byte(ck), pre.lastIn); err != nil {
+				return err
+			}
 		}
 	}
 	if err := putMedia(tx, ks, ck, contact, media); err != nil {
@@ -437,8 +462,13 @@ func commitTx(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *cor
 			return err
 		}
 	}
-	if err := noteLead(tx, ks, ck, normalize(contact), turnInputs(now, t)); err != nil {
+	if err := markSteps(tx, ks, ck, t.Steps); err != nil {
 		return err
+	}
+	if !noticesOnly(t) {
+		if err := noteLead(tx, ks, ck, normalize(contact), turnInputs(now, t)); err != nil {
+			return err
+		}
 	}
 	return enqueue(tx, pre)
 }

@@ -15,7 +15,8 @@ import (
 // PendingOutbound returns up to limit unsent messages of the channel ("" for
 // every channel), oldest first, whose NotBefore has passed. A contact's
 // later messages wait while an earlier one waits for its retry, so a
-// contact's messages are never sent out of order.
+// contact's messages are never sent out of order (a webhook's deliveries:
+// per lead and receiver, Outbound.Lane).
 func (s *Store) PendingOutbound(ctx context.Context, channel string, limit int) ([]core.OutboxItem, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -74,11 +75,12 @@ func pendingOf(ks *keyset, b, flights *bolt.Bucket, ch string, now time.Time, li
 		if err := ks.decode(outboxName(ch), k, v, &rec); err != nil {
 			return nil, err
 		}
-		if blocked[rec.Contact] {
+		lane := rec.Lane()
+		if blocked[lane] {
 			continue
 		}
 		if rec.NotBefore.After(now) {
-			blocked[rec.Contact] = true
+			blocked[lane] = true
 			continue
 		}
 		it := rec.OutboxItem
@@ -268,6 +270,9 @@ func (s *Store) MarkFailed(ctx context.Context, id string, code int, reason stri
 			if err := sendOutcome(tx, ks, rec.Contact, true); err != nil {
 				return err
 			}
+		}
+		if err := recordNoticeFailure(tx, ks, rec, code, reason, now); err != nil {
+			return err
 		}
 		return b.Delete([]byte(id))
 	})

@@ -73,6 +73,9 @@ func (r *rekeyer) run() error {
 			return err
 		}
 	}
+	if err := r.rekeyNotices(); err != nil {
+		return err
+	}
 	if err := r.rewrite(bMediaOwners, r.mediaOwner); err != nil {
 		return err
 	}

@@ -182,6 +182,9 @@ func eraseTx(tx *bolt.Tx, ks *keyset, contact string, rep *EraseReport) error {
 	if err := deleteKeys(tx.Bucket(bNotes), keysWithPrefix(tx.Bucket(bNotes), ckPrefix(ck))); err != nil {
 		return err
 	}
+	if err := eraseFunnelMarks(tx, ck); err != nil {
+		return err
+	}
 	if err := dropLead(tx, ks, ck); err != nil {
 		return err
 	}

@@ -111,7 +111,7 @@ func allBuckets() [][]byte {
 	return [][]byte{bMeta, bSeen, bSessions, bContacts, bLastIn, bProjects, bQuotes, bQuoteRevs,
 		bQuoteIndex, bConsents, bOptEvents, bAI, bMessages, bProvider, bMedia, bMediaOwners,
 		bOutbox, bInbox, bAudit, bOnce, bLeadRows, bLeadTime, bLeadStage, bLeadTab, bLeadStats,
-		bNotes, bTokens, bOwner, bLeadPending, bInboxTries, bOutboxFlight, bTimers, bTimerOwners}
+		bNotes, bTokens, bOwner, bLeadPending, bInboxTries, bOutboxFlight, bTimers, bTimerOwners, bNoticeFails, bFunnel, bFunnelMarks}
 }
 
 // formatName is the database format this code writes; formatPhones, the
