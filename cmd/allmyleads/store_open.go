@@ -25,6 +25,10 @@ type backend interface {
 	core.Retention
 	core.Records
 	core.OwnerStore
+	core.Timers
+	core.Windows
+	core.NoticeLog
+	core.Funnel
 	Close() error
 	Ping() error
 	ContactKey(contact string) string

@@ -257,6 +257,9 @@ func TurnInputs(now time.Time, t *core.Turn) LeadInputs {
 		if in.LastText == "" && len(t.Inbound.Media) > 0 {
 			in.LastText = "[" + string(t.Inbound.Kind) + "]"
 		}
+		if t.Inbound.Echo && in.LastText != "" {
+			in.LastText = core.AuthorOwnerApp + ": " + in.LastText
+		}
 	}
 	for _, o := range t.Outbound {
 		if o.Author != "" && o.Text != "" {

@@ -22,6 +22,15 @@ func InboundMessage(in *core.Inbound) core.MessageRecord {
 	return m
 }
 
+// EchoMessage is the log entry of a message the business wrote from its
+// WhatsApp Business app (an echo): its message, already delivered.
+func EchoMessage(in *core.Inbound) core.MessageRecord {
+	m := InboundMessage(in)
+	m.Direction, m.Status, m.Author = core.DirOut, core.StatusSent, core.AuthorOwnerApp
+	m.ProviderID, m.SentAt = in.ID, in.Time
+	return m
+}
+
 // OutboundMessage is the log entry of a queued outbound message.
 func OutboundMessage(o *core.Outbound) core.MessageRecord {
 	m := core.MessageRecord{

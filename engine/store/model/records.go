@@ -65,6 +65,8 @@ func TurnContact(t *core.Turn) string {
 		return t.Contact.URN
 	case len(t.Outbound) > 0:
 		return t.Outbound[0].Contact
+	case len(t.Notices) > 0:
+		return t.Notices[0].Contact
 	}
 	return ""
 }

@@ -45,6 +45,8 @@ const (
 	nInbox       = "inbox"
 	nTokens      = "tokens"
 	nOwner       = "owner"
+	nTimers      = "timers"
+	nNoticeFails = "notice_failures"
 )
 
 // outboxName is the sealed name of a channel's outbox items.
@@ -160,6 +162,7 @@ type turnCommit struct {
 	session   []byte
 	lastIn    []byte
 	channels  map[string]bool // the outbound messages' channels
+	timers    []preparedTimer // the session's timers, sealed
 }
 
 // prepare seals what does not depend on the database and fills in the
@@ -177,9 +180,9 @@ func (c *turnCommit) prepare() error {
 			kept = append(kept, &t.Media[i])
 		}
 	}
-	for i := range t.Outbound {
-		if t.Outbound[i].Media != nil {
-			kept = append(kept, t.Outbound[i].Media)
+	for _, o := range c.queued() {
+		if o.Media != nil {
+			kept = append(kept, o.Media)
 		}
 	}
 	for _, md := range kept {
@@ -187,8 +190,7 @@ func (c *turnCommit) prepare() error {
 			c.media = append(c.media, pm)
 		}
 	}
-	for i := range t.Outbound {
-		o := &t.Outbound[i]
+	for _, o := range c.queued() {
 		if o.Contact == "" {
 			o.Contact = c.contact
 		}
@@ -201,7 +203,7 @@ func (c *turnCommit) prepare() error {
 		if o.Created.IsZero() {
 			o.Created = c.now
 		}
-		if o.ReplyTo == "" && t.Inbound != nil {
+		if o.ReplyTo == "" && t.Inbound != nil && o.Notice == nil {
 			o.ReplyTo = t.Inbound.ID
 		}
 	}
@@ -215,7 +217,9 @@ func (c *turnCommit) prepare() error {
 	if t.Erase {
 		return nil
 	}
-	if in := t.Inbound; in != nil {
+	if in := t.Inbound; in != nil && !in.Echo {
+		// An echo (the business's own message from the WhatsApp app)
+		// opens no window: the customer's last message stays.
 		at := in.Time
 		if at.IsZero() {
 			at = c.now
@@ -228,6 +232,9 @@ func (c *turnCommit) prepare() error {
 		if c.session, err = s.sealJSON(nSession, c.ck, t.Session); err != nil {
 			return err
 		}
+		if c.timers, err = s.prepareTimers(c.ck, c.urn, t.Session.Timers); err != nil {
+			return err
+		}
 	}
 	if t.Project != nil && t.Project.ID == "" {
 		return errors.New("project without an id")
@@ -238,6 +245,19 @@ func (c *turnCommit) prepare() error {
 		}
 	}
 	return nil
+}
+
+// queued are the turn's outbound messages and then its notices, in the
+// order they are queued.
+func (c *turnCommit) queued() []*core.Outbound {
+	out := make([]*core.Outbound, 0, len(c.t.Outbound)+len(c.t.Notices))
+	for i := range c.t.Outbound {
+		out = append(out, &c.t.Outbound[i])
+	}
+	for i := range c.t.Notices {
+		out = append(out, &c.t.Notices[i])
+	}
+	return out
 }
 
 // stored is what a turn reads of its contact in its first round trip.
@@ -285,6 +305,10 @@ func (c *turnCommit) run(ctx context.Context, tx pgx.Tx) error {
 	if err := c.queueRecords(b, st); err != nil {
 		return err
 	}
+	if c.t.Session != nil {
+		c.s.queueTimers(b, c.ck, c.timers)
+	}
+	c.queueSteps(b)
 	c.queueMedia(b)
 	if err := c.queueOutbound(b, st); err != nil {
 		return err
@@ -337,14 +361,14 @@ func (c *turnCommit) read(ctx context.Context, tx pgx.Tx) (*stored, error) {
 			return rows.Err()
 		})
 	}
-	nMsgs := len(t.Outbound)
+	nMsgs := len(t.Outbound) // notices are not logged
 	if t.Inbound != nil {
 		nMsgs++
 	}
 	if t.Erase {
 		nMsgs = 0
 	}
-	queueIDs(b, "outbox_ids", len(t.Outbound), &st.outIDs)
+	queueIDs(b, "outbox_ids", len(t.Outbound)+len(t.Notices), &st.outIDs)
 	queueIDs(b, "messages_id_seq", nMsgs, &st.msgIDs)
 	if !t.Erase {
 		empty := 0
@@ -430,12 +454,20 @@ func (c *turnCommit) queueRecords(b *pgx.Batch, st *stored) error {
 		}
 		id := st.msgIDs[0]
 		st.msgIDs = st.msgIDs[1:]
-		v, err := s.sealJSON(nMessages, strconv.FormatInt(id, 10), model.InboundMessage(in))
+		m := model.InboundMessage(in)
+		if in.Echo {
+			// The business wrote from its WhatsApp Business app: its
+			// message, already delivered.
+			m = model.EchoMessage(in)
+		}
+		v, err := s.sealJSON(nMessages, strconv.FormatInt(id, 10), m)
 		if err != nil {
 			return err
 		}
 		b.Queue(`INSERT INTO messages (id, ck, at, value) VALUES ($1, $2, $3, $4)`, id, c.ck, keyAt, v)
-		b.Queue(`UPDATE contacts SET last_inbound = $2 WHERE ck = $1`, c.ck, c.lastIn)
+		if c.lastIn != nil {
+			b.Queue(`UPDATE contacts SET last_inbound = $2 WHERE ck = $1`, c.ck, c.lastIn)
+		}
 	}
 	if c.session != nil {
 		b.Queue(`UPDATE contacts SET session = $2 WHERE ck = $1`, c.ck, c.session)
@@ -547,18 +579,18 @@ func (c *turnCommit) queueMedia(b *pgx.Batch) {
 	}
 }
 
-// queueOutbound queues the turn's outbound messages in the outbox, in
-// order, with their log entries (none for an erasing turn), and wakes the
-// senders of every process.
+// queueOutbound queues the turn's outbound messages and notices in the
+// outbox, in order, with the messages' log entries (none for an erasing
+// turn, never for a notice). The senders of the other processes are woken
+// once the turn commits.
 func (c *turnCommit) queueOutbound(b *pgx.Batch, st *stored) error {
 	s, t := c.s, c.t
-	channels := map[string]bool{}
-	for i := range t.Outbound {
-		o := &t.Outbound[i]
+	c.channels = map[string]bool{}
+	for i, o := range c.queued() {
 		id := st.outIDs[i]
 		o.ID = seqID(id)
 		var msgID any
-		if !t.Erase {
+		if !t.Erase && o.Notice == nil {
 			mid := st.msgIDs[0]
 			st.msgIDs = st.msgIDs[1:]
 			v, err := s.sealJSON(nMessages, strconv.FormatInt(mid, 10), model.OutboundMessage(o))
@@ -572,11 +604,29 @@ func (c *turnCommit) queueOutbound(b *pgx.Batch, st *stored) error {
 		if err != nil {
 			return err
 		}
-		b.Queue(`INSERT INTO outbox (id, channel, ck, message_id, value) VALUES ($1, $2, $3, $4, $5)`, id, o.Channel, c.ck, msgID, v)
-		channels[o.Channel] = true
+		b.Queue(`INSERT INTO outbox (id, channel, ck, lane, message_id, value) VALUES ($1, $2, $3, $4, $5, $6)`,
+			id, o.Channel, s.ks.ContactKey(o.Contact), s.laneOf(o), msgID, v)
+		c.channels[o.Channel] = true
 	}
-	c.channels = channels
 	return nil
+}
+
+// laneOf is the keyed hash of what orders an outbox item: its recipient,
+// or a webhook's lead and receiver (core.Outbound.Lane). It holds no
+// number and no URL.
+func (s *Store) laneOf(o *core.Outbound) string {
+	return hex.EncodeToString(s.ks.MAC("lane", o.Channel, seal.Normalize(o.Lane())))[:32]
+}
+
+// queueSteps counts the turn's funnel marks, each contact once per step
+// and kind.
+func (c *turnCommit) queueSteps(b *pgx.Batch) {
+	for _, m := range c.t.Steps {
+		if m.Flow == "" || m.Step == "" {
+			continue
+		}
+		b.Queue(`INSERT INTO funnel_marks (ck, answered, flow, step) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, c.ck, m.Answered, m.Flow, m.Step)
+	}
 }
 
 // auditBatch queues audit entries.
@@ -624,6 +674,9 @@ type turnLead struct {
 // records; nil when the turn does not change it.
 func (c *turnCommit) lead(st *stored) (*turnLead, error) {
 	s, t := c.s, c.t
+	if noticesOnly(t) {
+		return nil, nil // an event outside a conversation: the lead row stays
+	}
 	in := model.TurnInputs(c.now, t)
 	if in.Session == nil && st.session != nil {
 		var sess core.Session
@@ -652,6 +705,13 @@ func (c *turnCommit) lead(st *stored) (*turnLead, error) {
 		prev = &cp
 	}
 	return &turnLead{old: old, row: model.ComputeLead(c.ck, c.urn, prev, in)}, nil
+}
+
+// noticesOnly says whether a turn only queues notices (an event outside a
+// conversation, Engine.Emit).
+func noticesOnly(t *core.Turn) bool {
+	return t.Inbound == nil && t.Session == nil && t.Contact == nil && t.Project == nil &&
+		len(t.Quotes) == 0 && len(t.Outbound) == 0 && len(t.Notices) > 0
 }
 
 // Session returns the contact's session, or nil when there is none.

@@ -34,7 +34,7 @@ func (s *Store) PendingOutbound(ctx context.Context, channel string, limit int) 
 		if err != nil {
 			return err
 		}
-		if rows, err = s.outboxLaneRows(ctx, tx, rows, channel, now, maxID); err != nil {
+		if rows, err = s.outboxLaneRows(ctx, tx, rows, now, maxID); err != nil {
 			return err
 		}
 		take, claim := walkClaims(s.id, rows, locked, limit)
@@ -52,13 +52,10 @@ func (s *Store) PendingOutbound(ctx context.Context, channel string, limit int) 
 	return items, nil
 }
 
-// outboxLane is the lane of a message: one contact on one channel.
-func outboxLane(channel, ck string) string { return channel + "/" + ck }
-
 // outboxCandidates locks the first n messages of the channel this process
 // may take.
 func (s *Store) outboxCandidates(ctx context.Context, tx pgx.Tx, channel string, now time.Time, n int) (rows []claimRow, lanes []string, maxID int64, err error) {
-	q, err := tx.Query(ctx, `SELECT id, channel, ck, claimed_by, not_before FROM outbox
+	q, err := tx.Query(ctx, `SELECT id, lane, claimed_by, not_before FROM outbox
 		WHERE ($2 = '' OR channel = $2) AND `+livenessSQL+` ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED`, s.id, channel, n)
 	if err != nil {
 		return nil, nil, 0, err
@@ -81,36 +78,32 @@ func (s *Store) outboxCandidates(ctx context.Context, tx pgx.Tx, channel string,
 
 func scanOutboxRow(q pgx.Rows, now time.Time) (claimRow, error) {
 	var r claimRow
-	var ch, ck string
+	var lane string
 	var notBefore *time.Time
-	if err := q.Scan(&r.id, &ch, &ck, &r.owner, &notBefore); err != nil {
+	if err := q.Scan(&r.id, &lane, &r.owner, &notBefore); err != nil {
 		return r, err
 	}
-	r.lanes = []string{outboxLane(ch, ck)}
+	r.lanes = []string{lane}
 	r.due = notBefore == nil || !notBefore.After(now)
 	return r, nil
 }
 
-// outboxLaneRows adds every message of the candidates' contacts up to
-// maxID, to see who holds their earlier messages.
-func (s *Store) outboxLaneRows(ctx context.Context, tx pgx.Tx, rows []claimRow, channel string, now time.Time, maxID int64) ([]claimRow, error) {
-	cks := map[string]bool{}
+// outboxLaneRows adds every message of the candidates' lanes up to maxID,
+// to see who holds their earlier messages.
+func (s *Store) outboxLaneRows(ctx context.Context, tx pgx.Tx, rows []claimRow, now time.Time, maxID int64) ([]claimRow, error) {
 	cand := map[int64]bool{}
-	for _, r := range rows {
-		cand[r.id] = true
-	}
+	lanes := map[string]bool{}
 	var list []string
 	for _, r := range rows {
+		cand[r.id] = true
 		for _, l := range r.lanes {
-			ck := l[len(l)-64:]
-			if !cks[ck] {
-				cks[ck] = true
-				list = append(list, ck)
+			if !lanes[l] {
+				lanes[l] = true
+				list = append(list, l)
 			}
 		}
 	}
-	q, err := tx.Query(ctx, `SELECT id, channel, ck, claimed_by, not_before FROM outbox
-		WHERE ck = ANY($1) AND ($2 = '' OR channel = $2) AND id <= $3`, list, channel, maxID)
+	q, err := tx.Query(ctx, `SELECT id, lane, claimed_by, not_before FROM outbox WHERE lane = ANY($1) AND id <= $2`, list, maxID)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +125,7 @@ func (s *Store) readOutbox(ctx context.Context, q querier, ids []int64) ([]core.
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := q.Query(ctx, `SELECT id, channel, value FROM outbox WHERE id = ANY($1) ORDER BY id`, ids)
+	rows, err := q.Query(ctx, `SELECT id, channel, in_flight, value FROM outbox WHERE id = ANY($1) ORDER BY id`, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -141,13 +134,18 @@ func (s *Store) readOutbox(ctx context.Context, q querier, ids []int64) ([]core.
 	for rows.Next() {
 		var id int64
 		var ch string
+		var inFlight *time.Time
 		var raw []byte
-		if err := rows.Scan(&id, &ch, &raw); err != nil {
+		if err := rows.Scan(&id, &ch, &inFlight, &raw); err != nil {
 			return nil, err
 		}
 		var rec outboxRecord
 		if err := s.openJSON(outboxName(ch), seqID(id), raw, &rec); err != nil {
 			return nil, err
+		}
+		rec.InFlight = time.Time{}
+		if inFlight != nil {
+			rec.InFlight = inFlight.UTC()
 		}
 		items = append(items, rec.OutboxItem)
 	}
@@ -201,7 +199,7 @@ func (s *Store) saveOutbox(ctx context.Context, tx pgx.Tx, row *outboxRow) error
 	if !row.rec.NotBefore.IsZero() {
 		notBefore = row.rec.NotBefore
 	}
-	_, err = tx.Exec(ctx, `UPDATE outbox SET value = $2, not_before = $3 WHERE id = $1`, row.id, v, notBefore)
+	_, err = tx.Exec(ctx, `UPDATE outbox SET value = $2, not_before = $3, in_flight = NULL WHERE id = $1`, row.id, v, notBefore)
 	return err
 }
 
@@ -261,12 +259,26 @@ func (s *Store) MarkSent(ctx context.Context, id, providerID string, at time.Tim
 	})
 }
 
-// MarkInFlight notes that a send of the item begins (a zero at clears it).
+// MarkInFlight notes that a send of the item begins (a zero at clears
+// it): a column of the row, so marking a send does not seal the message
+// again.
 func (s *Store) MarkInFlight(ctx context.Context, id string, at time.Time) error {
-	return s.outboxUpdate(ctx, "mark in flight", id, func(tx pgx.Tx, row *outboxRow) error {
-		row.rec.InFlight = at
-		return s.saveOutbox(ctx, tx, row)
-	})
+	n, ok := parseID(id)
+	if !ok {
+		return fmt.Errorf("mark in flight %s: outbox item: %w", id, core.ErrNotFound)
+	}
+	var v any
+	if !at.IsZero() {
+		v = at
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE outbox SET in_flight = $2 WHERE id = $1`, n, v)
+	if err != nil {
+		return fmt.Errorf("mark in flight %s: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("mark in flight %s: outbox item: %w", id, core.ErrNotFound)
+	}
+	return nil
 }
 
 // MarkRetry keeps the item until notBefore, counts the attempt and clears
@@ -289,10 +301,13 @@ func (s *Store) MarkFailed(ctx context.Context, id string, code int, reason stri
 		if _, err := tx.Exec(ctx, `DELETE FROM outbox WHERE id = $1`, row.id); err != nil {
 			return err
 		}
+		now := s.now()
+		if err := s.recordNoticeFailure(ctx, tx, &row.rec, code, reason, now); err != nil {
+			return err
+		}
 		if row.messageID == nil {
 			return nil
 		}
-		now := s.now()
 		err := s.updateMessage(ctx, tx, *row.messageID, func(m *core.MessageRecord) {
 			model.MarkFailed(m, code, reason, held, row.rec.Attempts, now)
 		})

@@ -212,7 +212,7 @@ func (s *Store) tidyContact(ctx context.Context, tx pgx.Tx, ck string, p core.Re
 	}
 	for _, sql := range []string{
 		`DELETE FROM contacts WHERE ck = $1`, `DELETE FROM consents WHERE ck = $1`, `DELETE FROM opt_events WHERE ck = $1`,
-		`DELETE FROM ai_records WHERE ck = $1`, `DELETE FROM notes WHERE ck = $1`,
+		`DELETE FROM ai_records WHERE ck = $1`, `DELETE FROM notes WHERE ck = $1`, `DELETE FROM timers WHERE ck = $1`,
 	} {
 		if _, err := tx.Exec(ctx, sql, ck); err != nil {
 			return err

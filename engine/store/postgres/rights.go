@@ -223,6 +223,9 @@ func (s *Store) eraseTx(ctx context.Context, tx pgx.Tx, urn, actor string, now t
 		{`DELETE FROM messages WHERE ck = $1`, &rep.Messages},
 		{`DELETE FROM outbox WHERE ck = $1`, &rep.Outbox},
 		{`DELETE FROM notes WHERE ck = $1`, nil},
+		{`DELETE FROM timers WHERE ck = $1`, nil},
+		// The funnel's counts stay; nothing links them to the contact.
+		{`UPDATE funnel_marks SET ck = NULL WHERE ck = $1`, nil},
 	}
 	for _, c := range counts {
 		tag, err := tx.Exec(ctx, c.sql, ck)

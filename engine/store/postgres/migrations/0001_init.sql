@@ -162,18 +162,56 @@ CREATE TABLE once (
 
 -- The outbox: ids in commit order (a contact's in order: its turns are
 -- serialised); claimed_by is the process sending it.
+-- lane is the keyed hash of what orders the item (its recipient, or a
+-- webhook's lead and receiver: core.Outbound.Lane), ck its recipient's
+-- contact key.
 CREATE SEQUENCE outbox_ids;
 CREATE TABLE outbox (
 	id         bigint PRIMARY KEY,
 	channel    text NOT NULL,
 	ck         text COLLATE "C" NOT NULL,
+	lane       text COLLATE "C" NOT NULL,
 	not_before timestamptz,
+	in_flight  timestamptz,
 	message_id bigint,
 	claimed_by text,
 	value      bytea NOT NULL
 );
 CREATE INDEX outbox_channel ON outbox (channel, id);
 CREATE INDEX outbox_ck ON outbox (ck, id);
+CREATE INDEX outbox_lane ON outbox (lane, id);
+
+-- Notices (owner's cards, webhook deliveries) that failed for good,
+-- without body or contact.
+CREATE TABLE notice_failures (
+	seq    bigserial PRIMARY KEY,
+	id     text NOT NULL,
+	failed timestamptz NOT NULL,
+	value  bytea NOT NULL
+);
+
+-- The funnel: each contact once per step and kind (r: reached, a:
+-- answered); an erased contact's marks stay without its key, so the counts
+-- stay and name nobody.
+CREATE TABLE funnel_marks (
+	ck       text COLLATE "C",
+	answered boolean NOT NULL,
+	flow     text NOT NULL,
+	step     text NOT NULL
+);
+CREATE UNIQUE INDEX funnel_marks_contact ON funnel_marks (ck, answered, flow, step) WHERE ck IS NOT NULL;
+
+-- The due-time index of the sessions' timers (core.Timers), kept in step
+-- with each saved session; claimed_until is a scheduler's claim.
+CREATE TABLE timers (
+	ck            text COLLATE "C" NOT NULL,
+	id            text NOT NULL,
+	due           timestamptz NOT NULL,
+	claimed_until timestamptz,
+	value         bytea NOT NULL,
+	PRIMARY KEY (ck, id)
+);
+CREATE INDEX timers_due ON timers (due);
 
 -- The inbox of raw webhook payloads; lanes are the contact keys of the
 -- payload's messages (one contact's payloads are handed out in order),
