@@ -47,6 +47,10 @@ var rules = []rule{
 	{pattern: module + "/plugins", forbidden: []string{module}, allow: []string{module + "/plugins"}},
 	{pattern: module + "/engine/store/...", forbidden: []string{module, "github.com/yuin/gopher-lua", "github.com/fsnotify", "github.com/go-playground/validator"},
 		allow: []string{module + "/engine/core", module + "/engine/store"}},
+	// The two backends share only engine/store/seal and engine/store/model.
+	{pattern: module + "/engine/store/postgres", forbidden: []string{module + "/engine/store", "go.etcd.io/bbolt"},
+		allow: []string{module + "/engine/store/postgres", module + "/engine/store/seal", module + "/engine/store/model"}},
+	{pattern: module + "/engine/store", forbidden: []string{"github.com/jackc"}},
 	{pattern: module + "/engine/extract/...", forbidden: []string{module, "github.com/yuin/gopher-lua", "github.com/fsnotify"},
 		allow: []string{module + "/engine/core", module + "/engine/extract", module + "/engine/quantity"}},
 	{pattern: module + "/engine/quantity", forbidden: []string{module}, allow: []string{module + "/engine/quantity"}},
