@@ -49,6 +49,10 @@ func BenchmarkEngine(b *testing.B) {
 	}
 }
 
+// benchWorkers are the engine workers of all processes together, as
+// BenchmarkHandleParallel runs on bbolt.
+const benchWorkers = 256
+
 func benchEngine(b *testing.B, processes int) {
 	url := pgtest.URL(b)
 	schema := pgtest.Schema(b)
@@ -67,7 +71,7 @@ func benchEngine(b *testing.B, processes int) {
 	ctx := context.Background()
 	routers := make([]*engine.Router, processes)
 	for p := range processes {
-		st, err := postgres.Open(ctx, postgres.Options{URL: url, Schema: schema, Key: key, TurnConns: 68})
+		st, err := postgres.Open(ctx, postgres.Options{URL: url, Schema: schema, Key: key, TurnConns: int32(benchWorkers/processes + 4)})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -76,7 +80,7 @@ func benchEngine(b *testing.B, processes int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		routers[p] = engine.NewRouter(eng, 64)
+		routers[p] = engine.NewRouter(eng, benchWorkers/processes)
 		b.Cleanup(routers[p].Close)
 	}
 	const contacts = 1000

@@ -3,8 +3,6 @@ package postgres
 import (
 	"context"
 	"slices"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // Claims. A process takes inbox payloads and outbox messages by writing
@@ -100,7 +98,7 @@ func walkClaims(me string, rows []claimRow, locked map[string]bool, limit int) (
 
 // tryLanes tries the advisory lock of each lane (sorted, of a kind) in the
 // transaction and returns the lanes it holds.
-func (s *Store) tryLanes(ctx context.Context, tx pgx.Tx, kind string, lanes []string) (map[string]bool, error) {
+func (s *Store) tryLanes(ctx context.Context, tx dbtx, kind string, lanes []string) (map[string]bool, error) {
 	locked := map[string]bool{}
 	if len(lanes) == 0 {
 		return locked, nil

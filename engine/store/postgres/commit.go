@@ -121,15 +121,10 @@ func (s *Store) Commit(ctx context.Context, t *core.Turn) error {
 	}
 	err := errHoldSpent
 	if h := heldTurnOf(ctx, ck); h != nil {
-		err = h.commit(ctx, c.run)
+		err = h.commit(func(tx dbtx) error { return c.run(ctx, tx, false) })
 	}
 	if errors.Is(err, errHoldSpent) {
-		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, s.lockNS, lockKey(lockContact, ck)); err != nil {
-				return err
-			}
-			return c.run(ctx, tx)
-		})
+		err = s.commitAlone(ctx, c)
 	}
 	if errors.Is(err, errDuplicate) {
 		return core.ErrDuplicate
@@ -142,6 +137,21 @@ func (s *Store) Commit(ctx context.Context, t *core.Turn) error {
 	}
 	if t.Erase {
 		s.log.Info("contact erased", "contact", short(ck), "actor", model.ChatEraseActor)
+	}
+	return nil
+}
+
+// commitAlone runs a turn's transaction on a connection of its own: BEGIN
+// and the contact's lock go in the first batch, COMMIT in the last.
+func (s *Store) commitAlone(ctx context.Context, c *turnCommit) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	if err := c.run(ctx, conn, true); err != nil {
+		rollback(conn)
+		return err
 	}
 	return nil
 }
@@ -273,8 +283,11 @@ type stored struct {
 // run is the turn's transaction: lock the contact's row, mark the inbound
 // id seen (a duplicate stops here), read what the turn updates, then write
 // everything in one batch.
-func (c *turnCommit) run(ctx context.Context, tx pgx.Tx) error {
-	st, err := c.read(ctx, tx)
+//
+// With begin, the first batch begins the transaction and takes the
+// contact's lock; the last one commits it.
+func (c *turnCommit) run(ctx context.Context, tx dbtx, begin bool) error {
+	st, err := c.read(ctx, tx, begin)
 	if err != nil {
 		return err
 	}
@@ -300,6 +313,7 @@ func (c *turnCommit) run(ctx context.Context, tx pgx.Tx) error {
 		if err := c.queueOutbound(b, st); err != nil {
 			return err
 		}
+		b.Queue(`COMMIT`)
 		return sendBatch(ctx, tx, b)
 	}
 	if err := c.queueRecords(b, st); err != nil {
@@ -322,21 +336,30 @@ func (c *turnCommit) run(ctx context.Context, tx pgx.Tx) error {
 			return err
 		}
 	}
+	if lead == nil || model.SameContribution(lead.old, lead.row) {
+		b.Queue(`COMMIT`)
+		return sendBatch(ctx, tx, b)
+	}
 	if err := sendBatch(ctx, tx, b); err != nil {
 		return err
 	}
-	if lead != nil {
-		return c.s.moveStats(ctx, tx, c.ck, lead.old, lead.row)
+	if err := c.s.moveStats(ctx, tx, c.ck, lead.old, lead.row); err != nil {
+		return err
 	}
-	return nil
+	_, err = tx.Exec(ctx, `COMMIT`)
+	return err
 }
 
 // read locks the contact's row, marks the inbound id seen, and reads the
 // records the turn updates, in one round trip.
-func (c *turnCommit) read(ctx context.Context, tx pgx.Tx) (*stored, error) {
+func (c *turnCommit) read(ctx context.Context, tx dbtx, begin bool) (*stored, error) {
 	t := c.t
 	st := &stored{quotes: map[string][]byte{}, consents: map[string][]byte{}}
 	b := &pgx.Batch{}
+	if begin {
+		b.Queue(`BEGIN`)
+		c.s.queueContactLock(b, c.ck)
+	}
 	b.Queue(`INSERT INTO contacts (ck) VALUES ($1) ON CONFLICT (ck) DO NOTHING`, c.ck)
 	b.Queue(`SELECT session, contact, lead FROM contacts WHERE ck = $1 FOR UPDATE`, c.ck).QueryRow(func(r pgx.Row) error {
 		return r.Scan(&st.session, &st.contact, &st.lead)
@@ -431,7 +454,7 @@ func queueIDs(b *pgx.Batch, seq string, n int, out *[]int64) {
 }
 
 // sendBatch runs a batch, returning the first error.
-func sendBatch(ctx context.Context, tx pgx.Tx, b *pgx.Batch) error {
+func sendBatch(ctx context.Context, tx dbtx, b *pgx.Batch) error {
 	if b.Len() == 0 {
 		return nil
 	}

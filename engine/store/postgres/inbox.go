@@ -108,7 +108,7 @@ func (s *Store) PendingInbox(ctx context.Context, limit int) ([]core.InboxItem, 
 }
 
 // inboxCandidates locks the first n payloads this process may take.
-func (s *Store) inboxCandidates(ctx context.Context, tx pgx.Tx, n int) (rows []claimRow, lanes []string, maxID int64, err error) {
+func (s *Store) inboxCandidates(ctx context.Context, tx dbtx, n int) (rows []claimRow, lanes []string, maxID int64, err error) {
 	q, err := tx.Query(ctx, `SELECT id, lanes, claimed_by FROM inbox WHERE `+livenessSQL+` ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`, s.id, n)
 	if err != nil {
 		return nil, nil, 0, err
@@ -130,7 +130,7 @@ func (s *Store) inboxCandidates(ctx context.Context, tx pgx.Tx, n int) (rows []c
 
 // inboxLaneRows adds every payload of the lanes up to maxID to the
 // candidates, to see who holds the lanes' earlier payloads.
-func (s *Store) inboxLaneRows(ctx context.Context, tx pgx.Tx, rows []claimRow, lanes []string, maxID int64) ([]claimRow, error) {
+func (s *Store) inboxLaneRows(ctx context.Context, tx dbtx, rows []claimRow, lanes []string, maxID int64) ([]claimRow, error) {
 	q, err := tx.Query(ctx, `SELECT id, lanes, claimed_by FROM inbox WHERE lanes && $1::text[] AND id <= $2`, lanes, maxID)
 	if err != nil {
 		return nil, err

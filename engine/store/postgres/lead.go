@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/allmyleads/allmyleads/engine/core"
 	"github.com/allmyleads/allmyleads/engine/store/model"
@@ -42,7 +43,7 @@ func (s *Store) decodeLead(ck string, raw []byte) (*model.LeadRecord, error) {
 
 // putLead writes a contact's row (nil clears it) and moves the totals
 // from old to the new row. The contact's row is locked by the caller.
-func (s *Store) putLead(ctx context.Context, tx pgx.Tx, ck string, old, r *model.LeadRecord) error {
+func (s *Store) putLead(ctx context.Context, tx dbtx, ck string, old, r *model.LeadRecord) error {
 	b := &pgx.Batch{}
 	if err := s.queueLeadRow(b, ck, r); err != nil {
 		return err
@@ -75,7 +76,7 @@ func (s *Store) queueLeadRow(b *pgx.Batch, ck string, r *model.LeadRecord) error
 
 // moveStats moves a row's contribution to the totals from old to r, when
 // it changed.
-func (s *Store) moveStats(ctx context.Context, tx pgx.Tx, ck string, old, r *model.LeadRecord) error {
+func (s *Store) moveStats(ctx context.Context, tx dbtx, ck string, old, r *model.LeadRecord) error {
 	if model.SameContribution(old, r) {
 		return nil // most turns move no lead to another stage: the totals stay
 	}
@@ -138,7 +139,7 @@ func (s *Store) allStats(ctx context.Context, q querier) (model.Stats, error) {
 // changeLead applies fn to the contact's row (nil when there is none; fn
 // returns the new row, nil to delete) and keeps the totals, locking the
 // contact's row.
-func (s *Store) changeLead(ctx context.Context, tx pgx.Tx, ck string, fn func(old *model.LeadRecord) *model.LeadRecord) error {
+func (s *Store) changeLead(ctx context.Context, tx dbtx, ck string, fn func(old *model.LeadRecord) *model.LeadRecord) error {
 	var raw []byte
 	err := tx.QueryRow(ctx, `SELECT lead FROM contacts WHERE ck = $1 FOR UPDATE`, ck).Scan(&raw)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -164,7 +165,7 @@ func (s *Store) changeLead(ctx context.Context, tx pgx.Tx, ck string, fn func(ol
 
 // refreshLead recomputes a contact's row after a change, reading the
 // session and contact record the inputs lack.
-func (s *Store) refreshLead(ctx context.Context, tx pgx.Tx, ck, urn string, in model.LeadInputs) error {
+func (s *Store) refreshLead(ctx context.Context, tx dbtx, ck, urn string, in model.LeadInputs) error {
 	var sessRaw, contactRaw []byte
 	err := tx.QueryRow(ctx, `SELECT session, contact FROM contacts WHERE ck = $1 FOR UPDATE`, ck).Scan(&sessRaw, &contactRaw)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -195,7 +196,7 @@ func (s *Store) refreshLead(ctx context.Context, tx pgx.Tx, ck, urn string, in m
 
 // sendOutcome records on the contact's row that a message went out
 // (failures are forgotten) or failed.
-func (s *Store) sendOutcome(ctx context.Context, tx pgx.Tx, ck string, failed bool) error {
+func (s *Store) sendOutcome(ctx context.Context, tx dbtx, ck string, failed bool) error {
 	var raw []byte
 	err := tx.QueryRow(ctx, `SELECT lead FROM contacts WHERE ck = $1`, ck).Scan(&raw)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && raw == nil) {
@@ -220,4 +221,13 @@ func (s *Store) sendOutcome(ctx context.Context, tx pgx.Tx, ck string, failed bo
 type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// dbtx is a transaction: pgx's, or a connection on which this package
+// sent BEGIN itself (a turn's, see lock.go).
+type dbtx interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }

@@ -7,17 +7,23 @@ import (
 	"sync"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/allmyleads/allmyleads/engine/core"
 )
 
-// heldTurn is a contact's lock held by LockContact: a transaction on the
-// turns pool that holds the contact's advisory lock, in which the turn's
-// Commit runs and commits.
+// A turn's transaction is run on a connection of its own, with BEGIN,
+// COMMIT and ROLLBACK sent in its batches: a turn costs two round trips
+// to the database and its fsync (one when LockContact already began it).
+
+// heldTurn is a contact's lock held by LockContact: a connection of the
+// turns pool in a transaction that holds the contact's advisory lock, in
+// which the turn's Commit runs and commits.
 type heldTurn struct {
-	ck string
-	mu sync.Mutex
-	tx pgx.Tx // nil once committed or rolled back
+	ck   string
+	mu   sync.Mutex
+	conn *pgxpool.Conn // nil once released
+	open bool          // the transaction is still open
 }
 
 // heldKey is the context key of a held lock.
@@ -34,22 +40,38 @@ type heldKey struct{}
 // instead, so they may run while their caller holds it.
 func (s *Store) LockContact(ctx context.Context, contact string) (context.Context, func(), error) {
 	ck := s.ks.ContactKey(contact)
-	tx, err := s.turns.Begin(ctx)
+	conn, err := s.turns.Acquire(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("lock contact %s: %w", short(ck), err)
 	}
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, s.lockNS, lockKey(lockContact, ck)); err != nil {
-		_ = tx.Rollback(context.WithoutCancel(ctx))
+	b := &pgx.Batch{}
+	b.Queue(`BEGIN`)
+	s.queueContactLock(b, ck)
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		rollback(conn)
+		conn.Release()
 		return nil, nil, fmt.Errorf("lock contact %s: %w", short(ck), err)
 	}
-	h := &heldTurn{ck: ck, tx: tx}
+	h := &heldTurn{ck: ck, conn: conn, open: true}
 	var once sync.Once
 	return context.WithValue(ctx, heldKey{}, h), func() { once.Do(h.release) }, nil
 }
 
 var _ core.ContactLocker = (*Store)(nil)
 
-// heldTurn returns the contact's lock the context carries, or nil.
+// queueContactLock queues taking the contact's advisory lock until the
+// transaction ends.
+func (s *Store) queueContactLock(b *pgx.Batch, ck string) {
+	b.Queue(`SELECT pg_advisory_xact_lock($1, $2)`, s.lockNS, lockKey(lockContact, ck))
+}
+
+// rollback ends a transaction a connection may be in; a connection that
+// cannot is closed by the pool when released.
+func rollback(conn *pgxpool.Conn) {
+	_, _ = conn.Exec(context.Background(), `ROLLBACK`)
+}
+
+// heldTurnOf returns the contact's lock the context carries, or nil.
 func heldTurnOf(ctx context.Context, ck string) *heldTurn {
 	h, _ := ctx.Value(heldKey{}).(*heldTurn)
 	if h == nil || h.ck != ck {
@@ -58,32 +80,37 @@ func heldTurnOf(ctx context.Context, ck string) *heldTurn {
 	return h
 }
 
-// commit runs fn in the held transaction and commits it; the lock goes
-// with the commit. When the hold is spent (a second commit under one
-// lock), it says so and the caller takes the lock again.
-func (h *heldTurn) commit(ctx context.Context, fn func(context.Context, pgx.Tx) error) error {
+// commit runs fn, which ends with COMMIT, in the held transaction; the
+// lock goes with the commit. When the hold is spent (a second commit under
+// one lock), it says so and the caller takes the lock again.
+func (h *heldTurn) commit(fn func(tx dbtx) error) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	tx := h.tx
-	if tx == nil {
+	if !h.open {
 		return errHoldSpent
 	}
-	h.tx = nil
-	if err := fn(ctx, tx); err != nil {
-		_ = tx.Rollback(context.WithoutCancel(ctx))
+	h.open = false
+	if err := fn(h.conn); err != nil {
+		rollback(h.conn)
 		return err
 	}
-	return tx.Commit(ctx)
+	return nil
 }
 
 var errHoldSpent = errors.New("the contact's lock was spent by an earlier commit")
 
-// release rolls back the held transaction if no commit used it.
+// release rolls back the held transaction if no commit ended it, and
+// gives the connection back.
 func (h *heldTurn) release() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.tx != nil {
-		_ = h.tx.Rollback(context.Background())
-		h.tx = nil
+	if h.conn == nil {
+		return
 	}
+	if h.open {
+		rollback(h.conn)
+		h.open = false
+	}
+	h.conn.Release()
+	h.conn = nil
 }

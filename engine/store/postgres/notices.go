@@ -26,7 +26,7 @@ const maxNoticeFailures = 1000
 
 // recordNoticeFailure keeps a notice that failed for good, without its
 // body or the contact.
-func (s *Store) recordNoticeFailure(ctx context.Context, tx pgx.Tx, rec *outboxRecord, code int, reason string, now time.Time) error {
+func (s *Store) recordNoticeFailure(ctx context.Context, tx dbtx, rec *outboxRecord, code int, reason string, now time.Time) error {
 	n := rec.Notice
 	if n == nil {
 		return nil

@@ -54,7 +54,7 @@ func (s *Store) PendingOutbound(ctx context.Context, channel string, limit int) 
 
 // outboxCandidates locks the first n messages of the channel this process
 // may take.
-func (s *Store) outboxCandidates(ctx context.Context, tx pgx.Tx, channel string, now time.Time, n int) (rows []claimRow, lanes []string, maxID int64, err error) {
+func (s *Store) outboxCandidates(ctx context.Context, tx dbtx, channel string, now time.Time, n int) (rows []claimRow, lanes []string, maxID int64, err error) {
 	q, err := tx.Query(ctx, `SELECT id, lane, claimed_by, not_before FROM outbox
 		WHERE ($2 = '' OR channel = $2) AND `+livenessSQL+` ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED`, s.id, channel, n)
 	if err != nil {
@@ -90,7 +90,7 @@ func scanOutboxRow(q pgx.Rows, now time.Time) (claimRow, error) {
 
 // outboxLaneRows adds every message of the candidates' lanes up to maxID,
 // to see who holds their earlier messages.
-func (s *Store) outboxLaneRows(ctx context.Context, tx pgx.Tx, rows []claimRow, now time.Time, maxID int64) ([]claimRow, error) {
+func (s *Store) outboxLaneRows(ctx context.Context, tx dbtx, rows []claimRow, now time.Time, maxID int64) ([]claimRow, error) {
 	cand := map[int64]bool{}
 	lanes := map[string]bool{}
 	var list []string
@@ -190,7 +190,7 @@ func (s *Store) outboxUpdate(ctx context.Context, what, id string, fn func(tx pg
 }
 
 // saveOutbox writes an item's record back.
-func (s *Store) saveOutbox(ctx context.Context, tx pgx.Tx, row *outboxRow) error {
+func (s *Store) saveOutbox(ctx context.Context, tx dbtx, row *outboxRow) error {
 	v, err := s.sealJSON(outboxName(row.channel), seqID(row.id), row.rec)
 	if err != nil {
 		return err
@@ -205,7 +205,7 @@ func (s *Store) saveOutbox(ctx context.Context, tx pgx.Tx, row *outboxRow) error
 
 // updateMessage loads the log entry with the id, applies fn and saves it;
 // an entry erased or expired meanwhile is left alone.
-func (s *Store) updateMessage(ctx context.Context, tx pgx.Tx, id int64, fn func(m *core.MessageRecord)) error {
+func (s *Store) updateMessage(ctx context.Context, tx dbtx, id int64, fn func(m *core.MessageRecord)) error {
 	var raw []byte
 	err := tx.QueryRow(ctx, `SELECT value FROM messages WHERE id = $1 FOR UPDATE`, id).Scan(&raw)
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -43,7 +43,7 @@ func (s *Store) RunRetention(ctx context.Context, p core.RetentionPolicy, now ti
 	return rep, nil
 }
 
-func (s *Store) retentionTx(ctx context.Context, tx pgx.Tx, p core.RetentionPolicy, now time.Time, rep *core.RetentionReport) error {
+func (s *Store) retentionTx(ctx context.Context, tx dbtx, p core.RetentionPolicy, now time.Time, rep *core.RetentionReport) error {
 	touched := map[string]bool{} // contacts that lost records
 	deleteReturning := func(sql string, args ...any) (int, error) {
 		rows, err := tx.Query(ctx, sql, args...)
@@ -95,7 +95,7 @@ func (s *Store) retentionTx(ctx context.Context, tx pgx.Tx, p core.RetentionPoli
 // expireProjectsAndQuotes deletes projects past their retention with their
 // unpaid quotes, paid quotes past the payment retention, and unpaid quotes
 // of no project that are past the project retention.
-func (s *Store) expireProjectsAndQuotes(ctx context.Context, tx pgx.Tx, p core.RetentionPolicy, now time.Time, touched map[string]bool, rep *core.RetentionReport) error {
+func (s *Store) expireProjectsAndQuotes(ctx context.Context, tx dbtx, p core.RetentionPolicy, now time.Time, touched map[string]bool, rep *core.RetentionReport) error {
 	gone := map[string]bool{} // expired project ids
 	if p.Projects > 0 {
 		rows, err := tx.Query(ctx, `DELETE FROM projects WHERE retain_from < $1 RETURNING ck, id`, now.Add(-p.Projects))
@@ -164,7 +164,7 @@ func (s *Store) expireProjectsAndQuotes(ctx context.Context, tx pgx.Tx, p core.R
 // contact that has nothing left (no messages, projects or quotes) and has
 // been quiet for the communications retention, with its conversation,
 // consents and opt events.
-func (s *Store) tidyContact(ctx context.Context, tx pgx.Tx, ck string, p core.RetentionPolicy, now time.Time, rep *core.RetentionReport) error {
+func (s *Store) tidyContact(ctx context.Context, tx dbtx, ck string, p core.RetentionPolicy, now time.Time, rep *core.RetentionReport) error {
 	refs, err := s.mediaRefs(ctx, tx, ck)
 	if err != nil {
 		return err
@@ -225,7 +225,7 @@ func (s *Store) tidyContact(ctx context.Context, tx pgx.Tx, ck string, p core.Re
 
 // mediaRefs returns the media ids the contact's remaining messages,
 // projects and conversation refer to.
-func (s *Store) mediaRefs(ctx context.Context, tx pgx.Tx, ck string) (map[string]bool, error) {
+func (s *Store) mediaRefs(ctx context.Context, tx dbtx, ck string) (map[string]bool, error) {
 	var owned []string
 	rows, err := tx.Query(ctx, `SELECT id FROM media_owners WHERE ck = $1`, ck)
 	if err != nil {

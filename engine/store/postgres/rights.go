@@ -198,7 +198,7 @@ func (s *Store) Erase(ctx context.Context, contact, actor string) (model.EraseRe
 
 // eraseTx erases the contact (a normalised URN) in the transaction and
 // appends the audit entry, by actor at now, that names it by its key only.
-func (s *Store) eraseTx(ctx context.Context, tx pgx.Tx, urn, actor string, now time.Time) (model.EraseReport, error) {
+func (s *Store) eraseTx(ctx context.Context, tx dbtx, urn, actor string, now time.Time) (model.EraseReport, error) {
 	ck := s.ks.ContactKey(urn)
 	rep := model.EraseReport{ContactKey: ck}
 	var hasContact, hasSession bool
@@ -259,7 +259,7 @@ func (s *Store) eraseTx(ctx context.Context, tx pgx.Tx, urn, actor string, now t
 
 // eraseInbox cuts the contact out of the webhook payloads not yet
 // processed (model.EraseFromPayload), and out of their lanes.
-func (s *Store) eraseInbox(ctx context.Context, tx pgx.Tx, urn, ck string, rep *model.EraseReport) error {
+func (s *Store) eraseInbox(ctx context.Context, tx dbtx, urn, ck string, rep *model.EraseReport) error {
 	rows, err := tx.Query(ctx, `SELECT id, channel, value FROM inbox ORDER BY id FOR UPDATE`)
 	if err != nil {
 		return err
@@ -310,7 +310,7 @@ func (s *Store) eraseInbox(ctx context.Context, tx pgx.Tx, urn, ck string, rep *
 
 // eraseQuotes deletes the contact's quotes, except paid ones, which stay
 // (with their revisions) without personal fields.
-func (s *Store) eraseQuotes(ctx context.Context, tx pgx.Tx, ck string, rep *model.EraseReport) error {
+func (s *Store) eraseQuotes(ctx context.Context, tx dbtx, ck string, rep *model.EraseReport) error {
 	var quotes []core.QuoteRecord
 	if err := collect(ctx, s, tx, nQuotes, func(k string) string { return k }, &quotes, `SELECT id, value FROM quotes WHERE ck = $1 ORDER BY id FOR UPDATE`, ck); err != nil {
 		return err
@@ -342,7 +342,7 @@ func (s *Store) eraseQuotes(ctx context.Context, tx pgx.Tx, ck string, rep *mode
 }
 
 // depersonaliseRevisions strips a kept quote's earlier revisions too.
-func (s *Store) depersonaliseRevisions(ctx context.Context, tx pgx.Tx, quoteID string) error {
+func (s *Store) depersonaliseRevisions(ctx context.Context, tx dbtx, quoteID string) error {
 	type rev struct {
 		n int
 		q core.QuoteRecord
@@ -387,7 +387,7 @@ func revKey(quoteID string, n int) string { return fmt.Sprintf("%s/%06d", quoteI
 // dropOwners removes the contact's ownership of media, except the ids in
 // keep, and deletes media nobody owns any more. It returns how many of the
 // contact's media it dropped.
-func (s *Store) dropOwners(ctx context.Context, tx pgx.Tx, ck string, keep map[string]bool) (int, error) {
+func (s *Store) dropOwners(ctx context.Context, tx dbtx, ck string, keep map[string]bool) (int, error) {
 	rows, err := tx.Query(ctx, `SELECT id FROM media_owners WHERE ck = $1 ORDER BY id`, ck)
 	if err != nil {
 		return 0, err
@@ -420,7 +420,7 @@ func (s *Store) dropOwners(ctx context.Context, tx pgx.Tx, ck string, keep map[s
 
 // pseudonymiseAudit replaces the URN with the contact key in audit
 // entries about the contact.
-func (s *Store) pseudonymiseAudit(ctx context.Context, tx pgx.Tx, ck string) error {
+func (s *Store) pseudonymiseAudit(ctx context.Context, tx dbtx, ck string) error {
 	rows, err := tx.Query(ctx, `SELECT id, value FROM audit WHERE ck = $1 FOR UPDATE`, ck)
 	if err != nil {
 		return err
@@ -521,7 +521,7 @@ type contactRecords struct {
 }
 
 // lockContact locks the contact's row and reads its session and record.
-func (s *Store) lockContact(ctx context.Context, tx pgx.Tx, ck string) (*contactRecords, error) {
+func (s *Store) lockContact(ctx context.Context, tx dbtx, ck string) (*contactRecords, error) {
 	var sessRaw, contactRaw []byte
 	err := tx.QueryRow(ctx, `SELECT session, contact FROM contacts WHERE ck = $1 FOR UPDATE`, ck).Scan(&sessRaw, &contactRaw)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
@@ -640,7 +640,7 @@ func (s *Store) WithdrawConsent(ctx context.Context, contact, purpose, actor str
 }
 
 // appendAudit writes one audit entry in the transaction.
-func (s *Store) appendAudit(ctx context.Context, tx pgx.Tx, a core.AuditEntry) error {
+func (s *Store) appendAudit(ctx context.Context, tx dbtx, a core.AuditEntry) error {
 	b := &pgx.Batch{}
 	if err := s.auditBatch(b, []core.AuditEntry{a}); err != nil {
 		return err
