@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"slices"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Claims. A process takes inbox payloads and outbox messages by writing
@@ -96,45 +98,6 @@ func walkClaims(me string, rows []claimRow, locked map[string]bool, limit int) (
 	return take, claim
 }
 
-// tryLanes tries the advisory lock of each lane (sorted, of a kind) in the
-// transaction and returns the lanes it holds.
-func (s *Store) tryLanes(ctx context.Context, tx dbtx, kind string, lanes []string) (map[string]bool, error) {
-	locked := map[string]bool{}
-	if len(lanes) == 0 {
-		return locked, nil
-	}
-	slices.Sort(lanes)
-	lanes = slices.Compact(lanes)
-	keys := make([]int32, len(lanes))
-	for i, l := range lanes {
-		keys[i] = lockKey(kind, l)
-	}
-	rows, err := tx.Query(ctx, `SELECT k, pg_try_advisory_xact_lock($1, k) FROM unnest($2::int4[]) AS k`, s.lockNS, keys)
-	if err != nil {
-		return nil, err
-	}
-	got := map[int32]bool{}
-	for rows.Next() {
-		var k int32
-		var ok bool
-		if err := rows.Scan(&k, &ok); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		got[k] = ok
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	for i, l := range lanes {
-		if got[keys[i]] {
-			locked[l] = true
-		}
-	}
-	return locked, nil
-}
-
 // lockLanesSQL is the statement that waits for the advisory lock of each lane (of a kind), in key
 // order so two writers never wait for each other in a circle.
 func lockLanesSQL(ns int32, kind string, lanes []string) (string, []any) {
@@ -145,4 +108,114 @@ func lockLanesSQL(ns int32, kind string, lanes []string) (string, []any) {
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
 	return `SELECT pg_advisory_xact_lock($1, k) FROM unnest($2::int4[]) AS k`, []any{ns, keys}
+}
+
+// claimQuery is one table's claim pass: candidates locks and reads the
+// first rows this process may take (scanned by scan, which keeps what it
+// needs to return them), laneRows reads every row of some lanes up to an
+// id, claim marks rows this process's.
+type claimQuery struct {
+	kind       string // the lanes' advisory lock kind
+	candidates string
+	args       []any
+	scan       func(pgx.Rows) (claimRow, error)
+	laneRows   string // $1 the lanes, $2 the last candidate's id, then laneArgs
+	laneArgs   []any
+	claim      string // $1 this process, $2 the ids
+}
+
+// claimPass runs a claim pass in three round trips: begin and read the
+// candidates; try the lanes' locks and read the lanes' other rows; claim
+// and commit. Its commit need not wait for the disk (see lazyBatch): a
+// claim lost in a crash of the database only lets another process take
+// the work. It returns the ids to hand out, in order.
+func (s *Store) claimPass(ctx context.Context, q claimQuery, limit int) ([]int64, error) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Release()
+	take, err := s.claimOn(ctx, conn, q, limit)
+	if err != nil {
+		rollback(conn)
+	}
+	return take, err
+}
+
+func (s *Store) claimOn(ctx context.Context, conn dbtx, q claimQuery, limit int) ([]int64, error) {
+	var rows []claimRow
+	var lanes []string
+	var maxID int64
+	b := lazyBatch()
+	b.Queue(q.candidates, q.args...).Query(func(rs pgx.Rows) error {
+		for rs.Next() {
+			r, err := q.scan(rs)
+			if err != nil {
+				return err
+			}
+			r.candidate = true
+			if r.owner == nil || *r.owner != s.id {
+				lanes = append(lanes, r.lanes...)
+			}
+			maxID = max(maxID, r.id)
+			rows = append(rows, r)
+		}
+		return rs.Err()
+	})
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return nil, err
+	}
+	locked := map[string]bool{}
+	if len(lanes) > 0 {
+		slices.Sort(lanes)
+		lanes = slices.Compact(lanes)
+		keys := make([]int32, len(lanes))
+		for i, l := range lanes {
+			keys[i] = lockKey(q.kind, l)
+		}
+		got := map[int32]bool{}
+		cand := map[int64]bool{}
+		for _, r := range rows {
+			cand[r.id] = true
+		}
+		b = &pgx.Batch{}
+		b.Queue(`SELECT k, pg_try_advisory_xact_lock($1, k) FROM unnest($2::int4[]) AS k`, s.lockNS, keys).Query(func(rs pgx.Rows) error {
+			for rs.Next() {
+				var k int32
+				var ok bool
+				if err := rs.Scan(&k, &ok); err != nil {
+					return err
+				}
+				got[k] = ok
+			}
+			return rs.Err()
+		})
+		b.Queue(q.laneRows, append([]any{lanes, maxID}, q.laneArgs...)...).Query(func(rs pgx.Rows) error {
+			for rs.Next() {
+				var r claimRow
+				if err := rs.Scan(&r.id, &r.lanes, &r.owner, &r.due); err != nil {
+					return err
+				}
+				if !cand[r.id] {
+					rows = append(rows, r)
+				}
+			}
+			return rs.Err()
+		})
+		if err := conn.SendBatch(ctx, b).Close(); err != nil {
+			return nil, err
+		}
+		for i, l := range lanes {
+			if got[keys[i]] {
+				locked[l] = true
+			}
+		}
+	}
+	take, claim := walkClaims(s.id, rows, locked, limit)
+	b = &pgx.Batch{}
+	if len(claim) > 0 {
+		b.Queue(q.claim, s.id, claim)
+	}
+	b.Queue(`COMMIT`)
+	return take, conn.SendBatch(ctx, b).Close()
 }

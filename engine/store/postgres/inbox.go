@@ -76,108 +76,41 @@ func (s *Store) PendingInbox(ctx context.Context, limit int) ([]core.InboxItem, 
 	if limit <= 0 {
 		limit = 100
 	}
-	var items []core.InboxItem
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		items = nil
-		rows, lanes, maxID, err := s.inboxCandidates(ctx, tx, 4*limit+16)
-		if err != nil || len(rows) == 0 {
-			return err
-		}
-		locked, err := s.tryLanes(ctx, tx, lockInbox, lanes)
-		if err != nil {
-			return err
-		}
-		if len(lanes) > 0 {
-			if rows, err = s.inboxLaneRows(ctx, tx, rows, lanes, maxID); err != nil {
-				return err
-			}
-		}
-		take, claim := walkClaims(s.id, rows, locked, limit)
-		if len(claim) > 0 {
-			if _, err := tx.Exec(ctx, `UPDATE inbox SET claimed_by = $1 WHERE id = ANY($2)`, s.id, claim); err != nil {
-				return err
-			}
-		}
-		items, err = s.readInbox(ctx, tx, take)
-		return err
-	})
+	type found struct {
+		item  core.InboxItem
+		value []byte
+	}
+	got := map[int64]found{}
+	take, err := s.claimPass(ctx, claimQuery{
+		kind: lockInbox,
+		candidates: `SELECT id, lanes, claimed_by, true, channel, received, attempts, value FROM inbox
+			WHERE ` + livenessSQL + ` ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+		args: []any{s.id, 4*limit + 16},
+		scan: func(rs pgx.Rows) (claimRow, error) {
+			var r claimRow
+			var f found
+			err := rs.Scan(&r.id, &r.lanes, &r.owner, &r.due, &f.item.Channel, &f.item.Received, &f.item.Attempts, &f.value)
+			got[r.id] = f
+			return r, err
+		},
+		laneRows: `SELECT id, lanes, claimed_by, true FROM inbox WHERE lanes && $1::text[] AND id <= $2`,
+		claim:    `UPDATE inbox SET claimed_by = $1 WHERE id = ANY($2)`,
+	}, limit)
 	if err != nil {
 		return nil, fmt.Errorf("pending inbox: %w", err)
 	}
-	return items, nil
-}
-
-// inboxCandidates locks the first n payloads this process may take.
-func (s *Store) inboxCandidates(ctx context.Context, tx dbtx, n int) (rows []claimRow, lanes []string, maxID int64, err error) {
-	q, err := tx.Query(ctx, `SELECT id, lanes, claimed_by FROM inbox WHERE `+livenessSQL+` ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`, s.id, n)
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	defer q.Close()
-	for q.Next() {
-		r := claimRow{candidate: true, due: true}
-		if err := q.Scan(&r.id, &r.lanes, &r.owner); err != nil {
-			return nil, nil, 0, err
-		}
-		if r.owner == nil || *r.owner != s.id {
-			lanes = append(lanes, r.lanes...)
-		}
-		maxID = max(maxID, r.id)
-		rows = append(rows, r)
-	}
-	return rows, lanes, maxID, q.Err()
-}
-
-// inboxLaneRows adds every payload of the lanes up to maxID to the
-// candidates, to see who holds the lanes' earlier payloads.
-func (s *Store) inboxLaneRows(ctx context.Context, tx dbtx, rows []claimRow, lanes []string, maxID int64) ([]claimRow, error) {
-	q, err := tx.Query(ctx, `SELECT id, lanes, claimed_by FROM inbox WHERE lanes && $1::text[] AND id <= $2`, lanes, maxID)
-	if err != nil {
-		return nil, err
-	}
-	defer q.Close()
-	cand := map[int64]bool{}
-	for _, r := range rows {
-		cand[r.id] = true
-	}
-	for q.Next() {
-		r := claimRow{due: true}
-		if err := q.Scan(&r.id, &r.lanes, &r.owner); err != nil {
-			return nil, err
-		}
-		if !cand[r.id] {
-			rows = append(rows, r)
-		}
-	}
-	return rows, q.Err()
-}
-
-// readInbox reads the payloads with the ids, in id order.
-func (s *Store) readInbox(ctx context.Context, q querier, ids []int64) ([]core.InboxItem, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	rows, err := q.Query(ctx, `SELECT id, channel, received, attempts, value FROM inbox WHERE id = ANY($1) ORDER BY id`, ids)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []core.InboxItem
-	for rows.Next() {
-		var id int64
-		var it core.InboxItem
-		var raw []byte
-		if err := rows.Scan(&id, &it.Channel, &it.Received, &it.Attempts, &raw); err != nil {
-			return nil, err
-		}
-		body, err := s.ks.Open(nInbox, []byte(it.Channel), raw)
+	items := make([]core.InboxItem, 0, len(take))
+	for _, id := range take {
+		f := got[id]
+		body, err := s.ks.Open(nInbox, []byte(f.item.Channel), f.value)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("pending inbox: %w", err)
 		}
+		it := f.item
 		it.ID, it.Body = inboxID(id), body
 		items = append(items, it)
 	}
-	return items, rows.Err()
+	return items, nil
 }
 
 // DoneInbox removes a handled payload. Removing one that is gone already
@@ -189,9 +122,12 @@ func (s *Store) DoneInbox(ctx context.Context, id string) error {
 		return nil
 	}
 	var waiting bool
-	err := s.pool.QueryRow(ctx, `WITH done AS (DELETE FROM inbox WHERE id = $1 RETURNING lanes)
+	b := lazyBatch()
+	b.Queue(`WITH done AS (DELETE FROM inbox WHERE id = $1 RETURNING lanes)
 		SELECT EXISTS (SELECT 1 FROM done, inbox i WHERE cardinality(done.lanes) > 0 AND i.lanes && done.lanes AND i.claimed_by IS NULL AND i.id <> $1)`,
-		n).Scan(&waiting)
+		n).QueryRow(func(r pgx.Row) error { return r.Scan(&waiting) })
+	b.Queue(`COMMIT`)
+	err := s.pool.SendBatch(ctx, b).Close()
 	if err != nil {
 		return fmt.Errorf("inbox done %s: %w", id, err)
 	}
@@ -201,6 +137,19 @@ func (s *Store) DoneInbox(ctx context.Context, id string) error {
 	return nil
 }
 
+// lazyBatch begins a batch whose transaction commits without waiting for
+// its WAL to reach the disk (the next durable commit takes it along): for
+// the inbox's bookkeeping, which a crash of the database may lose without
+// harm. A payload whose DoneInbox is lost is handled again and its
+// messages are duplicates by then (their turns were durable before it); a
+// lost attempt count only delays spotting a poison payload by one crash.
+func lazyBatch() *pgx.Batch {
+	b := &pgx.Batch{}
+	b.Queue(`BEGIN`)
+	b.Queue(`SET LOCAL synchronous_commit = off`)
+	return b
+}
+
 // BeginInbox counts a processing attempt of a payload, durably, before it
 // is handled, and returns the attempts so far.
 func (s *Store) BeginInbox(ctx context.Context, id string) (int, error) {
@@ -208,8 +157,21 @@ func (s *Store) BeginInbox(ctx context.Context, id string) (int, error) {
 	if !ok {
 		return 0, fmt.Errorf("inbox begin %s: %w", id, core.ErrNotFound)
 	}
-	var attempts int
-	err := s.pool.QueryRow(ctx, `UPDATE inbox SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts`, n).Scan(&attempts)
+	attempts := -1
+	b := lazyBatch()
+	b.Queue(`UPDATE inbox SET attempts = attempts + 1 WHERE id = $1 RETURNING attempts`, n).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			if err := rows.Scan(&attempts); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+	b.Queue(`COMMIT`)
+	err := s.pool.SendBatch(ctx, b).Close()
+	if err == nil && attempts < 0 {
+		err = pgx.ErrNoRows
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, fmt.Errorf("inbox begin %s: %w", id, core.ErrNotFound)
 	}

@@ -17,139 +17,52 @@ import (
 // channel ("" for every channel) for this process, oldest first, whose
 // NotBefore has passed. A contact's later messages wait while an earlier
 // one waits for its retry or is another process's to send, so a contact's
-// messages are never sent out of order, whichever process sends them.
+// messages (a webhook's deliveries per lead and receiver) are never sent
+// out of order, whichever process sends them.
 func (s *Store) PendingOutbound(ctx context.Context, channel string, limit int) ([]core.OutboxItem, error) {
 	if limit <= 0 {
 		limit = 100
 	}
 	now := s.now()
-	var items []core.OutboxItem
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		items = nil
-		rows, lanes, maxID, err := s.outboxCandidates(ctx, tx, channel, now, 4*limit+16)
-		if err != nil || len(rows) == 0 {
-			return err
-		}
-		locked, err := s.tryLanes(ctx, tx, lockOutbox, lanes)
-		if err != nil {
-			return err
-		}
-		if rows, err = s.outboxLaneRows(ctx, tx, rows, now, maxID); err != nil {
-			return err
-		}
-		take, claim := walkClaims(s.id, rows, locked, limit)
-		if len(claim) > 0 {
-			if _, err := tx.Exec(ctx, `UPDATE outbox SET claimed_by = $1 WHERE id = ANY($2)`, s.id, claim); err != nil {
-				return err
-			}
-		}
-		items, err = s.readOutbox(ctx, tx, take)
-		return err
-	})
+	type found struct {
+		channel  string
+		inFlight *time.Time
+		value    []byte
+	}
+	got := map[int64]found{}
+	take, err := s.claimPass(ctx, claimQuery{
+		kind: lockOutbox,
+		candidates: `SELECT id, ARRAY[lane], claimed_by, (not_before IS NULL OR not_before <= $4), channel, in_flight, value FROM outbox
+			WHERE ($2 = '' OR channel = $2) AND ` + livenessSQL + ` ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED`,
+		args: []any{s.id, channel, 4*limit + 16, now},
+		scan: func(rs pgx.Rows) (claimRow, error) {
+			var r claimRow
+			var f found
+			err := rs.Scan(&r.id, &r.lanes, &r.owner, &r.due, &f.channel, &f.inFlight, &f.value)
+			got[r.id] = f
+			return r, err
+		},
+		laneRows: `SELECT id, ARRAY[lane], claimed_by, (not_before IS NULL OR not_before <= $3) FROM outbox WHERE lane = ANY($1) AND id <= $2`,
+		laneArgs: []any{now},
+		claim:    `UPDATE outbox SET claimed_by = $1 WHERE id = ANY($2)`,
+	}, limit)
 	if err != nil {
 		return nil, fmt.Errorf("pending outbound: %w", err)
 	}
-	return items, nil
-}
-
-// outboxCandidates locks the first n messages of the channel this process
-// may take.
-func (s *Store) outboxCandidates(ctx context.Context, tx dbtx, channel string, now time.Time, n int) (rows []claimRow, lanes []string, maxID int64, err error) {
-	q, err := tx.Query(ctx, `SELECT id, lane, claimed_by, not_before FROM outbox
-		WHERE ($2 = '' OR channel = $2) AND `+livenessSQL+` ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED`, s.id, channel, n)
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	defer q.Close()
-	for q.Next() {
-		r, err := scanOutboxRow(q, now)
-		if err != nil {
-			return nil, nil, 0, err
-		}
-		r.candidate = true
-		if r.owner == nil || *r.owner != s.id {
-			lanes = append(lanes, r.lanes...)
-		}
-		maxID = max(maxID, r.id)
-		rows = append(rows, r)
-	}
-	return rows, lanes, maxID, q.Err()
-}
-
-func scanOutboxRow(q pgx.Rows, now time.Time) (claimRow, error) {
-	var r claimRow
-	var lane string
-	var notBefore *time.Time
-	if err := q.Scan(&r.id, &lane, &r.owner, &notBefore); err != nil {
-		return r, err
-	}
-	r.lanes = []string{lane}
-	r.due = notBefore == nil || !notBefore.After(now)
-	return r, nil
-}
-
-// outboxLaneRows adds every message of the candidates' lanes up to maxID,
-// to see who holds their earlier messages.
-func (s *Store) outboxLaneRows(ctx context.Context, tx dbtx, rows []claimRow, now time.Time, maxID int64) ([]claimRow, error) {
-	cand := map[int64]bool{}
-	lanes := map[string]bool{}
-	var list []string
-	for _, r := range rows {
-		cand[r.id] = true
-		for _, l := range r.lanes {
-			if !lanes[l] {
-				lanes[l] = true
-				list = append(list, l)
-			}
-		}
-	}
-	q, err := tx.Query(ctx, `SELECT id, lane, claimed_by, not_before FROM outbox WHERE lane = ANY($1) AND id <= $2`, list, maxID)
-	if err != nil {
-		return nil, err
-	}
-	defer q.Close()
-	for q.Next() {
-		r, err := scanOutboxRow(q, now)
-		if err != nil {
-			return nil, err
-		}
-		if !cand[r.id] {
-			rows = append(rows, r)
-		}
-	}
-	return rows, q.Err()
-}
-
-// readOutbox reads the messages with the ids, in id order.
-func (s *Store) readOutbox(ctx context.Context, q querier, ids []int64) ([]core.OutboxItem, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	rows, err := q.Query(ctx, `SELECT id, channel, in_flight, value FROM outbox WHERE id = ANY($1) ORDER BY id`, ids)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var items []core.OutboxItem
-	for rows.Next() {
-		var id int64
-		var ch string
-		var inFlight *time.Time
-		var raw []byte
-		if err := rows.Scan(&id, &ch, &inFlight, &raw); err != nil {
-			return nil, err
-		}
+	items := make([]core.OutboxItem, 0, len(take))
+	for _, id := range take {
+		f := got[id]
 		var rec outboxRecord
-		if err := s.openJSON(outboxName(ch), seqID(id), raw, &rec); err != nil {
-			return nil, err
+		if err := s.openJSON(outboxName(f.channel), seqID(id), f.value, &rec); err != nil {
+			return nil, fmt.Errorf("pending outbound: %w", err)
 		}
 		rec.InFlight = time.Time{}
-		if inFlight != nil {
-			rec.InFlight = inFlight.UTC()
+		if f.inFlight != nil {
+			rec.InFlight = f.inFlight.UTC()
 		}
 		items = append(items, rec.OutboxItem)
 	}
-	return items, rows.Err()
+	return items, nil
 }
 
 // outboxRow is an outbox item locked for a change.
@@ -229,34 +142,105 @@ func (s *Store) updateMessage(ctx context.Context, tx dbtx, id int64, fn func(m 
 }
 
 // MarkSent records the provider's message id on the message log and
-// removes the item from the outbox.
+// removes the item from the outbox, in two round trips: one reads the
+// item, its log entry and its contact's lead row (locking the first two),
+// the other writes and commits. Its commit need not wait for the disk:
+// the in-flight mark before the send was durable, and a crash of the
+// database that loses this record leaves the item in flight until the
+// provider's status report records it again (the processor's statuses).
 func (s *Store) MarkSent(ctx context.Context, id, providerID string, at time.Time) error {
 	if providerID == "" {
 		return fmt.Errorf("mark sent %s: empty provider id", id)
 	}
-	return s.outboxUpdate(ctx, "mark sent", id, func(tx pgx.Tx, row *outboxRow) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM outbox WHERE id = $1`, row.id); err != nil {
+	n, ok := parseID(id)
+	if !ok {
+		return fmt.Errorf("mark sent %s: outbox item: %w", id, core.ErrNotFound)
+	}
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("mark sent %s: %w", id, err)
+	}
+	defer conn.Release()
+	if err := s.markSent(ctx, conn, n, providerID, at); err != nil {
+		rollback(conn)
+		return fmt.Errorf("mark sent %s: %w", id, err)
+	}
+	return nil
+}
+
+func (s *Store) markSent(ctx context.Context, conn dbtx, n int64, providerID string, at time.Time) error {
+	var row outboxRow
+	var item, msg, lead []byte
+	found := false
+	b := lazyBatch()
+	b.Queue(`SELECT channel, ck, message_id, value FROM outbox WHERE id = $1 FOR UPDATE`, n).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			found = true
+			if err := rows.Scan(&row.channel, &row.ck, &row.messageID, &item); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+	scanOne := func(dst *[]byte) func(pgx.Rows) error {
+		return func(rows pgx.Rows) error {
+			for rows.Next() {
+				if err := rows.Scan(dst); err != nil {
+					return err
+				}
+			}
+			return rows.Err()
+		}
+	}
+	b.Queue(`SELECT value FROM messages WHERE id = (SELECT message_id FROM outbox WHERE id = $1) FOR UPDATE`, n).Query(scanOne(&msg))
+	b.Queue(`SELECT lead FROM contacts WHERE ck = (SELECT ck FROM outbox WHERE id = $1)`, n).Query(scanOne(&lead))
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return err
+	}
+	if !found {
+		return fmt.Errorf("outbox item: %w", core.ErrNotFound)
+	}
+	row.id = n
+	if err := s.openJSON(outboxName(row.channel), seqID(n), item, &row.rec); err != nil {
+		return err
+	}
+	b = &pgx.Batch{}
+	b.Queue(`DELETE FROM outbox WHERE id = $1`, n)
+	// A message with no log entry (an erasure's confirmation, a notice):
+	// nothing of the contact may stay behind, not even the id.
+	if row.messageID != nil && msg != nil {
+		mid := *row.messageID
+		key := strconv.FormatInt(mid, 10)
+		var m core.MessageRecord
+		if err := s.openJSON(nMessages, key, msg, &m); err != nil {
 			return err
 		}
-		if row.messageID == nil {
-			// A message with no log entry (an erasure's confirmation):
-			// nothing of the contact may stay behind, not even the id.
-			return nil
-		}
-		mid := *row.messageID
-		err := s.updateMessage(ctx, tx, mid, func(m *core.MessageRecord) {
-			model.MarkSent(m, providerID, row.rec.Attempts, at)
-		})
+		model.MarkSent(&m, providerID, row.rec.Attempts, at)
+		v, err := s.sealJSON(nMessages, key, m)
 		if err != nil {
 			return err
 		}
-		if err := s.sendOutcome(ctx, tx, row.ck, false); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO provider_ids (key, message_id) SELECT $1, id FROM messages WHERE id = $2
+		b.Queue(`UPDATE messages SET value = $2 WHERE id = $1`, mid, v)
+		b.Queue(`INSERT INTO provider_ids (key, message_id) VALUES ($1, $2)
 			ON CONFLICT (key) DO UPDATE SET message_id = EXCLUDED.message_id`, s.ks.ProviderKey(providerID), mid)
+	}
+	old, err := s.decodeLead(row.ck, lead)
+	if err != nil {
 		return err
-	})
+	}
+	if row.messageID == nil || model.SendOutcome(old, false) == nil {
+		b.Queue(`COMMIT`)
+		return conn.SendBatch(ctx, b).Close()
+	}
+	// The contact's failed sends are forgotten: its lead row changes.
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return err
+	}
+	if err := s.sendOutcome(ctx, conn, row.ck, false); err != nil {
+		return err
+	}
+	_, err = conn.Exec(ctx, `COMMIT`)
+	return err
 }
 
 // MarkInFlight notes that a send of the item begins (a zero at clears
