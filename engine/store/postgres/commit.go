@@ -741,12 +741,30 @@ func noticesOnly(t *core.Turn) bool {
 func (s *Store) Session(ctx context.Context, contact string) (*core.Session, error) {
 	ck := s.ks.ContactKey(contact)
 	var raw []byte
-	err := s.pool.QueryRow(ctx, `SELECT session FROM contacts WHERE ck = $1`, ck).Scan(&raw)
+	var err error
+	if h := heldTurnOf(ctx, ck); h != nil {
+		if pre, ok := h.takeSession(); ok {
+			return s.decodeSession(ck, pre)
+		}
+	}
+	err = s.pool.QueryRow(ctx, `SELECT session FROM contacts WHERE ck = $1`, ck).Scan(&raw)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && raw == nil) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load session: %w", err)
+	}
+	var sess core.Session
+	if err := s.openJSON(nSession, ck, raw, &sess); err != nil {
+		return nil, fmt.Errorf("load session: %w", err)
+	}
+	return &sess, nil
+}
+
+// decodeSession opens a stored session; nil for none.
+func (s *Store) decodeSession(ck string, raw []byte) (*core.Session, error) {
+	if raw == nil {
+		return nil, nil
 	}
 	var sess core.Session
 	if err := s.openJSON(nSession, ck, raw, &sess); err != nil {

@@ -24,6 +24,10 @@ type heldTurn struct {
 	mu   sync.Mutex
 	conn *pgxpool.Conn // nil once released
 	open bool          // the transaction is still open
+	// session is the contact's sealed session as read just after the lock
+	// was taken, for the turn's first Session call (loaded: it was read).
+	session []byte
+	loaded  bool
 }
 
 // heldKey is the context key of a held lock.
@@ -44,15 +48,26 @@ func (s *Store) LockContact(ctx context.Context, contact string) (context.Contex
 	if err != nil {
 		return nil, nil, fmt.Errorf("lock contact %s: %w", short(ck), err)
 	}
+	h := &heldTurn{ck: ck, conn: conn, open: true}
 	b := &pgx.Batch{}
 	b.Queue(`BEGIN`)
 	s.queueContactLock(b, ck)
+	// The turn reads the session next: read it in the same round trip,
+	// once the lock is held, so nothing can change it before the commit.
+	b.Queue(`SELECT session FROM contacts WHERE ck = $1`, ck).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			if err := rows.Scan(&h.session); err != nil {
+				return err
+			}
+		}
+		h.loaded = true
+		return rows.Err()
+	})
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
 		rollback(conn)
 		conn.Release()
 		return nil, nil, fmt.Errorf("lock contact %s: %w", short(ck), err)
 	}
-	h := &heldTurn{ck: ck, conn: conn, open: true}
 	var once sync.Once
 	return context.WithValue(ctx, heldKey{}, h), func() { once.Do(h.release) }, nil
 }
@@ -78,6 +93,18 @@ func heldTurnOf(ctx context.Context, ck string) *heldTurn {
 		return nil
 	}
 	return h
+}
+
+// takeSession returns the session read with the lock, once: later reads
+// (after a commit under the lock) go to the database.
+func (h *heldTurn) takeSession() (raw []byte, ok bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.loaded || !h.open {
+		return nil, false
+	}
+	h.loaded = false
+	return h.session, true
 }
 
 // commit runs fn, which ends with COMMIT, in the held transaction; the
