@@ -26,6 +26,9 @@ type LintOptions struct {
 	// without it is an error, as the engine would refuse to run it. Empty
 	// skips the check, for linting some of a folder's files.
 	StartFlow string
+	// EngineTexts are the names of the engine's own texts, which a
+	// translation's engine: section may give; nil skips the check.
+	EngineTexts []string
 }
 
 // builtinPrefixes are the template paths the engine always provides.
@@ -71,6 +74,7 @@ func Lint(set *Set, opts LintOptions) Diagnostics {
 		}
 	}
 	l.cycles()
+	l.translations()
 	l.foldRepeats()
 	l.diags.Sort()
 	return l.diags
@@ -201,6 +205,7 @@ func (l *linter) flow(f *Flow) {
 		l.targets(f, s, label)
 		l.step(s, label)
 	}
+	l.faqs(f)
 	l.unreachable(f)
 }
 
@@ -240,6 +245,8 @@ func targetsOf(s *Step) []target {
 	for i, b := range s.If {
 		add(fmt.Sprintf("if: branch %d: next", i+1), b.Next, b.NextPos)
 	}
+	add("skip", s.Skip, s.KeyPos("skip"))
+	add("unknown", s.Unknown, s.KeyPos("unknown"))
 	return out
 }
 
@@ -281,6 +288,7 @@ func (l *linter) step(s *Step, label string) {
 	if s.Kind == KindPhotos && !saves {
 		l.warnf(s.KeyPos("photos"), "add save: project.photos", "%s: the photos are not saved", label)
 	}
+	l.wayOut(s, label)
 }
 
 func (l *linter) paths(s *Step, label, key string, t *Template, extra []string) {
@@ -411,6 +419,8 @@ func successors(f *Flow, i int) []edge {
 	}
 	fall()
 	add(s.OnError, s.KeyPos("on_error"))
+	add(s.Skip, s.KeyPos("skip"))       // a customer without photos
+	add(s.Unknown, s.KeyPos("unknown")) // "I don't know"
 	for _, o := range s.Options {
 		add(o.Next, o.Pos)
 	}
