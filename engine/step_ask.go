@@ -41,6 +41,9 @@ func init() {
 const defaultRetries = 3
 
 func enterAsk(t *turn, s *flows.Step) outcome {
+	if t.enterPrefill(s) { // prefill.go: "About 60 m², right?"
+		return wait()
+	}
 	t.sayText(s.Text, nil)
 	return wait()
 }
@@ -56,6 +59,12 @@ func againAsk(t *turn, s *flows.Step) outcome {
 var skipWords = []string{"skip", "-", "none", "n/a", "no", "nothing"}
 
 func answerAsk(t *turn, s *flows.Step, in *Inbound) outcome {
+	if o, ok := t.answerPrefill(s, in); ok {
+		return o
+	}
+	if o, ok := t.dontKnow(s, answerText(in)); ok { // never_stuck.go: unknown:
+		return o
+	}
 	if in.ReplyID != "" {
 		// A tap on a button of an earlier message is not a typed answer.
 		t.say(t.e.cfg.Texts.StaleButton, nil)
@@ -210,13 +219,12 @@ func (t *turn) retry(s *flows.Step, reask func(), exhausted func() outcome) outc
 	return exhausted()
 }
 
-// keepAsking asks again and reminds the customer a person can help: what a
-// question that must be answered does when its retries are used up.
-func (t *turn) keepAsking(reask func()) func() outcome {
+// keepAsking is what a question that must be answered does when its
+// retries are used up and it has no on_error: it offers a person instead
+// of asking the same again (never_stuck.go). No to the offer asks again.
+func (t *turn) keepAsking(func()) func() outcome {
 	return func() outcome {
-		reask()
-		t.say(t.e.cfg.Texts.AgentHint, nil)
-		return wait()
+		return t.offerPerson(t.e.cfg.Texts.OfferPerson)
 	}
 }
 

@@ -37,7 +37,7 @@ func photoLimits(s *flows.Step) (lo, hi int, done string) {
 func answerPhotos(t *turn, s *flows.Step, in *Inbound) outcome {
 	lo, hi, done := photoLimits(s)
 	got, _ := t.sess.Scratch["photos"].([]any)
-	limits := map[string]any{"min": lo, "max": hi, "done": done}
+	limits := map[string]any{"min": lo, "max": hi, "done": t.doneWord(done)}
 
 	images := 0
 	for i := range in.Media {
@@ -72,6 +72,9 @@ func answerPhotos(t *turn, s *flows.Step, in *Inbound) outcome {
 			t.say(t.e.cfg.Texts.PhotoReceived, merge(limits, map[string]any{"count": len(got)}))
 		}
 		return wait()
+	}
+	if o, ok := t.photosWayOut(s, in, got, lo, done); ok { // never_stuck.go: done, "no photos", skip
+		return o
 	}
 	if normalizeAnswer(answerText(in)) == strings.ToLower(done) {
 		if len(got) >= lo {

@@ -28,6 +28,8 @@ type turn struct {
 	audit        []AuditEntry
 	media        []Media
 	erase        bool // erase the contact's data with this turn
+
+	notes turnNotes // what the never-stuck rules note (repeat.go)
 }
 
 func (e *Engine) newTurn(ctx context.Context, sess *Session, in *Inbound) *turn {
@@ -89,6 +91,7 @@ func (t *turn) say(src string, extra map[string]any) {
 
 // record turns the work into the Turn the store commits.
 func (t *turn) record() *Turn {
+	t.beforeCommit()
 	t.sess.Updated = t.now
 	rec := &Turn{
 		Inbound:   t.in,
