@@ -52,5 +52,11 @@ func (t *turn) acceptsAfterAll() bool {
 		}
 		return in.ReplyID == accept
 	}
-	return in.Kind == InText && t.e.answers.Read(in.Text) == intent.GoAhead
+	return t.goAhead(in)
+}
+
+// goAhead reports whether a typed message says yes to a quote or a
+// consent in plain words: "ok let's do it", "acepto", "I changed my mind".
+func (t *turn) goAhead(in *Inbound) bool {
+	return in.Kind == InText && in.ReplyID == "" && t.e.answers.Read(in.Text) == intent.GoAhead
 }

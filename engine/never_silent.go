@@ -18,6 +18,18 @@ import "time"
 // writes every hour (or day) never reads the same text three times in a
 // row.
 
+// pings are messages that only check someone is there ("anyone there?",
+// "¿hola?"): answered like a greeting, with the waiting question, never
+// passed on as a question or read as an answer. Folded by normalizeAnswer,
+// without ? and ¿.
+var pings = []string{
+	"anyone there", "anybody there", "is anyone there", "is anybody there", "are you there", "you there", "still there", "are you still there",
+	"hello anyone", "helloo", "hellooo", "hola", "alguien", "hay alguien", "hay alguien ahi", "hay alguien ahí", "estas ahi", "estás ahí",
+	"seguis ahi", "seguís ahí", "sigues ahi", "sigues ahí", "me oyes", "hallo", "ola", "allo", "allô",
+}
+
+func isPing(folded string) bool { return contains(pings, folded) }
+
 // Notice names, the keys of Session.Notices.
 const (
 	noticeHandoffAck = "handoff_ack"

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/allmyleads/allmyleads/engine/intent"
 	"github.com/allmyleads/allmyleads/engine/quantity"
 	"github.com/allmyleads/allmyleads/flows"
 )
@@ -22,6 +23,11 @@ import (
 //     validate: required,numeric,gt=0
 //     prefill: project.noted.area_m2
 //     confirm: You mentioned about *{{ value }}*. Is that the size of the area?
+
+// prefillMinConfidence is the confidence under which a value read from
+// photos or text is not offered: a bare number ("two coats of paint") is
+// read with less than one with a unit ("60 m2").
+const prefillMinConfidence = 0.5
 
 // Scratch keys of a prefill: the value offered, and that the offer was
 // answered (it is not made again at this visit of the step).
@@ -55,6 +61,9 @@ func (t *turn) prefillValue(s *flows.Step) (v any, shown string, ok bool) {
 	for _, p := range s.Prefill {
 		known, found := lookupPath(t.sess.Vars, p)
 		if !found || known == nil || known == "" {
+			continue
+		}
+		if ev, ok := t.sess.Evidence[p]; ok && ev.Confidence > 0 && ev.Confidence < prefillMinConfidence && !ev.Confirmed {
 			continue
 		}
 		if s.Numeric() {
@@ -101,6 +110,9 @@ func (t *turn) answerPrefill(s *flows.Step, in *Inbound) (o outcome, ok bool) {
 	}
 	delete(t.sess.Scratch, scratchPrefill)
 	t.scratch(scratchPrefillDone, true)
+	if t.e.answers.Read(answerText(in)) == intent.DontKnow {
+		return outcome{}, false // "no idea" is not a no: the question reads it
+	}
 	yes, isYesNo := t.e.yesOrNo(in)
 	if !isYesNo {
 		return outcome{}, false

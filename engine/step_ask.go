@@ -145,7 +145,8 @@ var greetings = []string{"hi", "hello", "hey", "hiya", "hallo", "hoi", "hola", "
 
 // isGreeting reports whether a message is only a greeting.
 func isGreeting(text string) bool {
-	return contains(greetings, normalizeAnswer(strings.Trim(text, " !.,👋🙂😊")))
+	t := normalizeAnswer(strings.Trim(text, " !.,👋🙂😊?¿"))
+	return contains(greetings, t) || isPing(t)
 }
 
 // hint turns a failed validation into a friendly sentence for a step

@@ -142,7 +142,10 @@ func (t *turn) acceptOrDecline(s *flows.Step, opts []Option, in *Inbound) (accep
 	if o, ok := pickOption(in, opts); ok {
 		return strings.HasPrefix(o.ID, "accept"), true
 	}
-	return parseYesNo(in, t.e.cfg.Texts)
+	if yes, ok := parseYesNo(in, t.e.cfg.Texts); ok {
+		return yes, true
+	}
+	return t.goAhead(in), t.goAhead(in) // "acepto", "let's do it"
 }
 
 // reaskOptions says the answer was not understood and offers the options again.

@@ -113,7 +113,7 @@ func DefaultTexts() Texts {
 		RightsByHuman:    "Thanks, a member of our team will handle your request personally.",
 		ConsentWithdrawn: "Your consent has been withdrawn and we have stopped processing your details. If you write to us again, we will ask before storing anything.",
 		NoMarketing:      "Noted: we won't send you offers or marketing. We'll only write to you about your request.",
-		LanguageNoted:    "Noted: you'd like us to write in {{ language }}.",
+		LanguageNoted:    "Sure! I'll write in {{ language }} from now on.",
 		QuoteHeld:        "Thanks! A member of our team is checking your quote and will send it here shortly.",
 		QuoteHeldWait:    "Your quote is still being checked by our team. We'll send it here shortly.",
 		QuoteRevised:     "We've updated your quote (revision {{ revision }}). It replaces the earlier one.",

@@ -66,14 +66,14 @@ local NONE = {} -- stands in for a missing table; never written to
 -- here gets English. {m2} and {rate} are filled in.
 local WORDS = {
   en = {
-    roofing = "Roofing", painting = "Painting", scaffolding = "Scaffolding", primer = "Primer coat",
+    roofing = "Roofing", painting = "Painting", scaffolding = "Scaffolding", primer = "Primer coat", job = "job",
     minimum = "minimum charge, up to {m2} m²", rush = "Rush fee ({rate}%)",
     notes = "Price includes labour and materials.",
     tiles = "tiles", slate = "slate", metal = "metal", flat_roof = "flat roof",
     interior_walls = "interior walls", ceilings = "ceilings", exterior_walls = "exterior walls", woodwork = "woodwork",
   },
   es = {
-    roofing = "Tejado", painting = "Pintura", scaffolding = "Andamio", primer = "Capa de imprimación",
+    roofing = "Tejado", painting = "Pintura", scaffolding = "Andamio", primer = "Capa de imprimación", job = "ud.",
     minimum = "cargo mínimo, hasta {m2} m²", rush = "Recargo por urgencia ({rate} %)",
     notes = "El precio incluye mano de obra y materiales.",
     tiles = "tejas", slate = "pizarra", metal = "chapa", flat_roof = "cubierta plana",
@@ -160,7 +160,7 @@ local function work_line(words, label, m2, rate, minimum, rule, service)
   if m2 * rate < minimum then
     -- One line at the minimum reads better than a discount the customer
     -- never asked for.
-    return { description = label .. " (" .. fill(words.minimum, { m2 = m2 }) .. ")", unit = "job", unit_price = minimum, rule = service .. ".minimum" }, minimum
+    return { description = label .. " (" .. fill(words.minimum, { m2 = m2 }) .. ")", unit = words.job, unit_price = minimum, rule = service .. ".minimum" }, minimum
   end
   return { description = label, quantity = m2, unit = "m²", unit_price = rate, rule = rule }, m2 * rate
 end
@@ -175,7 +175,7 @@ function PRICERS.roofing(estimate, config, words)
   local rate = rate_for(own, defaults, material)
   local rule = rate_rule("roofing", own, defaults, material)
   local work, cost = work_line(words, label_for(words, "roofing", material), m2, rate, own.minimum or defaults.minimum, rule, "roofing")
-  local scaffolding = { description = words.scaffolding, unit = "job", unit_price = own.scaffolding or defaults.scaffolding, rule = "roofing.scaffolding" }
+  local scaffolding = { description = words.scaffolding, unit = words.job, unit_price = own.scaffolding or defaults.scaffolding, rule = "roofing.scaffolding" }
   return { work, scaffolding }, cost
 end
 

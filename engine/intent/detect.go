@@ -107,7 +107,7 @@ var questionOpenings = sync.OnceValues(func() (words, starts map[string]bool) {
 	}
 	for _, p := range []string{
 		"do you", "does it", "does that", "did you", "can you", "can i", "could you", "could i", "would you", "will you", "are you", "is it", "is there", "is that", "are there", "have you", "do u", "r u", "can u",
-		"por que", "hacen ustedes", "trabajan los", "trabajais los", "pueden venir", "podeis venir", "puedes venir", "teneis seguro", "tienen seguro", "es caro", "hay que",
+		"por que", "hacen ustedes", "trabajan los", "trabajais los", "pueden venir", "podeis venir", "puedes venir", "teneis seguro", "tienen seguro", "es caro",
 		"por que", "voces fazem", "voce faz", "arbeiten sie", "konnen sie", "haben sie", "gibt es", "est ce", "faites vous", "pouvez vous", "travaillez vous",
 		"werken jullie", "kunnen jullie", "doen jullie", "is het",
 	} {

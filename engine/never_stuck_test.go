@@ -1,0 +1,35 @@
+package engine_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/allmyleads/allmyleads/engine/enginetest"
+	"github.com/allmyleads/allmyleads/internal/golden"
+)
+
+// TestShippedNeverStuck plays the conversations of issue 13 through the
+// shipped flows, in English (testdata/shipped/never_stuck) and in Spanish
+// (testdata/shipped/es): each transcript is a golden file.
+func TestShippedNeverStuck(t *testing.T) {
+	for _, dir := range []string{"testdata/shipped/never_stuck", "testdata/shipped/es"} {
+		scripts, _ := filepath.Glob(filepath.Join(dir, "*.txt"))
+		if len(scripts) == 0 {
+			t.Fatalf("no scripts in %s", dir)
+		}
+		for _, path := range scripts {
+			name := filepath.Base(dir) + "/" + strings.TrimSuffix(filepath.Base(path), ".txt")
+			t.Run(name, func(t *testing.T) {
+				raw, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				h := enginetest.New(t, enginetest.Options{})
+				got := enginetest.Run(h, "testdata/shipped", string(raw))
+				golden.Check(t, strings.TrimSuffix(path, ".txt")+".golden", []byte(got))
+			})
+		}
+	}
+}
