@@ -62,7 +62,7 @@ var letterLangs = map[rune][]string{
 // stopwords are each language's commonest small words and the words of a
 // quote conversation, folded as Normalize folds them.
 var stopwords = map[string]string{
-	"en": "the a an and is are was i you my me we it its of to in for on with this that have has do does not yes please thanks thank hi hello hey " +
+	"en": "the a an and is are was i you my me we it its of to in for on with this that have has do does not no yes please thanks thank hi hello hey " +
 		"what how when where why who which can could would will should roof roofing paint painting need want job work about photos photo pictures dont know sure " +
 		"size just send there here be am m s t ll ve d re your our us they them some any much many yeah yep sorry right great good morning afternoon evening",
 	"es": "el la los las un una unos unas y es son de del en para por con que mi mis me yo tu te si no hola gracias buenos buenas dias tardes noches quiero necesito tengo " +
