@@ -1,6 +1,8 @@
 package engine_test
 
 import (
+	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,5 +33,23 @@ func TestShippedNeverStuck(t *testing.T) {
 				golden.Check(t, strings.TrimSuffix(path, ".txt")+".golden", []byte(got))
 			})
 		}
+	}
+}
+
+// TestLanguageInTheExport: the language a customer is answered in is kept
+// on the contact and shown in the export of their data.
+func TestLanguageInTheExport(t *testing.T) {
+	h := enginetest.New(t, enginetest.Options{})
+	enginetest.Run(h, "testdata/shipped", "you: Hola\nyou: sí\nyou: Ana López")
+	e, err := h.Store.Export(context.Background(), enginetest.DefaultContact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Contact == nil || e.Contact.Language != "es" || e.Conversation == nil || e.Conversation.Language != "es" {
+		t.Fatalf("want the language es on the contact and the conversation, got contact %+v", e.Contact)
+	}
+	raw, err := json.Marshal(e)
+	if err != nil || !strings.Contains(string(raw), `"language":"es"`) {
+		t.Fatalf("the export's JSON does not show the language: %v", err)
 	}
 }
