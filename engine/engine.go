@@ -198,6 +198,7 @@ func withDefaults(cfg Config) Config {
 	if cfg.Keywords.OptOut == nil && cfg.Keywords.OptIn == nil {
 		cfg.Keywords = d.Keywords
 	}
+	cfg.Keywords = cfg.Keywords.normalized()
 	if cfg.Currency == "" {
 		cfg.Currency = d.Currency
 	}

@@ -68,7 +68,7 @@ func (r *rekeyer) run() error {
 	r.cks, r.msgKeys = map[string]string{}, map[string]string{}
 	// Contact-keyed buckets: the new key is the new hash of the record's
 	// phone number. Messages go first: outbox and provider entries point at them.
-	for _, b := range [][]byte{bContacts, bSessions, bLastIn, bMessages, bProjects, bConsents, bOptEvents, bAI, bQuoteIndex, bOnce, bLeadRows, bNotes} {
+	for _, b := range [][]byte{bContacts, bSessions, bLastIn, bMessages, bProjects, bConsents, bOptEvents, bAI, bQuoteIndex, bOnce, bLeadRows, bNotes, bLeadPending} {
 		if err := r.rewrite(b, r.byContact(b)); err != nil {
 			return err
 		}

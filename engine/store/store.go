@@ -70,6 +70,7 @@ type Store struct {
 
 	group *groupCommit
 	seqs  *sequences
+	leads *leadIndexer // folds turns' notes into the console's lead rows
 }
 
 var (
@@ -107,7 +108,7 @@ func allBuckets() [][]byte {
 	return [][]byte{bMeta, bSeen, bSessions, bContacts, bLastIn, bProjects, bQuotes, bQuoteRevs,
 		bQuoteIndex, bConsents, bOptEvents, bAI, bMessages, bProvider, bMedia, bMediaOwners,
 		bOutbox, bInbox, bAudit, bOnce, bLeadRows, bLeadTime, bLeadStage, bLeadTab, bLeadStats,
-		bNotes, bTokens, bOwner}
+		bNotes, bTokens, bOwner, bLeadPending}
 }
 
 // formatName is the database format this code writes; formatPhones, the
@@ -153,6 +154,7 @@ func Open(opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", opts.Path, err)
 	}
 	s.group = startGroupCommit(db)
+	s.startLeadIndexer()
 	return s, nil
 }
 
@@ -215,6 +217,7 @@ func writeKeyMeta(meta *bolt.Bucket, ks *keyset) error {
 // Close finishes the writes in flight and closes the database file. Calls
 // after Close fail.
 func (s *Store) Close() error {
+	s.stopLeadIndexer()
 	s.group.stop()
 	return s.db.Close()
 }
