@@ -111,6 +111,9 @@ func (t *turn) photosWayOut(s *flows.Step, in *Inbound, got []any, lo int, done 
 	}
 	t.sess.Attempts++
 	if t.sess.Attempts >= s.RetryLimit() {
+		if len(got) > 0 && len(got) >= lo {
+			return t.savePhotos(s, got), true // enough came: go on with them
+		}
 		return t.skipPhotos(s, got), true
 	}
 	return outcome{}, false

@@ -53,3 +53,26 @@ func TestLanguageInTheExport(t *testing.T) {
 		t.Fatalf("the export's JSON does not show the language: %v", err)
 	}
 }
+
+// TestQuestionPassedOnIsStoredForTheOwner: a question no faq answers is
+// kept for the owner: the message in the transcript, and an audit entry on
+// the lead that says a question waits for them.
+func TestQuestionPassedOnIsStoredForTheOwner(t *testing.T) {
+	h := enginetest.New(t, enginetest.Options{})
+	enginetest.Run(h, "testdata/shipped", "you: Hi\nyou: yes\nyou: do you do gutters?")
+	lead, err := h.Store.Lead(context.Background(), h.Store.LeadID(enginetest.DefaultContact))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, a := range lead.Audit {
+		found = found || (a.Action == "question" && a.Actor == "customer")
+	}
+	asked := false
+	for _, m := range lead.Messages {
+		asked = asked || m.Text == "do you do gutters?"
+	}
+	if !found || !asked {
+		t.Fatalf("want the question in the messages (%v) and a question audit entry (%v): %+v", asked, found, lead.Audit)
+	}
+}
