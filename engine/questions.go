@@ -60,7 +60,9 @@ func (t *turn) stepTakes(s *flows.Step, in *Inbound) bool {
 			_, err := t.e.askValue(s, text, t.sess.Contact)
 			return err == nil
 		}
-		return !required(s) // feedback may be a question; a name or an address is not
+		// Feedback may be a question; a name or an address is not; a
+		// description may hold one among what it tells.
+		return !required(s) || sentences(text) > 1
 	case flows.KindChoice:
 		_, ok := t.pickAnyChoice(s, in, t.choiceOptions(s))
 		return ok
@@ -102,4 +104,16 @@ func (e *Engine) faqFor(t *turn, text string) *flows.Template {
 		}
 	}
 	return nil
+}
+
+// sentences counts the sentences of a message: "The roof leaks. Can you
+// come?" is two.
+func sentences(text string) int {
+	n := 0
+	for _, part := range strings.FieldsFunc(text, func(r rune) bool { return r == '.' || r == '!' || r == '?' || r == '\n' }) {
+		if len(strings.Fields(part)) > 0 {
+			n++
+		}
+	}
+	return n
 }
