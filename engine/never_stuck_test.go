@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/allmyleads/allmyleads/engine/core"
 	"github.com/allmyleads/allmyleads/engine/enginetest"
 	"github.com/allmyleads/allmyleads/internal/golden"
 )
@@ -74,5 +75,18 @@ func TestQuestionPassedOnIsStoredForTheOwner(t *testing.T) {
 	}
 	if !found || !asked {
 		t.Fatalf("want the question in the messages (%v) and a question audit entry (%v): %+v", asked, found, lead.Audit)
+	}
+}
+
+// TestOwnerRepliesAreNeverHeldBack: the same words from a person three
+// times are sent three times; only the bot's own texts are guarded.
+func TestOwnerRepliesAreNeverHeldBack(t *testing.T) {
+	h := enginetest.New(t, enginetest.Options{})
+	enginetest.Run(h, "testdata/shipped", "you: Hi\nyou: yes")
+	for i := range 3 {
+		out, err := h.Engine.Reply(context.Background(), enginetest.DefaultContact, "owner", core.Outbound{Kind: core.OutText, Text: "On my way"})
+		if err != nil || out.Text != "On my way" {
+			t.Fatalf("reply %d: %+v, %v", i+1, out, err)
+		}
 	}
 }

@@ -66,12 +66,16 @@ func (t *turn) guardRepeats() {
 	dropped := false
 	for _, o := range t.out {
 		text := outText(o)
-		if text == "" {
+		if text == "" || o.Author != "" {
+			// A person's message is theirs to send, and breaks the bot's row.
 			kept = append(kept, o)
+			if o.Author != "" {
+				recent = append(recent, textHash(o.Author+"\x00"+text))
+			}
 			continue
 		}
 		h := textHash(text)
-		if twice(h) {
+		if twice(h) && o.Media == nil { // a file (their export) is never held back
 			dropped = true
 			continue
 		}
