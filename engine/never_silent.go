@@ -76,6 +76,16 @@ func (t *turn) notice(name string, every time.Duration, text string) {
 	t.sess.Notices[name] = t.now
 }
 
+// personWrote notes that a person wrote to the customer (from the
+// console or the WhatsApp Business app): that counts as the hour's
+// acknowledgement, so the bot never talks over them.
+func (t *turn) personWrote() {
+	if t.sess.Notices == nil {
+		t.sess.Notices = map[string]time.Time{}
+	}
+	t.sess.Notices[noticeHandoffAck] = t.now
+}
+
 // forgetNotices drops the notices of a state the contact has left: the
 // next handoff's (or opt-out's) first message is answered again.
 func (t *turn) forgetNotices() {

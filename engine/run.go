@@ -63,7 +63,7 @@ func (e *Engine) handle(t *turn) {
 func (e *Engine) converse(t *turn) {
 	sess := t.sess
 	switch {
-	case t.notes.idle && sess.Step != "":
+	case t.notes.idle && sess.Step != "" && !e.quoteWaits(sess): // an open quote's validity decides, not idleness
 		t.say(e.cfg.Texts.WelcomeBack, nil)
 		e.start(t)
 	case sess.Step == "" || sess.Ended:
@@ -176,6 +176,7 @@ func (e *Engine) follow(t *turn, from *flows.Step, o outcome) {
 		}
 		t.sess.Flow, t.sess.Step = f.Name, s.ID
 		t.sess.Attempts, t.sess.Scratch, t.sess.Waiting = 0, nil, false
+		t.moved = true
 		from = s
 		o = stepKinds[s.Kind].enter(t, s)
 	}

@@ -46,6 +46,7 @@ func spanishTexts() Texts {
 		StaleButton:      "Ese botón es de un mensaje anterior. Escribe tu respuesta a este, por favor:",
 		AgentHint:        "Si prefieres hablar con una persona, envía *AGENTE*.",
 		Greeted:          "¡Hola de nuevo! 👋 Aquí es donde estábamos:",
+		QuoteExpired:     "Lo siento, este presupuesto era válido hasta el {{ valid_until }} y ha caducado, así que no puedo reservar ese precio.",
 		QuoteQuestion:    "¡Buena pregunta! Una persona de nuestro equipo te responderá aquí en breve. Tu presupuesto sigue abierto mientras tanto.",
 		StepFailed:       "Lo siento, no he podido calcularlo automáticamente. Una persona de nuestro equipo te escribirá aquí.",
 		ExtractConfirm:   "He leído *{{ value }}* para {{ field }}. ¿Es correcto?",

@@ -26,6 +26,9 @@ func Schema() []byte {
 		"field":    fieldSchema(),
 		"faq":      faqSchema(),
 	}
+	for name, def := range afterSchemas() {
+		defs[name] = def
+	}
 	var kinds []any
 	for _, k := range Kinds() {
 		props := object{
@@ -120,6 +123,9 @@ func stepKeySchemas() map[string]object {
 		"range":         object{"type": "string", "enum": RangeRules(), "description": "what a range answer (30-40) gets: ask which number (default), or take the low end, the high end or the middle"},
 		"next":          ref("target", "the step after this one (default: the step below; end ends the conversation)"),
 		"on_error":      ref("target", "where to go when the step fails: retries used up, plugin or extractor error"),
+	}
+	for k, v := range afterKeySchemas() {
+		keys[k] = v
 	}
 	for k, v := range wayOutKeySchemas() {
 		keys[k] = v

@@ -283,7 +283,7 @@ func TestSchemaAcceptsGoodFlows(t *testing.T) {
 		t.Fatal(err)
 	}
 	fixtures, _ := filepath.Glob("testdata/kinds/*.yaml")
-	fixtures = append(fixtures, "testdata/lint/anchors_ok.yaml")
+	fixtures = append(fixtures, "testdata/lint/anchors_ok.yaml", "testdata/lint/after_ok.yaml")
 	for _, p := range fixtures {
 		data, err := os.ReadFile(p)
 		if err != nil {
@@ -336,6 +336,11 @@ func TestSchemaRejectsBrokenFlows(t *testing.T) {
 		"prefill no path":   "flow: x\nsteps:\n  - { id: a, ask: 'email?', save: lead.email, prefill: 'lead..email' }\n",
 		"faq no answer":     "flow: x\nsteps:\n  - { id: a, say: hi }\nfaq:\n  - { id: w, match: [weekend] }\n",
 		"faq empty match":   "flow: x\nsteps:\n  - { id: a, say: hi }\nfaq:\n  - { id: w, match: [], answer: Yes }\n",
+		"after on say":      "flow: x\nsteps:\n  - { id: a, say: hi, after: [{ wait: 2h, say: hi }] }\n",
+		"after bad wait":    "flow: x\nsteps:\n  - { id: a, ask: 'name?', after: [{ wait: soon, say: hi }] }\n",
+		"after bad key":     "flow: x\nsteps:\n  - { id: a, ask: 'name?', after: [{ wait: 2h, sya: hi }] }\n",
+		"after template":    "flow: x\nsteps:\n  - { id: a, ask: 'name?', after: [{ wait: 2h, say: hi, template: Bad-Name }] }\n",
+		"valid_for number":  "flow: x\nsteps:\n  - { id: a, plugin: pricing.quote, valid_for: 30 }\n",
 	} {
 		if msg := c.check(c.root, yamlToJSON(t, []byte(src)), "$"); msg == "" {
 			t.Errorf("%s: the schema accepts it", name)

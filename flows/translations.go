@@ -79,6 +79,7 @@ type stepText struct {
 	titles  map[string]string     // accept_title, decline_title
 	options map[string]OptionText // by option id
 	labels  map[string]string     // extract fields' descriptions, by field name
+	after   []*Template           // the texts of the step's after entries, in order
 	keys    map[string]Pos
 }
 
@@ -102,7 +103,7 @@ func translationKeys() []string { return []string{"language", "flows", "faq", "e
 // stepTextKeys are the fields of a step a translation may give, besides
 // the kind key.
 func stepTextKeys() []string {
-	return []string{"error", "confirm", "accept_title", "decline_title", "options", "fields"}
+	return []string{"error", "confirm", "accept_title", "decline_title", "options", "fields", "after"}
 }
 
 var langRE = regexp.MustCompile(`^[a-z]{2}$`)
@@ -238,6 +239,8 @@ func (d *decoder) stepText(p pair, what string) *stepText {
 			}
 		case fp.key == "options":
 			d.optionTexts(st, fp, fw)
+		case fp.key == "after":
+			st.after = d.afterTexts(fp, fw)
 		case fp.key == "fields":
 			if d.mapping(fp, fw, "extract field names and what the customer reads for them") {
 				for _, lp := range d.pairs(fp.v) {
@@ -265,6 +268,25 @@ func (d *decoder) textKinds() []string {
 		if s.Text {
 			out = append(out, string(s.Kind))
 		}
+	}
+	return out
+}
+
+// afterTexts reads the texts of a step's after entries, in order: a list
+// of texts, or nothing for an entry that sends none.
+func (d *decoder) afterTexts(p pair, what string) []*Template {
+	if p.v.Kind != yaml.SequenceNode {
+		d.errorf(d.pos(p.v), "the after entries' say texts in order: [\"...\", \"...\"]", "%s: want a list, got %s", what, describe(p.v))
+		return nil
+	}
+	out := make([]*Template, 0, len(p.v.Content))
+	for i, n := range p.v.Content {
+		n = d.resolve(n)
+		if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+			out = append(out, nil)
+			continue
+		}
+		out = append(out, d.message(pair{key: p.key, k: p.k, v: n}, fmt.Sprintf("%s: entry %d", what, i+1), maxTextLen))
 	}
 	return out
 }
@@ -486,6 +508,11 @@ func (s *Set) indexTranslations() {
 				if step == nil {
 					continue
 				}
+				for i, t := range st.after {
+					if i < len(step.After) {
+						add(step.After[i].Say, t, tr.Lang)
+					}
+				}
 				for key, t := range st.fields {
 					switch {
 					case key == "" || key == string(step.Kind):
@@ -592,6 +619,12 @@ func translatable(s *Step) []string {
 	}
 	if s.Extract != nil && s.Confirm != nil || s.Extract != nil && s.ConfirmBelow > 0 {
 		out = append(out, "fields")
+	}
+	for _, a := range s.After {
+		if a.Say != nil {
+			out = append(out, "after")
+			break
+		}
 	}
 	return out
 }
@@ -711,6 +744,16 @@ func (l *linter) unusedFields(tr *Translation, f *Flow, s *Step, st *stepText) {
 			l.warnf(st.keys["fields: "+name], didYouMean(name, names), "%s: unused translation: no extract field %q", label, name)
 		}
 	}
+	for i, t := range st.after {
+		switch {
+		case t == nil:
+		case i >= len(s.After) || s.After[i].Say == nil:
+			l.warnf(t.Pos, "", "%s: unused translation: the step has no after entry %d with a say text", label, i+1)
+		default:
+			l.paths(s, label, fmt.Sprintf("after: entry %d", i+1), t, nil)
+			l.samePlaceholders(tr, fmt.Sprintf("step %q of flow %s", s.ID, f.Name), fmt.Sprintf("after entry %d", i+1), s.After[i].Say, t)
+		}
+	}
 	var ids []string
 	for _, o := range s.Options {
 		ids = append(ids, o.ID)
@@ -821,6 +864,12 @@ func missingFields(s *Step, ft *flowText) []string {
 			for _, f := range s.Extract.Fields {
 				if st.labels[f.Name] == "" {
 					out = append(out, "fields: "+f.Name)
+				}
+			}
+		case key == "after":
+			for i, a := range s.After {
+				if a.Say != nil && (i >= len(st.after) || st.after[i] == nil) {
+					out = append(out, fmt.Sprintf("after: entry %d", i+1))
 				}
 			}
 		}

@@ -30,6 +30,7 @@ func TranslationSchema() []byte {
 			}},
 		},
 		"fields": object{"type": "object", "description": "an extract step's field names and how customers read them in a confirmation", "additionalProperties": text},
+		"after":  object{"type": "array", "description": "the say texts of the step's after entries, in order", "items": object{"$ref": "#/$defs/text"}},
 	}
 	for _, k := range Kinds() {
 		if k.Text {

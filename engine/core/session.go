@@ -50,6 +50,10 @@ type Session struct {
 	// QuoteStep is the flow/step that showed the quote, where an
 	// acceptance after a "not now" goes on from.
 	QuoteStep string `json:"quote_step,omitempty"`
+	// Timers are the contact's pending timers (reminders, the quote's
+	// expiry). The store indexes them by due time whenever it saves the
+	// session, replacing what it held for the contact (see Timers).
+	Timers []Timer `json:"timers,omitempty"`
 
 	Started     time.Time `json:"started"`
 	Updated     time.Time `json:"updated"`
