@@ -146,6 +146,21 @@ func (w *customerWatch) check(h *enginetest.Harness, phone, msg string, dup bool
 	return ""
 }
 
+// timer checks what a timer sent (a reminder, a quote's expiry).
+func (w *customerWatch) timer(out []core.Outbound) string {
+	for _, o := range out {
+		w.transcript = append(w.transcript, "bot (timer): "+strings.ReplaceAll(o.Text, "\n", " "))
+		if o.Text == "" {
+			continue
+		}
+		w.said = append(w.said, o.Text)
+		if n := len(w.said); n >= 3 && w.said[n-1] == w.said[n-2] && w.said[n-2] == w.said[n-3] {
+			return fmt.Sprintf("the same text three times in a row: %q", o.Text)
+		}
+	}
+	return ""
+}
+
 func (w *customerWatch) tail() string {
 	from := max(0, len(w.transcript)-propertyTail())
 	return strings.Join(w.transcript[from:], "\n")
@@ -173,7 +188,7 @@ func TestNeverStuck(t *testing.T) {
 	if n, err := strconv.Atoi(os.Getenv("PROPERTY_SEED")); err == nil {
 		first, seeds = n, 1
 	}
-	flowsSeen, stops, lines := map[string]bool{}, 0, 0
+	flowsSeen, stops, lines, timers := map[string]bool{}, 0, 0, 0
 	var set []string
 	for seed := first; seed < first+seeds; seed++ {
 		h := enginetest.New(t, enginetest.Options{NoSync: true})
@@ -184,8 +199,9 @@ func TestNeverStuck(t *testing.T) {
 		}
 		stops += f.stops
 		lines += f.messages
+		timers += f.timers
 	}
-	t.Logf("%d customers, %d transcript lines; flows reached: %d of %d; opt-outs: %d", seeds, lines, len(flowsSeen), len(set), stops)
+	t.Logf("%d customers, %d transcript lines, %d messages from timers; flows reached: %d of %d; opt-outs: %d", seeds, lines, timers, len(flowsSeen), len(set), stops)
 	if seeds >= 12 {
 		for _, name := range set {
 			if !flowsSeen[name] && name != "opt_out" {
@@ -203,6 +219,7 @@ type walk struct {
 	flows    map[string]bool
 	stops    int
 	messages int // transcript lines: the customer's and the bot's
+	timers   int // messages timers sent (reminders, expiries)
 }
 
 func playCustomer(t *testing.T, h *enginetest.Harness, seed int) walk {
@@ -215,6 +232,20 @@ func playCustomer(t *testing.T, h *enginetest.Harness, seed int) walk {
 	var last core.Inbound
 	fail := func(msg string) {
 		t.Fatalf("seed %d (%s): %s\nreplay: PROPERTY_SEED=%d go test -run TestNeverStuck ./engine/\n%s", seed, lang, msg, seed, w.tail())
+	}
+	// wait lets time pass: the timers that fall due fire (reminders, the
+	// quote's expiry), and what they send counts in the bot's texts.
+	var wait func(d time.Duration)
+	wait = func(d time.Duration) {
+		before := h.Session(phone)
+		for _, f := range h.Advance(d) {
+			if before != nil && before.OptedOut {
+				fail("a timer sent a message to a customer who opted out")
+			}
+			if msg := w.timer(f.Out); msg != "" {
+				fail(msg)
+			}
+		}
 	}
 	send := func(in core.Inbound, label string, dup bool) {
 		before := h.Session(phone)
@@ -233,7 +264,7 @@ func playCustomer(t *testing.T, h *enginetest.Harness, seed int) walk {
 			fail(msg)
 		}
 		last = in
-		h.Clock.Advance(time.Minute)
+		wait(time.Minute)
 	}
 	message := func(text string) {
 		if text == "PHOTO" {
@@ -262,8 +293,8 @@ func playCustomer(t *testing.T, h *enginetest.Harness, seed int) walk {
 			message("PHOTO")
 		case r < 95:
 			d := silences[rng.IntN(len(silences))]
-			h.Clock.Advance(d)
 			w.transcript = append(w.transcript, fmt.Sprintf("-- %s of silence --", d))
+			wait(d)
 		default:
 			if last.ID != "" {
 				send(last, "(the last message again)", true)
@@ -284,6 +315,11 @@ func playCustomer(t *testing.T, h *enginetest.Harness, seed int) walk {
 		message(rightAnswer(s, lang, rng))
 	}
 	got.messages = len(w.transcript)
+	for _, line := range w.transcript {
+		if strings.HasPrefix(line, "bot (timer)") {
+			got.timers++
+		}
+	}
 	return got
 }
 
