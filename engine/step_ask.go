@@ -13,13 +13,18 @@ import (
 
 // ask asks a question and saves the validated answer. A failing answer is
 // asked again with `error`; after `retries` failures the conversation goes
-// to on_error, or on. Without a `required` rule, "skip" leaves it empty.
+// to on_error, else an optional question moves on and a required one
+// offers a person. Without a `required` rule, "skip" leaves it empty.
+// "I don't know" goes to `unknown` (never_stuck.go); a value already known
+// at `prefill` is confirmed instead of asked (prefill.go).
 //
 //   - id: ask_email
 //     ask: "What is your email address?"
 //     save: lead.email
 //     validate: "required,email"
 //     error: "That doesn't look like an email address. Could you check it?"
+//     prefill: lead.email
+//     confirm: "Shall we send the quote to *{{ value }}* again?"
 //
 // With a numeric rule the answer is read as a quantity: digits or words
 // (forty, cuarenta y cinco), 4 x 10 m, 40 sq ft, converted to `unit`. A
