@@ -235,8 +235,7 @@ func playCustomer(t *testing.T, h *enginetest.Harness, seed int) walk {
 	}
 	// wait lets time pass: the timers that fall due fire (reminders, the
 	// quote's expiry), and what they send counts in the bot's texts.
-	var wait func(d time.Duration)
-	wait = func(d time.Duration) {
+	wait := func(d time.Duration) {
 		before := h.Session(phone)
 		for _, f := range h.Advance(d) {
 			if before != nil && before.OptedOut {
