@@ -17,6 +17,7 @@ import (
 	"github.com/allmyleads/allmyleads/channels/whatsapp"
 	"github.com/allmyleads/allmyleads/channels/whatsapp/graphtest"
 	"github.com/allmyleads/allmyleads/engine/core"
+	"github.com/allmyleads/allmyleads/engine/store/seal"
 )
 
 // poisonChildEnv makes the test binary a serve process whose handling of a
@@ -45,7 +46,18 @@ func TestPoisonChild(t *testing.T) {
 	cfg.WhatsApp.AppSecret, cfg.WhatsApp.VerifyToken = e2eSecret, e2eVerify
 	cfg.WhatsApp.APIBase, cfg.WhatsApp.RatePerSecond = os.Getenv("CHILD_API"), 1000
 	cfg.Server.Addr = "127.0.0.1:0"
-	env := &cliEnv{stdin: strings.NewReader(""), stdout: io.Discard, stderr: os.Stderr, getenv: func(string) string { return "" }}
+	if url := os.Getenv("CHILD_PG_URL"); url != "" {
+		// One of several processes sharing a Postgres database.
+		cfg.Store.Driver, cfg.Store.URL, cfg.Store.Schema, cfg.Store.MaxConns = driverPostgres, url, os.Getenv("CHILD_PG_SCHEMA"), 8
+		cfg.Engine.Workers, cfg.Web.Enabled = 16, false
+	}
+	getenv := func(name string) string {
+		if name == seal.EnvKey {
+			return os.Getenv("CHILD_KEY")
+		}
+		return ""
+	}
+	env := &cliEnv{stdin: strings.NewReader(""), stdout: io.Discard, stderr: os.Stderr, getenv: getenv}
 	srv, err := startServer(context.Background(), cfg, env, serverOptions{quiet: true, tune: func(co *whatsapp.ChannelOptions) {
 		fastWorkers(co)
 		fast, fastSender := co.Processor, co.Sender
@@ -71,11 +83,12 @@ type child struct {
 	addr string
 }
 
-func startChild(t *testing.T, g *graphtest.Server, db string) *child {
+func startChild(t *testing.T, g *graphtest.Server, db string, env ...string) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestPoisonChild$")
 	cmd.Env = append(os.Environ(), poisonChildEnv+"=1", "CHILD_DB="+db, "CHILD_TOKEN="+g.Token(),
 		"CHILD_PHONE_ID="+g.PhoneNumberID, "CHILD_API="+g.BaseURL())
+	cmd.Env = append(cmd.Env, env...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -5,14 +5,19 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/allmyleads/allmyleads/channels/whatsapp"
 	"github.com/allmyleads/allmyleads/channels/whatsapp/graphtest"
+	"github.com/allmyleads/allmyleads/engine/store/postgres"
 	"github.com/allmyleads/allmyleads/engine/store/postgres/pgtest"
 	"github.com/allmyleads/allmyleads/engine/store/seal"
 )
@@ -260,4 +265,121 @@ func TestPostgresRecordCommands(t *testing.T) {
 			t.Errorf("after the erasure the database holds %q in the clear", s)
 		}
 	}
+}
+
+// deliverTo posts a signed webhook to one of the running server
+// processes, starting with the first address and trying the next when a
+// process does not answer 200 (it was killed), as a load balancer and
+// Meta's retries do.
+func deliverTo(t *testing.T, addrs []*atomic.Value, first int, body []byte, deadline time.Time) {
+	for i := first; time.Now().Before(deadline); i++ {
+		addr := addrs[i%len(addrs)]
+		req, _ := http.NewRequest(http.MethodPost, "http://"+addr.Load().(string)+whatsapp.WebhookPath, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(whatsapp.SignatureHeader, whatsapp.SignatureHeaderValue(e2eSecret, body))
+		res, err := http.DefaultClient.Do(req)
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if i%len(addrs) == len(addrs)-1 {
+			time.Sleep(20 * time.Millisecond) // Meta's retry after every process refused
+		}
+	}
+	t.Errorf("a webhook was never delivered")
+}
+
+// TestPostgresKillUnderLoad runs two serve processes on one Postgres
+// database while signed webhooks of 40 customers arrive at both in turn,
+// and kills one with SIGKILL twice (restarting it each time): its claimed
+// payloads and messages go to the other when its lease ends, every
+// message is handled (0 lost), and every reply reaches the Graph API
+// exactly once (0 sent twice), Meta's status webhooks resolving the sends
+// the killed process had begun.
+func TestPostgresKillUnderLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and kills server processes")
+	}
+	url, schema := pgtest.URL(t), pgtest.Schema(t)
+	g := graphtest.New(t)
+	key, err := seal.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	childEnv := []string{"CHILD_PG_URL=" + url, "CHILD_PG_SCHEMA=" + schema, "CHILD_KEY=" + seal.EncodeKey(key)}
+	addrs := []*atomic.Value{{}, {}}
+	children := make([]*child, 2)
+	start := func(i int) {
+		children[i] = startChild(t, g, filepath.Join(t.TempDir(), "unused.db"), childEnv...)
+		addrs[i].Store(children[i].addr)
+	}
+	start(0)
+	start(1)
+	deadline := time.Now().Add(3 * time.Minute)
+	var statuses atomic.Int64
+	g.ReportStatuses(&graphtest.StatusReports{Post: func(body []byte) {
+		deliverTo(t, addrs, int(statuses.Add(1)), body, deadline)
+	}})
+
+	const contacts = 40
+	lines := []string{"hi", "yes", "Ana Lima"}
+	var wg sync.WaitGroup
+	for i := range contacts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			from := fmt.Sprintf("4477007%05d", i)
+			for k, text := range lines {
+				deliverTo(t, addrs, i+k, textFrom(from, fmt.Sprintf("wamid.pgkill.%d.%d", i, k), text), deadline)
+			}
+		}()
+	}
+	want := contacts * 4 // welcome, consent, the name question, the email question
+	for kill := 1; kill <= 2; kill++ {
+		if !g.WaitFor(time.Minute, func(reqs []graphtest.Request) bool { return sends(reqs) >= kill*want/3 }) {
+			t.Fatalf("kill %d: only %d sends", kill, sends(g.Requests()))
+		}
+		victim := kill % 2
+		children[victim].cmd.Process.Kill()
+		children[victim].cmd.Wait()
+		start(victim)
+	}
+	wg.Wait()
+	if !g.WaitFor(2*time.Minute, func(reqs []graphtest.Request) bool { return sends(reqs) >= want }) {
+		t.Fatalf("after the kills: %d sends, want %d", sends(g.Requests()), want)
+	}
+	for _, c := range children {
+		c.cmd.Process.Signal(syscall.SIGTERM)
+		c.cmd.Wait()
+	}
+
+	seen := map[string]int{}
+	for _, r := range g.Sent() {
+		if id, _ := r.Body["biz_opaque_callback_data"].(string); id != "" && r.Status == http.StatusOK {
+			seen[id]++
+		}
+	}
+	twice := 0
+	for id, n := range seen {
+		if n > 1 {
+			twice++
+			t.Errorf("outbox item %s sent %d times", id, n)
+		}
+	}
+	st, err := postgres.Open(context.Background(), postgres.Options{URL: url, Schema: schema, Key: key, MaxConns: 2, TurnConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	lost := 0
+	for i := range contacts {
+		s, err := st.Session(context.Background(), fmt.Sprintf("whatsapp:4477007%05d", i))
+		if err != nil || s == nil || s.Step != "ask_email" {
+			lost++
+			t.Errorf("customer %d: session %+v, %v; want it waiting at ask_email", i, s, err)
+		}
+	}
+	t.Logf("2 processes, 2 kills, %d customers: %d replies, %d sent twice, %d conversations behind", contacts, len(seen), twice, lost)
 }
