@@ -149,6 +149,12 @@ func (h *Handler) Notify(contact string) {
 	h.events.publish(event{Type: "lead", Lead: h.o.Records.LeadID(contact)})
 }
 
+// NotifyLead is Notify by lead id: another process sharing the store
+// committed a turn of the lead (serve on Postgres).
+func (h *Handler) NotifyLead(id string) {
+	h.events.publish(event{Type: "lead", Lead: id})
+}
+
 // Close ends the live-update streams (before the server shuts down).
 func (h *Handler) Close() { h.events.close() }
 

@@ -111,6 +111,9 @@ func serveHandler(cfg Config, rt *runtime, ch *whatsapp.Channel, env *cliEnv) (h
 	}
 	oh.Routes(r)
 	rt.onCommit(oh.Notify)
+	if n, ok := rt.store.(interface{ OnLead(func(string)) }); ok {
+		n.OnLead(oh.NotifyLead) // turns other processes commit (Postgres)
+	}
 	r.Handle("/", http.RedirectHandler("/console/", http.StatusFound)).Methods(http.MethodGet)
 	return r, oh.Close, nil
 }

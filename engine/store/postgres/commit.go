@@ -135,6 +135,9 @@ func (s *Store) Commit(ctx context.Context, t *core.Turn) error {
 	for ch := range c.channels {
 		s.notify(topicOutbox, ch) // the other processes' senders
 	}
+	if !t.Erase && !noticesOnly(t) {
+		s.notify(topicLead, s.id+" "+model.LeadID(ck)) // the other processes' consoles
+	}
 	if t.Erase {
 		s.log.Info("contact erased", "contact", short(ck), "actor", model.ChatEraseActor)
 	}

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 const (
 	topicInbox  = "inbox"  // a payload waits for a process to take it
 	topicOutbox = "outbox" // a turn queued messages; the payload is the channel
+	topicLead   = "lead"   // a turn was committed; the payload is the process and the lead id
 )
 
 // topic is the notification channel of a topic in this store's schema.
@@ -102,6 +104,18 @@ func (s *Store) OnInbox(fn func()) { s.listener.subscribe(topicInbox, func(strin
 // any process queued messages on it: the channel's sender's Wake.
 func (s *Store) OnOutbox(fn func(channel string)) { s.listener.subscribe(topicOutbox, fn) }
 
+// OnLead registers fn to be called with a lead's id when another process
+// committed a turn of it: the console's live updates (this process's own
+// turns reach the console directly).
+func (s *Store) OnLead(fn func(leadID string)) {
+	s.listener.subscribe(topicLead, func(payload string) {
+		proc, lead, ok := strings.Cut(payload, " ")
+		if ok && proc != s.id {
+			fn(lead)
+		}
+	})
+}
+
 // listener holds one connection that LISTENs for the store's topics and
 // calls the subscribers; it reconnects after a failure.
 type listener struct {
@@ -184,7 +198,7 @@ func (l *listener) listen(ctx context.Context, first *bool) error {
 		return err
 	}
 	defer conn.Close(context.Background())
-	for _, t := range []string{topicInbox, topicOutbox} {
+	for _, t := range []string{topicInbox, topicOutbox, topicLead} {
 		if _, err := conn.Exec(ctx, `LISTEN `+pgx.Identifier{l.s.topic(t)}.Sanitize()); err != nil {
 			return err
 		}

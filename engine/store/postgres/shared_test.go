@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -222,5 +223,42 @@ func TestOpenRefusesWrongKeyAndNewerSchema(t *testing.T) {
 	}
 	if err := st.Ping(); err == nil {
 		t.Error("ping of a schema newer than the program: no error")
+	}
+}
+
+func TestOtherProcessesHearOfCommits(t *testing.T) {
+	url, schema := pgtest.URL(t), pgtest.Schema(t)
+	a, b := openShared(t, url, schema, time.Minute), openShared(t, url, schema, time.Minute)
+	ctx := context.Background()
+	x := "whatsapp:447700900007"
+	var mu sync.Mutex
+	var leads, channels []string
+	b.OnLead(func(id string) { mu.Lock(); leads = append(leads, id); mu.Unlock() })
+	b.OnOutbox(func(ch string) { mu.Lock(); channels = append(channels, ch); mu.Unlock() })
+	a.OnLead(func(id string) { t.Errorf("a heard of its own commit of lead %s", id) })
+	turn := &core.Turn{Inbound: &core.Inbound{Channel: "whatsapp", Contact: x, ID: "wamid.hear", Kind: core.InText, Text: "hi"},
+		Session:  &core.Session{Contact: x, Flow: "f", Step: "s"},
+		Outbound: []core.Outbound{{Channel: "whatsapp", Contact: x, Kind: core.OutText, Text: "hello"}}}
+	// The listeners connect in the background: commit until b hears.
+	for n := 0; ; n++ {
+		turn.Inbound.ID = "wamid.hear." + strconv.Itoa(n)
+		if err := a.Commit(ctx, turn); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		heard := len(leads) > 0 && len(channels) > 0
+		mu.Unlock()
+		if heard {
+			break
+		}
+		if n > 500 {
+			t.Fatal("b never heard of a's commits")
+		}
+		time.Sleep(10 * time.Millisecond) // polling a condition
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if leads[0] != b.LeadID(x) || channels[0] != "whatsapp" {
+		t.Errorf("b heard lead %q on channel %q, want %q on whatsapp", leads[0], channels[0], b.LeadID(x))
 	}
 }
