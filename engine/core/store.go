@@ -57,6 +57,11 @@ type Turn struct {
 	// leave a customer told "deleted" with nothing deleted. Session and
 	// Contact are then not written.
 	Erase bool
+	// Payments are appended (a payment through a provider, recorded with
+	// the quote's new status in Quotes). A turn carrying a payment whose ID
+	// is stored already is a duplicate: Commit returns ErrDuplicate and
+	// changes nothing, so a provider's retried event is recorded once.
+	Payments []PaymentRecord
 	// Once makes the turn conditional: when the contact had a turn with the
 	// same Once key committed less than Within before now, Commit returns
 	// ErrDuplicate and changes nothing (at most one re-engagement template

@@ -17,9 +17,15 @@ import (
 	"github.com/allmyleads/allmyleads/engine/core"
 )
 
-// seenRecord is the sealed value of a seen inbound id: the id itself, so a
-// rekey can hash it again, and when it was handled, for retention.
+// seenRecord is the sealed value of a seen inbound id: when it was
+// handled, for retention. The id is in the key only, hashed under the seen
+// key (a message id can spell the sender's number).
 type seenRecord struct {
+	Time time.Time `json:"time"`
+}
+
+// legacySeen is a format-2 seen record, which held the id for rekeys.
+type legacySeen struct {
 	Channel string    `json:"channel"`
 	ID      string    `json:"id"`
 	Time    time.Time `json:"time"`
@@ -105,10 +111,19 @@ func (s *Store) Commit(ctx context.Context, t *core.Turn) error {
 		return errors.New("commit: the turn names no contact")
 	}
 	now := s.now()
-
+	if t.Erase {
+		// An erasure destroys the contact's data keys: it runs alone.
+		return s.exclusive(func() error { return s.commitTurn(t, contact, now) })
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	ks := s.keys
+	return s.commitTurn(t, contact, now)
+}
+
+// commitTurn is Commit once the store's lock is held (for writing when the
+// turn erases).
+func (s *Store) commitTurn(t *core.Turn, contact string, now time.Time) error {
+	ks := s.ring.unbound()
 	ck := ks.contactKey(contact)
 
 	// Media bytes are hashed and sealed before the transaction: their keys
@@ -131,25 +146,44 @@ func (s *Store) Commit(ctx context.Context, t *core.Turn) error {
 			media = append(media, pm)
 		}
 	}
-	for i := range t.Outbound {
-		if t.Outbound[i].Media != nil {
-			if pm, ok := prepareMedia(ks, t.Outbound[i].Media, now); ok {
-				media = append(media, pm)
+	if !t.Erase {
+		for i := range t.Outbound {
+			if t.Outbound[i].Media != nil {
+				if pm, ok := prepareMedia(ks, t.Outbound[i].Media, now); ok {
+					media = append(media, pm)
+				}
 			}
 		}
 	}
 	pre, err := prepareTurn(ks, s.seqs, ck, contact, now, t)
+	if err == nil {
+		err = ks.failed()
+	}
 	if err != nil {
 		return fmt.Errorf("commit turn of contact %s: %w", short(ck), err)
 	}
 	pre.lead = s.prepareLead(ks, ck, contact, now, t)
+	if err := ks.failed(); err != nil {
+		return fmt.Errorf("commit turn of contact %s: %w", short(ck), err)
+	}
+	used := *ks.used
 
 	var dup bool
 	var erased EraseReport
-	err = s.group.write(func(tx *bolt.Tx) error {
+	write := func(tx *bolt.Tx, kt *keyset) error {
 		dup, erased = false, EraseReport{}
-		return commitTx(tx, ks, ck, contact, now, t, pre, media, &dup, &erased)
-	})
+		if err := kt.persist(used); err != nil {
+			return err
+		}
+		return commitTx(tx, kt, ck, contact, now, t, pre, media, &dup, &erased)
+	}
+	if t.Erase {
+		// The files an erasing turn sends are sealed in its transaction,
+		// after the erasure (commitErase), so not under destroyed keys.
+		err = s.shredUpdate(write)
+	} else {
+		err = s.group.write(func(tx *bolt.Tx) error { return write(tx, s.ring.bind(tx)) })
+	}
 	if err != nil {
 		return fmt.Errorf("commit turn of contact %s: %w", short(ck), err)
 	}
@@ -253,7 +287,7 @@ func prepareTurn(ks *keyset, seqs *sequences, ck, contact string, now time.Time,
 func prepareRecords(ks *keyset, seqs *sequences, p *prepared, ck, contact string, now time.Time, t *core.Turn) error {
 	if in := t.Inbound; in != nil {
 		p.seenKey = ks.seenKey(in.Channel, in.ID)
-		p.seen = sealJSON(ks, bSeen, p.seenKey, seenRecord{Channel: in.Channel, ID: in.ID, Time: now})
+		p.seen = sealJSON(ks, bSeen, p.seenKey, seenRecord{Time: now})
 	}
 	if t.Erase {
 		return nil
@@ -363,6 +397,12 @@ func commitTx(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *cor
 		*dup = true
 		return nil
 	}
+	for _, p := range t.Payments {
+		if tx.Bucket(bPayments).Get([]byte(p.ID)) != nil {
+			*dup = true // a provider's event delivered again
+			return nil
+		}
+	}
 	if t.Once != nil {
 		ok, err := claimOnce(tx, ks, ck, contact, now, t.Once)
 		if err != nil || !ok {
@@ -406,6 +446,9 @@ func commitTx(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *cor
 		if err := upsertQuote(tx, ks, ck, q, now); err != nil {
 			return err
 		}
+	}
+	if _, err := putPayments(tx, ks, t.Payments); err != nil {
+		return err
 	}
 	if err := putConsents(tx, ks, ck, t.Consents); err != nil {
 		return err
@@ -452,6 +495,14 @@ func commitErase(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *
 		return err
 	}
 	*erased = rep
+	media = nil
+	for i := range t.Outbound {
+		if t.Outbound[i].Media != nil {
+			if pm, ok := prepareMedia(ks, t.Outbound[i].Media, now); ok {
+				media = append(media, pm)
+			}
+		}
+	}
 	if err := putMedia(tx, ks, ck, contact, media); err != nil {
 		return err
 	}
@@ -663,6 +714,7 @@ func (s *Store) Session(ctx context.Context, contact string) (*core.Session, err
 	var sess *core.Session
 	err := s.withKeys(func(ks *keyset) error {
 		return s.db.View(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			var v core.Session
 			found, err := ks.getJSON(tx.Bucket(bSessions), string(bSessions), []byte(ks.contactKey(contact)), &v)
 			if found {
@@ -685,6 +737,7 @@ func (s *Store) Media(ctx context.Context, id string) (*core.Media, error) {
 	var md *core.Media
 	err := s.withKeys(func(ks *keyset) error {
 		return s.db.View(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			raw := tx.Bucket(bMedia).Get([]byte(id))
 			if raw == nil {
 				return core.ErrNotFound
@@ -711,6 +764,7 @@ func (s *Store) Seen(ctx context.Context, channel, id string) (bool, error) {
 	var seen bool
 	err := s.withKeys(func(ks *keyset) error {
 		return s.db.View(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			seen = tx.Bucket(bSeen).Get(ks.seenKey(channel, id)) != nil
 			return nil
 		})
@@ -726,6 +780,7 @@ func (s *Store) LastInbound(ctx context.Context, contact string) (time.Time, err
 	var li lastInbound
 	err := s.withKeys(func(ks *keyset) error {
 		return s.db.View(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			_, err := ks.getJSON(tx.Bucket(bLastIn), string(bLastIn), []byte(ks.contactKey(contact)), &li)
 			return err
 		})

@@ -19,7 +19,10 @@ import (
 	"strings"
 	"sync"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/allmyleads/allmyleads/engine/core"
+	"github.com/allmyleads/allmyleads/engine/store/sealing"
 )
 
 // KeySize is the size of the master key: AES-256.
@@ -31,25 +34,39 @@ const EnvKey = "ALLMYLEADS_ENCRYPTION_KEY"
 
 // Envelope versions: the first byte of every value.
 const (
-	envSealed byte = 1 // AES-256-GCM: nonce, ciphertext, tag
+	envSealed byte = 1 // format 2: AES-256-GCM under the business key (read by the migration)
 	envPlain  byte = 2 // NoSeal (benchmarks): the body as is
+	// sealing.Envelope (3): format 3, a key reference first (sealing.Seal)
 )
 
 const checkText = "allmyleads key check v1"
 
-// keyset holds what the master key derives: the AEAD that seals values and
-// the HMAC key that hashes contacts and ids. The salt is per database, so
-// the same phone number hashes differently in two databases.
-type keyset struct {
+// keyring holds what the master key derives and the key store: the
+// business key that seals what names nobody, the HMAC key that hashes
+// contacts and provider ids, the seen-id key, the key-encryption keys of
+// the data keys and the transient key (sealing.KeySet), and a cache of
+// unwrapped data keys. The salt is per database, so the same phone number
+// hashes differently in two databases. One keyring serves every
+// transaction; keyset is its view in one of them.
+type keyring struct {
 	salt    []byte
-	aead    cipher.AEAD
+	aead    cipher.AEAD // the business key
 	hashKey []byte
+	seenSecret []byte // hashes inbound ids; random, kept across rekeys (format 3)
 	noSeal  bool
-	macs    sync.Pool // of hash.Hash (HMAC-SHA256 under hashKey)
+	legacy  bool // a format-2 ring: everything under the business key (the migration reads it)
+	macs    sync.Pool
+	seen    sync.Pool
+	kek     *sealing.KeySet
+	dks     *sealing.Cache
+	// load reads and unwraps a data key outside a transaction (a keyset
+	// not bound to one); nil means none can be read.
+	load func(subject string) (*sealing.DataKey, error)
 }
 
-// newKeyset derives a keyset from the master key; a nil salt makes a new one.
-func newKeyset(master, salt []byte, noSeal bool) (*keyset, error) {
+// newKeyring derives a keyring from the master key; a nil salt makes a
+// new one. The caller sets seenKey and kek (or legacy).
+func newKeyring(master, salt []byte, noSeal bool) (*keyring, error) {
 	if len(master) != KeySize {
 		return nil, fmt.Errorf("key must be %d bytes, got %d", KeySize, len(master))
 	}
@@ -75,13 +92,79 @@ func newKeyset(master, salt []byte, noSeal bool) (*keyset, error) {
 	if err != nil {
 		return nil, fmt.Errorf("make GCM: %w", err)
 	}
-	ks := &keyset{salt: append([]byte(nil), salt...), aead: aead, hashKey: hashKey, noSeal: noSeal}
-	ks.macs.New = func() any { return hmac.New(sha256.New, ks.hashKey) }
-	return ks, nil
+	r := &keyring{salt: append([]byte(nil), salt...), aead: aead, hashKey: hashKey, noSeal: noSeal, dks: sealing.NewCache(1 << 16)}
+	r.macs.New = func() any { return hmac.New(sha256.New, r.hashKey) }
+	r.seen.New = func() any { return hmac.New(sha256.New, r.seenSecret) }
+	return r, nil
 }
 
-// seal encrypts body for the given bucket path and key. The result is the
-// envelope byte followed by nonce, ciphertext and tag.
+// clone returns a copy of the ring with its own pools and an empty cache
+// of data keys.
+func (r *keyring) clone() *keyring {
+	n := &keyring{salt: r.salt, aead: r.aead, hashKey: r.hashKey, seenSecret: r.seenSecret, noSeal: r.noSeal,
+		legacy: r.legacy, kek: r.kek, dks: sealing.NewCache(1 << 16), load: r.load}
+	n.macs.New = func() any { return hmac.New(sha256.New, n.hashKey) }
+	n.seen.New = func() any { return hmac.New(sha256.New, n.seenSecret) }
+	return n
+}
+
+// newSeenKey makes the random key of the seen ids.
+func newSeenKey() ([]byte, error) {
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		return nil, fmt.Errorf("make seen key: %w", err)
+	}
+	return k, nil
+}
+
+// keyset is the keyring as one transaction (or a preparation outside
+// any) uses it: it finds, makes, persists and destroys data keys there.
+type keyset struct {
+	*keyring
+	tx      *bolt.Tx // nil: not bound (sealing before a transaction)
+	dkb     []byte   // the bucket of wrapped data keys
+	checked map[string]bool
+	used    *[]usedKey // unbound: the data keys its seals used, for the transaction to persist
+	shred   *shredding // an exclusive write: the data keys destroyed, the shards to rotate
+	resolve func(subject string) (*sealing.DataKey, error)
+	err     *error // the first failure of a seal (a data key that could not be had)
+}
+
+// usedKey is a data key an unbound seal used.
+type usedKey struct {
+	subject string
+	dk      *sealing.DataKey
+}
+
+// bind returns the keyring's view in tx.
+func (r *keyring) bind(tx *bolt.Tx) *keyset {
+	var err error
+	return &keyset{keyring: r, tx: tx, dkb: bDataKeys, checked: map[string]bool{}, err: &err}
+}
+
+// unbound returns a view outside any transaction; its seals record the
+// data keys they used (persist them in the transaction).
+func (r *keyring) unbound() *keyset {
+	var err error
+	return &keyset{keyring: r, dkb: bDataKeys, used: &[]usedKey{}, err: &err}
+}
+
+// in returns the keyring's view in tx (a fresh one: rebinding drops the
+// shredding state; exclusive writes pass their keyset down instead).
+func (ks *keyset) in(tx *bolt.Tx) *keyset { return ks.keyring.bind(tx) }
+
+// failed returns the first failure of a seal, if any.
+func (ks *keyset) failed() error { return *ks.err }
+
+func (ks *keyset) fail(err error) {
+	if *ks.err == nil {
+		*ks.err = err
+	}
+}
+
+// seal encrypts body for the given bucket path and key, under the key
+// subjectFor names: the envelope, the key reference, nonce, ciphertext and
+// tag. A data key that cannot be had makes ks failed (and an empty value).
 func (ks *keyset) seal(bucket string, key, body []byte) []byte {
 	if ks.noSeal {
 		out := make([]byte, 1+len(body))
@@ -89,14 +172,38 @@ func (ks *keyset) seal(bucket string, key, body []byte) []byte {
 		copy(out[1:], body)
 		return out
 	}
-	out := make([]byte, 1, 1+len(body)+ks.aead.Overhead())
-	out[0] = envSealed
-	return ks.aead.Seal(out, nil, body, additional(bucket, key))
+	if ks.legacy {
+		out := []byte{envSealed}
+		return ks.aead.Seal(out, nil, body, additional(bucket, key))
+	}
+	return ks.sealRef(subjectFor(ks, bucket, key, body), bucket, key, body)
+}
+
+// sealRef seals under the named key.
+func (ks *keyset) sealRef(ref sealing.Ref, bucket string, key, body []byte) []byte {
+	ad := additional(bucket, key)
+	switch ref.Kind {
+	case sealing.RefTransient:
+		gen, aead := ks.kek.TransientAEAD()
+		ref.Gen = gen
+		return sealing.Seal(aead, ref, ad, body)
+	case sealing.RefData:
+		dk, err := ks.dataKey(ref.Subject, true)
+		if err != nil {
+			ks.fail(fmt.Errorf("%s: %w", bucket, err))
+			return nil
+		}
+		return sealing.Seal(dk.AEAD, ref, ad, body)
+	}
+	return sealing.Seal(ks.aead, ref, ad, body)
 }
 
 // errCorrupt says a value could not be opened: wrong key, tampering or a
 // value moved from another record.
 var errCorrupt = errors.New("value does not open (wrong key or damaged record)")
+
+// errShredded is a value whose data key was destroyed.
+var errShredded = sealing.ErrShredded
 
 // open decrypts a value sealed for bucket and key.
 func (ks *keyset) open(bucket string, key, value []byte) ([]byte, error) {
@@ -115,6 +222,32 @@ func (ks *keyset) open(bucket string, key, value []byte) ([]byte, error) {
 			return nil, fmt.Errorf("%s: unsealed value in a sealed store", bucket)
 		}
 		return append([]byte(nil), value[1:]...), nil
+	case sealing.Envelope:
+		ref, _, err := sealing.ParseRef(value)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", bucket, err)
+		}
+		aead := ks.aead
+		switch ref.Kind {
+		case sealing.RefTransient:
+			if ks.kek == nil {
+				return nil, fmt.Errorf("%s: %w", bucket, errShredded)
+			}
+			if aead, err = ks.kek.TransientFor(ref.Gen); err != nil {
+				return nil, fmt.Errorf("%s: %w", bucket, err)
+			}
+		case sealing.RefData:
+			dk, err := ks.dataKey(ref.Subject, false)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", bucket, err)
+			}
+			aead = dk.AEAD
+		}
+		body, err := sealing.Open(aead, value, additional(bucket, key))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", bucket, errCorrupt)
+		}
+		return body, nil
 	default:
 		return nil, fmt.Errorf("%s: unknown value version %d", bucket, value[0])
 	}
@@ -128,14 +261,14 @@ func additional(bucket string, key []byte) []byte {
 }
 
 // checkValue is the sealed known text that tells a right key from a wrong one.
-func (ks *keyset) checkValue() []byte {
+func (ks *keyring) checkValue() []byte {
 	// The check is always sealed, even with NoSeal, so a wrong key is caught.
 	body := ks.aead.Seal([]byte{envSealed}, nil, []byte(checkText), additional("meta", []byte("check")))
 	return body
 }
 
 // verify opens the stored key check.
-func (ks *keyset) verify(check []byte) error {
+func (ks *keyring) verify(check []byte) error {
 	if len(check) < 1 || check[0] != envSealed {
 		return errors.New("key check missing or damaged")
 	}
@@ -147,8 +280,10 @@ func (ks *keyset) verify(check []byte) error {
 }
 
 // mac returns HMAC-SHA256 under the hash key of the parts joined by NUL.
-func (ks *keyset) mac(parts ...string) []byte {
-	m := ks.macs.Get().(hash.Hash)
+func (ks *keyring) mac(parts ...string) []byte { return macOf(&ks.macs, parts) }
+
+func macOf(pool *sync.Pool, parts []string) []byte {
+	m := pool.Get().(hash.Hash)
 	m.Reset()
 	for i, p := range parts {
 		if i > 0 {
@@ -157,22 +292,27 @@ func (ks *keyset) mac(parts ...string) []byte {
 		m.Write([]byte(p))
 	}
 	sum := m.Sum(nil)
-	ks.macs.Put(m)
+	pool.Put(m)
 	return sum
 }
 
 // contactKey is the hex keyed hash of a contact's URN.
-func (ks *keyset) contactKey(contact string) string {
+func (ks *keyring) contactKey(contact string) string {
 	return hex.EncodeToString(ks.mac("contact", normalize(contact)))
 }
 
-// seenKey is the key of an inbound id in the seen bucket.
-func (ks *keyset) seenKey(channel, id string) []byte {
-	return ks.mac("seen", channel, id)
+// seenKey is the key of an inbound id in the seen bucket: an HMAC under
+// the seen key, which a rekey keeps, so a seen record needs no id in it.
+// A format-2 ring hashed it under the hash key.
+func (ks *keyring) seenKey(channel, id string) []byte {
+	if ks.legacy {
+		return ks.mac("seen", channel, id)
+	}
+	return macOf(&ks.seen, []string{"seen", channel, id})
 }
 
 // providerKey is the key of a provider's message id.
-func (ks *keyset) providerKey(providerID string) []byte {
+func (ks *keyring) providerKey(providerID string) []byte {
 	return ks.mac("provider", providerID)
 }
 
@@ -190,7 +330,7 @@ func normalize(contact string) string {
 func (s *Store) ContactKey(contact string) string {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.keys.contactKey(contact)
+	return s.ring.contactKey(contact)
 }
 
 // GenerateKey returns a new random 32-byte master key.

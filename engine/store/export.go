@@ -82,7 +82,7 @@ func (s *Store) Export(ctx context.Context, contact string) (*Export, error) {
 		data: map[string][]byte{},
 	}
 	err = s.withKeys(func(ks *keyset) error {
-		return s.db.View(func(tx *bolt.Tx) error { return collectExportRecords(tx, ks, e, true) })
+		return s.db.View(func(tx *bolt.Tx) error { return collectExportRecords(tx, ks.in(tx), e, true) })
 	})
 	if err != nil {
 		return nil, fmt.Errorf("export contact %s: %w", short(s.ContactKey(urn)), err)

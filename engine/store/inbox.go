@@ -30,6 +30,7 @@ func (s *Store) AddInbox(ctx context.Context, channel string, body []byte, recei
 	var id string
 	err := s.withKeys(func(ks *keyset) error {
 		return s.group.write(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			b := tx.Bucket(bInbox)
 			seq, err := b.NextSequence()
 			if err != nil {
@@ -56,6 +57,7 @@ func (s *Store) PendingInbox(ctx context.Context, limit int) ([]core.InboxItem, 
 	var items []core.InboxItem
 	err := s.withKeys(func(ks *keyset) error {
 		return s.db.View(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			c := tx.Bucket(bInbox).Cursor()
 			for k, v := c.First(); k != nil && len(items) < limit; k, v = c.Next() {
 				var rec inboxRecord
@@ -79,6 +81,8 @@ func (s *Store) DoneInbox(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	err := s.group.write(func(tx *bolt.Tx) error {
 		return tx.Bucket(bInbox).Delete([]byte(id))
 	})
@@ -97,6 +101,7 @@ func (s *Store) BeginInbox(ctx context.Context, id string) (int, error) {
 	var n int
 	err := s.withKeys(func(ks *keyset) error {
 		return s.group.write(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			b := tx.Bucket(bInbox)
 			var rec inboxRecord
 			found, err := ks.getJSON(b, string(bInbox), []byte(id), &rec)

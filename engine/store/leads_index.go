@@ -334,6 +334,7 @@ func (s *Store) prepareLead(ks *keyset, ck, contact string, now time.Time, t *co
 	}
 	pl := &preparedLead{}
 	err := s.db.View(func(tx *bolt.Tx) error {
+		ks := ks.in(tx)
 		raw := tx.Bucket(bLeadRows).Get([]byte(ck))
 		if raw == nil {
 			return nil

@@ -45,6 +45,7 @@ func (s *Store) Leads(ctx context.Context, f LeadFilter) ([]Lead, error) {
 	leads := []Lead{}
 	err := s.withKeys(func(ks *keyset) error {
 		return s.db.View(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			return tx.Bucket(bContacts).ForEach(func(k, v []byte) error {
 				var c core.Contact
 				if err := ks.decode(string(bContacts), k, v, &c); err != nil {
@@ -119,6 +120,7 @@ func (s *Store) Quotes(ctx context.Context, f QuoteFilter) ([]core.QuoteRecord, 
 	quotes := []core.QuoteRecord{}
 	err := s.withKeys(func(ks *keyset) error {
 		return s.db.View(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			keep := func(q core.QuoteRecord) {
 				if f.Status != "" && !strings.EqualFold(q.Status, f.Status) {
 					return
@@ -170,6 +172,7 @@ func (s *Store) MarkPaid(ctx context.Context, quoteID, ref, actor string) error 
 	now := s.now()
 	err := s.withKeys(func(ks *keyset) error {
 		return s.db.Update(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			b := tx.Bucket(bQuotes)
 			var q core.QuoteRecord
 			found, err := ks.getJSON(b, string(bQuotes), []byte(quoteID), &q)

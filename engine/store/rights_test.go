@@ -229,6 +229,7 @@ func (td *testDB) plaintexts(t testing.TB) []byte {
 	var all bytes.Buffer
 	err := td.withKeys(func(ks *keyset) error {
 		return td.db.View(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
 				return walkValues(ks, string(name), b, &all)
 			})
@@ -246,8 +247,8 @@ func walkValues(ks *keyset, name string, b *bolt.Bucket, out *bytes.Buffer) erro
 			return walkValues(ks, name+"/"+string(k), b.Bucket(k), out)
 		}
 		out.Write(k)
-		if name == "meta" {
-			return nil
+		if name == "meta" || name == string(bDataKeys) {
+			return nil // the key check and the wrapped data keys are not sealed values
 		}
 		body, err := ks.open(name, k, v)
 		if err != nil {
