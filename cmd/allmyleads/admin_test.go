@@ -381,7 +381,7 @@ func TestAdminSocketBesideADeepDatabase(t *testing.T) {
 	if err := os.MkdirAll(deep, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"a.db", "a.db.key"} {
+	for _, name := range []string{"a.db", "a.db.key", "a.db.keystore"} {
 		if err := os.Rename(filepath.Join(filepath.Dir(f.db), name), filepath.Join(deep, name)); err != nil {
 			t.Fatal(err)
 		}
