@@ -14,6 +14,10 @@ type Contact struct {
 	Address     string    `json:"address,omitempty"`
 	Status      string    `json:"status"` // new, consented, no_consent, consent_withdrawn, details, quoted, accepted, declined, opted_out, handoff
 	OptedOut    bool      `json:"opted_out,omitempty"`
+	// NoMarketing is when the contact objected to direct marketing (NO
+	// MARKETING): no marketing message is sent to them from then on,
+	// whatever else they agreed to (MarketingAllowed).
+	NoMarketing time.Time `json:"no_marketing,omitzero"`
 	Created     time.Time `json:"created"`
 	Updated     time.Time `json:"updated"`
 	LastInbound time.Time `json:"last_inbound,omitzero"`
@@ -101,6 +105,9 @@ type ConsentRecord struct {
 	Granted       bool      `json:"granted"`
 	Time          time.Time `json:"time"`
 	Withdrawn     time.Time `json:"withdrawn,omitzero"`
+	// AgeConfirmed is the minimum age the customer confirmed being over
+	// in the same answer (the consent question asks it), 0 when it did not.
+	AgeConfirmed int `json:"age_confirmed,omitempty"`
 }
 
 // OptEvent is one opt-out or opt-in of a contact.

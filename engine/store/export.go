@@ -35,6 +35,7 @@ type Export struct {
 	Quotes       []core.QuoteRecord   `json:"quotes"`
 	Revisions    []core.QuoteRecord   `json:"quote_revisions"` // earlier versions of the quotes
 	Consents     []core.ConsentRecord `json:"consents"`
+	Payments     []core.PaymentRecord `json:"payments"`
 	OptEvents    []core.OptEvent      `json:"opt_events"`
 	Messages     []Message            `json:"messages"`
 	AIRecords    []core.AIRecord      `json:"ai_records"`
@@ -60,7 +61,7 @@ type ExportMedia struct {
 func (e *Export) Empty() bool {
 	return e.Contact == nil && e.Conversation == nil && len(e.Projects) == 0 && len(e.Quotes) == 0 &&
 		len(e.Revisions) == 0 && len(e.Consents) == 0 && len(e.OptEvents) == 0 && len(e.Messages) == 0 &&
-		len(e.AIRecords) == 0 && len(e.Media) == 0 && len(e.Notes) == 0
+		len(e.AIRecords) == 0 && len(e.Media) == 0 && len(e.Notes) == 0 && len(e.Payments) == 0
 }
 
 // Export collects everything held about the contact. A contact the store
@@ -79,7 +80,7 @@ func (s *Store) Export(ctx context.Context, contact string) (*Export, error) {
 		Projects: []core.Project{}, Quotes: []core.QuoteRecord{}, Revisions: []core.QuoteRecord{},
 		Consents: []core.ConsentRecord{}, OptEvents: []core.OptEvent{}, Messages: []Message{},
 		AIRecords: []core.AIRecord{}, Media: []ExportMedia{}, Audit: []core.AuditEntry{}, Notes: []core.Note{},
-		data: map[string][]byte{},
+		Payments: []core.PaymentRecord{}, data: map[string][]byte{},
 	}
 	err = s.withKeys(func(ks *keyset) error {
 		return s.db.View(func(tx *bolt.Tx) error { return collectExportRecords(tx, ks.in(tx), e, true) })
@@ -129,6 +130,11 @@ func collectExportRecords(tx *bolt.Tx, ks *keyset, e *Export, withMedia bool) er
 	if err := collectPrefix(tx, ks, bNotes, ck, &e.Notes); err != nil {
 		return err
 	}
+	payments, err := contactPayments(tx, ks, normalize(e.URN))
+	if err != nil {
+		return err
+	}
+	e.Payments = append(e.Payments, payments...)
 	if withMedia {
 		if err := collectMedia(tx, ks, ck, e); err != nil {
 			return err
