@@ -44,6 +44,8 @@ type Config struct {
 	PluginTimeout  time.Duration  // deadline of one plugin step (the host has its own per-call limit)
 	ExtractTimeout time.Duration  // deadline of one extract step
 	QuoteApproval  ApprovalRule   // which quotes wait for the owner's approval (none by default)
+	Privacy        Privacy        // adults only, a new policy, rights after STOP (privacy.go)
+	Payments       Payments       // payment links after acceptance (payments.go)
 }
 
 // Keywords are the global commands that work from any step. Matching is
@@ -56,6 +58,7 @@ type Keywords struct {
 	MyData          []string `yaml:"my_data" validate:"dive,required"`
 	DeleteMyData    []string `yaml:"delete_my_data" validate:"dive,required"`
 	WithdrawConsent []string `yaml:"withdraw_consent" validate:"dive,required"`
+	Correct         []string `yaml:"correct" validate:"dive,required"` // CORRECT MY DATA: the customer corrects a detail
 }
 
 // DefaultConfig returns the engine's defaults.
@@ -73,6 +76,7 @@ func DefaultConfig() Config {
 			MyData:          []string{"MY DATA"},
 			DeleteMyData:    []string{"DELETE MY DATA"},
 			WithdrawConsent: []string{"WITHDRAW CONSENT"},
+			Correct:         []string{"CORRECT MY DATA", "UPDATE MY DATA"},
 		},
 		Currency:       "EUR",
 		PolicyVersion:  "2025-12-06",
@@ -190,6 +194,9 @@ func withDefaults(cfg Config) Config {
 	if cfg.Keywords.OptOut == nil && cfg.Keywords.OptIn == nil {
 		cfg.Keywords = d.Keywords
 	}
+	if cfg.Keywords.Correct == nil {
+		cfg.Keywords.Correct = d.Keywords.Correct
+	}
 	if cfg.Currency == "" {
 		cfg.Currency = d.Currency
 	}
@@ -199,6 +206,8 @@ func withDefaults(cfg Config) Config {
 	if cfg.Business == nil {
 		cfg.Business = d.Business
 	}
+	cfg.Privacy = cfg.Privacy.withDefaults()
+	cfg.Business = withBusinessDefaults(cfg.Business, cfg.Privacy)
 	cfg.Texts = cfg.Texts.withDefaults()
 	if cfg.PluginTimeout <= 0 {
 		cfg.PluginTimeout = d.PluginTimeout

@@ -91,7 +91,7 @@ func TestOptedOutContactIsStoredButNeverAnswered(t *testing.T) {
 	if out := h.Say("+15550100", "STOP"); len(out) != 1 {
 		t.Fatalf("STOP: want one confirmation, got %q", enginetest.Format(out))
 	}
-	for _, text := range []string{"hi", "Ana", "MENU", "agent", "MY DATA", "stop"} {
+	for _, text := range []string{"hi", "Ana", "MENU", "agent", "stop"} { // rights (MY DATA...) are answered: TestRightsAfterStop
 		if out := h.Say("+15550100", text); len(out) != 0 {
 			t.Fatalf("after STOP, %q was answered: %s", text, enginetest.Format(out))
 		}

@@ -65,6 +65,7 @@ func (t *turn) contactRecord() *Contact {
 		Address:     str(v, "lead.address"),
 		Status:      t.contactStatus(),
 		OptedOut:    t.sess.OptedOut,
+		NoMarketing: t.sess.NoMarketing,
 		Created:     t.sess.Started,
 		Updated:     t.now,
 		LastInbound: t.sess.LastInbound,

@@ -25,12 +25,12 @@ func (e *Engine) handle(t *turn) {
 	if e.keyword(t) {
 		return
 	}
+	if sess.Pending != "" && !sess.Handoff && in.Kind != InReaction && in.Kind != InSystem {
+		e.answerPending(t) // after STOP too: the yes to DELETE MY DATA is a right
+		return
+	}
 	if sess.OptedOut || in.Kind == InReaction || in.Kind == InSystem {
 		return // stored with the turn, never answered
-	}
-	if sess.Pending != "" && !sess.Handoff {
-		e.answerPending(t)
-		return
 	}
 	if sess.Handoff {
 		if !idle {
@@ -39,6 +39,9 @@ func (e *Engine) handle(t *turn) {
 		// Nobody answered within the idle timeout: the bot takes the
 		// contact back rather than leave them unanswered for ever.
 		sess.Handoff = false
+	}
+	if e.askPolicy(t) {
+		return // a new privacy policy: agreed to before the conversation goes on
 	}
 	if in.Kind == InUnsupported || in.Kind == InAudio || in.Kind == InVideo || in.Kind == InSticker {
 		t.say(e.cfg.Texts.Unsupported, nil)
