@@ -113,6 +113,12 @@ type Deps struct {
 	OnCommit func(contact string)
 	// Observer is told what the engine does, for metrics.
 	Observer Observer
+	// Payments makes payment links for accepted quotes (package payments:
+	// Stripe Checkout or a link template); nil sends none.
+	Payments core.PaymentLinker
+	// OnPayment is called after a payment was recorded (RecordPayment),
+	// once per payment: the owner's notifications hook in here.
+	OnPayment func(core.PaymentRecord)
 }
 
 // Engine runs conversations. It is safe for concurrent use: one contact's
@@ -271,6 +277,9 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (out []Outbound, err er
 
 // commit writes the turn and reports its outbound messages.
 func (e *Engine) commit(t *turn) ([]Outbound, error) {
+	for _, fn := range t.finally {
+		fn()
+	}
 	rec := t.record()
 	err := e.deps.Store.Commit(t.ctx, rec)
 	if errors.Is(err, ErrDuplicate) {
@@ -279,6 +288,12 @@ func (e *Engine) commit(t *turn) ([]Outbound, error) {
 	if err != nil {
 		return nil, fmt.Errorf("commit turn for %s: %w", e.deps.Tag(t.sess.Contact), err)
 	}
+	return e.afterCommit(t, rec), nil
+}
+
+// afterCommit tells the observers and senders about a committed turn and
+// returns its outbound messages.
+func (e *Engine) afterCommit(t *turn, rec *Turn) []Outbound {
 	e.observeQueued(rec.Outbound)
 	if len(rec.Outbound) > 0 && e.deps.OnOutbound != nil {
 		e.deps.OnOutbound()
@@ -286,7 +301,7 @@ func (e *Engine) commit(t *turn) ([]Outbound, error) {
 	if e.deps.OnCommit != nil {
 		e.deps.OnCommit(t.sess.Contact)
 	}
-	return rec.Outbound, nil
+	return rec.Outbound
 }
 
 // Remind repeats the question a contact's conversation waits at (a

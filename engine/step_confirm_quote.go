@@ -131,6 +131,7 @@ func answerConfirmQuote(t *turn, s *flows.Step, in *Inbound) outcome {
 	}
 	if accepted {
 		t.setQuoteStatus(QuoteAccepted)
+		t.e.offerPayment(t, t.sess.Quote) // the link follows the flow's thanks
 		return targetOr(s.Accept)
 	}
 	t.setQuoteStatus(QuoteDeclined)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/allmyleads/allmyleads/engine/core"
 	"github.com/allmyleads/allmyleads/flows"
 )
 
@@ -28,6 +29,8 @@ type turn struct {
 	audit        []AuditEntry
 	media        []Media
 	erase        bool // erase the contact's data with this turn
+	payments     []core.PaymentRecord
+	finally      []func() // run once the turn's steps are done, before it commits (a payment link after the thanks)
 }
 
 func (e *Engine) newTurn(ctx context.Context, sess *Session, in *Inbound) *turn {
@@ -101,6 +104,7 @@ func (t *turn) record() *Turn {
 		Audit:     t.audit,
 		Media:     t.media,
 		Erase:     t.erase,
+		Payments:  t.payments,
 	}
 	if t.contactDirty {
 		rec.Contact = t.contactRecord()

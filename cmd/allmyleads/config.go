@@ -39,6 +39,7 @@ type Config struct {
 	Console   ConsoleConfig   `yaml:"console"` // the owner's console and API (serve_owner.go)
 	Web       WebConfig       `yaml:"web"`     // serve_web.go
 	Metrics   MetricsConfig   `yaml:"metrics"` // serve_web.go
+	Payments  PaymentsConfig  `yaml:"payments"` // serve_payments.go
 }
 
 // BusinessConfig describes the business the bot speaks for.
@@ -51,6 +52,15 @@ type BusinessConfig struct {
 	// QuoteApproval says which quotes wait for the owner's approval:
 	// never, always, {above: 2000}, {low_confidence: 0.8} (serve_owner.go).
 	QuoteApproval QuoteApproval `yaml:"quote_approval"`
+	// MinimumAge is the age the consent question confirms (section 11).
+	MinimumAge int `yaml:"minimum_age" validate:"min=13,max=25"`
+	// PolicyChanges says what changed in this policy version; a customer
+	// who agreed to an earlier one reads it before going on (section 13).
+	PolicyChanges string `yaml:"policy_changes" validate:"max=600"`
+	// PolicyFile is the policy in Markdown that serve shows at /privacy
+	// ("" = the shipped one); PolicyDate its date, shown with the version.
+	PolicyFile string `yaml:"policy_file"`
+	PolicyDate string `yaml:"policy_date"`
 }
 
 // EngineConfig tunes the conversation engine.
@@ -64,6 +74,9 @@ type EngineConfig struct {
 	Intents engine.Intents `yaml:"intents"`
 	// Texts override the engine's own wording (opt-out confirmation...).
 	Texts engine.Texts `yaml:"texts"`
+	// PrivacyTexts override its wording for age, policy changes,
+	// corrections and payments.
+	PrivacyTexts engine.PrivacyTexts `yaml:"privacy_texts"`
 }
 
 // StoreConfig says where state is kept and how it is sealed.
@@ -136,6 +149,8 @@ func DefaultConfig() Config {
 			PrivacyURL:    "https://allmyleads.example/privacy",
 			PolicyVersion: "2025-12-06",
 			Timezone:      "UTC",
+			MinimumAge:    18,
+			PolicyDate:    "December 6, 2025",
 		},
 		Engine: EngineConfig{
 			StartFlow:   "greeting",
@@ -269,6 +284,9 @@ func applyEnv(cfg *Config, getenv func(string) string) {
 	set(&cfg.Store.Path, "ALLMYLEADS_DB")
 	set(&cfg.Store.KeyFile, "ALLMYLEADS_KEY_FILE")
 	set(&cfg.Metrics.Token, "ALLMYLEADS_METRICS_TOKEN")
+	set(&cfg.Payments.StripeSecretKey, "STRIPE_SECRET_KEY")
+	set(&cfg.Payments.StripeWebhookSecret, "STRIPE_WEBHOOK_SECRET")
+	set(&cfg.Payments.StripeAPIBase, "STRIPE_API_BASE")
 }
 
 // checkRetention refuses retention periods under a day: "6m" is six
@@ -287,6 +305,9 @@ func checkRetention(path string, r RetentionConfig) []string {
 func validateConfig(path string, cfg *Config) error {
 	if lines := checkRetention(path, cfg.Retention); len(lines) > 0 {
 		return errors.New(strings.Join(lines, "\n"))
+	}
+	if err := checkPayments(cfg.Payments); err != nil {
+		return fmt.Errorf("%s: error: %w", path, err)
 	}
 	v := validator.New(validator.WithRequiredStructEnabled())
 	v.RegisterTagNameFunc(func(f reflect.StructField) string { return yamlName(f.Tag.Get("yaml")) })

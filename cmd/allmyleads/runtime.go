@@ -80,7 +80,7 @@ func (rt *runtime) start(st *store.Store) (*runtime, error) {
 	eng, err := engine.New(engineConfig(cfg), engine.Deps{
 		Store: st, Flows: set, Plugins: host, Extractor: xt, Rights: st.ChatRights(),
 		Tag: st.ContactKey, Logger: logger, OnOutbound: rt.wake, Channels: &rt.channels, OnCommit: rt.committed,
-		Observer: rt.metrics.Engine(),
+		Observer: rt.metrics.Engine(), Payments: paymentLinker(cfg),
 	})
 	if err != nil {
 		rt.Close()
@@ -212,8 +212,11 @@ func engineConfig(cfg Config) engine.Config {
 			"business_name": cfg.Business.Name,
 			"privacy_url":   cfg.Business.PrivacyURL,
 			"currency":      cfg.Business.Currency,
+			"minimum_age":   cfg.Business.MinimumAge,
 		},
 		Texts:          cfg.Engine.Texts,
+		Privacy:        engine.Privacy{MinimumAge: cfg.Business.MinimumAge, PolicyChanges: cfg.Business.PolicyChanges, Texts: cfg.Engine.PrivacyTexts},
+		Payments:       paymentsConfig(cfg),
 		QuoteApproval:  cfg.Business.QuoteApproval.rule(cfg.Business.Currency),
 		ExtractTimeout: cfg.OpenAI.Timeout.D() + cfg.OpenAI.Timeout.D()/10,
 	}

@@ -106,6 +106,14 @@ func serveHandler(cfg Config, rt *runtime, ch *whatsapp.Channel, env *cliEnv) (h
 	}
 	oh.Routes(r)
 	rt.onCommit(oh.Notify)
+	if err := mountPrivacy(r, cfg); err != nil { // serve_privacy.go
+		oh.Close()
+		return nil, nil, err
+	}
+	if err := mountPayments(r, cfg, rt); err != nil { // serve_payments.go
+		oh.Close()
+		return nil, nil, err
+	}
 	r.Handle("/", http.RedirectHandler("/console/", http.StatusFound)).Methods(http.MethodGet)
 	return r, oh.Close, nil
 }

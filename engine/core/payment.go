@@ -1,6 +1,9 @@
 package core
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // QuoteDepositPaid is the status of a quote whose deposit was paid; the
 // rest is due (QuotePaid once all of it is).
@@ -27,4 +30,30 @@ type PaymentRecord struct {
 	ProviderIDs map[string]string `json:"provider_ids,omitempty"`
 	Time        time.Time         `json:"time"` // when the provider says it was paid
 	Recorded    time.Time         `json:"recorded"`
+}
+
+// PaymentRequest is what a payment link is made for: an amount of a
+// quote, in the customer's language. It carries nothing personal: the
+// provider learns the quote id, the amount and the language, not who pays.
+type PaymentRequest struct {
+	QuoteID     string
+	Kind        string // deposit, full
+	Amount      int64  // minor units
+	Currency    string // ISO 4217
+	Description string // the line the payment page shows ("Quote q_1 – deposit")
+	Language    string // ISO 639-1 ("" = the provider decides)
+}
+
+// PaymentLink is a page where the customer pays.
+type PaymentLink struct {
+	URL        string
+	ProviderID string    // the Checkout Session id; "" for a link template
+	Expires    time.Time // zero when it does not
+}
+
+// PaymentLinker makes payment links: package payments implements it on
+// Stripe Checkout (and on a business's own link template); the engine
+// calls it when a quote is accepted or the owner asks.
+type PaymentLinker interface {
+	Link(ctx context.Context, req PaymentRequest) (PaymentLink, error)
 }

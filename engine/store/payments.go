@@ -123,3 +123,53 @@ func (s *Store) Payments(ctx context.Context, quoteID string) ([]core.PaymentRec
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
 	return out, nil
 }
+
+// RecordPayment records a payment for a quote outside any conversation
+// (its contact was erased): the quote takes the payment's status and
+// reference, and the payment record is kept without a contact, in one
+// transaction. A payment stored before changes nothing and reports false.
+func (s *Store) RecordPayment(ctx context.Context, p core.PaymentRecord, actor string) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	now := s.now()
+	p.Contact = ""
+	if p.Recorded.IsZero() {
+		p.Recorded = now
+	}
+	var done bool
+	err := s.withKeys(func(ks *keyset) error {
+		return s.db.Update(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
+			if tx.Bucket(bPayments).Get([]byte(p.ID)) != nil {
+				return nil
+			}
+			b := tx.Bucket(bQuotes)
+			var q core.QuoteRecord
+			found, err := ks.getJSON(b, string(bQuotes), []byte(p.QuoteID), &q)
+			if err != nil {
+				return err
+			}
+			if !found {
+				return core.ErrNotFound
+			}
+			q.Status = core.QuotePaid
+			if p.Kind == core.PaymentDeposit && p.Amount < q.Total {
+				q.Status = core.QuoteDepositPaid
+			}
+			q.PaymentRef, q.PaidAt, q.Updated = p.ID, p.Time, now
+			if err := ks.putJSON(b, string(bQuotes), []byte(q.ID), q); err != nil {
+				return err
+			}
+			if _, err := putPayments(tx, ks, []core.PaymentRecord{p}); err != nil {
+				return err
+			}
+			done = true
+			return appendAudit(tx, ks, core.AuditEntry{Time: now, Actor: actor, Action: "payment", Detail: "quote " + q.ID + ": " + p.Kind + " (" + p.ID + ")"})
+		})
+	})
+	if err != nil {
+		return false, fmt.Errorf("record payment %s: %w", p.ID, err)
+	}
+	return done, nil
+}
