@@ -36,9 +36,9 @@ type Config struct {
 	OpenAI    OpenAIConfig    `yaml:"openai"`
 	Retention RetentionConfig `yaml:"retention"`
 	Server    ServerConfig    `yaml:"server"`
-	Console   ConsoleConfig   `yaml:"console"` // the owner's console and API (serve_owner.go)
-	Web       WebConfig       `yaml:"web"`     // serve_web.go
-	Metrics   MetricsConfig   `yaml:"metrics"` // serve_web.go
+	Console   ConsoleConfig   `yaml:"console"`  // the owner's console and API (serve_owner.go)
+	Web       WebConfig       `yaml:"web"`      // serve_web.go
+	Metrics   MetricsConfig   `yaml:"metrics"`  // serve_web.go
 	Payments  PaymentsConfig  `yaml:"payments"` // serve_payments.go
 }
 

@@ -34,7 +34,7 @@ type Session struct {
 	// NoMarketing is when the contact objected to direct marketing; zero
 	// when they did not (MarketingAllowed).
 	NoMarketing time.Time `json:"no_marketing,omitzero"`
-	Handoff  bool `json:"handoff,omitempty"`   // a person handles the contact; the bot stays silent
+	Handoff     bool      `json:"handoff,omitempty"` // a person handles the contact; the bot stays silent
 
 	// Language is the language the customer asked to be answered in
 	// (ISO 639-1, "English please"); recorded, not yet acted on.

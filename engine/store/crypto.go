@@ -49,16 +49,16 @@ const checkText = "allmyleads key check v1"
 // hashes differently in two databases. One keyring serves every
 // transaction; keyset is its view in one of them.
 type keyring struct {
-	salt    []byte
-	aead    cipher.AEAD // the business key
-	hashKey []byte
+	salt       []byte
+	aead       cipher.AEAD // the business key
+	hashKey    []byte
 	seenSecret []byte // hashes inbound ids; random, kept across rekeys (format 3)
-	noSeal  bool
-	legacy  bool // a format-2 ring: everything under the business key (the migration reads it)
-	macs    sync.Pool
-	seen    sync.Pool
-	kek     *sealing.KeySet
-	dks     *sealing.Cache
+	noSeal     bool
+	legacy     bool // a format-2 ring: everything under the business key (the migration reads it)
+	macs       sync.Pool
+	seen       sync.Pool
+	kek        *sealing.KeySet
+	dks        *sealing.Cache
 	// load reads and unwraps a data key outside a transaction (a keyset
 	// not bound to one); nil means none can be read.
 	load func(subject string) (*sealing.DataKey, error)

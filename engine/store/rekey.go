@@ -65,7 +65,7 @@ func (s *Store) Rekey(ctx context.Context, newKey []byte, actor string) error {
 // rekeyer rewrites the buckets from the old keyset to the new one.
 type rekeyer struct {
 	tx       *bolt.Tx
-	old, new *keyset // new writes its data keys to a bucket of its own until the end
+	old, new *keyset                                          // new writes its data keys to a bucket of its own until the end
 	upgrade  func(bucket string, body []byte) ([]byte, error) // migrates each body first; nil keeps it
 	cks      map[string]string                                // old contact key -> new contact key
 	msgKeys  map[string]string                                // old message key -> new message key
