@@ -203,6 +203,7 @@ func withDefaults(cfg Config) Config {
 	if cfg.Keywords.Correct == nil {
 		cfg.Keywords.Correct = d.Keywords.Correct
 	}
+	cfg.Keywords = cfg.Keywords.normalized()
 	if cfg.Currency == "" {
 		cfg.Currency = d.Currency
 	}

@@ -162,10 +162,6 @@ func (s *Store) commitTurn(t *core.Turn, contact string, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("commit turn of contact %s: %w", short(ck), err)
 	}
-	pre.lead = s.prepareLead(ks, ck, contact, now, t)
-	if err := ks.failed(); err != nil {
-		return fmt.Errorf("commit turn of contact %s: %w", short(ck), err)
-	}
 	used := *ks.used
 
 	var dup bool
@@ -190,6 +186,7 @@ func (s *Store) commitTurn(t *core.Turn, contact string, now time.Time) error {
 	if dup {
 		return core.ErrDuplicate
 	}
+	s.leads.poke()
 	if t.Erase {
 		s.log.Info("contact erased", "contact", short(erased.ContactKey), "actor", chatEraseActor)
 	}
@@ -220,7 +217,6 @@ type prepared struct {
 	out           []preparedOut
 	maxMsg        uint64 // the highest message and outbox sequence used
 	maxOut        uint64
-	lead          *preparedLead // the contact's new lead row; nil: made in the transaction
 }
 
 // preparedOut is one outbound message: its outbox entry and its log entry.
@@ -468,14 +464,8 @@ func commitTx(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *cor
 			return err
 		}
 	}
-	done, err := commitLead(tx, ks, ck, pre.lead)
-	if err != nil {
+	if err := noteLead(tx, ks, ck, normalize(contact), turnInputs(now, t)); err != nil {
 		return err
-	}
-	if !done {
-		if err := turnLead(tx, ks, ck, contact, now, t); err != nil {
-			return err
-		}
 	}
 	return enqueue(tx, pre)
 }

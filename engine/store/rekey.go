@@ -118,7 +118,7 @@ func (r *rekeyer) rewriteAll() error {
 	r.cks, r.msgKeys = map[string]string{}, map[string]string{}
 	// Contact-keyed buckets: the new key is the new hash of the record's
 	// phone number. Messages go first: outbox and provider entries point at them.
-	for _, b := range [][]byte{bContacts, bSessions, bLastIn, bMessages, bProjects, bConsents, bOptEvents, bAI, bQuoteIndex, bOnce, bLeadRows, bNotes} {
+	for _, b := range [][]byte{bContacts, bSessions, bLastIn, bMessages, bProjects, bConsents, bOptEvents, bAI, bQuoteIndex, bOnce, bLeadRows, bNotes, bLeadPending} {
 		if err := r.rewrite(b, r.byContact(b)); err != nil {
 			return err
 		}
@@ -132,7 +132,7 @@ func (r *rekeyer) rewriteAll() error {
 	if err := r.rewrite(bProvider, r.provider); err != nil {
 		return err
 	}
-	for _, b := range [][]byte{bQuotes, bQuoteRevs, bInbox, bMedia, bTokens, bOwner, bPayments} {
+	for _, b := range [][]byte{bQuotes, bQuoteRevs, bInbox, bMedia, bTokens, bOwner, bInboxTries, bOutboxFlight, bPayments} {
 		if err := r.rewrite(b, same); err != nil {
 			return err
 		}

@@ -369,6 +369,9 @@ func tidyContact(tx *bolt.Tx, ks *keyset, ck string, p Policy, now time.Time, re
 	if err := dropLead(tx, ks, ck); err != nil {
 		return err
 	}
+	if err := dropLeadNote(tx, ck); err != nil {
+		return err
+	}
 	n, err = dropOwners(tx, ks, ck, nil)
 	rep.Media += n
 	if err != nil || urn == "" {

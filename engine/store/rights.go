@@ -149,6 +149,9 @@ func eraseTx(tx *bolt.Tx, ks *keyset, contact string, rep *EraseReport) error {
 	if err := deleteKeys(tx.Bucket(bOnce), keysWithPrefix(tx.Bucket(bOnce), ckPrefix(ck))); err != nil {
 		return err
 	}
+	if err := dropLeadNote(tx, ck); err != nil {
+		return err
+	}
 	for _, d := range []struct {
 		bucket []byte
 		n      *int

@@ -75,6 +75,7 @@ type Store struct {
 
 	group *groupCommit
 	seqs  *sequences
+	leads *leadIndexer // folds turns' notes into the console's lead rows
 }
 
 var (
@@ -112,7 +113,7 @@ func allBuckets() [][]byte {
 	return [][]byte{bMeta, bSeen, bSessions, bContacts, bLastIn, bProjects, bQuotes, bQuoteRevs,
 		bQuoteIndex, bConsents, bOptEvents, bAI, bMessages, bProvider, bMedia, bMediaOwners,
 		bOutbox, bInbox, bAudit, bOnce, bLeadRows, bLeadTime, bLeadStage, bLeadTab, bLeadStats,
-		bNotes, bTokens, bOwner, bPayments}
+		bNotes, bTokens, bOwner, bLeadPending, bInboxTries, bOutboxFlight, bPayments}
 }
 
 // formatName is the database format this code writes; formatPhones, the
@@ -166,6 +167,7 @@ func Open(opts Options) (*Store, error) {
 			return nil, fmt.Errorf("open store %s: %w", opts.Path, err)
 		}
 	}
+	s.startLeadIndexer()
 	return s, nil
 }
 
@@ -318,6 +320,7 @@ func writeKeyMeta(meta *bolt.Bucket, r *keyring) error {
 // Close finishes the writes in flight and closes the database file. Calls
 // after Close fail.
 func (s *Store) Close() error {
+	s.stopLeadIndexer() // before the lock: a fold in flight holds it for reading
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.group.stop()
