@@ -412,7 +412,7 @@ func commitTx(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *cor
 		}
 	}
 	if t.Erase {
-		return commitErase(tx, ks, ck, contact, now, t, pre, media, erased)
+		return commitErase(tx, ks, ck, contact, now, t, pre, erased)
 	}
 	if t.Inbound != nil {
 		if err := tx.Bucket(bMessages).Put(pre.inKey, pre.inMsg); err != nil {
@@ -474,7 +474,7 @@ func commitTx(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *cor
 // inbound id is marked seen: the turn's audit entries, the erasure and its
 // audit entry, then the outbound messages (and files they send), queued
 // without message log entries.
-func commitErase(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *core.Turn, pre *prepared, media []preparedMedia, erased *EraseReport) error {
+func commitErase(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *core.Turn, pre *prepared, erased *EraseReport) error {
 	for _, a := range t.Audit {
 		if err := appendAudit(tx, ks, a); err != nil {
 			return err
@@ -485,7 +485,7 @@ func commitErase(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *
 		return err
 	}
 	*erased = rep
-	media = nil
+	var media []preparedMedia
 	for i := range t.Outbound {
 		if t.Outbound[i].Media != nil {
 			if pm, ok := prepareMedia(ks, t.Outbound[i].Media, now); ok {

@@ -35,11 +35,10 @@ var bDataKeys = []byte("dkeys")
 
 // Meta keys of the key hierarchy.
 var (
-	metaKeyStore       = []byte("key_store") // the id of the key store this file belongs with
-	metaSeenKey        = []byte("seen_key")  // the seen-id key, sealed under the business key
-	metaRotatePending  = []byte("rotate_transient")
-	metaEmbeddedKeys   = []byte("key_store_embedded") // a backup's copy of the key store
-	metaEmbeddedPrefix = "embedded"
+	metaKeyStore      = []byte("key_store") // the id of the key store this file belongs with
+	metaSeenKey       = []byte("seen_key")  // the seen-id key, sealed under the business key
+	metaRotatePending = []byte("rotate_transient")
+	metaEmbeddedKeys  = []byte("key_store_embedded") // a backup's copy of the key store
 )
 
 // shredding is what an exclusive write destroyed: the shards whose
@@ -271,7 +270,7 @@ func resealTransient(tx *bolt.Tx, old, next *keyset) error {
 		type kv struct{ k, v []byte }
 		var todo []kv
 		err := b.ForEach(func(k, v []byte) error {
-			if v == nil || len(v) < 2 || v[0] != sealing.Envelope || v[1] != sealing.RefTransient {
+			if len(v) < 2 || v[0] != sealing.Envelope || v[1] != sealing.RefTransient {
 				return nil
 			}
 			body, err := old.open(name, k, v)
