@@ -22,9 +22,12 @@ type Payments struct {
 	Manual bool
 }
 
-// amountFor is what the link for q asks: the deposit or the total.
-func (p Payments) amountFor(q *QuoteRecord) (kind string, amount int64) {
+// amountFor is what the link for q asks: the deposit or the total; after
+// a deposit (paid so far), the balance.
+func (p Payments) amountFor(q *QuoteRecord, paid int64) (kind string, amount int64) {
 	switch {
+	case q.Status == core.QuoteDepositPaid:
+		return core.PaymentFull, max(q.Total-paid, 0)
 	case p.DepositPercent > 0:
 		return core.PaymentDeposit, int64(math.Round(float64(q.Total) * p.DepositPercent / 100))
 	case p.DepositFixed > 0:
@@ -53,7 +56,11 @@ func (e *Engine) offerPayment(t *turn, q *QuoteRecord) {
 // sendPaymentLink makes the link and queues it to the customer, keeping
 // which checkout it is on the session (payment.*).
 func (e *Engine) sendPaymentLink(t *turn, q *QuoteRecord, actor string) error {
-	kind, amount := e.cfg.Payments.amountFor(q)
+	paid, _ := lookupPath(t.sess.Vars, "payment.paid")
+	kind, amount := e.cfg.Payments.amountFor(q, toInt64(paid))
+	if amount <= 0 {
+		return fmt.Errorf("%w: nothing is left to pay", ErrQuoteState)
+	}
 	desc := "Quote " + q.ID
 	if kind == core.PaymentDeposit {
 		desc += " – deposit"
@@ -70,7 +77,7 @@ func (e *Engine) sendPaymentLink(t *turn, q *QuoteRecord, actor string) error {
 		text = e.cfg.Privacy.Texts.DepositLink
 	}
 	t.say(text, map[string]any{"amount": plugins.FormatMoney(amount, q.Currency), "url": link.URL})
-	t.setVar("payment", map[string]any{"quote": q.ID, "kind": kind, "amount": amount, "currency": q.Currency, "checkout": link.ProviderID, "url": link.URL})
+	t.setVar("payment", map[string]any{"quote": q.ID, "kind": kind, "amount": amount, "currency": q.Currency, "checkout": link.ProviderID, "url": link.URL, "paid": toInt64(paid)})
 	t.audit = append(t.audit, AuditEntry{Time: t.now, Actor: actor, Action: "payment_link", Contact: e.deps.Tag(t.sess.Contact),
 		Detail: fmt.Sprintf("quote %s: %s of %s", q.ID, kind, plugins.FormatMoney(amount, q.Currency))})
 	return nil
@@ -121,6 +128,9 @@ func (e *Engine) RecordPayment(ctx context.Context, q *QuoteRecord, p core.Payme
 	if p.Kind == core.PaymentDeposit && p.Amount < q.Total {
 		status = core.QuoteDepositPaid
 	}
+	if q.Status == core.QuoteDepositPaid && p.Kind != core.PaymentDeposit {
+		status = QuotePaid // the balance
+	}
 	if p.Recorded.IsZero() {
 		p.Recorded = e.deps.Clock().UTC()
 	}
@@ -142,6 +152,8 @@ func (e *Engine) RecordPayment(ctx context.Context, q *QuoteRecord, p core.Payme
 	}
 	t.quotes = append(t.quotes, &paid)
 	t.payments = append(t.payments, p)
+	before, _ := lookupPath(t.sess.Vars, "payment.paid")
+	t.setVar("payment.paid", toInt64(before)+p.Amount)
 	t.audit = append(t.audit, AuditEntry{Time: t.now, Actor: p.Provider, Action: "payment", Contact: e.deps.Tag(t.sess.Contact),
 		Detail: fmt.Sprintf("quote %s: %s of %s (%s)", q.ID, p.Kind, plugins.FormatMoney(p.Amount, p.Currency), p.ID)})
 	if !t.sess.OptedOut {
@@ -175,7 +187,8 @@ func (e *Engine) PaymentExpired(ctx context.Context, contact, quoteID, checkout 
 	}
 	defer unlock()
 	if pay, _ := t.sess.Vars["payment"].(map[string]any); pay != nil && pay["checkout"] == checkout {
-		delete(t.sess.Vars, "payment")
+		delete(pay, "checkout") // what was paid so far stays
+		delete(pay, "url")
 	}
 	if !t.sess.OptedOut {
 		t.say(e.cfg.Privacy.Texts.PaymentExpired, nil)
@@ -191,4 +204,18 @@ func (e *Engine) PaymentExpired(ctx context.Context, contact, quoteID, checkout 
 	}
 	e.afterCommit(t, rec)
 	return true, nil
+}
+
+// toInt64 reads a number kept in the session's variables (JSON gives
+// float64 back).
+func toInt64(v any) int64 {
+	switch n := v.(type) {
+	case int64:
+		return n
+	case int:
+		return int64(n)
+	case float64:
+		return int64(math.Round(n))
+	}
+	return 0
 }

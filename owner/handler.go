@@ -82,6 +82,9 @@ type Options struct {
 	SessionTTL time.Duration
 	Clock      func() time.Time
 	Logger     *slog.Logger
+	// Payments sends a quote's payment link when the owner asks (the
+	// engine); nil: no payment provider, no button (payments.go).
+	Payments PaymentLinks
 }
 
 // Handler serves the API and the console.

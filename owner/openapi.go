@@ -45,6 +45,7 @@ var apiDocs = map[string]apiDoc{
 	"POST /quotes/{id}/revisions":  {summary: "Make a new revision: edit lines, discount, tax, validity or notes, or correct values (set) and price again; send shows it to the customer (the earlier one can no longer be accepted)", request: "Revision", response: "Quote", status: "201", errors: []string{"400", "401", "403", "404", "409"}},
 	"POST /quotes/{id}/approval":   {summary: "Approve a quote held for approval: it is sent to the customer", response: "Quote", status: "200", errors: []string{"401", "403", "404", "409"}},
 	"POST /quotes/{id}/outcome":    {summary: "Record what became of a quote: won, lost (with a reason) or paid (with a payment reference)", request: "Outcome", response: "Quote", status: "200", errors: []string{"400", "401", "403", "404", "409"}},
+	"POST /quotes/{id}/payment-link": {summary: "Send the customer the quote's payment link (a Stripe Checkout page, or the business's own), for the deposit when one is configured", response: "Quote", status: "200", errors: []string{"401", "403", "404", "409"}},
 	"GET /media/{id}": {summary: "A stored photo or file; size=thumb gives a thumbnail of a photo", query: []param{{"size", "string", "thumb for a thumbnail"}},
 		status: "200", ctype: "application/octet-stream", errors: []string{"401", "404"}},
 	"GET /events":             {summary: "Server-sent events: `lead` with the lead id whenever a conversation changes", status: "200", ctype: "text/event-stream", errors: []string{"401"}},

@@ -99,7 +99,7 @@ func serveHandler(cfg Config, rt *runtime, ch *whatsapp.Channel, env *cliEnv) (h
 	oh, err := owner.NewHandler(owner.Options{
 		Records: rt.store, Owner: rt.store, Engine: rt.engine, Rights: ownerRights{rt.store}, Media: rt.store,
 		Templates: consoleTemplates(cfg), Business: cfg.Business.Name, SecureCookies: cfg.Console.SecureCookies,
-		Logger: rt.logger,
+		Logger: rt.logger, Payments: ownerPayments(cfg, rt),
 	})
 	if err != nil {
 		return nil, nil, err

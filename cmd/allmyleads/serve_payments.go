@@ -14,6 +14,7 @@ import (
 
 	"github.com/allmyleads/allmyleads/engine"
 	"github.com/allmyleads/allmyleads/engine/core"
+	"github.com/allmyleads/allmyleads/owner"
 	"github.com/allmyleads/allmyleads/payments"
 )
 
@@ -148,4 +149,13 @@ func (r paymentRecorder) CheckoutExpired(ctx context.Context, e payments.Expired
 		return nil
 	}
 	return err
+}
+
+// ownerPayments is the console's Send payment link, when a provider or a
+// link template is configured.
+func ownerPayments(cfg Config, rt *runtime) owner.PaymentLinks {
+	if paymentLinker(cfg) == nil {
+		return nil
+	}
+	return rt.engine
 }

@@ -155,13 +155,35 @@ func TestServePayments(t *testing.T) {
 		t.Errorf("the expiry was told %d times, want once", n)
 	}
 
-	// An erasure keeps the payment record, without the customer.
+	// The owner sends the link for the balance; its payment settles the quote.
+	if err := h.srv.rt.engine.SendPaymentLink(ctx, "whatsapp:"+e2eContact, q.ID, "owner"); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	balance := d.Sessions()[1]
+	if balance.Amount != q.Total-cs.Amount || balance.Metadata["kind"] != "full" {
+		t.Errorf("the balance's checkout: %d (%s), want %d", balance.Amount, balance.Metadata["kind"], q.Total-cs.Amount)
+	}
+	before = len(g.Sent())
+	event = d.Event("checkout.session.completed", balance)
+	if code := stripetest.Deliver(t, hook, event, stripetest.Sign(event, "whsec_e2e", time.Now())); code != http.StatusOK {
+		t.Fatalf("the balance: %d", code)
+	}
+	h.settle()
+	if got := sentTexts(g, before); !strings.Contains(got, "We received your payment of €2,329.25") {
+		t.Errorf("the balance was not thanked: %q", got)
+	}
+	if stored, _, _ := h.srv.rt.store.Quote(ctx, q.ID); stored.Status != core.QuotePaid {
+		t.Errorf("after the balance the quote is %s", stored.Status)
+	}
+
+	// An erasure keeps the payment records, without the customer.
 	if _, err := h.srv.rt.store.Erase(ctx, "+"+e2eContact, "owner"); err != nil {
 		t.Fatal(err)
 	}
 	pays, _ = h.srv.rt.store.Payments(ctx, q.ID)
-	if len(pays) != 1 || pays[0].Contact != "" || pays[0].Amount != cs.Amount {
-		t.Errorf("the payment after the erasure: %+v", pays)
+	if len(pays) != 2 || pays[0].Contact != "" || pays[1].Contact != "" || pays[0].Amount+pays[1].Amount != q.Total {
+		t.Errorf("the payments after the erasure: %+v", pays)
 	}
 }
 

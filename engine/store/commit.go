@@ -561,9 +561,10 @@ func upsertQuote(tx *bolt.Tx, ks *keyset, ck string, q *core.QuoteRecord, now ti
 			q.Revision = 1
 		}
 	} else {
-		if isPaid(&old) {
+		if isPaid(&old) && !(old.Status == core.QuoteDepositPaid && q.Status == core.QuotePaid && q.PaymentRef != old.PaymentRef) {
 			// A paid quote is a payment record: the conversation's copy
-			// (older, or repriced after the fact) never changes it.
+			// (older, or repriced after the fact) never changes it; only
+			// the payment of the balance after a deposit moves it on.
 			*q = old
 			return nil
 		}
