@@ -74,6 +74,7 @@ type rekeyer struct {
 // contactOf reads the phone number a record belongs to.
 type contactOf struct {
 	Contact string `json:"contact"`
+	URN     string `json:"urn"` // a contact record (a web visitor's has no phone)
 	Phone   string `json:"phone"`
 }
 
@@ -206,6 +207,9 @@ func (r *rekeyer) newCK(oldCK string, body []byte) (string, error) {
 	var c contactOf
 	json.Unmarshal(body, &c)
 	phone := c.Contact
+	if phone == "" {
+		phone = c.URN
+	}
 	if phone == "" {
 		phone = c.Phone
 	}

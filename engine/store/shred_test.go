@@ -127,6 +127,14 @@ func TestRekeyLeavesNothingUnderTheOldKey(t *testing.T) {
 	other := phoneN(2)
 	seedContact(t, td, testPhone, "a")
 	seedContact(t, td, other, "b")
+	// A web visitor: a contact with no phone number.
+	web := "web:visitor-5f3a"
+	visit := turnFor(phoneN(3), "w.1", "a web visit", td.clock.Now())
+	visit.Inbound.Contact, visit.Session.Contact, visit.Contact.URN, visit.Contact.Phone = web, web, web, ""
+	visit.Inbound.Channel = "web"
+	if err := td.Commit(ctx, visit); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := td.Erase(ctx, testPhone, "owner"); err != nil {
 		t.Fatal(err)
 	}
@@ -152,6 +160,9 @@ func TestRekeyLeavesNothingUnderTheOldKey(t *testing.T) {
 	e, err := td.Export(ctx, other)
 	if err != nil || e.Contact == nil || len(e.Messages) == 0 {
 		t.Fatalf("the other customer after the rekey: %v %+v", err, e)
+	}
+	if e, err := td.Export(ctx, web); err != nil || e.Contact == nil || e.Contact.URN != web {
+		t.Fatalf("the web visitor after the rekey: %v %+v", err, e)
 	}
 	t.Logf("after the rekey: the old key opens 0 values, the new one %d", n)
 }
