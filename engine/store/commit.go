@@ -183,6 +183,9 @@ func (s *Store) commitTurn(t *core.Turn, contact string, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("commit turn of contact %s: %w", short(ck), err)
 	}
+	for _, u := range used {
+		u.dk.SetStored() // the transaction that holds them committed
+	}
 	if dup {
 		return core.ErrDuplicate
 	}
@@ -272,7 +275,7 @@ func prepareTurn(ks *keyset, seqs *sequences, ck, contact string, now time.Time,
 		if err != nil {
 			return nil, fmt.Errorf("encode outbound: %w", err)
 		}
-		po.item = ks.seal(outboxName(o.Channel), po.id, body)
+		po.item = ks.sealRef(outboxSubject(ks, rec.Contact, rec.MessageKey), outboxName(o.Channel), po.id, body)
 		p.out = append(p.out, po)
 	}
 	return p, nil

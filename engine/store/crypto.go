@@ -92,7 +92,7 @@ func newKeyring(master, salt []byte, noSeal bool) (*keyring, error) {
 	if err != nil {
 		return nil, fmt.Errorf("make GCM: %w", err)
 	}
-	r := &keyring{salt: append([]byte(nil), salt...), aead: aead, hashKey: hashKey, noSeal: noSeal, dks: sealing.NewCache(1 << 16)}
+	r := &keyring{salt: append([]byte(nil), salt...), aead: aead, hashKey: hashKey, noSeal: noSeal, dks: sealing.NewCache(1 << 13)}
 	r.macs.New = func() any { return hmac.New(sha256.New, r.hashKey) }
 	r.seen.New = func() any { return hmac.New(sha256.New, r.seenSecret) }
 	return r, nil
@@ -102,7 +102,7 @@ func newKeyring(master, salt []byte, noSeal bool) (*keyring, error) {
 // of data keys.
 func (r *keyring) clone() *keyring {
 	n := &keyring{salt: r.salt, aead: r.aead, hashKey: r.hashKey, seenSecret: r.seenSecret, noSeal: r.noSeal,
-		legacy: r.legacy, kek: r.kek, dks: sealing.NewCache(1 << 16), load: r.load}
+		legacy: r.legacy, kek: r.kek, dks: sealing.NewCache(1 << 13), load: r.load}
 	n.macs.New = func() any { return hmac.New(sha256.New, n.hashKey) }
 	n.seen.New = func() any { return hmac.New(sha256.New, n.seenSecret) }
 	return n
@@ -126,8 +126,7 @@ type keyset struct {
 	checked map[string]bool
 	used    *[]usedKey // unbound: the data keys its seals used, for the transaction to persist
 	shred   *shredding // an exclusive write: the data keys destroyed, the shards to rotate
-	resolve func(subject string) (*sealing.DataKey, error)
-	err     *error // the first failure of a seal (a data key that could not be had)
+	err     error      // the first failure of a seal (a data key that could not be had)
 }
 
 // usedKey is a data key an unbound seal used.
@@ -138,15 +137,13 @@ type usedKey struct {
 
 // bind returns the keyring's view in tx.
 func (r *keyring) bind(tx *bolt.Tx) *keyset {
-	var err error
-	return &keyset{keyring: r, tx: tx, dkb: bDataKeys, checked: map[string]bool{}, err: &err}
+	return &keyset{keyring: r, tx: tx, dkb: bDataKeys}
 }
 
 // unbound returns a view outside any transaction; its seals record the
 // data keys they used (persist them in the transaction).
 func (r *keyring) unbound() *keyset {
-	var err error
-	return &keyset{keyring: r, dkb: bDataKeys, used: &[]usedKey{}, err: &err}
+	return &keyset{keyring: r, dkb: bDataKeys, used: &[]usedKey{}}
 }
 
 // in returns the keyring's view in tx (a fresh one: rebinding drops the
@@ -154,11 +151,11 @@ func (r *keyring) unbound() *keyset {
 func (ks *keyset) in(tx *bolt.Tx) *keyset { return ks.keyring.bind(tx) }
 
 // failed returns the first failure of a seal, if any.
-func (ks *keyset) failed() error { return *ks.err }
+func (ks *keyset) failed() error { return ks.err }
 
 func (ks *keyset) fail(err error) {
-	if *ks.err == nil {
-		*ks.err = err
+	if ks.err == nil {
+		ks.err = err
 	}
 }
 

@@ -51,8 +51,8 @@ type shredding struct {
 
 func (sh *shredding) empty() bool { return len(sh.shards) == 0 && !sh.transient }
 
-// dataKey returns subject's data key: from the cache, the transaction, the
-// resolver (a rekey) or, with create, a new one. A bound write transaction
+// dataKey returns subject's data key: from the cache, the transaction or,
+// with create, a new one. A bound write transaction
 // puts a new key's wrap in dkeys; an unbound keyset records the key so the
 // transaction that writes its values persists it (persist).
 func (ks *keyset) dataKey(subject string, create bool) (*sealing.DataKey, error) {
@@ -63,12 +63,6 @@ func (ks *keyset) dataKey(subject string, create bool) (*sealing.DataKey, error)
 	if dk == nil {
 		var err error
 		if dk, err = ks.lookup(subject); err != nil {
-			return nil, err
-		}
-	}
-	if dk == nil && ks.resolve != nil {
-		var err error
-		if dk, err = ks.resolve(subject); err != nil {
 			return nil, err
 		}
 	}
@@ -83,7 +77,7 @@ func (ks *keyset) dataKey(subject string, create bool) (*sealing.DataKey, error)
 		dk = nk
 	}
 	dk = ks.dks.Add(subject, dk)
-	if create {
+	if create && !dk.Stored() {
 		if ks.tx == nil {
 			if ks.used != nil {
 				*ks.used = append(*ks.used, usedKey{subject, dk})
@@ -98,7 +92,8 @@ func (ks *keyset) dataKey(subject string, create bool) (*sealing.DataKey, error)
 }
 
 // lookup reads a subject's data key from the transaction, or through
-// load outside one; nil when there is none.
+// load outside one; nil when there is none. A key read outside a write
+// transaction is stored for good (a committed one holds it).
 func (ks *keyset) lookup(subject string) (*sealing.DataKey, error) {
 	if ks.tx == nil {
 		if ks.load == nil {
@@ -114,7 +109,11 @@ func (ks *keyset) lookup(subject string) (*sealing.DataKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sealing.DataKeyFrom(key)
+	dk, err := sealing.DataKeyFrom(key)
+	if err == nil && !ks.tx.Writable() {
+		dk.SetStored()
+	}
+	return dk, err
 }
 
 // persistOne makes sure dkeys holds dk for subject: puts its wrap when
@@ -126,7 +125,7 @@ func (ks *keyset) persistOne(subject string, dk *sealing.DataKey) error {
 		if err := b.Put([]byte(subject), ks.kek.Wrap(subject, dk.Key)); err != nil {
 			return err
 		}
-		ks.checked[subject] = true
+		ks.check(subject)
 		return nil
 	}
 	key, err := ks.kek.Unwrap(subject, raw)
@@ -137,8 +136,16 @@ func (ks *keyset) persistOne(subject string, dk *sealing.DataKey) error {
 		ks.dks.Drop(subject)
 		return fmt.Errorf("data key %s: two keys were made for it at once; try again", shortSubject(subject))
 	}
-	ks.checked[subject] = true
+	ks.check(subject)
 	return nil
+}
+
+// check notes that dkeys holds subject's key in this transaction.
+func (ks *keyset) check(subject string) {
+	if ks.checked == nil {
+		ks.checked = map[string]bool{}
+	}
+	ks.checked[subject] = true
 }
 
 // persist puts the data keys an unbound keyset used (see dataKey) in the

@@ -61,12 +61,7 @@ func subjectFor(ks *keyset, bucket string, key, body []byte) sealing.Ref {
 			MessageKey string `json:"message_key"`
 		}
 		json.Unmarshal(body, &r)
-		if r.MessageKey == "" || r.Contact == "" {
-			// An erasing turn's confirmation: nothing of the contact may
-			// outlive its sending, so not the contact's key either.
-			return sealing.Ref{Kind: sealing.RefTransient}
-		}
-		return sealing.Data("c" + ks.contactKey(r.Contact))
+		return outboxSubject(ks, r.Contact, r.MessageKey)
 	}
 	if ck := leadingCK(key); ck != "" {
 		return sealing.Data("c" + ck)
@@ -112,4 +107,14 @@ func isCK(s string) bool {
 		}
 	}
 	return true
+}
+
+// outboxSubject is the key of an outbox item: its contact's; an erasing
+// turn's confirmation (no message log entry) is under the transient key,
+// since nothing of the contact may outlive its sending, not even their key.
+func outboxSubject(ks *keyset, contact, messageKey string) sealing.Ref {
+	if messageKey == "" || contact == "" {
+		return sealing.Ref{Kind: sealing.RefTransient}
+	}
+	return sealing.Data("c" + ks.contactKey(contact))
 }

@@ -39,10 +39,27 @@ func Data(subject string) Ref { return Ref{Kind: RefData, Subject: subject} }
 // Seal seals body with aead under ref, with ad as additional data; the
 // reference is covered by the tag too.
 func Seal(aead cipher.AEAD, ref Ref, ad, body []byte) []byte {
-	head := appendRef([]byte{Envelope}, ref)
-	out := make([]byte, len(head), len(head)+len(body)+aead.Overhead()+12)
-	copy(out, head)
-	return aead.Seal(out, nil, body, append(head, ad...))
+	headLen := 2 + refLen(ref)
+	sealed := headLen + len(body) + aead.Overhead()
+	// One allocation: the value, then (past its end) the additional data,
+	// which is the reference followed by ad.
+	buf := make([]byte, headLen, sealed+headLen+len(ad))
+	buf[0] = Envelope
+	appendRef(buf[1:1], ref)
+	adBuf := append(buf[sealed:sealed], buf[:headLen]...)
+	adBuf = append(adBuf, ad...)
+	return aead.Seal(buf[:headLen:sealed], nil, body, adBuf)
+}
+
+// refLen is the length of a reference after the kind byte.
+func refLen(r Ref) int {
+	switch r.Kind {
+	case RefData:
+		return 1 + len(r.Subject)
+	case RefTransient:
+		return 4
+	}
+	return 0
 }
 
 // Open opens a value sealed by Seal, after ParseRef found its key.

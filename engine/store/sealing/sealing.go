@@ -37,6 +37,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 )
 
 // KeySize is the size of every key: AES-256.
@@ -177,7 +178,16 @@ func (k *KeySet) Unwrap(subject string, wrapped []byte) ([]byte, error) {
 type DataKey struct {
 	Key  []byte
 	AEAD cipher.AEAD
+	// stored says a committed transaction holds the key's wrap: a store
+	// need not check it again before writing values under it.
+	stored atomic.Bool
 }
+
+// Stored says a committed transaction is known to hold the key.
+func (k *DataKey) Stored() bool { return k.stored.Load() }
+
+// SetStored notes that a committed transaction holds the key.
+func (k *DataKey) SetStored() { k.stored.Store(true) }
 
 // NewDataKey makes a fresh data key.
 func NewDataKey() (*DataKey, error) {
