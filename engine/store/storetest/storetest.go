@@ -11,7 +11,7 @@
 //
 // Each case is a subtest named for what it checks (Session, CommitRecords,
 // ExactlyOnce, Seen, Media, Outbox/..., Delivery/..., Inbox/..., Erase,
-// EraseTurn, EncryptionAtRest, Retention/..., ConcurrentCommits), with its
+// EraseTurn, EncryptionAtRest, Shredding, Retention/..., ConcurrentCommits), with its
 // own store in a fresh folder: -run 'TestConformance/Outbox' runs a few.
 //
 // # What a backend must do to pass
