@@ -62,6 +62,7 @@ func commands() []command {
 		{"keygen", "print a new encryption key", runKeygen},
 		{"rekey", "re-encrypt the database under a new key", runRekey},
 		{"backup", "write a consistent copy of the database", runBackup},
+		{"compact", "rewrite the database file with its live records only", runCompact},
 		{"token", "create, list or revoke owner API tokens", runToken},
 		{"owner", "set the console's owner password", runOwner},
 	}

@@ -57,7 +57,9 @@ func (s *Store) Rekey(ctx context.Context, newKey []byte, actor string) error {
 	s.ring, s.master = nr, append([]byte(nil), newKey...)
 	s.log.Info("database rekeyed", "actor", actor)
 	if err := s.compactLocked(); err != nil {
-		return fmt.Errorf("rekey: compact: %w", err)
+		// The rekey stands (the caller must keep the new key): only the
+		// old pages stay in the file until the next compaction.
+		s.log.Error("rekeyed, but the compaction failed: pages sealed under the old key stay in the file until `allmyleads compact`", "err", err)
 	}
 	return nil
 }
