@@ -46,6 +46,16 @@ type Config struct {
 	QuoteApproval  ApprovalRule   // which quotes wait for the owner's approval (none by default)
 	Privacy        Privacy        // adults only, a new policy, rights after STOP (privacy.go)
 	Payments       Payments       // payment links after acceptance (payments.go)
+
+	// QuietHours are when no reminder is sent (zero: off); a timer due in
+	// them fires when they end.
+	QuietHours QuietHours
+	// Location is the business's time zone, for quiet hours and the day a
+	// quote expires (nil: UTC).
+	Location *time.Location
+	// TemplateLanguage is the language code of the WhatsApp templates that
+	// after entries send once the 24-hour window has closed (default en_US).
+	TemplateLanguage string
 }
 
 // Keywords are the global commands that work from any step. Matching is
@@ -119,6 +129,10 @@ type Deps struct {
 	// OnPayment is called after a payment was recorded (RecordPayment),
 	// once per payment: the owner's notifications hook in here.
 	OnPayment func(core.PaymentRecord)
+	// Notifier turns each turn's events (a new lead, a quote accepted...)
+	// into notices for the business, queued with the turn (events.go);
+	// nil: none.
+	Notifier core.Notifier
 }
 
 // Engine runs conversations. It is safe for concurrent use: one contact's
@@ -222,6 +236,12 @@ func withDefaults(cfg Config) Config {
 	if cfg.ExtractTimeout <= 0 {
 		cfg.ExtractTimeout = d.ExtractTimeout
 	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	if cfg.TemplateLanguage == "" {
+		cfg.TemplateLanguage = "en_US"
+	}
 	return cfg
 }
 
@@ -272,7 +292,11 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (out []Outbound, err er
 		return nil, fmt.Errorf("load session: %w", err)
 	}
 	t := e.newTurn(ctx, sess, &in)
-	e.handle(t)
+	if in.Echo {
+		t.echo() // the business wrote from its WhatsApp Business app (echo.go)
+	} else {
+		e.handle(t)
+	}
 	return e.commit(t)
 }
 
@@ -296,7 +320,7 @@ func (e *Engine) commit(t *turn) ([]Outbound, error) {
 // returns its outbound messages.
 func (e *Engine) afterCommit(t *turn, rec *Turn) []Outbound {
 	e.observeQueued(rec.Outbound)
-	if len(rec.Outbound) > 0 && e.deps.OnOutbound != nil {
+	if len(rec.Outbound)+len(rec.Notices) > 0 && e.deps.OnOutbound != nil {
 		e.deps.OnOutbound()
 	}
 	if e.deps.OnCommit != nil {
@@ -360,6 +384,7 @@ func (e *Engine) Release(ctx context.Context, contact, actor string) error {
 	t := e.newTurn(ctx, sess, nil)
 	sess.Handoff = false
 	t.contactDirty = true
+	t.rearm = true // the question is asked again: its reminders start again
 	t.audit = append(t.audit, AuditEntry{Time: t.now, Actor: actor, Action: "release", Contact: e.deps.Tag(contact)})
 	if !sess.OptedOut {
 		t.say(e.cfg.Texts.Released, nil)
@@ -406,7 +431,7 @@ func (e *Engine) Quarantine(ctx context.Context, in Inbound, reason string) erro
 	if err := e.deps.Store.Commit(ctx, rec); err != nil {
 		return fmt.Errorf("quarantine: %w", err)
 	}
-	if len(rec.Outbound) > 0 && e.deps.OnOutbound != nil {
+	if len(rec.Outbound)+len(rec.Notices) > 0 && e.deps.OnOutbound != nil {
 		e.deps.OnOutbound()
 	}
 	return nil

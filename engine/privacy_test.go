@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/allmyleads/allmyleads/engine/core"
 	"github.com/allmyleads/allmyleads/engine/enginetest"
@@ -219,5 +220,43 @@ func TestNoMarketingSwitch(t *testing.T) {
 	raw, _, err := h.Store.ExportJSON(context.Background(), c)
 	if err != nil || !bytes.Contains(raw, []byte(`"no_marketing"`)) {
 		t.Errorf("the export does not show the objection: %v", err)
+	}
+}
+
+// TestMarketingFollowUpNeverAfterObjection: an after entry marked
+// marketing is skipped (and audited) for a customer who said NO
+// MARKETING; the other reminders still go, and a customer who did not
+// object gets the offer.
+func TestMarketingFollowUpNeverAfterObjection(t *testing.T) {
+	h := enginetest.New(t, enginetest.Options{FlowsDir: "testdata/conversations/after_marketing/flows"})
+	ana, bob := "whatsapp:447700900601", "whatsapp:447700900602"
+	for _, c := range []string{ana, bob} {
+		h.Say(c, "hi")
+		h.Say(c, "Name")
+	}
+	if out := enginetest.Format(h.Say(ana, "no marketing please")); !strings.Contains(out, "won't send you offers") {
+		t.Fatalf("NO MARKETING: %s", out)
+	}
+	sent := map[string]string{}
+	for _, f := range h.Advance(4 * time.Hour) {
+		for _, o := range f.Out {
+			sent[o.Contact] += o.Text + "\n"
+		}
+	}
+	if !strings.Contains(sent[ana], "Still there") || strings.Contains(sent[ana], "10% off") {
+		t.Errorf("ana, who objected, got:\n%s", sent[ana])
+	}
+	if !strings.Contains(sent[bob], "Still there") || !strings.Contains(sent[bob], "10% off") {
+		t.Errorf("bob got:\n%s", sent[bob])
+	}
+	audit, _ := h.Store.AuditLog(context.Background(), enginetest.Epoch)
+	skipped := 0
+	for _, a := range audit {
+		if a.Action == "reminder_skipped" && strings.Contains(a.Detail, "marketing") {
+			skipped++
+		}
+	}
+	if skipped != 1 {
+		t.Errorf("%d marketing follow-ups audited as skipped, want 1", skipped)
 	}
 }

@@ -31,6 +31,15 @@ type turn struct {
 	erase        bool // erase the contact's data with this turn
 	payments     []core.PaymentRecord
 	finally      []func() // run once the turn's steps are done, before it commits (a payment link after the thanks)
+
+	// Timers (timers.go): the timer this turn fires, the same timer due
+	// later (quiet hours), whether the turn entered a step, and whether
+	// the waiting step's reminders start again without either.
+	firing   *core.Timer
+	postpone *core.Timer
+	moved    bool
+	rearm    bool
+	ev       turnEvents // the business's events and the funnel (events.go)
 }
 
 func (e *Engine) newTurn(ctx context.Context, sess *Session, in *Inbound) *turn {
@@ -55,6 +64,7 @@ func (e *Engine) newTurn(ctx context.Context, sess *Session, in *Inbound) *turn 
 	if t.sess.Vars == nil {
 		t.sess.Vars = map[string]any{}
 	}
+	t.ev.before = snapshotOf(sess)
 	return t
 }
 
@@ -93,6 +103,7 @@ func (t *turn) say(src string, extra map[string]any) {
 // record turns the work into the Turn the store commits.
 func (t *turn) record() *Turn {
 	t.sess.Updated = t.now
+	t.planTimers()
 	rec := &Turn{
 		Inbound:   t.in,
 		Session:   t.sess,
@@ -112,5 +123,6 @@ func (t *turn) record() *Turn {
 	if t.projectDirty && t.sess.ProjectID != "" {
 		rec.Project = t.projectRecord()
 	}
+	t.finishEvents(rec)
 	return rec
 }

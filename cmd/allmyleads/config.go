@@ -40,6 +40,9 @@ type Config struct {
 	Web       WebConfig       `yaml:"web"`      // serve_web.go
 	Metrics   MetricsConfig   `yaml:"metrics"`  // serve_web.go
 	Payments  PaymentsConfig  `yaml:"payments"` // serve_payments.go
+	// Owner and Webhooks: who hears what happens (serve_alerts.go).
+	Owner    OwnerConfig     `yaml:"owner"`
+	Webhooks []WebhookConfig `yaml:"webhooks"`
 }
 
 // BusinessConfig describes the business the bot speaks for.
@@ -61,6 +64,9 @@ type BusinessConfig struct {
 	// ("" = the shipped one); PolicyDate its date, shown with the version.
 	PolicyFile string `yaml:"policy_file"`
 	PolicyDate string `yaml:"policy_date"`
+	// QuietHours is when no reminder is sent, in Timezone ("21:00-08:00");
+	// "" is off.
+	QuietHours string `yaml:"quiet_hours"`
 }
 
 // EngineConfig tunes the conversation engine.
@@ -287,6 +293,7 @@ func applyEnv(cfg *Config, getenv func(string) string) {
 	set(&cfg.Payments.StripeSecretKey, "STRIPE_SECRET_KEY")
 	set(&cfg.Payments.StripeWebhookSecret, "STRIPE_WEBHOOK_SECRET")
 	set(&cfg.Payments.StripeAPIBase, "STRIPE_API_BASE")
+	applyAlertEnv(cfg, getenv)
 }
 
 // checkRetention refuses retention periods under a day: "6m" is six
@@ -303,7 +310,10 @@ func checkRetention(path string, r RetentionConfig) []string {
 }
 
 func validateConfig(path string, cfg *Config) error {
-	if lines := checkRetention(path, cfg.Retention); len(lines) > 0 {
+	if _, err := engine.ParseQuietHours(cfg.Business.QuietHours); err != nil {
+		return fmt.Errorf("%s: error: business.quiet_hours: %v", path, err)
+	}
+	if lines := append(checkRetention(path, cfg.Retention), checkAlerts(path, cfg)...); len(lines) > 0 {
 		return errors.New(strings.Join(lines, "\n"))
 	}
 	if err := checkPayments(cfg.Payments); err != nil {

@@ -75,6 +75,12 @@ func runErase(ctx context.Context, env *cliEnv, args []string) int {
 	if err != nil {
 		return failf(env.stderr, exitRuntime, "%v", err)
 	}
+	if env.shared != nil && env.shared.engine != nil {
+		// The running server tells the webhooks (contact.erased).
+		if err := erased(ctx, env.shared.engine, urn); err != nil {
+			fmt.Fprintf(env.stderr, "%v\n", err)
+		}
+	}
 	fmt.Fprintf(env.stdout, "erased %s: %s\n", urn, rep)
 	fmt.Fprintln(env.stdout, "the contact's data keys are destroyed: no copy of their records in the database file opens any more")
 	if *compact {

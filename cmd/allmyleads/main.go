@@ -65,6 +65,7 @@ func commands() []command {
 		{"compact", "rewrite the database file with its live records only", runCompact},
 		{"token", "create, list or revoke owner API tokens", runToken},
 		{"owner", "set the console's owner password", runOwner},
+		{"webhooks", "send a signed sample event to a webhook receiver", runWebhooks},
 	}
 }
 

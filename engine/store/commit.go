@@ -48,6 +48,10 @@ type outboxRecord struct {
 	core.OutboxItem
 	MessageKey string `json:"message_key"`
 	LastError  string `json:"last_error,omitempty"`
+	// About is the contact key of the contact a notice is about (it goes
+	// to someone else: the owner, a webhook): it is sealed under that
+	// contact's data key, so their erasure shreds it (subjects.go).
+	About string `json:"about,omitempty"`
 }
 
 // mediaMeta is what the media bucket keeps beside the bytes.
@@ -74,6 +78,8 @@ func turnContact(t *core.Turn) string {
 		return t.Contact.URN
 	case len(t.Outbound) > 0:
 		return t.Outbound[0].Contact
+	case len(t.Notices) > 0:
+		return t.Notices[0].Contact
 	}
 	return ""
 }
@@ -190,6 +196,7 @@ func (s *Store) commitTurn(t *core.Turn, contact string, now time.Time) error {
 		return core.ErrDuplicate
 	}
 	s.leads.poke()
+	s.claims.release(pre.released)
 	if t.Erase {
 		s.log.Info("contact erased", "contact", short(erased.ContactKey), "actor", chatEraseActor)
 	}
@@ -220,6 +227,9 @@ type prepared struct {
 	out           []preparedOut
 	maxMsg        uint64 // the highest message and outbox sequence used
 	maxOut        uint64
+
+	timers   []preparedTimer // the session's timers, indexed when session is set
+	released [][]byte        // index keys the committed transaction removed
 }
 
 // preparedOut is one outbound message: its outbox entry and its log entry.
@@ -245,40 +255,58 @@ func prepareTurn(ks *keyset, seqs *sequences, ck, contact string, now time.Time,
 		return nil, err
 	}
 	for i := range t.Outbound {
-		o := &t.Outbound[i]
-		if o.Contact == "" {
-			o.Contact = contact
+		if err := prepareOut(ks, seqs, p, ck, contact, now, t, &t.Outbound[i], !t.Erase); err != nil {
+			return nil, err
 		}
-		if o.Channel == "" && t.Inbound != nil {
-			o.Channel = t.Inbound.Channel
+	}
+	for i := range t.Notices {
+		// Notices go to others about the contact: queued, never logged in
+		// the contact's transcript (notices.go).
+		if err := prepareOut(ks, seqs, p, ck, contact, now, t, &t.Notices[i], false); err != nil {
+			return nil, err
 		}
-		if o.Channel == "" {
-			return nil, errors.New("outbound message without a channel")
-		}
-		if o.Created.IsZero() {
-			o.Created = now
-		}
-		if o.ReplyTo == "" && t.Inbound != nil {
-			o.ReplyTo = t.Inbound.ID
-		}
-		p.maxOut = seqs.outbox.Add(1)
-		o.ID = seqID(p.maxOut)
-		po := preparedOut{channel: o.Channel, id: []byte(o.ID)}
-		rec := outboxRecord{OutboxItem: core.OutboxItem{Outbound: *o}}
-		if !t.Erase {
-			p.maxMsg = seqs.msgs.Add(1)
-			po.msgKey = ckKey(ck, timeSeq(o.Created, p.maxMsg))
-			po.entry = sealJSON(ks, bMessages, po.msgKey, outboundMessage(o))
-			rec.MessageKey = string(po.msgKey)
-		}
-		body, err := json.Marshal(rec)
-		if err != nil {
-			return nil, fmt.Errorf("encode outbound: %w", err)
-		}
-		po.item = ks.sealRef(outboxSubject(ks, rec.Contact, rec.MessageKey), outboxName(o.Channel), po.id, body)
-		p.out = append(p.out, po)
 	}
 	return p, nil
+}
+
+// prepareOut assigns an outbound message its outbox id and seals its
+// outbox entry and, when logged, its message log entry.
+func prepareOut(ks *keyset, seqs *sequences, p *prepared, ck, contact string, now time.Time, t *core.Turn, o *core.Outbound, logged bool) error {
+	if o.Contact == "" {
+		o.Contact = contact
+	}
+	if o.Channel == "" && t.Inbound != nil {
+		o.Channel = t.Inbound.Channel
+	}
+	if o.Channel == "" {
+		return errors.New("outbound message without a channel")
+	}
+	if o.Created.IsZero() {
+		o.Created = now
+	}
+	if o.ReplyTo == "" && t.Inbound != nil && o.Notice == nil {
+		o.ReplyTo = t.Inbound.ID
+	}
+	p.maxOut = seqs.outbox.Add(1)
+	o.ID = seqID(p.maxOut)
+	po := preparedOut{channel: o.Channel, id: []byte(o.ID)}
+	rec := outboxRecord{OutboxItem: core.OutboxItem{Outbound: *o}}
+	if o.Notice != nil && !t.Erase {
+		rec.About = ck
+	}
+	if logged {
+		p.maxMsg = seqs.msgs.Add(1)
+		po.msgKey = ckKey(ck, timeSeq(o.Created, p.maxMsg))
+		po.entry = sealJSON(ks, bMessages, po.msgKey, outboundMessage(o))
+		rec.MessageKey = string(po.msgKey)
+	}
+	body, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("encode outbound: %w", err)
+	}
+	po.item = ks.sealRef(outboxSubject(ks, rec), outboxName(o.Channel), po.id, body)
+	p.out = append(p.out, po)
+	return nil
 }
 
 // prepareRecords seals the turn's inbound bookkeeping, session, contact
@@ -306,8 +334,14 @@ func prepareRecords(ks *keyset, seqs *sequences, p *prepared, ck, contact string
 		}
 		p.maxMsg = seqs.msgs.Add(1)
 		p.inKey = ckKey(ck, timeSeq(keyAt, p.maxMsg))
-		p.inMsg = sealJSON(ks, bMessages, p.inKey, inboundMessage(in))
-		p.lastIn = sealJSON(ks, bLastIn, []byte(ck), lastInbound{Contact: contact, Time: at})
+		if in.Echo {
+			// The business wrote from its WhatsApp Business app: its
+			// message, already delivered, that opens no window.
+			p.inMsg = sealJSON(ks, bMessages, p.inKey, echoMessage(in))
+		} else {
+			p.inMsg = sealJSON(ks, bMessages, p.inKey, inboundMessage(in))
+			p.lastIn = sealJSON(ks, bLastIn, []byte(ck), lastInbound{Contact: contact, Time: at})
+		}
 	}
 	if t.Session != nil {
 		body, err := json.Marshal(t.Session)
@@ -315,6 +349,9 @@ func prepareRecords(ks *keyset, seqs *sequences, p *prepared, ck, contact string
 			return fmt.Errorf("encode session: %w", err)
 		}
 		p.session = ks.seal(string(bSessions), []byte(ck), body)
+		if p.timers, err = prepareTimers(ks, ck, contact, t.Session.Timers); err != nil {
+			return err
+		}
 	}
 	if t.Contact != nil {
 		body, err := json.Marshal(t.Contact)
@@ -421,17 +458,25 @@ func commitTx(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *cor
 		if err := tx.Bucket(bMessages).Put(pre.inKey, pre.inMsg); err != nil {
 			return err
 		}
-		if err := tx.Bucket(bLastIn).Put([]byte(ck), pre.lastIn); err != nil {
-			return err
+		if pre.lastIn != nil {
+			if err := tx.Bucket(bLastIn).Put([]byte(ck), pre.lastIn); err != nil {
+				return err
+			}
 		}
 	}
 	if err := putMedia(tx, ks, ck, contact, media); err != nil {
 		return err
 	}
+	pre.released = nil
 	if pre.session != nil {
 		if err := tx.Bucket(bSessions).Put([]byte(ck), pre.session); err != nil {
 			return err
 		}
+		removed, err := syncTimers(tx, ck, pre.timers)
+		if err != nil {
+			return err
+		}
+		pre.released = removed
 	}
 	if err := putContact(tx, ks, ck, t.Contact, pre.contact); err != nil {
 		return err
@@ -467,8 +512,13 @@ func commitTx(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *cor
 			return err
 		}
 	}
-	if err := noteLead(tx, ks, ck, normalize(contact), turnInputs(now, t)); err != nil {
+	if err := markSteps(tx, ks, ck, t.Steps); err != nil {
 		return err
+	}
+	if !noticesOnly(t) {
+		if err := noteLead(tx, ks, ck, normalize(contact), turnInputs(now, t)); err != nil {
+			return err
+		}
 	}
 	return enqueue(tx, pre)
 }

@@ -410,6 +410,9 @@ func turnInputs(now time.Time, t *core.Turn) leadInputs {
 		if in.lastText == "" && len(t.Inbound.Media) > 0 {
 			in.lastText = "[" + string(t.Inbound.Kind) + "]"
 		}
+		if t.Inbound.Echo && in.lastText != "" {
+			in.lastText = core.AuthorOwnerApp + ": " + in.lastText
+		}
 	}
 	for _, o := range t.Outbound {
 		if o.Author != "" && o.Text != "" {

@@ -15,7 +15,8 @@ import (
 // PendingOutbound returns up to limit unsent messages of the channel ("" for
 // every channel), oldest first, whose NotBefore has passed. A contact's
 // later messages wait while an earlier one waits for its retry, so a
-// contact's messages are never sent out of order.
+// contact's messages are never sent out of order (a webhook's deliveries:
+// per lead and receiver, Outbound.Lane).
 func (s *Store) PendingOutbound(ctx context.Context, channel string, limit int) ([]core.OutboxItem, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -75,11 +76,12 @@ func pendingOf(ks *keyset, b, flights *bolt.Bucket, ch string, now time.Time, li
 		if err := ks.decode(outboxName(ch), k, v, &rec); err != nil {
 			return nil, err
 		}
-		if blocked[rec.Contact] {
+		lane := rec.Lane()
+		if blocked[lane] {
 			continue
 		}
 		if rec.NotBefore.After(now) {
-			blocked[rec.Contact] = true
+			blocked[lane] = true
 			continue
 		}
 		it := rec.OutboxItem
@@ -141,7 +143,7 @@ func (s *Store) outboxUpdate(ctx context.Context, what, id string, fn func(tx *b
 			if err != nil {
 				return err
 			}
-			transient = rec.MessageKey == ""
+			transient = rec.MessageKey == "" && rec.About == ""
 			return fn(tx, ks, b, rec)
 		})
 	})
@@ -177,11 +179,14 @@ func (s *Store) MarkSent(ctx context.Context, id, providerID string, at time.Tim
 			return err
 		}
 		if rec.MessageKey == "" {
-			// A message with no log entry (an erasure's confirmation):
-			// nothing of the contact may stay behind, not even the id, and
-			// the transient key it was sealed under is replaced next.
-			if err := tx.Bucket(bMeta).Put(metaRotatePending, []byte{1}); err != nil {
-				return err
+			// A message with no log entry (an erasure's confirmation, a
+			// notice): nothing of the contact may stay behind, not even
+			// the id; what was sealed under the transient key is replaced
+			// next (a notice about a contact is under their key).
+			if rec.About == "" {
+				if err := tx.Bucket(bMeta).Put(metaRotatePending, []byte{1}); err != nil {
+					return err
+				}
 			}
 			return b.Delete([]byte(id))
 		}
@@ -285,7 +290,10 @@ func (s *Store) MarkFailed(ctx context.Context, id string, code int, reason stri
 				return err
 			}
 		}
-		if rec.MessageKey == "" {
+		if err := recordNoticeFailure(tx, ks, rec, code, reason, now); err != nil {
+			return err
+		}
+		if rec.MessageKey == "" && rec.About == "" {
 			if err := tx.Bucket(bMeta).Put(metaRotatePending, []byte{1}); err != nil {
 				return err
 			}

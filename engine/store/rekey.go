@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -126,6 +127,9 @@ func (r *rekeyer) rewriteAll() error {
 			return err
 		}
 	}
+	if err := r.rekeyNotices(); err != nil {
+		return err
+	}
 	if err := r.rewrite(bMediaOwners, r.mediaOwner); err != nil {
 		return err
 	}
@@ -141,6 +145,12 @@ func (r *rekeyer) rewriteAll() error {
 		}
 	}
 	if err := r.rewrite(bAudit, r.audit); err != nil {
+		return err
+	}
+	if err := r.rewrite(bTimers, r.timer); err != nil {
+		return err
+	}
+	if err := rebuildTimerOwners(tx); err != nil {
 		return err
 	}
 	ob := tx.Bucket(bOutbox)
@@ -175,6 +185,14 @@ func (r *rekeyer) rewriteIn(b *bolt.Bucket, name string, fn remap) error {
 	})
 	for _, k := range keys {
 		body, err := r.old.open(name, k, b.Get(k))
+		if errors.Is(err, errShredded) {
+			// Left behind under a destroyed key: unreadable by anyone,
+			// so not carried into the new keys.
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+			continue
+		}
 		if err != nil {
 			return err
 		}

@@ -341,6 +341,9 @@ func tidyContact(tx *bolt.Tx, ks *keyset, ck string, p Policy, now time.Time, re
 			return err
 		}
 	}
+	if _, err := dropTimers(tx, ck); err != nil {
+		return err
+	}
 	for _, b := range [][]byte{bConsents, bOptEvents, bAI, bNotes, bOnce} {
 		if err := deleteKeys(tx.Bucket(b), keysWithPrefix(tx.Bucket(b), prefix)); err != nil {
 			return err
@@ -370,6 +373,9 @@ func tidyContact(tx *bolt.Tx, ks *keyset, ck string, p Policy, now time.Time, re
 		return err
 	}
 	if err := dropLeadNote(tx, ck); err != nil {
+		return err
+	}
+	if err := eraseFunnelMarks(tx, ck); err != nil {
 		return err
 	}
 	n, err = dropOwners(tx, ks, ck, nil)

@@ -143,6 +143,9 @@ func eraseTx(tx *bolt.Tx, ks *keyset, contact string, rep *EraseReport) error {
 	if rep.Session, err = deleteKey(tx.Bucket(bSessions), []byte(ck)); err != nil {
 		return err
 	}
+	if _, err := dropTimers(tx, ck); err != nil {
+		return err
+	}
 	if _, err := deleteKey(tx.Bucket(bLastIn), []byte(ck)); err != nil {
 		return err
 	}
@@ -180,6 +183,9 @@ func eraseTx(tx *bolt.Tx, ks *keyset, contact string, rep *EraseReport) error {
 	}
 	rep.Media = n
 	if err := deleteKeys(tx.Bucket(bNotes), keysWithPrefix(tx.Bucket(bNotes), ckPrefix(ck))); err != nil {
+		return err
+	}
+	if err := eraseFunnelMarks(tx, ck); err != nil {
 		return err
 	}
 	if err := dropLead(tx, ks, ck); err != nil {
@@ -238,8 +244,8 @@ func eraseOutbox(tx *bolt.Tx, ks *keyset, contact string, rep *EraseReport) erro
 			if err := ks.decode(outboxName(ch), k, v, &rec); err != nil {
 				return err
 			}
-			if normalize(rec.Contact) == contact {
-				doomed = append(doomed, append([]byte(nil), k...))
+			if normalize(rec.Contact) == contact || (rec.About != "" && rec.About == ks.contactKey(contact)) {
+				doomed = append(doomed, append([]byte(nil), k...)) // a notice about them too
 			}
 			return nil
 		})

@@ -14,7 +14,8 @@
 // holds no phone number, name, email or message text in the clear.
 //
 // The package implements core.Store, core.Outbox, core.Inbox and
-// core.Retention (and core.Rights through ChatRights), passes the
+// core.Retention (and core.Rights through ChatRights) and core.Timers (the
+// due-time index of the sessions' timers, timers.go), passes the
 // conformance suite in engine/store/storetest, and imports engine/core for
 // its types only. It must not import flows, plugins or
 // channels, and nothing outside it may assume bbolt.
@@ -73,9 +74,10 @@ type Store struct {
 	ring   *keyring
 	master []byte // to seal the key store file
 
-	group *groupCommit
-	seqs  *sequences
-	leads *leadIndexer // folds turns' notes into the console's lead rows
+	group  *groupCommit
+	seqs   *sequences
+	leads  *leadIndexer // folds turns' notes into the console's lead rows
+	claims timerClaims  // this process's claims on due timers (timers.go)
 }
 
 var (
@@ -107,13 +109,15 @@ var (
 	bInbox       = []byte("inbox")        // seq -> InboxItem
 	bAudit       = []byte("audit")        // time/seq -> AuditEntry
 	bOnce        = []byte("once")         // ck/key -> when a Once turn of that key was last committed
+	// bTimers and bTimerOwners are described in timers.go.
 )
 
 func allBuckets() [][]byte {
 	return [][]byte{bMeta, bSeen, bSessions, bContacts, bLastIn, bProjects, bQuotes, bQuoteRevs,
 		bQuoteIndex, bConsents, bOptEvents, bAI, bMessages, bProvider, bMedia, bMediaOwners,
 		bOutbox, bInbox, bAudit, bOnce, bLeadRows, bLeadTime, bLeadStage, bLeadTab, bLeadStats,
-		bNotes, bTokens, bOwner, bLeadPending, bInboxTries, bOutboxFlight, bPayments}
+		bNotes, bTokens, bOwner, bLeadPending, bInboxTries, bOutboxFlight, bTimers, bTimerOwners, bNoticeFails, bFunnel, bFunnelMarks,
+		bPayments}
 }
 
 // formatName is the database format this code writes; formatPhones, the

@@ -23,6 +23,10 @@ func subjectFor(ks *keyset, bucket string, key, body []byte) sealing.Ref {
 		return monthSubject(key, "/m/")
 	case string(bAI):
 		return monthSubject(key, "/a/")
+	case string(bTimers):
+		if ck, ok := timerCK(key); ok && isCK(ck) {
+			return sealing.Data("c" + ck)
+		}
 	case string(bMediaOwners):
 		if i := strings.LastIndexByte(string(key), '/'); i >= 0 && isCK(string(key[i+1:])) {
 			return sealing.Data("c" + string(key[i+1:]))
@@ -56,12 +60,9 @@ func subjectFor(ks *keyset, bucket string, key, body []byte) sealing.Ref {
 		return sealing.Business()
 	}
 	if strings.HasPrefix(bucket, "outbox/") {
-		var r struct {
-			Contact    string `json:"contact"`
-			MessageKey string `json:"message_key"`
-		}
+		var r outboxRecord
 		json.Unmarshal(body, &r)
-		return outboxSubject(ks, r.Contact, r.MessageKey)
+		return outboxSubject(ks, r)
 	}
 	if ck := leadingCK(key); ck != "" {
 		return sealing.Data("c" + ck)
@@ -109,12 +110,17 @@ func isCK(s string) bool {
 	return true
 }
 
-// outboxSubject is the key of an outbox item: its contact's; an erasing
-// turn's confirmation (no message log entry) is under the transient key,
-// since nothing of the contact may outlive its sending, not even their key.
-func outboxSubject(ks *keyset, contact, messageKey string) sealing.Ref {
-	if messageKey == "" || contact == "" {
+// outboxSubject is the key of an outbox item: its contact's; a notice's,
+// the key of the contact it is about; an erasing turn's messages and
+// notices (no message log entry, about no one) are under the transient
+// key, since nothing of the contact may outlive their sending, not even
+// their key.
+func outboxSubject(ks *keyset, rec outboxRecord) sealing.Ref {
+	switch {
+	case rec.About != "":
+		return sealing.Data("c" + rec.About)
+	case rec.MessageKey == "" || rec.Contact == "":
 		return sealing.Ref{Kind: sealing.RefTransient}
 	}
-	return sealing.Data("c" + ks.contactKey(contact))
+	return sealing.Data("c" + ks.contactKey(rec.Contact))
 }

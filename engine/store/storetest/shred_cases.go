@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/allmyleads/allmyleads/engine/core"
 )
@@ -33,7 +34,21 @@ func testShredding(t *testing.T, h Harness) {
 			e.clock.Add(1)
 			turn := x.c.turn(fmt.Sprintf("%s.more%d", x.prefix, i), e.now())
 			turn.Session.Vars["note"] = fmt.Sprintf("rewrite %d of %s", i, x.c.Name)
+			// A reminder, and news of the lead for the owner and a webhook,
+			// sent at once: their copies stay behind too.
+			turn.Session.Timers = []core.Timer{{ID: fmt.Sprintf("after/quote/ask_email/%d", i), Contact: x.c.URN, Kind: core.TimerAfter,
+				Due: e.now().Add(time.Hour), Set: e.now(), Flow: "quote", Step: "ask_email"}}
+			turn.Notices = []core.Outbound{
+				webhookNotice(x.c, "https://crm.test/hook", core.EventLeadCreated, e.now()),
+				{Channel: "whatsapp", Contact: cust(900).URN, Kind: core.OutText, Text: "New lead: " + x.c.Name, Created: e.now(),
+					Notice: &core.Notice{Event: core.EventLeadCreated, EventID: fmt.Sprintf("evt-%s-%d", x.prefix, i), Lead: "lead-" + x.c.Digits}},
+			}
 			e.commit(turn)
+			for _, n := range turn.Notices {
+				if err := e.b.MarkSent(e.ctx, n.ID, "sent-"+n.ID, e.now()); err != nil {
+					t.Fatal(err)
+				}
+			}
 		}
 		id, err := e.b.AddInbox(e.ctx, "whatsapp", webhook(x.c), e.now())
 		if err != nil {
