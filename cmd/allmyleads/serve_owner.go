@@ -103,8 +103,8 @@ func serveHandler(cfg Config, rt *runtime, ch *whatsapp.Channel, env *cliEnv) (h
 	oh, err := owner.NewHandler(owner.Options{
 		Records: rt.store, Owner: rt.store, Engine: rt.engine, Rights: ownerRights{rt.store, rt.engine}, Media: rt.store,
 		Templates: consoleTemplates(cfg), Business: cfg.Business.Name, SecureCookies: cfg.Console.SecureCookies,
-		Logger:   rt.logger,
-		Notices:  rt.store, Funnel: rt.store, Flows: rt.flows, StartFlow: cfg.Engine.StartFlow,
+		Logger:  rt.logger,
+		Notices: rt.store, Funnel: rt.store, Flows: rt.flows, StartFlow: cfg.Engine.StartFlow,
 		Payments: ownerPayments(cfg, rt),
 	})
 	if err != nil {
