@@ -228,7 +228,7 @@ func TestNoMarketingSwitch(t *testing.T) {
 // MARKETING; the other reminders still go, and a customer who did not
 // object gets the offer.
 func TestMarketingFollowUpNeverAfterObjection(t *testing.T) {
-	h := enginetest.New(t, enginetest.Options{FlowsDir: "testdata/conversations/after_marketing/flows"})
+	h := enginetest.New(t, enginetest.Options{FlowsDir: "testdata/after_marketing/flows"})
 	ana, bob := "whatsapp:447700900601", "whatsapp:447700900602"
 	for _, c := range []string{ana, bob} {
 		h.Say(c, "hi")
