@@ -7,9 +7,12 @@
 // backup).
 //
 // Everything personal is sealed at rest with AES-256-GCM: every value is a
-// version byte followed by the nonce and ciphertext of its body, with the
-// bucket and key as additional data so values cannot be swapped between
-// records. Contacts are keyed by a keyed hash of their phone number
+// version byte and a reference to its key followed by the nonce and
+// ciphertext of its body, with the bucket and key as additional data so
+// values cannot be swapped between records. Each contact's records are
+// sealed under the contact's own data key, so an erasure destroys the key
+// rather than trust that every copy of the records is gone (shred.go,
+// subjects.go; the key hierarchy is package sealing). Contacts are keyed by a keyed hash of their phone number
 // (ContactKey), message and provider ids by keyed hashes too, so the file
 // holds no phone number, name, email or message text in the clear.
 //
