@@ -276,3 +276,13 @@ func checkCorrection(field, value string) (string, bool) {
 	}
 	return "", false
 }
+
+// rightsQuestion says whether the engine's open question is about a right
+// (MY DATA, DELETE MY DATA, CORRECT MY DATA): it is answered after STOP.
+func rightsQuestion(pending string) bool {
+	switch pending {
+	case "export", "erase", "correct":
+		return true
+	}
+	return false
+}

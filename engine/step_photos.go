@@ -8,7 +8,9 @@ import (
 
 // photos collects between min and max images. Each photo is acknowledged;
 // the done word ends collection once min is met; text instead of photos
-// gets a friendly reminder. The saved value is a list of photo references
+// gets a friendly reminder. "No photos", "I can't", "later" (and `retries`
+// messages without a photo) go to `skip`, else a person is offered
+// (never_stuck.go). The saved value is a list of photo references
 // ({id, mime, sha256, caption, size}); the bytes stay in the store.
 //
 //   - id: photos
@@ -16,6 +18,7 @@ import (
 //     save: project.photos
 //     min: 1
 //     max: 5
+//     skip: no_photos
 func init() { registerStep(flows.KindPhotos, stepKind{enter: enterPhotos, answer: answerPhotos}) }
 
 func enterPhotos(t *turn, s *flows.Step) outcome {
@@ -37,7 +40,7 @@ func photoLimits(s *flows.Step) (lo, hi int, done string) {
 func answerPhotos(t *turn, s *flows.Step, in *Inbound) outcome {
 	lo, hi, done := photoLimits(s)
 	got, _ := t.sess.Scratch["photos"].([]any)
-	limits := map[string]any{"min": lo, "max": hi, "done": done}
+	limits := map[string]any{"min": lo, "max": hi, "done": t.doneWord(done)}
 
 	images := 0
 	for i := range in.Media {
@@ -72,6 +75,9 @@ func answerPhotos(t *turn, s *flows.Step, in *Inbound) outcome {
 			t.say(t.e.cfg.Texts.PhotoReceived, merge(limits, map[string]any{"count": len(got)}))
 		}
 		return wait()
+	}
+	if o, ok := t.photosWayOut(s, in, got, lo, done); ok { // never_stuck.go: done, "no photos", skip
+		return o
 	}
 	if normalizeAnswer(answerText(in)) == strings.ToLower(done) {
 		if len(got) >= lo {

@@ -91,7 +91,7 @@ func TestServePayments(t *testing.T) {
 		t.Fatalf("quotes %+v %v", quotes, err)
 	}
 	q := quotes[0]
-	if cs.Amount != (q.Total*30+50)/100 || cs.Currency != "eur" || cs.Metadata["quote_id"] != q.ID || cs.Metadata["kind"] != "deposit" || cs.Locale != "auto" {
+	if cs.Amount != (q.Total*30+50)/100 || cs.Currency != "eur" || cs.Metadata["quote_id"] != q.ID || cs.Metadata["kind"] != "deposit" || cs.Locale != "en" {
 		t.Errorf("checkout session %+v for quote %s of %d", cs, q.ID, q.Total)
 	}
 	for k, v := range cs.Form {
