@@ -44,6 +44,9 @@ func (e *Engine) handle(t *turn) {
 		t.say(e.cfg.Texts.Unsupported, nil)
 		return
 	}
+	if e.afterEnd(t) { // the request is in: small talk is acknowledged, not a new intake (after_end.go)
+		return
+	}
 	switch {
 	case idle && sess.Step != "":
 		t.say(e.cfg.Texts.WelcomeBack, nil)

@@ -7,8 +7,9 @@ import (
 )
 
 // photos collects between min and max images. Each photo is acknowledged;
-// the done word ends collection once min is met; text instead of photos
-// gets a friendly reminder. The saved value is a list of photo references
+// the done word (or "finished", "that's all", "that's it", "ok"...) ends
+// collection once min is met; text instead of photos gets a friendly
+// reminder. The saved value is a list of photo references
 // ({id, mime, sha256, caption, size}); the bytes stay in the store.
 //
 //   - id: photos
@@ -73,7 +74,7 @@ func answerPhotos(t *turn, s *flows.Step, in *Inbound) outcome {
 		}
 		return wait()
 	}
-	if normalizeAnswer(answerText(in)) == strings.ToLower(done) {
+	if isDoneWord(answerText(in), done) { // "done", "finished", "that's all", "ok" (done_words.go)
 		if len(got) >= lo {
 			return t.savePhotos(s, got)
 		}

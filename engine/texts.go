@@ -47,6 +47,11 @@ type Texts struct {
 	QuoteRevised     string `yaml:"quote_revised"`      // above a quote the owner revised; {{ revision }}
 	QuoteReplaced    string `yaml:"quote_replaced"`     // a button of an earlier revision of the quote was tapped
 	QuoteReplacedAsk string `yaml:"quote_replaced_ask"` // the question with the latest revision's buttons
+	AnswerQuestion   string `yaml:"answer_question"`    // a question where an answer was asked (a name tag refused it)
+	AnswerMedia      string `yaml:"answer_media"`       // a media placeholder ([Voice message 0:42]) where text was asked
+	ChoiceOther      string `yaml:"choice_other"`       // an answer that fits no option, when one is a catch-all; {{ other }}
+	QuoteEmoji       string `yaml:"quote_emoji"`        // an emoji alone (👍) at the quote; {{ total }} {{ accept }}
+	AfterEnd         string `yaml:"after_end"`          // a message after the conversation ended (quote accepted or declined)
 }
 
 // DefaultTexts returns the engine's shipped wording.
@@ -95,6 +100,11 @@ func DefaultTexts() Texts {
 		QuoteRevised:     "We've updated your quote (revision {{ revision }}). It replaces the earlier one.",
 		QuoteReplaced:    "That quote has been replaced by the updated one above.",
 		QuoteReplacedAsk: "Would you like to go ahead with the updated quote?",
+		AnswerQuestion:   "Good question! Our team will see it with your request and answer it. First, I need a few details.",
+		AnswerMedia:      "Sorry, I can't open voice messages or attachments here. Could you type your answer?",
+		ChoiceOther:      "Sorry, I didn't catch that. Please pick one of the options. If it's none of them, or more than one, choose *{{ other }}*.",
+		QuoteEmoji:       "Just to be sure: do you accept the quote of *{{ total }}*? Please reply *yes* or tap *{{ accept }}*.",
+		AfterEnd:         "Thanks for your message! A member of our team has your request and will be in touch here. For a quote for another job, just send *new quote*.",
 	}
 }
 
@@ -148,5 +158,10 @@ func (t Texts) withDefaults() Texts {
 	fill(&t.ConsentWithdrawn, d.ConsentWithdrawn)
 	fill(&t.NoMarketing, d.NoMarketing)
 	fill(&t.LanguageNoted, d.LanguageNoted)
+	fill(&t.AnswerQuestion, d.AnswerQuestion)
+	fill(&t.AnswerMedia, d.AnswerMedia)
+	fill(&t.ChoiceOther, d.ChoiceOther)
+	fill(&t.QuoteEmoji, d.QuoteEmoji)
+	fill(&t.AfterEnd, d.AfterEnd)
 	return t
 }
