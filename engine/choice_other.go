@@ -11,7 +11,7 @@ import (
 // "Anders", "Autre", "Outro", "Sonstiges".
 var (
 	catchAllIDs   = []string{"other", "others", "else", "something_else", "none", "none_of_these", "otro", "otra", "andere", "anders", "autre", "outro", "sonstiges"}
-	catchAllWords = []string{"other", "else", "none of", "not listed", "otro", "otra", "algo más", "algo mas", "outro", "outra", "andere", "anders", "sonstig", "autre", "ninguno"}
+	catchAllWords = []string{"other", "else", "none of", "not listed", "otro", "otra", "algo más", "algo mas", "outro", "outra", "andere", "anderes", "anders", "sonstiges", "autre", "ninguno"}
 )
 
 // catchAll returns the title of a choice step's catch-all option, or ""

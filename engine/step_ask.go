@@ -90,6 +90,13 @@ func answerAsk(t *turn, s *flows.Step, in *Inbound) outcome {
 // reask when given (a range question). A required question keeps asking
 // after its retries; an optional one moves on without an answer.
 func (t *turn) askFailed(s *flows.Step, err error, reask func()) outcome {
+	if refusal(err) == flows.RefusedQuestion {
+		// A question back is no failed answer: it is kept for the team
+		// and the question asked again, without counting an attempt.
+		t.sayRefused(s, err)
+		t.sayText(s.Text, nil)
+		return wait()
+	}
 	if reask == nil {
 		reask = func() {
 			t.sayRefused(s, err) // the step's error, or why an answer tag refused it (answer_checks.go)

@@ -100,7 +100,7 @@ func DefaultTexts() Texts {
 		QuoteRevised:     "We've updated your quote (revision {{ revision }}). It replaces the earlier one.",
 		QuoteReplaced:    "That quote has been replaced by the updated one above.",
 		QuoteReplacedAsk: "Would you like to go ahead with the updated quote?",
-		AnswerQuestion:   "Good question! Our team will see it with your request and answer it. First, I need a few details.",
+		AnswerQuestion:   "Good question! Our team will see it with your request and get back to you. For now, could you answer this one?",
 		AnswerMedia:      "Sorry, I can't open voice messages or attachments here. Could you type your answer?",
 		ChoiceOther:      "Sorry, I didn't catch that. Please pick one of the options. If it's none of them, or more than one, choose *{{ other }}*.",
 		QuoteEmoji:       "Just to be sure: do you accept the quote of *{{ total }}*? Please reply *yes* or tap *{{ accept }}*.",

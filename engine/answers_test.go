@@ -1,0 +1,81 @@
+package engine_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/allmyleads/allmyleads/engine/enginetest"
+)
+
+// shippedUpTo are the customer's messages of the shipped flows up to a
+// question, as a UK contact who gives another number to call.
+var shippedUpTo = map[string][]string{
+	"ask_name":    {"Hi", "yes"},
+	"ask_email":   {"Hi", "yes", "Ana Lima"},
+	"ask_phone":   {"Hi", "yes", "Ana Lima", "ana@example.com", "No, use another"},
+	"ask_company": {"Hi", "yes", "Ana Lima", "ana@example.com", "No, use another", "+44 7700 900123"},
+	"ask_address": {"Hi", "yes", "Ana Lima", "ana@example.com", "1", "skip"},
+	"ask_service": {"Hi", "yes", "Ana Lima", "ana@example.com", "1", "skip", "12 High Street, Bristol BS1 4DJ"},
+}
+
+// TestShippedAnswersSaved plays the shipped flows to a question, answers
+// it, and checks what was saved and which question comes next: the
+// examples of issue 19's "answers that are not answers".
+func TestShippedAnswersSaved(t *testing.T) {
+	for _, c := range []struct {
+		at, answer string
+		path       string
+		want       any    // nil: nothing saved
+		next       string // a word of the next bot message
+	}{
+		{"ask_name", "Ana Lima", "lead.name", "Ana Lima", "email"},
+		{"ask_name", "my name is Ana Lima", "lead.name", "Ana Lima", "email"},
+		{"ask_name", "do you work weekends?", "lead.name", nil, "Good question"},
+		{"ask_name", "when can you start?", "lead.name", nil, "Good question"},
+		{"ask_name", "START", "lead.name", nil, "full name"},
+		{"ask_name", "..", "lead.name", nil, "full name"},
+		{"ask_name", "J", "lead.name", nil, "full name"},
+		{"ask_name", "bob@example.com", "lead.name", nil, "full name"},
+		{"ask_name", "07700 900123", "lead.name", nil, "full name"},
+		{"ask_name", "[Voice message]", "lead.name", nil, "voice messages"},
+		{"ask_name", "[Voice message 0:42]", "lead.name", nil, "voice messages"},
+		{"ask_email", "my email is bob@example.com", "lead.email", "bob@example.com", "WhatsApp number"},
+		{"ask_email", "It's Bob@Example.com.", "lead.email", "Bob@Example.com", "WhatsApp number"},
+		{"ask_email", "bob@example.com or bob@work.example", "lead.email", nil, "email address"},
+		{"ask_phone", "call me on 07700 900123", "lead.phone", "+447700900123", "company"},
+		{"ask_phone", "my mobile is +44 7700 900123, evenings best", "lead.phone", "+447700900123", "company"},
+		{"ask_company", "home", "lead.company", nil, "address"},
+		{"ask_company", "it's for my home", "lead.company", nil, "address"},
+		{"ask_company", "For my house!", "lead.company", nil, "address"},
+		{"ask_company", "nein", "lead.company", nil, "address"},
+		{"ask_company", "no", "lead.company", nil, "address"},
+		{"ask_company", "skip", "lead.company", nil, "address"},
+		{"ask_company", "Lima & Sons Ltd.", "lead.company", "Lima & Sons Ltd.", "address"},
+		{"ask_company", "is that needed?", "lead.company", nil, "Good question"},
+		{"ask_address", "[Voice message 0:42]", "lead.address", nil, "voice messages"},
+		{"ask_address", "do you cover Bath?", "lead.address", nil, "Good question"},
+		{"ask_service", "both", "project.service", nil, "*Something else*"},
+		{"ask_service", "gutters", "project.service", nil, "*Something else*"},
+		{"ask_service", "something else", "project.service", "other", "about the job"},
+	} {
+		t.Run(c.at+"/"+c.answer, func(t *testing.T) {
+			h := enginetest.New(t, enginetest.Options{})
+			const uk = "+447700900100"
+			for _, line := range shippedUpTo[c.at] {
+				h.Say(uk, line)
+			}
+			out := enginetest.Format(h.Say(uk, c.answer))
+			if !strings.Contains(out, c.next) {
+				t.Errorf("after %q the bot said:\n%s\nwant a message with %q", c.answer, out, c.next)
+			}
+			got, ok := lookup(h.Session(uk).Vars, strings.Split(c.path, ".")...)
+			switch {
+			case c.want == nil && ok:
+				t.Errorf("%s = %v, want nothing saved", c.path, got)
+			case c.want != nil && fmt.Sprint(got) != fmt.Sprint(c.want):
+				t.Errorf("%s = %v, want %v", c.path, got, c.want)
+			}
+		})
+	}
+}
