@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/allmyleads/allmyleads/flows"
@@ -17,9 +18,11 @@ import (
 //     else: price
 func init() { registerStep(flows.KindIf, stepKind{enter: enterIf}) }
 
-// Condition is a compiled `when` expression (*plugins.Condition).
+// Condition is a compiled `when` expression (*plugins.Condition). An
+// evaluation that fails returns an error, never false, and stops when ctx
+// ends.
 type Condition interface {
-	Eval(vars map[string]any) (bool, error)
+	EvalContext(ctx context.Context, vars map[string]any) (bool, error)
 }
 
 func compileCondition(expr string) (Condition, error) {
@@ -37,7 +40,7 @@ func enterIf(t *turn, s *flows.Step) outcome {
 		if c == nil {
 			return t.failStep(s, "condition", fmt.Errorf("%s: when %q was not compiled", b.Pos, b.When))
 		}
-		ok, err := c.Eval(view)
+		ok, err := c.EvalContext(t.ctx, view)
 		if err != nil {
 			return t.failStep(s, "condition", fmt.Errorf("%s: %w", b.Pos, err))
 		}

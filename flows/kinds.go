@@ -45,7 +45,7 @@ func Kinds() []KindSpec {
 			Keys:     []string{"purpose", "accept", "decline", "accept_title", "decline_title", "error", "next"},
 			Required: []string{"purpose"},
 			Doc:      "ask for consent to a purpose and record the answer"},
-		{Kind: KindIf, Keys: []string{"else"},
+		{Kind: KindIf, Keys: []string{"else", "on_error"},
 			Doc: "go to the first branch whose Lua condition holds, else to else"},
 		{Kind: KindLink,
 			Doc: "continue at the start of another flow"},

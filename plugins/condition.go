@@ -11,8 +11,11 @@ import (
 	"github.com/yuin/gopher-lua/parse"
 )
 
-// conditionTimeout bounds one evaluation of a condition.
-const conditionTimeout = 100 * time.Millisecond
+// conditionLimits are the budgets of one evaluation of a condition: its
+// work and memory, counted by itself, and a wall clock that only catches
+// what the counts cannot (it is long, so a busy machine never fails a
+// condition).
+var conditionLimits = limits{time: 2 * time.Second, instructions: conditionInstructionLimit, bytes: defaultAllocMax}
 
 // conditionChunk is the chunk name of conditions in Lua's messages.
 const conditionChunk = "when"
@@ -22,9 +25,10 @@ const conditionChunk = "when"
 // Field access is nil-safe (`lead.city == nil` is true when lead is
 // missing) and the variables are read-only. It is safe for concurrent use.
 type Condition struct {
-	expr  string
-	proto *lua.FunctionProto
-	pool  sync.Pool // *condVM
+	expr string
+	prog *program
+	lim  limits    // conditionLimits (tests stretch the clock)
+	pool sync.Pool // *condVM
 }
 
 // condVM is a sandboxed state ready to evaluate one condition.
@@ -67,29 +71,39 @@ func CompileCondition(expr string) (*Condition, error) {
 	if !ok || len(ret.Exprs) != 1 {
 		return nil, &Error{Msg: "want one expression, not a list"}
 	}
-	proto, err := lua.Compile(chunk, conditionChunk)
+	prog, err := compileProgram(chunk, conditionChunk)
 	if err != nil {
 		return nil, syntaxError("", err)
 	}
-	// A chunk is a vararg function; in Lua 5.0 compatibility gopher-lua
-	// would build an `arg` table on every call of it.
-	proto.IsVarArg &^= lua.VarArgNeedsArg
-	return &Condition{expr: expr, proto: proto}, nil
+	return &Condition{expr: expr, prog: prog, lim: conditionLimits}, nil
 }
 
 // String returns the expression as written.
 func (c *Condition) String() string { return c.expr }
 
 // Eval evaluates the condition over vars with Lua's truthiness (only nil
-// and false are false). Errors (comparing a number with nil, a timeout)
-// are *Error values.
+// and false are false). An evaluation that fails (comparing a number with
+// nil, a budget exhausted) returns an *Error, never false: the caller
+// decides what a broken condition means.
 func (c *Condition) Eval(vars map[string]any) (bool, error) {
+	return c.EvalContext(context.Background(), vars)
+}
+
+// EvalContext is Eval stopped by ctx as well (a server shutting down).
+func (c *Condition) EvalContext(ctx context.Context, vars map[string]any) (bool, error) {
 	cv, _ := c.pool.Get().(*condVM)
 	if cv == nil {
 		cv = c.newVM()
 	}
 	cv.vars = vars
-	ret, e := cv.run(context.Background(), conditionTimeout, cv.fn, "", nil)
+	var args []lua.LValue
+	if c.prog.helpers {
+		// The expression is the chunk: it declares a new meter each time.
+		args = cv.helpers[:]
+		cv.cc.meters, cv.metered = cv.cc.meters[:0], true
+	}
+	ret, e := cv.run(ctx, c.lim, cv.fn, "", args...)
+	cv.metered = false
 	cv.vars = nil
 	clear(cv.seen)
 	cv.endViews()
@@ -114,8 +128,8 @@ func (c *Condition) Eval(vars map[string]any) (bool, error) {
 }
 
 func (c *Condition) newVM() *condVM {
-	m := newVM(vmConfig{chunk: conditionChunk, nilSafe: true, allocMax: defaultAllocMax})
-	cv := &condVM{vm: m, fn: m.L.NewFunctionFromProto(c.proto), seen: map[string]lua.LValue{}}
+	m := newVM(vmConfig{chunk: conditionChunk, names: c.prog.names, nilSafe: true})
+	cv := &condVM{vm: m, fn: m.L.NewFunctionFromProto(c.prog.proto), seen: map[string]lua.LValue{}}
 	cv.globMT = m.L.CreateTable(0, 2)
 	cv.globMT.RawSetString("__index", m.L.NewFunction(cv.global))
 	cv.globMT.RawSetString("__metatable", lua.LString("locked"))

@@ -1,11 +1,13 @@
 package plugins
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestConditions runs testdata/conditions.json: `when:` expressions over
@@ -24,6 +26,7 @@ func TestConditions(t *testing.T) {
 			c, err := CompileCondition(tc.Expr)
 			var got bool
 			if err == nil {
+				c.lim.time = time.Hour // some cases run into the budgets
 				got, err = c.Eval(tc.Vars)
 			}
 			if tc.Error != "" {
@@ -123,4 +126,43 @@ func FuzzCompileCondition(f *testing.F) {
 			t.Fatalf("%q: eval error %v is not an *Error", expr, err)
 		}
 	})
+}
+
+// A condition that exhausts a budget, or whose caller gives up, returns an
+// error of that kind and false; the next evaluation is unaffected.
+func TestConditionBudgets(t *testing.T) {
+	for expr, kind := range map[string]error{
+		"(function() local n = 0 while true do n = n + 1 end end)()":                     ErrInstructionLimit,
+		"(function() local t = {} while true do t[#t + 1] = { x = 1 } end end)()":        ErrMemoryLimit,
+		"(function() local t = {} t[6e7] = 1 end)()":                                     ErrMemoryLimit,
+		"(function() local s = string.rep('x', 1e6) while true do s = s .. s end end)()": ErrMemoryLimit,
+	} {
+		c, err := CompileCondition(expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.lim.time = time.Hour // the budgets, not the clock, must stop these
+		for i := range 2 {
+			ok, err := c.Eval(nil)
+			if ok || !errors.Is(err, kind) {
+				t.Errorf("%s (evaluation %d): got %v, %v; want a %v", expr, i, ok, err, kind)
+			}
+		}
+	}
+	c, err := CompileCondition("(function() while true do end end)()")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if ok, err := c.EvalContext(ctx, nil); ok || !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: got %v, %v", ok, err)
+	}
+	c, err = CompileCondition("lead.name ~= nil")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := c.EvalContext(context.Background(), map[string]any{"lead": map[string]any{"name": "x"}}); !ok || err != nil {
+		t.Errorf("after the limits: %v, %v", ok, err)
+	}
 }

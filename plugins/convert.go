@@ -335,6 +335,7 @@ func (v *vm) lazyNewIndex(L *lua.LState) int {
 	if k == lua.LNil {
 		L.RaiseError("table index is nil")
 	}
+	v.guardSlot(L, t, k)
 	t.RawSet(k, L.Get(3))
 	return 0
 }
@@ -466,11 +467,49 @@ func (v *vm) roProxy(backing *lua.LTable, path string) *lua.LTable {
 	return p
 }
 
+// What a result may hold once converted: a table can hold the same table
+// many times (40 levels of t = {t, t} are 2^40 values once expanded), and
+// the same long string many times.
+const (
+	maxResultValues = 100_000
+	maxResultBytes  = maxStringBytes
+)
+
+// convBudget is what a conversion to Go has left.
+type convBudget struct{ values, bytes int }
+
+// result converts a value going out of Lua (a result, a test's tables)
+// within the result budget.
+func (v *vm) result(lv lua.LValue) (any, error) {
+	v.conv = convBudget{values: maxResultValues, bytes: maxResultBytes}
+	return v.fromLua(lv, "", 0, nil)
+}
+
+// spend takes one value of n bytes from the conversion budget.
+func (v *vm) spend(n int) error {
+	v.conv.values--
+	v.conv.bytes -= n
+	switch {
+	case v.conv.values < 0:
+		return fieldErr("", "more than %d values (does a table hold the same table many times?)", maxResultValues)
+	case v.conv.bytes < 0:
+		return fieldErr("", "more than %s of text", formatBytes(maxResultBytes))
+	}
+	return nil
+}
+
 // fromLua converts a Lua value to Go: tables whose keys are 1..n become
 // []any, other tables map[string]any (integer keys written as strings),
 // numbers float64. Functions, userdata, cyclic tables, NaN and infinities
 // are errors that name the field.
 func (v *vm) fromLua(lv lua.LValue, path string, depth int, seen []*lua.LTable) (any, error) {
+	n := 0
+	if s, ok := lv.(lua.LString); ok {
+		n = len(s)
+	}
+	if err := v.spend(n); err != nil {
+		return nil, err
+	}
 	switch x := lv.(type) {
 	case *lua.LNilType:
 		return nil, nil

@@ -38,24 +38,34 @@
 // did. Library tables and ctx.config are read-only; _G is the call's own
 // globals.
 //
-// Each call runs under a deadline (Options.Timeout, default 100 ms, and the
-// caller's context), checked every 1024 Lua instructions, so `while true do
-// end` fails in time. The call stack (200 frames) and the value stack (64k
-// slots) are bounded, so runaway recursion fails cleanly, and a call that
-// allocates more than Options.AllocLimit (64 MiB by default, sampled every
-// 16k instructions from the runtime's allocation counter) is stopped.
-// string.rep, string.format and table.concat refuse results over 4 MiB. A
-// state that was interrupted or exhausted a limit is closed, never returned
-// to the pool. Lua patterns (string.find, match, gsub) run in Go and are not
-// interrupted. The sandbox keeps a plugin away from the machine and other
-// plugins and stops runaway code; it is not built to withstand an author
-// set on exhausting memory with a few string operations: plugins are code
-// the business deploys.
+// Each call is budgeted by what it does, counted by the call itself so
+// that a busy process never fails it (limits.go): Options.InstructionLimit
+// Lua instructions (10M by default; functions such as string.find and
+// table.sort count their work in the same unit) and Options.AllocLimit
+// bytes (64 MiB): the strings, tables, closures and table slots the call
+// builds, counted before they are allocated wherever one operation could
+// allocate much (string builders, .., t[k] = v far past a list's end,
+// {...}), and estimated from their constructors for tables and closures
+// (meter.go). gopher-lua offers no hook for its operators, so the syntax
+// tree is rewritten before it is compiled (rewrite.go). One string is at
+// most 4 MiB. Options.Timeout and the caller's context are a safety net,
+// checked every 1024 instructions, or every 16 once the call has built a
+// big value. Lua patterns are matched by a port of Lua 5.1's matcher that
+// counts its steps (pattern.go). The call stack (200 frames) and the value
+// stack (64k slots) are bounded, so runaway recursion fails cleanly. A
+// limit ends the call (pcall cannot catch it); the error matches
+// ErrInstructionLimit, ErrMemoryLimit or ErrTimeout. A state that was
+// interrupted or exhausted a limit is closed, never returned to the pool.
+// Results are bounded too: 100,000 values and 4 MiB of text once shared
+// tables are expanded, and a quote 1,000 items. Runtime errors name the
+// expression at fault where one on the line fits (names.go):
+// "ctx.project.estimate is nil (indexed with "area_m2")".
 //
 // # Money
 //
 // A function that returns a table with an `items` key is a pricing
-// function. The host, not the plugin, computes the amounts, in integer minor
+// function, and a function named quote must be one: whatever else it
+// returns is an error (ErrInvalidResult). The host, not the plugin, computes the amounts, in integer minor
 // units of the currency (ISO 4217 decimals: cents for EUR, yen for JPY, fils
 // for KWD), with one rounding rule, half away from zero, applied to the
 // decimal a number reads as (35.675 is 35.675, not 35.67499...):
@@ -77,8 +87,10 @@
 // # Conditions
 //
 // CompileCondition compiles a flow's `when:` expression once; Eval runs it
-// over the variables in a small pool of sandboxed states. Field access is
-// nil-safe: `lead.city == nil` is true when lead is missing.
+// over the variables in a small pool of sandboxed states, with a budget of
+// 1M instructions and 64 MiB, and a 2 s clock. Field access is nil-safe:
+// `lead.city == nil` is true when lead is missing. An evaluation that
+// fails is an error, never false.
 //
 // # Hot reload
 //
@@ -92,5 +104,6 @@
 //
 // RunTests runs *_test.lua files: in X_test.lua the globals of X.lua are
 // visible, each global function test_* is a test, and assert_eq,
-// assert_error and assert_quote_total help (see pricing_test.lua).
+// assert_error and assert_quote_total help (see pricing_test.lua); what a
+// test prints is its TestResult.Output.
 package plugins

@@ -63,8 +63,9 @@ func (e *Error) Unwrap() error { return e.cause }
 
 // luaError turns an error of gopher-lua into an *Error. Lua prefixes
 // messages with "CHUNK:LINE:" where it knows the place; chunks are the
-// files loaded in the state, the first being the one called.
-func luaError(chunks []string, fn string, err error) *Error {
+// files loaded in the state, the first being the one called, and names
+// what their expressions are called (to name the one an error is about).
+func luaError(chunks []string, names []*nameIndex, fn string, err error) *Error {
 	e := &Error{File: chunks[0], Func: fn}
 	var msg string
 	var api *lua.ApiError
@@ -81,9 +82,12 @@ func luaError(chunks []string, fn string, err error) *Error {
 		msg += ": too many values on the Lua stack (runaway varargs, unpack or recursion)"
 		e.Msg = msg
 	}
-	for _, c := range chunks {
+	for i, c := range chunks {
 		if line, rest := splitPosition(c, msg); line > 0 {
 			e.File, e.Line, e.Msg = c, line, rest
+			if i < len(names) {
+				e.Msg = names[i].explain(line, rest)
+			}
 			break
 		}
 	}

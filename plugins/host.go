@@ -30,24 +30,35 @@ var shipped embed.FS
 // its tests).
 func ShippedFS() fs.FS { return shipped }
 
-// DefaultTimeout is the time one call may take when Options.Timeout is 0.
-const DefaultTimeout = 100 * time.Millisecond
+// DefaultTimeout is the time one call may take when Options.Timeout is 0: a
+// safety net, generous so that a busy machine never fails a legitimate
+// quote; the instruction and memory budgets are what bound a call.
+const DefaultTimeout = 2 * time.Second
 
 // Options configures a Host.
 type Options struct {
 	Dir      string         // user folder of *.lua; "" = none. Files there override shipped files of the same name.
 	Shipped  fs.FS          // shipped plugins; nil = none. Use ShippedFS().
-	Timeout  time.Duration  // per call; 0 = 100ms
+	Timeout  time.Duration  // per call, a safety net behind the budgets below; 0 = 100ms
 	Config   map[string]any // read-only ctx.config for every call
 	Logger   *slog.Logger   // nil = discard
 	Watch    bool           // hot reload Dir with fsnotify
 	PoolSize int            // max idle states per file; 0 = GOMAXPROCS*2
 
-	// AllocLimit is how many bytes one call may allocate before it is
-	// stopped; 0 = 64 MiB. It is measured on the process's allocation
-	// counter every 16k Lua instructions, so it stops runaway loops, not a
-	// single huge allocation.
+	// AllocLimit is how many bytes one call may allocate; 0 = 64 MiB. The
+	// call counts its own allocations (not the process's, so other
+	// goroutines never fail it): the strings and table slots the sandbox's
+	// functions and operators build, counted before they are built, and
+	// the tables and closures its code makes, estimated from their
+	// constructors. One string is at most 4 MiB.
 	AllocLimit int64
+
+	// InstructionLimit is how much work one call may do, in Lua VM
+	// instructions (functions such as string.find and table.sort count
+	// their work in the same unit); 0 = 10,000,000, a few hundred
+	// milliseconds. Unlike Timeout, it does not depend on how busy the
+	// machine is.
+	InstructionLimit int64
 }
 
 // Input is what a plugin function is called with.
@@ -84,15 +95,14 @@ type version struct {
 	file    string // as users know it: DIR/pricing.lua, or pricing.lua when shipped
 	user    bool   // from Options.Dir
 	hash    string // SHA-256 of the source, hex
-	proto   *lua.FunctionProto
+	prog    *program
 	test    bool            // a *_test.lua file
 	broken  *Error          // test files only: why it does not compile
 	funcs   map[string]int  // global functions → line defined
 	idle    chan *vm        // ready states
 	gone    atomic.Bool     // replaced by a newer version
 	config  map[string]any  // ctx.config
-	limit   time.Duration   // per call
-	alloc   uint64          // per-call allocation budget
+	lim     limits          // of one call
 	log     *slog.Logger    // for log()
 	subject func() *version // test files: the file under test
 }
@@ -110,6 +120,9 @@ func Open(opts Options) (*Host, error) {
 	}
 	if opts.AllocLimit <= 0 {
 		opts.AllocLimit = defaultAllocMax
+	}
+	if opts.InstructionLimit <= 0 {
+		opts.InstructionLimit = defaultInstructionLimit
 	}
 	h := &Host{opts: opts, logger: opts.Logger}
 	if h.logger == nil {
@@ -218,11 +231,10 @@ func (h *Host) compile(src source) (*version, error) {
 		test:   strings.HasSuffix(src.name, "_test"),
 		idle:   make(chan *vm, h.opts.PoolSize),
 		config: h.opts.Config,
-		limit:  h.opts.Timeout,
-		alloc:  uint64(h.opts.AllocLimit),
+		lim:    h.limits(),
 		log:    h.logger,
 	}
-	proto, err := compileChunk(src.file, src.text)
+	prog, err := compileChunk(src.file, src.text)
 	if err != nil {
 		if v.test {
 			// A broken test file must not stop the bot; `plugin test` reports it.
@@ -232,7 +244,7 @@ func (h *Host) compile(src source) (*version, error) {
 		}
 		return nil, err
 	}
-	v.proto = proto
+	v.prog = prog
 	if v.test {
 		subject := strings.TrimSuffix(v.name, "_test")
 		v.subject = func() *version { return h.current(subject) }
@@ -258,27 +270,32 @@ func sourceHash(text []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func compileChunk(file string, text []byte) (*lua.FunctionProto, *Error) {
+// limits are the budgets of one call of the host's plugins.
+func (h *Host) limits() limits {
+	return limits{time: h.opts.Timeout, instructions: h.opts.InstructionLimit, bytes: h.opts.AllocLimit}
+}
+
+func compileChunk(file string, text []byte) (*program, *Error) {
 	chunk, err := parse.Parse(strings.NewReader(string(text)), file)
 	if err != nil {
 		return nil, syntaxError(file, err)
 	}
-	proto, err := lua.Compile(chunk, file)
+	prog, err := compileProgram(chunk, file)
 	if err != nil {
 		return nil, syntaxError(file, err)
 	}
-	return proto, nil
+	return prog, nil
 }
 
 // newVM makes a state with the file loaded: its top level has run, so its
 // functions and constants are defined.
 func (v *version) newVM() (*vm, error) {
-	m := newVM(vmConfig{chunk: v.file, logger: v.log, allocMax: v.alloc})
+	m := newVM(vmConfig{chunk: v.file, names: v.prog.names, logger: v.log})
 	if err := m.setConfig(v.config); err != nil {
 		m.L.Close()
 		return nil, &Error{File: v.file, Msg: "configuration: " + err.Error()}
 	}
-	if err := m.load(v.proto, v.file, v.limit); err != nil {
+	if err := m.load(v.prog, v.file, v.lim); err != nil {
 		m.L.Close()
 		return nil, err
 	}
@@ -300,22 +317,30 @@ func (m *vm) setConfig(cfg map[string]any) error {
 
 // load runs a compiled file's top level with the file's globals as its
 // environment.
-func (m *vm) load(proto *lua.FunctionProto, file string, limit time.Duration) *Error {
-	fn := m.L.NewFunctionFromProto(proto)
+func (m *vm) load(prog *program, file string, lim limits) *Error {
+	fn := m.L.NewFunctionFromProto(prog.proto)
 	fn.Env = m.env
 	m.ref, m.contact = strings.TrimSuffix(filepath.Base(file), ".lua"), ""
-	_, err := m.run(context.Background(), limit, fn, "", nil)
-	if err != nil {
-		return err
+	var args []lua.LValue
+	if prog.helpers {
+		args = m.helpers[:]
 	}
-	return nil
+	m.metered = true
+	_, err := m.run(context.Background(), lim, fn, "", args...)
+	m.metered = false
+	return err
 }
 
-// run calls fn(arg) under the limits and returns its first result.
-func (m *vm) run(ctx context.Context, limit time.Duration, fn *lua.LFunction, fname string, arg lua.LValue) (ret lua.LValue, e *Error) {
+// maxErrorMsg bounds the message of an error a plugin raises: errors are
+// logged and shown.
+const maxErrorMsg = 2 << 10
+
+// run calls fn(args...) under the limits and returns its first result.
+func (m *vm) run(ctx context.Context, lim limits, fn *lua.LFunction, fname string, args ...lua.LValue) (ret lua.LValue, e *Error) {
 	L := m.L
-	m.cc.start(ctx, limit)
+	m.cc.start(ctx, lim)
 	defer m.cc.stop()
+	m.logged = 0
 	L.SetTop(0)
 	var err error
 	func() {
@@ -326,18 +351,16 @@ func (m *vm) run(ctx context.Context, limit time.Duration, fn *lua.LFunction, fn
 			}
 		}()
 		L.Push(fn)
-		nargs := 0
-		if arg != nil {
-			L.Push(arg)
-			nargs = 1
+		for _, a := range args {
+			L.Push(a)
 		}
-		err = L.PCall(nargs, 1, nil)
+		err = L.PCall(len(args), 1, nil)
 	}()
 	if err == nil && m.cc.tripped() {
 		err = m.cc.err
 	}
 	if err != nil {
-		e = luaError(m.chunks, fname, err)
+		e = luaError(m.chunks, m.names, fname, err)
 		var api *lua.ApiError
 		if errors.As(err, &api) && api.Type == lua.ApiErrorPanic {
 			m.broken = true
@@ -355,6 +378,9 @@ func (m *vm) run(ctx context.Context, limit time.Duration, fn *lua.LFunction, fn
 				e.Msg = "stopped: " + ctxErr.Error()
 			}
 		}
+		if len(e.Msg) > maxErrorMsg {
+			e.Msg = strings.ToValidUTF8(e.Msg[:maxErrorMsg], "") + "... (cut)"
+		}
 		L.SetTop(0)
 		return lua.LNil, e
 	}
@@ -370,6 +396,28 @@ func (h *Host) current(name string) *version {
 		return nil
 	}
 	return (*files)[name]
+}
+
+// pricingFunc is the name of pricing functions: whatever else they return
+// is an error, never a value saved as if it were a price.
+const pricingFunc = "quote"
+
+// ErrInvalidResult is matched (errors.Is) by the error of a call whose
+// function returned what the host refuses: an invalid quote, a pricing
+// function's non-quote, a function, NaN, a result too big to keep.
+var ErrInvalidResult = errors.New("plugin returned an invalid result")
+
+// notAQuote is the error for what a pricing function returned instead of
+// a quote.
+func notAQuote(ret lua.LValue) error {
+	const want = "a pricing function must return a quote { currency = ..., items = { ... } }"
+	switch ret.(type) {
+	case *lua.LNilType:
+		return errors.New("returned nothing; " + want)
+	case *lua.LTable:
+		return errors.New("returned a table without items; " + want)
+	}
+	return fmt.Errorf("returned a %s; %s", ret.Type(), want)
 }
 
 // ErrNotFound is matched (errors.Is) by the error of Has and Call when the
@@ -524,12 +572,12 @@ func (v *version) call(ctx context.Context, m *vm, ref, fname string, in Input) 
 	if err != nil {
 		return nil, &Error{File: v.file, Func: fname, Msg: err.Error()}
 	}
-	ret, e := m.run(ctx, v.limit, fn, fname, arg)
+	ret, e := m.run(ctx, v.lim, fn, fname, arg)
 	if e != nil {
 		return nil, e
 	}
 	fail := func(err error) error {
-		return &Error{File: v.file, Line: fn.Proto.LineDefined, Func: fname, Msg: fname + ": " + err.Error()}
+		return &Error{File: v.file, Line: fn.Proto.LineDefined, Func: fname, Msg: fname + ": " + err.Error(), cause: ErrInvalidResult}
 	}
 	if t, ok := ret.(*lua.LTable); ok {
 		if t, err = m.plain(t); err != nil {
@@ -548,7 +596,10 @@ func (v *version) call(ctx context.Context, m *vm, ref, fname string, in Input) 
 		res.Value = q.Map()
 		return res, nil
 	}
-	val, err := m.fromLua(ret, "", 0, nil)
+	if fname == pricingFunc {
+		return nil, fail(notAQuote(ret))
+	}
+	val, err := m.result(ret)
 	if err != nil {
 		return nil, fail(fmt.Errorf("cannot convert the result: %w", resultError(err)))
 	}
@@ -621,6 +672,7 @@ func (m *vm) ctxNewIndex(L *lua.LState) int {
 	if k == lua.LNil {
 		L.RaiseError("table index is nil")
 	}
+	m.guardSlot(L, t, k)
 	m.ctxDirty = true
 	t.RawSet(k, L.Get(3))
 	return 0

@@ -83,6 +83,13 @@ func (q *Quote) Map() map[string]any {
 	}
 }
 
+// A quote is kept with the conversation and shown to the customer: its
+// size is bounded.
+const (
+	maxQuoteItems = 1000
+	maxQuoteText  = 64 << 10
+)
+
 // quoteKeys and itemKeys are the keys a pricing result may carry; anything
 // else is a typo the host reports rather than a price it silently ignores.
 // The constants below are their positions, where readKeys puts their values.
@@ -209,6 +216,9 @@ func buildQuoteResult(t *lua.LTable, plain func(*lua.LTable) (*lua.LTable, error
 	if n == 0 {
 		return nil, fieldErr("items", "must not be empty")
 	}
+	if n > maxQuoteItems {
+		return nil, fieldErr("items", "more than %d items", maxQuoteItems)
+	}
 	if n <= len(r.items) {
 		q.Items = r.items[:n:n]
 	} else {
@@ -228,6 +238,13 @@ func buildQuoteResult(t *lua.LTable, plain func(*lua.LTable) (*lua.LTable, error
 		if q.Subtotal > maxMinor {
 			return nil, fieldErr("items", "subtotal is too large")
 		}
+	}
+	text := len(q.Notes)
+	for _, it := range q.Items {
+		text += len(it.Description) + len(it.Unit)
+	}
+	if text > maxQuoteText {
+		return nil, fieldErr("", "descriptions, units and notes hold over %s of text", formatBytes(maxQuoteText))
 	}
 	if q.Discount, ok = mulRoundRate(q.DiscountRate, q.Subtotal); !ok {
 		return nil, fieldErr("discount", "amount is too large")

@@ -4,24 +4,19 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"runtime/metrics"
 	"strings"
-	"time"
 
 	lua "github.com/yuin/gopher-lua"
 )
 
 // Limits of one Lua state. The call stack bounds recursion; the registry
-// (Lua's value stack) bounds varargs, unpack and deep expressions.
+// (Lua's value stack) bounds varargs, unpack and deep expressions. The
+// budgets of a call are in limits.go.
 const (
 	callStackSize    = 200
 	registrySize     = 1024
 	registryMaxSize  = 64 * 1024
 	registryGrowStep = 4096
-	maxStringBytes   = 4 << 20 // string.rep, string.format and table.concat results
-	defaultAllocMax  = 64 << 20
-	checkEvery       = 1024 // instructions between clock checks
-	allocCheckEvery  = 16   // clock checks between allocation checks
 )
 
 // forbidden names what the sandbox takes away, with the reason a plugin
@@ -85,16 +80,22 @@ type vm struct {
 	readonly   map[*lua.LTable]roSource   // read-only proxies
 
 	cc      callCtx
-	ref     string // current call, for log()
-	contact string
-	broken  bool // interrupted or out of limits: never reuse
+	helpers [4]lua.LValue    // a rewritten chunk's arguments: .., t[k] = v, {...} and its meter (rewrite.go)
+	metered bool             // the chunk running may register its meter
+	names   []*nameIndex     // for each of chunks: what its expressions are called
+	ref     string           // current call, for log()
+	contact string           // current call's contact tag, for log()
+	logged  int              // log lines of the current call
+	conv    convBudget       // what the conversion to Go in progress has left
+	output  *strings.Builder // where print writes in a test; nil: the log
+	broken  bool             // interrupted or out of limits: never reuse
 }
 
 type vmConfig struct {
-	chunk    string
-	logger   *slog.Logger
-	nilSafe  bool // conditions: indexing nil gives nil
-	allocMax uint64
+	chunk   string
+	names   *nameIndex
+	logger  *slog.Logger
+	nilSafe bool // conditions: indexing nil gives nil
 }
 
 // newVM builds a sandboxed state: only the safe parts of base, string,
@@ -115,16 +116,18 @@ func newVM(cfg vmConfig) *vm {
 	v := &vm{
 		L:        L,
 		chunks:   []string{cfg.chunk},
+		names:    []*nameIndex{cfg.names},
 		logger:   cfg.logger,
 		pending:  make(map[*lua.LTable]lazySource),
 		kids:     make(map[kidKey]*lua.LTable),
 		readonly: make(map[*lua.LTable]roSource),
 	}
-	v.cc.init(cfg.allocMax)
+	v.cc.init()
+	v.helpers = [4]lua.LValue{L.NewFunction(v.luaConcat), L.NewFunction(v.keyGuard), L.NewFunction(v.manyGuard), L.NewFunction(v.registerMeter)}
 	globals := L.G.Global
 	lib := L.CreateTable(0, 40)
 	for _, name := range []string{"assert", "error", "getmetatable", "pcall", "rawequal", "rawget",
-		"select", "setmetatable", "tonumber", "tostring", "xpcall", "_VERSION"} {
+		"select", "setmetatable", "tostring", "xpcall", "_VERSION"} {
 		lib.RawSetString(name, globals.RawGetString(name))
 	}
 	lib.RawSetString("pairs", L.NewFunction(v.pairs))
@@ -132,8 +135,9 @@ func newVM(cfg vmConfig) *vm {
 	lib.RawSetString("ipairs", L.NewFunction(v.ipairs))
 	lib.RawSetString("next", L.NewFunction(v.next))
 	lib.RawSetString("unpack", L.NewFunction(v.unpack))
+	lib.RawSetString("tonumber", v.wrapToNumber(globals.RawGetString("tonumber").(*lua.LFunction)))
 	lib.RawSetString("log", L.NewFunction(v.log))
-	lib.RawSetString("print", L.NewFunction(v.log))
+	lib.RawSetString("print", L.NewFunction(v.print))
 	lib.RawSetString("round", L.NewFunction(luaRound))
 	lib.RawSetString("type", L.NewFunction(v.typeOf))
 	for i, name := range []string{"nil", "boolean", "number", "string", "function", "userdata", "thread", "table", "channel"} {
@@ -143,9 +147,7 @@ func newVM(cfg vmConfig) *vm {
 	str := globals.RawGetString("string").(*lua.LTable)
 	str.RawSetString("dump", lua.LNil)
 	str.RawSetString("__index", lua.LNil)
-	str.RawSetString("rep", L.NewFunction(strRep))
-	str.RawSetString("format", wrapFormat(L, str.RawGetString("format").(*lua.LFunction)))
-	str.RawSetString("gsub", wrapGsub(L, str.RawGetString("gsub").(*lua.LFunction)))
+	v.openStrings(str)
 	// Strings' methods ("x"):upper() read this table; the metatable is
 	// protected so a plugin cannot reach or change it.
 	strMT := L.CreateTable(0, 2)
@@ -154,9 +156,9 @@ func newVM(cfg vmConfig) *vm {
 	L.SetMetatable(lua.LString(""), strMT)
 
 	tbl := globals.RawGetString("table").(*lua.LTable)
-	for _, name := range []string{"insert", "remove", "sort"} {
-		tbl.RawSetString(name, v.wrapTable(tbl.RawGetString(name).(*lua.LFunction), true))
-	}
+	tbl.RawSetString("insert", v.wrapTable(L.NewFunction(v.tableInsert), true))
+	tbl.RawSetString("remove", v.wrapTable(L.NewFunction(v.tableRemove), true))
+	tbl.RawSetString("sort", v.wrapTable(L.NewFunction(v.tableSort(tbl.RawGetString("sort").(*lua.LFunction))), true))
 	for _, name := range []string{"getn", "maxn"} {
 		tbl.RawSetString(name, v.wrapTable(tbl.RawGetString(name).(*lua.LFunction), false))
 	}
@@ -278,17 +280,62 @@ func guardGlobal(L *lua.LState) int {
 	return 1
 }
 
+// A call's log lines reach the server's log: their number and length are
+// bounded.
+const (
+	maxLogLine  = 2 << 10
+	maxLogLines = 100
+)
+
+// log is log(...): one structured log line, tagged with the plugin and
+// the contact.
 func (v *vm) log(L *lua.LState) int {
 	if v.logger == nil || !v.logger.Enabled(context.Background(), slog.LevelInfo) {
 		return 0
 	}
-	n := L.GetTop()
-	parts := make([]string, n)
-	for i := 1; i <= n; i++ {
-		parts[i-1] = L.ToStringMeta(L.Get(i)).String()
+	if line, ok := v.logLine(L); ok {
+		v.logger.Info(line, "plugin", v.ref, "contact", v.contact)
 	}
-	v.logger.Info(strings.Join(parts, " "), "plugin", v.ref, "contact", v.contact)
 	return 0
+}
+
+// print is print(...): in a test, a line of the test's output; elsewhere
+// a log line.
+func (v *vm) print(L *lua.LState) int {
+	if v.output == nil {
+		return v.log(L)
+	}
+	if line, ok := v.logLine(L); ok {
+		v.output.WriteString(line)
+		v.output.WriteByte('\n')
+	}
+	return 0
+}
+
+// logLine joins the arguments of log or print with spaces, cut to
+// maxLogLine; ok is false once the call has written maxLogLines lines.
+func (v *vm) logLine(L *lua.LState) (string, bool) {
+	v.logged++
+	switch {
+	case v.logged == maxLogLines+1:
+		return fmt.Sprintf("(more than %d lines in one call: the rest are left out)", maxLogLines), true
+	case v.logged > maxLogLines:
+		return "", false
+	}
+	var b strings.Builder
+	for i := 1; i <= L.GetTop(); i++ {
+		if i > 1 {
+			b.WriteByte(' ')
+		}
+		part := L.ToStringMeta(L.Get(i)).String()
+		if room := maxLogLine - b.Len(); len(part) > room {
+			b.WriteString(strings.ToValidUTF8(part[:max(room, 0)], ""))
+			b.WriteString("... (cut)")
+			break
+		}
+		b.WriteString(part)
+	}
+	return b.String(), true
 }
 
 // typeOf is type(v) without allocating its answer.
@@ -309,66 +356,6 @@ func luaRound(L *lua.LState) int {
 	return 1
 }
 
-func strRep(L *lua.LState) int {
-	s := L.CheckString(1)
-	n := L.CheckInt(2)
-	if n <= 0 || s == "" {
-		L.Push(lua.LString(""))
-		return 1
-	}
-	if n > maxStringBytes/len(s) {
-		L.RaiseError("string.rep: the result would exceed %d MiB", maxStringBytes>>20)
-	}
-	L.Push(lua.LString(strings.Repeat(s, n)))
-	return 1
-}
-
-// wrapFormat refuses widths and precisions over two digits, as Lua 5.1
-// does, so a format cannot allocate without bound.
-func wrapFormat(L *lua.LState, orig *lua.LFunction) *lua.LFunction {
-	return L.NewFunction(func(L *lua.LState) int {
-		f := L.CheckString(1)
-		for i := 0; i < len(f); i++ {
-			if f[i] != '%' {
-				continue
-			}
-			i++
-			for i < len(f) && strings.IndexByte("-+ #0", f[i]) >= 0 {
-				i++
-			}
-			digits := 0
-			for i < len(f) && f[i] >= '0' && f[i] <= '9' {
-				i++
-				digits++
-			}
-			if i < len(f) && f[i] == '.' {
-				i++
-				prec := 0
-				for i < len(f) && f[i] >= '0' && f[i] <= '9' {
-					i++
-					prec++
-				}
-				digits = max(digits, prec)
-			}
-			if digits > 2 {
-				L.RaiseError("invalid format (width or precision too long)")
-			}
-		}
-		return orig.GFunction(L)
-	})
-}
-
-// wrapGsub refuses replacements whose result could pass the string limit.
-func wrapGsub(L *lua.LState, orig *lua.LFunction) *lua.LFunction {
-	return L.NewFunction(func(L *lua.LState) int {
-		s := L.CheckString(1)
-		if repl, ok := L.Get(3).(lua.LString); ok && len(repl) > 1 && len(s) > 0 && len(s)*len(repl) > 4*maxStringBytes {
-			L.RaiseError("string.gsub: the result could exceed %d MiB", maxStringBytes>>20)
-		}
-		return orig.GFunction(L)
-	})
-}
-
 // wrapTable makes a table library function see through lazy views and
 // read-only proxies (writers may not change a read-only table).
 func (v *vm) wrapTable(orig *lua.LFunction, writes bool) *lua.LFunction {
@@ -379,26 +366,43 @@ func (v *vm) wrapTable(orig *lua.LFunction, writes bool) *lua.LFunction {
 	})
 }
 
+// concat is table.concat(t [, sep [, i [, j]]]); the size of the result is
+// known, and counted, before it is built.
 func (v *vm) concat(L *lua.LState) int {
 	t := v.plainTable(L.CheckTable(1), false)
 	sep := L.OptString(2, "")
-	i := L.OptInt(3, 1)
-	j := L.OptInt(4, t.Len())
-	var b strings.Builder
+	i := optPos(L, 3, 1)
+	j := optPos(L, 4, t.Len())
+	if i > j {
+		L.Push(lua.LString(""))
+		return 1
+	}
+	size := int64(0)
 	for k := i; k <= j; k++ {
-		val := t.RawGetInt(k)
-		switch val.(type) {
-		case lua.LString, lua.LNumber:
+		switch val := t.RawGetInt(k).(type) {
+		case lua.LString:
+			size += int64(len(val))
+		case lua.LNumber:
+			size += int64(len(val.String()))
 		default:
 			L.RaiseError("invalid value (%s) at index %d in table for concat", val.Type(), k)
 		}
 		if k > i {
+			size += int64(len(sep))
+		}
+		if size > maxStringBytes {
+			v.cc.tooLong(L, "table.concat", "would")
+		}
+	}
+	v.cc.work(L, int64(j-i)/8+size/64)
+	v.cc.allocString(L, size, "table.concat")
+	var b strings.Builder
+	b.Grow(int(size))
+	for k := i; k <= j; k++ {
+		if k > i {
 			b.WriteString(sep)
 		}
-		b.WriteString(val.String())
-		if b.Len() > maxStringBytes {
-			L.RaiseError("table.concat: the result would exceed %d MiB", maxStringBytes>>20)
-		}
+		b.WriteString(lua.LVAsString(t.RawGetInt(k)))
 	}
 	L.Push(lua.LString(b.String()))
 	return 1
@@ -457,112 +461,24 @@ func ipairsIter(L *lua.LState) int {
 
 func (v *vm) unpack(L *lua.LState) int {
 	t := v.plainTable(L.CheckTable(1), false)
-	i := L.OptInt(2, 1)
-	j := L.OptInt(3, t.Len())
+	i := optPos(L, 2, 1)
+	j := optPos(L, 3, t.Len())
 	if j-i >= registryMaxSize/2 {
 		L.RaiseError("unpack: too many results (%d)", j-i+1)
 	}
+	v.cc.work(L, int64(max(0, j-i))/8)
 	for k := i; k <= j; k++ {
 		L.Push(t.RawGetInt(k))
 	}
 	return max(0, j-i+1)
 }
 
-// callCtx is the context a state runs under. gopher-lua asks for Done()
-// before every instruction; counting those calls lets the host check the
-// clock, the caller's context and the allocation budget every so many
-// instructions without a timer or goroutine per call.
-type callCtx struct {
-	parent    context.Context
-	begun     time.Time
-	deadline  time.Time
-	steps     uint32
-	checks    uint32
-	done      chan struct{} // nil while running; closed once tripped
-	closed    chan struct{}
-	err       error
-	timeout   bool
-	allocMax  uint64
-	allocBase uint64
-	sample    []metrics.Sample
-}
-
-func (c *callCtx) init(allocMax uint64) {
-	c.closed = make(chan struct{})
-	close(c.closed)
-	c.parent = context.Background()
-	c.allocMax = allocMax
-	c.sample = []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
-}
-
-// start arms the context for one call.
-func (c *callCtx) start(parent context.Context, limit time.Duration) {
-	c.parent = parent
-	c.begun = time.Now()
-	c.deadline = c.begun.Add(limit)
-	if d, ok := parent.Deadline(); ok && d.Before(c.deadline) {
-		c.deadline = d
-	}
-	c.steps, c.checks, c.allocBase = 0, 0, 0
-	c.done, c.err, c.timeout = nil, nil, false
-	if err := parent.Err(); err != nil {
-		c.trip(err, false)
-	}
-}
-
-// stop releases the caller's context.
-func (c *callCtx) stop() { c.parent = context.Background() }
-
-func (c *callCtx) tripped() bool { return c.done != nil }
-
-func (c *callCtx) trip(err error, timeout bool) {
-	c.err, c.timeout, c.done = err, timeout, c.closed
-}
-
-func (c *callCtx) Deadline() (time.Time, bool) { return c.deadline, true }
-func (c *callCtx) Err() error                  { return c.err }
-func (c *callCtx) Value(key any) any           { return c.parent.Value(key) }
-
-// Done is called by the Lua VM before each instruction.
-func (c *callCtx) Done() <-chan struct{} {
-	if c.done != nil {
-		return c.done
-	}
-	c.steps++
-	if c.steps%checkEvery == 1 { // the first instruction, then every checkEvery
-		c.check()
-	}
-	return c.done
-}
-
-func (c *callCtx) check() {
-	if time.Now().After(c.deadline) {
-		if err := c.parent.Err(); err != nil && err != context.DeadlineExceeded {
-			c.trip(err, false)
-			return
+// wrapToNumber counts the work of tonumber on long strings.
+func (v *vm) wrapToNumber(orig *lua.LFunction) *lua.LFunction {
+	return v.L.NewFunction(func(L *lua.LState) int {
+		if s, ok := L.Get(1).(lua.LString); ok && len(s) > 64 {
+			v.cc.work(L, int64(len(s))/64)
 		}
-		limit := c.deadline.Sub(c.begun)
-		if limit >= time.Millisecond {
-			limit = limit.Round(time.Millisecond)
-		}
-		c.trip(fmt.Errorf("timed out after %v", limit), true)
-		return
-	}
-	if err := c.parent.Err(); err != nil {
-		c.trip(err, err == context.DeadlineExceeded)
-		return
-	}
-	c.checks++
-	if c.checks%allocCheckEvery != 0 {
-		return
-	}
-	metrics.Read(c.sample)
-	now := c.sample[0].Value.Uint64()
-	if c.allocBase == 0 {
-		c.allocBase = now
-		return
-	}
-	if now-c.allocBase > c.allocMax {
-		c.trip(fmt.Errorf("memory limit exceeded: allocated over %d MiB in one call", c.allocMax>>20), false)
-	}
+		return orig.GFunction(L)
+	})
 }

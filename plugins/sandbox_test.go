@@ -105,7 +105,7 @@ func TestTimeout(t *testing.T) {
 	}
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {
-			h := openDir(t, map[string]string{"slow.lua": "function f(ctx)\n  " + body + "\nend\n"}, Options{Timeout: 20 * time.Millisecond})
+			h := openDir(t, map[string]string{"slow.lua": "function f(ctx)\n  " + body + "\nend\n"}, Options{Timeout: 20 * time.Millisecond, InstructionLimit: noInstructionLimit})
 			_, err := call(t, h, "slow.f", nil)
 			var pe *Error
 			if !errors.As(err, &pe) || !pe.Timeout || !errors.Is(err, ErrTimeout) {
@@ -127,7 +127,7 @@ func TestTimeout(t *testing.T) {
 
 // The caller's context ends a call too, and is told apart from a timeout.
 func TestCallerContext(t *testing.T) {
-	h := openDir(t, map[string]string{"slow.lua": "function f(ctx) while true do end end\n"}, Options{Timeout: time.Hour})
+	h := openDir(t, map[string]string{"slow.lua": "function f(ctx) while true do end end\n"}, Options{Timeout: time.Hour, InstructionLimit: noInstructionLimit})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := h.Call(ctx, "slow.f", Input{})
@@ -150,8 +150,8 @@ func TestLimits(t *testing.T) {
 		{"endless recursion", "local function f(n) return 1 + f(n + 1) end\n  return f(1)", "stack overflow", 0},
 		{"growing varargs", "local function f(...) return f(1, 2, 3, 4, ...) end\n  return f(string.byte(string.rep('x', 60000), 1, -1))", "registry overflow", 0},
 		{"too many values", "return string.byte(string.rep('x', 100000), 1, -1)", "registry overflow", 0},
-		{"growing table", "local t = {}\n  local i = 0\n  while true do i = i + 1; t[i] = { i, i, i } end", "memory limit exceeded: allocated over 8 MiB in one call", 8 << 20},
-		{"growing strings", "local t = {}\n  local s = 'x'\n  while true do s = s .. 'y'; t[#t + 1] = s end", "memory limit exceeded", 8 << 20},
+		{"growing table", "local t = {}\n  local i = 0\n  while true do i = i + 1; t[i] = { i, i, i } end", "memory limit of 8 MiB exceeded", 8 << 20},
+		{"growing strings", "local t = {}\n  local s = 'x'\n  while true do s = s .. 'y'; t[#t + 1] = s end", "memory limit of 8 MiB exceeded", 8 << 20},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

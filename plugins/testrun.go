@@ -18,12 +18,13 @@ type TestResult struct {
 	Name     string // test_* function; "" when the file itself failed
 	Passed   bool
 	Err      *Error // why it failed: FILE:LINE of the failure and the message
+	Output   string // what the test printed with print(...), a line each (at most 100 lines of 2 KiB)
 	Duration time.Duration
 }
 
-// testTimeout is the time one test function may take: tests call the
-// plugin several times.
-func (h *Host) testTimeout() time.Duration { return 10 * h.opts.Timeout }
+// testLimits are the budgets of one test function: ten times a call's,
+// since tests call the plugin several times.
+func (h *Host) testLimits() limits { return h.limits().times(10) }
 
 // RunTests runs the test files (named with or without .lua; none = every
 // *_test.lua the host holds). In X_test.lua the globals of X.lua are
@@ -96,10 +97,13 @@ func (h *Host) runTestFile(ctx context.Context, v *version) []TestResult {
 		fn := tv.module.RawGetString(name).(*lua.LFunction)
 		tv.resetGlobals()
 		tv.ref, tv.contact = v.name+"."+name, "test"
+		var printed strings.Builder
+		tv.output = &printed
 		start := time.Now()
-		_, e := tv.run(ctx, h.testTimeout(), fn, name, nil)
+		_, e := tv.run(ctx, h.testLimits(), fn, name)
 		tv.endViews()
-		out = append(out, TestResult{File: v.file, Name: name, Passed: e == nil, Err: e, Duration: time.Since(start)})
+		tv.output = nil
+		out = append(out, TestResult{File: v.file, Name: name, Passed: e == nil, Err: e, Output: printed.String(), Duration: time.Since(start)})
 	}
 	if tv != nil {
 		tv.L.Close()
@@ -108,23 +112,24 @@ func (h *Host) runTestFile(ctx context.Context, v *version) []TestResult {
 }
 
 func (h *Host) newTestVM(v *version) (*testVM, *Error) {
-	m := newVM(vmConfig{chunk: v.file, logger: h.logger, allocMax: uint64(h.opts.AllocLimit)})
+	m := newVM(vmConfig{chunk: v.file, names: v.prog.names, logger: h.logger})
 	tv := &testVM{vm: m, subject: v.subject()}
 	if err := m.setConfig(h.opts.Config); err != nil {
 		m.L.Close()
 		return nil, &Error{File: v.file, Msg: "configuration: " + err.Error()}
 	}
-	m.lib.RawSetString("assert_eq", m.L.NewFunction(assertEq))
+	m.lib.RawSetString("assert_eq", m.L.NewFunction(m.assertEq))
 	m.lib.RawSetString("assert_error", m.L.NewFunction(assertError))
 	m.lib.RawSetString("assert_quote_total", m.L.NewFunction(tv.assertQuoteTotal))
-	if s := tv.subject; s != nil && s.proto != nil {
+	if s := tv.subject; s != nil && s.prog != nil {
 		m.chunks = append(m.chunks, s.file)
-		if err := m.load(s.proto, s.file, h.testTimeout()); err != nil {
+		m.names = append(m.names, s.prog.names)
+		if err := m.load(s.prog, s.file, h.testLimits()); err != nil {
 			m.L.Close()
 			return nil, err
 		}
 	}
-	if err := m.load(v.proto, v.file, h.testTimeout()); err != nil {
+	if err := m.load(v.prog, v.file, h.testLimits()); err != nil {
 		m.L.Close()
 		return nil, err
 	}
@@ -148,16 +153,22 @@ func (h *Host) newTestVM(v *version) (*testVM, *Error) {
 	return tv, nil
 }
 
-// assertEq is assert_eq(actual, expected [, message]): deep equality.
-func assertEq(L *lua.LState) int {
+// assertEq is assert_eq(actual, expected [, message]): deep equality of
+// values and tables (ctx's views and quotes included). A failure shows
+// both values in full and, for tables, where they first differ.
+func (v *vm) assertEq(L *lua.LState) int {
 	actual, expected := L.Get(1), L.Get(2)
 	if L.GetTop() < 2 {
 		L.RaiseError("assert_eq needs two values: assert_eq(actual, expected)")
 	}
-	if luaEqual(actual, expected, 0) {
+	where, equal := v.luaEqual(actual, expected, "", 0)
+	if equal {
 		return 0
 	}
-	msg := fmt.Sprintf("expected %s, got %s", showValue(expected), showValue(actual))
+	msg := fmt.Sprintf("expected %s, got %s", v.showValue(expected), v.showValue(actual))
+	if where != "" {
+		msg += " (they differ at " + where + ")"
+	}
 	if extra := L.OptString(3, ""); extra != "" {
 		msg = extra + ": " + msg
 	}
@@ -165,48 +176,97 @@ func assertEq(L *lua.LState) int {
 	return 0
 }
 
-func luaEqual(a, b lua.LValue, depth int) bool {
+// luaEqual compares a and b deeply; when they differ inside tables, where
+// is the path of the first difference (sorted keys first).
+func (v *vm) luaEqual(a, b lua.LValue, path string, depth int) (where string, equal bool) {
 	if depth > maxDepth {
-		return false
+		return path, false
 	}
 	ta, okA := a.(*lua.LTable)
 	tb, okB := b.(*lua.LTable)
 	if !okA || !okB {
-		return a == b || (a.Type() == lua.LTNumber && b.Type() == lua.LTNumber && a.(lua.LNumber) == b.(lua.LNumber))
+		if a == b || (a.Type() == lua.LTNumber && b.Type() == lua.LTNumber && a.(lua.LNumber) == b.(lua.LNumber)) {
+			return "", true
+		}
+		if path == "" {
+			return "", false
+		}
+		return path, false
 	}
 	if ta == tb {
-		return true
+		return "", true
 	}
-	n := 0
-	equal := true
-	for k, v := ta.Next(lua.LNil); k != lua.LNil && equal; k, v = ta.Next(k) {
-		n++
-		equal = luaEqual(v, tb.RawGet(k), depth+1)
+	var err error
+	if ta, err = v.plain(ta); err != nil {
+		return path, false
 	}
-	if !equal {
-		return false
+	if tb, err = v.plain(tb); err != nil {
+		return path, false
+	}
+	keys := map[lua.LValue]bool{}
+	for k, _ := ta.Next(lua.LNil); k != lua.LNil; k, _ = ta.Next(k) {
+		keys[k] = true
 	}
 	for k, _ := tb.Next(lua.LNil); k != lua.LNil; k, _ = tb.Next(k) {
-		n--
+		keys[k] = true
 	}
-	return n == 0
+	sorted := make([]lua.LValue, 0, len(keys))
+	for k := range keys {
+		sorted = append(sorted, k)
+	}
+	slices.SortFunc(sorted, func(x, y lua.LValue) int { return strings.Compare(keyName(x), keyName(y)) })
+	for _, k := range sorted {
+		sub := keyPath(path, k)
+		if w, eq := v.luaEqual(ta.RawGet(k), tb.RawGet(k), sub, depth+1); !eq {
+			if w == "" {
+				w = sub
+			}
+			return w, false
+		}
+	}
+	return "", true
 }
 
-// showValue renders a value for a failure message.
-func showValue(v lua.LValue) string {
-	switch x := v.(type) {
+// keyName orders keys: numbers by value, then strings.
+func keyName(k lua.LValue) string {
+	if n, ok := k.(lua.LNumber); ok {
+		return fmt.Sprintf("0%020.6f", float64(n))
+	}
+	return "1" + k.String()
+}
+
+// keyPath names a field below path: items[2], lead.city.
+func keyPath(path string, k lua.LValue) string {
+	if n, ok := k.(lua.LNumber); ok {
+		return path + "[" + lua.LVAsString(n) + "]"
+	}
+	if s, ok := k.(lua.LString); ok && isIdent(string(s)) {
+		if path == "" {
+			return string(s)
+		}
+		return path + "." + string(s)
+	}
+	return path + "[" + k.String() + "]"
+}
+
+// showValue renders a value for a failure message: tables (ctx's views
+// and read-only tables included) as JSON with all their fields.
+func (v *vm) showValue(x lua.LValue) string {
+	switch x := x.(type) {
 	case lua.LString:
 		return fmt.Sprintf("%q", string(x))
 	case *lua.LTable:
-		m := &vm{readonly: map[*lua.LTable]roSource{}, pending: map[*lua.LTable]lazySource{}}
-		if g, err := m.fromLua(x, "", 0, nil); err == nil {
+		if g, err := v.result(x); err == nil {
 			if b, err := json.Marshal(g); err == nil {
 				return string(b)
 			}
 		}
+		if t, err := v.plain(x); err == nil {
+			return describeTable(t)
+		}
 		return describeTable(x)
 	}
-	return v.String()
+	return x.String()
 }
 
 // assertError is assert_error(pattern, fn, ...): fn(...) must raise an
@@ -248,6 +308,7 @@ func (tv *testVM) assertQuoteTotal(L *lua.LState) int {
 	if !ok {
 		L.RaiseError("assert_quote_total: there is no function quote to call")
 	}
+	tv.conv = convBudget{values: maxResultValues, bytes: maxResultBytes}
 	goCtx, err := tv.fromLua(ctxT, "ctx", 0, nil)
 	if err != nil {
 		L.RaiseError("assert_quote_total: %v", err)

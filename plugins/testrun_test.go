@@ -17,6 +17,11 @@ func formatResults(results []TestResult) string {
 		} else {
 			fmt.Fprintf(&b, "FAIL %s: %s: %s\n", location(r.Err), r.Name, r.Err.Msg)
 		}
+		for _, line := range strings.SplitAfter(r.Output, "\n") {
+			if line != "" {
+				fmt.Fprintf(&b, "    %s", line)
+			}
+		}
 	}
 	return b.String()
 }
@@ -51,7 +56,9 @@ func TestRunShippedTests(t *testing.T) {
 // TestRunTests runs testdata/plugintest/calc_test.lua, whose tests pass
 // and fail on purpose, and compares the report with a golden file.
 func TestRunTests(t *testing.T) {
-	h, err := Open(Options{Dir: "testdata/plugintest", Timeout: 20 * time.Millisecond})
+	// test_endless runs into the instruction limit (ten times a call's),
+	// long before the clock.
+	h, err := Open(Options{Dir: "testdata/plugintest", Timeout: time.Minute, InstructionLimit: 100_000})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -600,14 +600,3 @@ func (s *Sender) readReceipts(ctx context.Context) {
 		}
 	}
 }
-
-// inflightIDs lists the outbox ids being sent.
-func (s *Sender) inflightIDs() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ids := make([]string, 0, len(s.inflight))
-	for id := range s.inflight {
-		ids = append(ids, id)
-	}
-	return ids
-}

@@ -145,7 +145,7 @@ func DefaultConfig() Config {
 			Keywords:    engine.DefaultConfig().Keywords,
 		},
 		Store:   StoreConfig{Path: "data/allmyleads.db"},
-		Plugins: PluginsConfig{Timeout: Duration(100 * time.Millisecond)},
+		Plugins: PluginsConfig{Timeout: Duration(2 * time.Second)}, // a safety net: instruction and memory budgets bound a call (plugins/README.md)
 		WhatsApp: WhatsAppConfig{
 			APIBase:          "https://graph.facebook.com/v23.0",
 			RatePerSecond:    80,

@@ -62,7 +62,7 @@ func runPluginRun(ctx context.Context, env *cliEnv, args []string) int {
 	fn := fs.String("fn", "quote", "function to call")
 	input := fs.String("input", "", "JSON file holding ctx: {\"lead\", \"project\", \"vars\", \"config\"}; - reads stdin (default {})")
 	dirFlag := fs.String("plugins", "", "folder of Lua plugins (default ./plugins when present, over the shipped ones)")
-	timeout := fs.Duration("timeout", 0, "time the call may take (default plugins.timeout of the configuration, 100ms)")
+	timeout := fs.Duration("timeout", 0, "time the call may take (default plugins.timeout of the configuration, 2s)")
 	configFile := fs.String("config", "", "configuration file (default ./allmyleads.yaml when present)")
 	pos, code, ok := parseInterleaved(fs, args)
 	if !ok {
@@ -269,6 +269,7 @@ func runPluginTest(ctx context.Context, env *cliEnv, args []string) int {
 		if r.Passed {
 			passed++
 			fmt.Fprintf(env.stdout, "PASS %s:%s\n", r.File, r.Name)
+			printOutput(env.stdout, r.Output)
 			continue
 		}
 		failed++
@@ -281,10 +282,20 @@ func runPluginTest(ctx context.Context, env *cliEnv, args []string) int {
 		} else {
 			fmt.Fprintf(env.stdout, "FAIL %s: %s: %s\n", loc, r.Name, r.Err.Msg)
 		}
+		printOutput(env.stdout, r.Output)
 	}
 	fmt.Fprintf(env.stdout, "%d passed, %d failed\n", passed, failed)
 	if failed > 0 || len(results) == 0 {
 		return exitInput
 	}
 	return exitOK
+}
+
+// printOutput writes what a plugin test printed, indented under its line.
+func printOutput(w io.Writer, out string) {
+	for _, line := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
+		if line != "" {
+			fmt.Fprintf(w, "    | %s\n", line)
+		}
+	}
 }

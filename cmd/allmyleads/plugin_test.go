@@ -125,3 +125,18 @@ func TestPluginTestFailing(t *testing.T) {
 		t.Fatalf("empty folder: %d %q", code, errs)
 	}
 }
+
+// TestPluginTestPrints: what a plugin test prints shows under its line.
+func TestPluginTestPrints(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "calc.lua"), []byte("function double(x) return x * 2 end\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "calc_test.lua"), []byte("function test_double()\n  print(\"double of 2 is\", double(2))\n  assert_eq(double(2), 4)\nend\n"), 0o644)
+	var out, errb bytes.Buffer
+	env := &cliEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+	if code := run(context.Background(), env, []string{"plugin", "test", dir}); code != exitOK {
+		t.Fatalf("exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), "    | double of 2 is 4") {
+		t.Errorf("the print is not shown:\n%s", out.String())
+	}
+}

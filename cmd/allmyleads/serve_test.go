@@ -721,3 +721,47 @@ func addressee(r graphtest.Request) string {
 	s, _ := r.Body["recipient"].(string)
 	return s
 }
+
+// TestServeMetaExamples posts every payload Meta publishes (kept in
+// ../shared/whatsapp-examples) to a running server, as sent now: every
+// customer message in them is answered; notices (system, reaction), group
+// changes and a message id seen before (Meta's examples reuse one id four
+// times: exactly once means one reply) are stored but not answered.
+func TestServeMetaExamples(t *testing.T) {
+	files, _ := filepath.Glob("../../../shared/whatsapp-examples/*.json")
+	if len(files) == 0 {
+		t.Skip("Meta's examples are not beside the repository")
+	}
+	// The button example is an opt-out ("Unsubscribe"): last, so the
+	// others are answered.
+	slices.SortStableFunc(files, func(a, b string) int {
+		return boolInt(strings.Contains(a, "message-button")) - boolInt(strings.Contains(b, "message-button"))
+	})
+	g := graphtest.New(t)
+	h := startHarness(t, g, e2eConfig(g, t.TempDir()), serverOptions{})
+	seenIDs := map[string]bool{}
+	for _, f := range files {
+		body, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := filepath.Base(f)
+		quiet := strings.HasPrefix(base, "group_") || strings.Contains(base, "system") || strings.Contains(base, "reaction")
+		if b, err := whatsapp.ParseWebhook(body); err == nil {
+			fresh := false
+			for _, m := range b.Messages {
+				fresh = fresh || !seenIDs[m.ID]
+				seenIDs[m.ID] = true
+			}
+			quiet = quiet || !fresh
+		}
+		before := len(g.Sent())
+		h.mustPost(fixtureTime.ReplaceAll(body, []byte(fmt.Sprintf(`"timestamp": "%d"`, time.Now().Unix()))))
+		h.settle()
+		if got := len(g.Sent()) - before; quiet && got != 0 {
+			t.Errorf("%s: %d replies to a notice", base, got)
+		} else if !quiet && got == 0 {
+			t.Errorf("%s: no reply", base)
+		}
+	}
+}

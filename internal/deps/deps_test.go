@@ -35,7 +35,8 @@ func (r rule) breaks(dep string) bool {
 	return false
 }
 
-// rules: the contract, the flow language and the Lua host are leaves;
+// rules: the contract, the flow language, the Lua host and the quantity and
+// intent readers are leaves;
 // stores, extractors and channels link the contract, never the
 // interpreter, the Lua host, the flow language, fsnotify or validator; the
 // interpreter never links a channel or a database; the shipped binary does
@@ -47,7 +48,9 @@ var rules = []rule{
 	{pattern: module + "/engine/store/...", forbidden: []string{module, "github.com/yuin/gopher-lua", "github.com/fsnotify", "github.com/go-playground/validator"},
 		allow: []string{module + "/engine/core", module + "/engine/store"}},
 	{pattern: module + "/engine/extract/...", forbidden: []string{module, "github.com/yuin/gopher-lua", "github.com/fsnotify"},
-		allow: []string{module + "/engine/core", module + "/engine/extract"}},
+		allow: []string{module + "/engine/core", module + "/engine/extract", module + "/engine/quantity"}},
+	{pattern: module + "/engine/quantity", forbidden: []string{module}, allow: []string{module + "/engine/quantity"}},
+	{pattern: module + "/engine/intent", forbidden: []string{module}, allow: []string{module + "/engine/intent"}},
 	{pattern: module + "/channels/...", forbidden: []string{module, "github.com/yuin/gopher-lua", "github.com/fsnotify", "github.com/go-playground/validator", "go.etcd.io/bbolt"},
 		allow: []string{module + "/engine/core", module + "/channels"}},
 	{pattern: module + "/engine", forbidden: []string{module + "/channels", module + "/engine/store", "go.etcd.io/bbolt"}},

@@ -85,6 +85,7 @@ type Server struct {
 	failMedia []failure
 	media     map[string]*media
 	hang      chan struct{} // non-nil while hanging; closed to release
+	hanging   int           // requests held by a hang now
 	changed   chan struct{} // closed and replaced on every request
 
 	statuses  *StatusReports // nil: no status webhooks
@@ -286,6 +287,13 @@ func (s *Server) Hang(on bool) {
 	}
 }
 
+// Hanging returns how many requests a hang holds now.
+func (s *Server) Hanging() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hanging
+}
+
 // AddMedia makes a media id downloadable. Its metadata gives the SHA-256
 // in hex and file_size as a string, as Meta does.
 func (s *Server) AddMedia(id, mimeType string, data []byte) {
@@ -347,6 +355,11 @@ func (s *Server) record(r Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.reqs = append(s.reqs, r)
+	s.notify()
+}
+
+// notify wakes waiters; the caller holds s.mu.
+func (s *Server) notify() {
 	close(s.changed)
 	s.changed = make(chan struct{})
 }
@@ -357,6 +370,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	hang := s.hang
 	s.mu.Unlock()
 	if hang != nil {
+		s.mu.Lock()
+		s.hanging++
+		s.notify()
+		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			s.hanging--
+			s.mu.Unlock()
+		}()
 		select {
 		case <-hang:
 		case <-r.Context().Done():

@@ -50,3 +50,19 @@ end
 function helper_not_a_test()
   error("never called")
 end
+
+function test_prints()
+  print("area", 10, nil, true)
+  print(string.format("total %.2f", 12.5))
+  assert_eq(#"x", 1)
+end
+
+function test_assert_eq_sees_a_quote_line()
+  local q = assert_quote_total({ project = { area_m2 = 10 } }, 121)
+  assert_eq(q.items[1], { description = "Work", quantity = 10, unit = "m²", unit_price = 10, total = 100 })
+end
+
+function test_assert_eq_fails_on_a_quote_line()
+  local q = assert_quote_total({ project = { area_m2 = 10 } }, 121)
+  assert_eq(q.items[1], { description = "Work", quantity = 10, unit = "m²", unit_price = 10, total = 99 })
+end

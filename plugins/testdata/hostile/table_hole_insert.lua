@@ -1,0 +1,5 @@
+-- want: memory
+-- error: memory limit of 16 MiB exceeded
+function f(ctx)
+  table.insert({}, 5e7, 1)
+end
