@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/allmyleads/allmyleads/engine"
 	"github.com/allmyleads/allmyleads/engine/enginetest"
 )
 
@@ -53,6 +54,7 @@ func TestShippedAnswersSaved(t *testing.T) {
 		{"ask_company", "skip", "lead.company", nil, "address"},
 		{"ask_company", "Lima & Sons Ltd.", "lead.company", "Lima & Sons Ltd.", "address"},
 		{"ask_company", "is that needed?", "lead.company", nil, "Good question"},
+		{"ask_company", "yes", "lead.company", nil, "company's name"},
 		{"ask_address", "[Voice message 0:42]", "lead.address", nil, "voice messages"},
 		{"ask_address", "do you cover Bath?", "lead.address", nil, "Good question"},
 		{"ask_service", "both", "project.service", nil, "*Something else*"},
@@ -77,5 +79,75 @@ func TestShippedAnswersSaved(t *testing.T) {
 				t.Errorf("%s = %v, want %v", c.path, got, c.want)
 			}
 		})
+	}
+}
+
+// TestAfterEndStartsAgainWhenAsked: after an accepted quote, a message is
+// acknowledged, never a new intake, unless the customer asks for one or
+// their data or consent is gone: then the next message starts afresh.
+func TestAfterEndStartsAgainWhenAsked(t *testing.T) {
+	const consentQuestion = "Is that OK with you?"
+	for _, c := range []struct {
+		name   string
+		then   []string // after the accepted quote
+		say    string
+		starts bool // the intake starts again (the welcome)
+	}{
+		{"thanks", nil, "thanks!", false},
+		{"a question", nil, "when can you start?", false},
+		{"a greeting", nil, "hi", false},
+		{"new quote", nil, "new quote", true},
+		{"MENU", nil, "MENU", true},
+		{"start over", nil, "can we start over", true},
+		{"erased", []string{"DELETE MY DATA", "yes"}, "hi", true},
+		{"consent withdrawn", []string{"WITHDRAW CONSENT"}, "hi", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := enginetest.New(t, enginetest.Options{})
+			enginetest.Run(h, "testdata/shipped", strings.Join(shippedScript(t), "\n"))
+			for _, line := range c.then {
+				h.Say(enginetest.DefaultContact, line)
+			}
+			out := enginetest.Format(h.Say(enginetest.DefaultContact, c.say))
+			if started := strings.Contains(out, "Welcome to"); started != c.starts {
+				t.Fatalf("after %q the intake started again: %v, want %v; the bot said:\n%s", c.say, started, c.starts, out)
+			}
+			if c.starts && len(c.then) > 0 && !strings.Contains(out, consentQuestion) {
+				t.Errorf("after %v a new start asks for consent again; the bot said:\n%s", c.then, out)
+			}
+			if !c.starts && !strings.Contains(out, "will be in touch") {
+				t.Errorf("after %q: want the acknowledgement, the bot said:\n%s", c.say, out)
+			}
+		})
+	}
+}
+
+// TestReactionAtTheQuote: a 👍 reaction while the quote waits asks for a
+// word and accepts nothing; other reactions, and reactions elsewhere, are
+// stored without an answer.
+func TestReactionAtTheQuote(t *testing.T) {
+	h := enginetest.New(t, enginetest.Options{})
+	lines := shippedScript(t)
+	enginetest.Run(h, "testdata/shipped", strings.Join(lines[:len(lines)-1], "\n")) // up to the quote
+	react := func(emoji string) string {
+		in := h.Message(enginetest.DefaultContact, emoji)
+		in.Kind = engine.InReaction
+		return enginetest.Format(h.Send(in))
+	}
+	if out := react("👍"); !strings.Contains(out, "Just to be sure: do you accept the quote of *€3,327.50*?") {
+		t.Fatalf("a 👍 reaction at the quote: want the question, got:\n%s", out)
+	}
+	if q := h.Session(enginetest.DefaultContact).Quote; q.Status != engine.QuoteSent {
+		t.Fatalf("a reaction changed the quote to %s", q.Status)
+	}
+	if out := react("😮"); out != "" {
+		t.Fatalf("another reaction got an answer:\n%s", out)
+	}
+	h.Say(enginetest.DefaultContact, "yes")
+	if q := h.Session(enginetest.DefaultContact).Quote; q.Status != engine.QuoteAccepted {
+		t.Fatalf("yes after the question: quote %s", q.Status)
+	}
+	if out := react("👍"); out != "" {
+		t.Fatalf("a reaction after the end got an answer:\n%s", out)
 	}
 }

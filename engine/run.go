@@ -25,6 +25,9 @@ func (e *Engine) handle(t *turn) {
 	if e.keyword(t) {
 		return
 	}
+	if in.Kind == InReaction && e.reactionAtQuote(t) { // 👍 on the quote: asks for a word (quote_emoji.go)
+		return
+	}
 	if sess.OptedOut || in.Kind == InReaction || in.Kind == InSystem {
 		return // stored with the turn, never answered
 	}

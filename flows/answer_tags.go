@@ -137,8 +137,9 @@ func CheckName(s string) Refusal {
 	letters := 0
 	for _, r := range s {
 		switch {
-		case unicode.IsLetter(r) || unicode.Is(unicode.Mn, r):
+		case unicode.IsLetter(r):
 			letters++
+		case unicode.IsMark(r), r == '\u200c', r == '\u200d': // vowel signs, accents, joiners (प्रिया, زهرا‌سادات)
 		case r == ' ' || r == '-' || r == '\'' || r == '’' || r == '.' || r == ',':
 		default:
 			return RefusedSymbols

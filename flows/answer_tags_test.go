@@ -17,6 +17,8 @@ func TestAnswerTags(t *testing.T) {
 		{"name", "Can Ali Yılmaz", RefusedNone},
 		{"name", "Ben Ola", RefusedNone},
 		{"name", "李小龍", RefusedNone},
+		{"name", "प्रिया शर्मा", RefusedNone},
+		{"name", "Zoë Ünal-Åberg", RefusedNone},
 		{"name", "Dr. J. Watson", RefusedNone},
 		{"name", "Al", RefusedNone},
 		{"name", "do you work weekends?", RefusedQuestion},
