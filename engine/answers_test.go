@@ -96,6 +96,7 @@ func TestAfterEndStartsAgainWhenAsked(t *testing.T) {
 		{"thanks", nil, "thanks!", false},
 		{"a question", nil, "when can you start?", false},
 		{"a greeting", nil, "hi", false},
+		{"an emoji", nil, "👍", false},
 		{"new quote", nil, "new quote", true},
 		{"MENU", nil, "MENU", true},
 		{"start over", nil, "can we start over", true},
