@@ -7,9 +7,11 @@ build:
 	$(GO) build -o $(BIN) ./cmd/allmyleads
 
 # go vet and staticcheck first, then every test with the race detector; the
-# package lines print as each package finishes.
+# package lines print as each package finishes; then the shipped flows'
+# tests (flows/tests) through the real command.
 test: lint
 	$(GO) test -race -count=1 ./...
+	$(GO) run ./cmd/allmyleads flow test
 
 run: build
 	./$(BIN) chat

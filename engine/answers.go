@@ -116,10 +116,13 @@ func optionMentioned(words []string, text string, o Option) bool {
 	return false
 }
 
+// typographicQuotes turns curly quotes into straight ones.
+var typographicQuotes = strings.NewReplacer("’", "'", "‘", "'", "“", "\"", "”", "\"")
+
 // normalizeAnswer folds case, spaces, a trailing full stop and the *bold*
 // marks customers copy from the prompt.
 func normalizeAnswer(s string) string {
-	s = strings.NewReplacer("’", "'", "‘", "'", "“", "\"", "”", "\"").Replace(s)
+	s = typographicQuotes.Replace(s)
 	s = strings.Trim(strings.TrimSpace(s), "*_.!")
 	s = strings.TrimSuffix(strings.TrimPrefix(s, "("), ")")
 	return strings.ToLower(strings.Join(strings.Fields(s), " "))

@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/allmyleads/allmyleads/engine"
+	"github.com/allmyleads/allmyleads/engine/core"
 	"github.com/allmyleads/allmyleads/engine/enginetest"
 	"github.com/allmyleads/allmyleads/flows"
 	"github.com/allmyleads/allmyleads/internal/golden"
@@ -25,6 +26,13 @@ type fixtureConfig struct {
 	// Plugins is the folder of Lua plugins the fixture's flows call,
 	// relative to the fixture's folder; fixtures share testdata/plugins.
 	Plugins string `yaml:"plugins"`
+	// QuietHours and Timezone are the business's quiet hours ("21:00-08:00")
+	// in its time zone (default UTC).
+	QuietHours string `yaml:"quiet_hours"`
+	Timezone   string `yaml:"timezone"`
+	// WhatsApp gives the fixture's channel WhatsApp's 24-hour window and
+	// templates.
+	WhatsApp bool `yaml:"whatsapp"`
 }
 
 // TestConversations plays every testdata/conversations/NAME/script.txt
@@ -71,6 +79,26 @@ func fixtureOptions(t *testing.T, dir string) enginetest.Options {
 			t.Fatalf("%s: idle_timeout: %v", cfgPath, err)
 		}
 		o.Config.IdleTimeout = d
+	}
+	if fc.QuietHours != "" {
+		q, err := engine.ParseQuietHours(fc.QuietHours)
+		if err != nil {
+			t.Fatalf("%s: %v", cfgPath, err)
+		}
+		o.Config.QuietHours = q
+	}
+	if fc.Timezone != "" {
+		loc, err := time.LoadLocation(fc.Timezone)
+		if err != nil {
+			t.Fatalf("%s: timezone: %v", cfgPath, err)
+		}
+		o.Config.Location = loc
+	}
+	if fc.WhatsApp {
+		o.Channels = &core.Channels{}
+		if err := o.Channels.Register(enginetest.WhatsAppLike("test")); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if fc.Plugins != "" {
 		host, err := plugins.Open(plugins.Options{Dir: filepath.Join(dir, fc.Plugins), Timeout: time.Second})

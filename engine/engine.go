@@ -44,6 +44,16 @@ type Config struct {
 	PluginTimeout  time.Duration  // deadline of one plugin step (the host has its own per-call limit)
 	ExtractTimeout time.Duration  // deadline of one extract step
 	QuoteApproval  ApprovalRule   // which quotes wait for the owner's approval (none by default)
+
+	// QuietHours are when no reminder is sent (zero: off); a timer due in
+	// them fires when they end.
+	QuietHours QuietHours
+	// Location is the business's time zone, for quiet hours and the day a
+	// quote expires (nil: UTC).
+	Location *time.Location
+	// TemplateLanguage is the language code of the WhatsApp templates that
+	// after entries send once the 24-hour window has closed (default en_US).
+	TemplateLanguage string
 }
 
 // Keywords are the global commands that work from any step. Matching is
@@ -109,6 +119,10 @@ type Deps struct {
 	OnCommit func(contact string)
 	// Observer is told what the engine does, for metrics.
 	Observer Observer
+	// Notifier turns each turn's events (a new lead, a quote accepted...)
+	// into notices for the business, queued with the turn (events.go);
+	// nil: none.
+	Notifier core.Notifier
 }
 
 // Engine runs conversations. It is safe for concurrent use: one contact's
@@ -190,6 +204,7 @@ func withDefaults(cfg Config) Config {
 	if cfg.Keywords.OptOut == nil && cfg.Keywords.OptIn == nil {
 		cfg.Keywords = d.Keywords
 	}
+	cfg.Keywords = cfg.Keywords.normalized()
 	if cfg.Currency == "" {
 		cfg.Currency = d.Currency
 	}
@@ -205,6 +220,12 @@ func withDefaults(cfg Config) Config {
 	}
 	if cfg.ExtractTimeout <= 0 {
 		cfg.ExtractTimeout = d.ExtractTimeout
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	if cfg.TemplateLanguage == "" {
+		cfg.TemplateLanguage = "en_US"
 	}
 	return cfg
 }
@@ -256,7 +277,11 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (out []Outbound, err er
 		return nil, fmt.Errorf("load session: %w", err)
 	}
 	t := e.newTurn(ctx, sess, &in)
-	e.handle(t)
+	if in.Echo {
+		t.echo() // the business wrote from its WhatsApp Business app (echo.go)
+	} else {
+		e.handle(t)
+	}
 	return e.commit(t)
 }
 
@@ -271,7 +296,7 @@ func (e *Engine) commit(t *turn) ([]Outbound, error) {
 		return nil, fmt.Errorf("commit turn for %s: %w", e.deps.Tag(t.sess.Contact), err)
 	}
 	e.observeQueued(rec.Outbound)
-	if len(rec.Outbound) > 0 && e.deps.OnOutbound != nil {
+	if len(rec.Outbound)+len(rec.Notices) > 0 && e.deps.OnOutbound != nil {
 		e.deps.OnOutbound()
 	}
 	if e.deps.OnCommit != nil {
@@ -335,6 +360,7 @@ func (e *Engine) Release(ctx context.Context, contact, actor string) error {
 	t := e.newTurn(ctx, sess, nil)
 	sess.Handoff = false
 	t.contactDirty = true
+	t.rearm = true // the question is asked again: its reminders start again
 	t.audit = append(t.audit, AuditEntry{Time: t.now, Actor: actor, Action: "release", Contact: e.deps.Tag(contact)})
 	if !sess.OptedOut {
 		t.say(e.cfg.Texts.Released, nil)
@@ -381,7 +407,7 @@ func (e *Engine) Quarantine(ctx context.Context, in Inbound, reason string) erro
 	if err := e.deps.Store.Commit(ctx, rec); err != nil {
 		return fmt.Errorf("quarantine: %w", err)
 	}
-	if len(rec.Outbound) > 0 && e.deps.OnOutbound != nil {
+	if len(rec.Outbound)+len(rec.Notices) > 0 && e.deps.OnOutbound != nil {
 		e.deps.OnOutbound()
 	}
 	return nil

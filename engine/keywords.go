@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -15,16 +16,26 @@ func normalizeKeyword(s string) string {
 	return strings.ToUpper(strings.Join(strings.Fields(s), " "))
 }
 
+// matches says whether a normalized message is one of the keywords (which
+// New normalized once, see Keywords.normalized).
 func matches(word string, list []string) bool {
-	if word == "" {
-		return false
-	}
-	for _, k := range list {
-		if normalizeKeyword(k) == word {
-			return true
+	return word != "" && slices.Contains(list, word)
+}
+
+// normalized returns the keyword lists folded as messages are, so matching
+// a message compares strings and folds nothing again.
+func (kw Keywords) normalized() Keywords {
+	fold := func(list []string) []string {
+		out := make([]string, len(list))
+		for i, k := range list {
+			out[i] = normalizeKeyword(k)
 		}
+		return out
 	}
-	return false
+	return Keywords{
+		OptOut: fold(kw.OptOut), OptIn: fold(kw.OptIn), Restart: fold(kw.Restart), Human: fold(kw.Human),
+		MyData: fold(kw.MyData), DeleteMyData: fold(kw.DeleteMyData), WithdrawConsent: fold(kw.WithdrawConsent),
+	}
 }
 
 // keyword applies the global commands; it reports whether the message was

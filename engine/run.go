@@ -51,7 +51,7 @@ func (e *Engine) handle(t *turn) {
 		return
 	}
 	switch {
-	case idle && sess.Step != "":
+	case idle && sess.Step != "" && !e.quoteWaits(sess): // an open quote's validity decides, not idleness
 		t.say(e.cfg.Texts.WelcomeBack, nil)
 		e.start(t)
 	case sess.Step == "" || sess.Ended:
@@ -161,6 +161,7 @@ func (e *Engine) follow(t *turn, from *flows.Step, o outcome) {
 		}
 		t.sess.Flow, t.sess.Step = f.Name, s.ID
 		t.sess.Attempts, t.sess.Scratch, t.sess.Waiting = 0, nil, false
+		t.moved = true
 		from = s
 		o = stepKinds[s.Kind].enter(t, s)
 	}

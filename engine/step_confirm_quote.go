@@ -15,10 +15,18 @@ import (
 // recorded on the quote. Options have ids accept and decline, so a customer
 // may tap, type either word or title, or the number.
 //
+// An acceptance after the quote expired (quote_expiry.go) is not booked:
+// the customer is told, and the quote is priced again, or the conversation
+// goes to on_expiry. `after` entries may remind before the expiry.
+//
 //   - id: confirm
 //     confirm_quote: "Here is your quote, {{ lead.name }}:"
 //     accept: thanks
 //     decline: bye
+//     on_expiry: to_team
+//     after:
+//   - { wait: 20h, say: "Any questions about your quote?" }
+//   - { before_expiry: 3d, say: "Your quote is valid until {{ quote.valid_until }}.", template: quote_expiring }
 func init() {
 	registerStep(flows.KindConfirmQuote, stepKind{enter: enterConfirmQuote, answer: answerConfirmQuote})
 }
@@ -61,7 +69,9 @@ func (t *turn) showQuote(s *flows.Step, q *QuoteRecord) {
 		body = "Would you like to go ahead with this quote?"
 	}
 	t.send(Outbound{Kind: OutButtons, Text: body, Options: opts})
-	t.setQuoteStatus(QuoteSent)
+	if !t.e.quoteExpired(q, t.now) { // shown again after expiry, it stays expired
+		t.setQuoteStatus(QuoteSent)
+	}
 }
 
 // quoteOptionsFor are the buttons of a quote: ids accept and decline, with
@@ -133,6 +143,9 @@ func answerConfirmQuote(t *turn, s *flows.Step, in *Inbound) outcome {
 		})
 	}
 	if accepted {
+		if q := t.sess.Quote; q != nil && t.e.quoteExpired(q, t.now) {
+			return t.expiredQuote(s, q) // never book an expired price
+		}
 		t.setQuoteStatus(QuoteAccepted)
 		return targetOr(s.Accept)
 	}

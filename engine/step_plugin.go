@@ -14,7 +14,8 @@ import (
 // plugin calls a Lua function FILE.FUNCTION with the variables and saves
 // what it returns. A pricing function's quote is computed by the host (line
 // totals, discount, tax, total in minor units) and recorded as a draft
-// quote; `{{ quote.total | money }}` then shows its total. On failure the
+// quote; `{{ quote.total | money }}` then shows its total. The quote is
+// valid for valid_for, else for the plugin's valid_days. On failure the
 // conversation goes to on_error, or a person takes over.
 //
 //   - id: price
@@ -38,6 +39,9 @@ func enterPlugin(t *turn, s *flows.Step) outcome {
 	value := res.Value
 	if res.Quote != nil {
 		q := t.newQuote(res.Quote)
+		if s.ValidFor > 0 { // the step's validity wins over the plugin's valid_days
+			q.ValidUntil = t.now.Add(s.ValidFor)
+		}
 		m, ok := res.Value.(map[string]any)
 		if !ok {
 			m = res.Quote.Map()

@@ -21,6 +21,7 @@ type Texts struct {
 	AgentHint        string `yaml:"agent_hint"`        // after the retries of a question that must be answered
 	Greeted          string `yaml:"greeted"`           // a greeting while a question waits
 	QuoteQuestion    string `yaml:"quote_question"`    // a quote answered with neither accept nor decline, after the retries
+	QuoteExpired     string `yaml:"quote_expired"`     // an acceptance after the quote expired; {{ valid_until }}
 	StepFailed       string `yaml:"step_failed"`       // a plugin or extractor failed and the step has no on_error
 	ExtractConfirm   string `yaml:"extract_confirm"`   // {{ field }} {{ value }}
 	ExtractAskValue  string `yaml:"extract_ask_value"` // {{ field }}
@@ -74,6 +75,7 @@ func DefaultTexts() Texts {
 		AgentHint:        "If you'd rather talk to a person, just send *AGENT*.",
 		Greeted:          "Hi again! 👋 Here's where we were:",
 		QuoteQuestion:    "Good question! A member of our team will answer you here shortly. Your quote stays open in the meantime.",
+		QuoteExpired:     "Sorry, this quote was valid until {{ valid_until }} and has expired, so I can't book that price.",
 		StepFailed:       "Sorry, I couldn't work that out automatically. A member of our team will follow up here.",
 		ExtractConfirm:   "I read *{{ value }}* for {{ field }}. Is that right?",
 		ExtractAskValue:  "No problem. What is the correct {{ field }}?",
@@ -137,6 +139,7 @@ func (t Texts) withDefaults() Texts {
 	fill(&t.AgentHint, d.AgentHint)
 	fill(&t.Greeted, d.Greeted)
 	fill(&t.QuoteQuestion, d.QuoteQuestion)
+	fill(&t.QuoteExpired, d.QuoteExpired)
 	fill(&t.StepFailed, d.StepFailed)
 	fill(&t.ExtractConfirm, d.ExtractConfirm)
 	fill(&t.ExtractAskValue, d.ExtractAskValue)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/allmyleads/allmyleads/engine/core"
 	"github.com/allmyleads/allmyleads/flows"
 )
 
@@ -28,6 +29,15 @@ type turn struct {
 	audit        []AuditEntry
 	media        []Media
 	erase        bool // erase the contact's data with this turn
+
+	// Timers (timers.go): the timer this turn fires, the same timer due
+	// later (quiet hours), whether the turn entered a step, and whether
+	// the waiting step's reminders start again without either.
+	firing   *core.Timer
+	postpone *core.Timer
+	moved    bool
+	rearm    bool
+	ev       turnEvents // the business's events and the funnel (events.go)
 }
 
 func (e *Engine) newTurn(ctx context.Context, sess *Session, in *Inbound) *turn {
@@ -52,6 +62,7 @@ func (e *Engine) newTurn(ctx context.Context, sess *Session, in *Inbound) *turn 
 	if t.sess.Vars == nil {
 		t.sess.Vars = map[string]any{}
 	}
+	t.ev.before = snapshotOf(sess)
 	return t
 }
 
@@ -90,6 +101,7 @@ func (t *turn) say(src string, extra map[string]any) {
 // record turns the work into the Turn the store commits.
 func (t *turn) record() *Turn {
 	t.sess.Updated = t.now
+	t.planTimers()
 	rec := &Turn{
 		Inbound:   t.in,
 		Session:   t.sess,
@@ -108,5 +120,6 @@ func (t *turn) record() *Turn {
 	if t.projectDirty && t.sess.ProjectID != "" {
 		rec.Project = t.projectRecord()
 	}
+	t.finishEvents(rec)
 	return rec
 }

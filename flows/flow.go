@@ -7,6 +7,7 @@ package flows
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Pos is a place in a flow file, for diagnostics.
@@ -167,6 +168,10 @@ type Step struct {
 
 	Next    string // the step after this one; "end" ends the conversation
 	OnError string // where to go when the step fails (retries used up, plugin or extractor error)
+
+	After    []AfterEntry  // waiting steps: reminders and moving on when the customer is silent (after.go)
+	ValidFor time.Duration // plugin: how long a quote it prices is valid (0: the plugin's valid_days)
+	OnExpiry string        // confirm_quote: where an acceptance of an expired quote goes (default: price it again)
 
 	// Keys holds where each YAML key of the step stands, for diagnostics.
 	Keys map[string]Pos

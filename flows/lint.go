@@ -26,6 +26,9 @@ type LintOptions struct {
 	// without it is an error, as the engine would refuse to run it. Empty
 	// skips the check, for linting some of a folder's files.
 	StartFlow string
+	// Templates are the business's approved WhatsApp templates; when set,
+	// an after entry's template must be one of them. Nil skips the check.
+	Templates []string
 }
 
 // builtinPrefixes are the template paths the engine always provides.
@@ -240,6 +243,10 @@ func targetsOf(s *Step) []target {
 	for i, b := range s.If {
 		add(fmt.Sprintf("if: branch %d: next", i+1), b.Next, b.NextPos)
 	}
+	for i, a := range s.After {
+		add(fmt.Sprintf("after: entry %d: next", i+1), a.Next, a.NextPos)
+	}
+	add("on_expiry", s.OnExpiry, s.KeyPos("on_expiry"))
 	return out
 }
 
@@ -274,6 +281,7 @@ func (l *linter) step(s *Step, label string) {
 	l.paths(s, label, string(s.Kind), s.Text, nil)
 	l.paths(s, label, "error", s.Error, nil)
 	l.paths(s, label, "confirm", s.Confirm, []string{"field", "value", "name"})
+	l.lintAfter(s, label)
 	_, saves := s.Keys["save"]
 	if s.Kind == KindAsk && !saves {
 		l.warnf(s.KeyPos("ask"), "add save: lead.SOMETHING", "%s: the answer is not saved", label)
@@ -384,6 +392,10 @@ func successors(f *Flow, i int) []edge {
 			out = append(out, edge{i + 1, s.Pos})
 		}
 	}
+	for _, a := range s.After { // a silent customer moves on
+		add(a.Next, a.NextPos)
+	}
+	add(s.OnExpiry, s.KeyPos("on_expiry"))
 	switch s.Kind {
 	case KindHandoff, KindLink:
 		return nil

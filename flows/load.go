@@ -162,7 +162,16 @@ func (l *loader) dir(dir string) {
 	}
 }
 
+// MaxFileSize bounds a flow file: a flow of a few hundred steps is tens of
+// kilobytes, and a file of many megabytes (a mistake, or an alias bomb)
+// would take hundreds of megabytes to parse.
+const MaxFileSize = 1 << 20
+
 func (l *loader) osFile(name string) {
+	if info, err := os.Stat(name); err == nil && info.Size() > MaxFileSize {
+		l.tooLarge(name, info.Size())
+		return
+	}
 	data, err := os.ReadFile(name)
 	if err != nil {
 		l.errorf(Pos{File: name}, "", "read flow: %v", unwrapPathError(err))
@@ -170,6 +179,13 @@ func (l *loader) osFile(name string) {
 		return
 	}
 	l.file(name, data)
+}
+
+// tooLarge reports a flow file over MaxFileSize, unread.
+func (l *loader) tooLarge(name string, size int64) {
+	l.errorf(Pos{File: name}, "split it into several flow files (link: moves from one to the next)",
+		"flow file is %.1f MB; a flow file may be at most %d KB", float64(size)/(1<<20), MaxFileSize>>10)
+	l.set.markBroken(name, "too large", nil)
 }
 
 // unwrapPathError drops the path from an *fs.PathError, which the
@@ -195,8 +211,12 @@ func LoadFS(fsys fs.FS, dir string, displayPrefix string) (*Set, Diagnostics) {
 		if e.IsDir() || !isFlowFile(e.Name()) {
 			continue
 		}
-		data, err := fs.ReadFile(fsys, path.Join(dir, e.Name()))
 		display := displayPrefix + e.Name()
+		if info, err := e.Info(); err == nil && info.Size() > MaxFileSize {
+			l.tooLarge(display, info.Size())
+			continue
+		}
+		data, err := fs.ReadFile(fsys, path.Join(dir, e.Name()))
 		if err != nil {
 			l.errorf(Pos{File: display}, "", "read flow: %v", unwrapPathError(err))
 			l.set.markBroken(display, "could not be read", nil)

@@ -864,6 +864,12 @@ func (d *decoder) stepKey(s *Step, label string, p pair) {
 		s.Unit, _ = d.oneOf(p, what, AskUnits())
 	case "range":
 		s.Range, _ = d.oneOf(p, what, RangeRules())
+	case "after":
+		s.After = d.after(p, s, label)
+	case "valid_for":
+		s.ValidFor, _ = d.duration(p, what, minAfterWait, maxValidFor)
+	case "on_expiry":
+		s.OnExpiry, _ = d.word(p, what)
 	}
 }
 

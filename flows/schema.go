@@ -25,6 +25,9 @@ func Schema() []byte {
 		"extract":  extractSchema(),
 		"field":    fieldSchema(),
 	}
+	for name, def := range afterSchemas() {
+		defs[name] = def
+	}
 	var kinds []any
 	for _, k := range Kinds() {
 		props := object{
@@ -88,7 +91,7 @@ func stepKeySchemas() map[string]object {
 	str := func(description string) object {
 		return object{"type": "string", "minLength": 1, "description": description}
 	}
-	return map[string]object{
+	keys := map[string]object{
 		"id":            object{"type": "string", "pattern": nameRE.String(), "not": object{"const": End}, "description": "the step's id, unique in the flow"},
 		"description":   object{"type": "string", "description": "a note for the people who edit the flow; never shown"},
 		"save":          ref("path", "where the answer or result is saved, e.g. lead.name"),
@@ -113,6 +116,10 @@ func stepKeySchemas() map[string]object {
 		"next":          ref("target", "the step after this one (default: the step below; end ends the conversation)"),
 		"on_error":      ref("target", "where to go when the step fails: retries used up, plugin or extractor error"),
 	}
+	for k, v := range afterKeySchemas() {
+		keys[k] = v
+	}
+	return keys
 }
 
 func kindValueSchema(k KindSpec) object {

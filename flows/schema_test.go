@@ -283,7 +283,7 @@ func TestSchemaAcceptsGoodFlows(t *testing.T) {
 		t.Fatal(err)
 	}
 	fixtures, _ := filepath.Glob("testdata/kinds/*.yaml")
-	fixtures = append(fixtures, "testdata/lint/anchors_ok.yaml")
+	fixtures = append(fixtures, "testdata/lint/anchors_ok.yaml", "testdata/lint/after_ok.yaml")
 	for _, p := range fixtures {
 		data, err := os.ReadFile(p)
 		if err != nil {
@@ -321,6 +321,11 @@ func TestSchemaRejectsBrokenFlows(t *testing.T) {
 		"negative above":   "flow: x\nsteps:\n  - { id: a, ask: 'size?', validate: numeric, confirm_above: -1 }\n",
 		"unknown range":    "flow: x\nsteps:\n  - { id: a, ask: 'size?', validate: numeric, range: highest }\n",
 		"range on a say":   "flow: x\nsteps:\n  - { id: a, say: hi, range: ask }\n",
+		"after on say":     "flow: x\nsteps:\n  - { id: a, say: hi, after: [{ wait: 2h, say: hi }] }\n",
+		"after bad wait":   "flow: x\nsteps:\n  - { id: a, ask: 'name?', after: [{ wait: soon, say: hi }] }\n",
+		"after bad key":    "flow: x\nsteps:\n  - { id: a, ask: 'name?', after: [{ wait: 2h, sya: hi }] }\n",
+		"after template":   "flow: x\nsteps:\n  - { id: a, ask: 'name?', after: [{ wait: 2h, say: hi, template: Bad-Name }] }\n",
+		"valid_for number": "flow: x\nsteps:\n  - { id: a, plugin: pricing.quote, valid_for: 30 }\n",
 	} {
 		if msg := c.check(c.root, yamlToJSON(t, []byte(src)), "$"); msg == "" {
 			t.Errorf("%s: the schema accepts it", name)

@@ -26,7 +26,7 @@ import (
 // apiRoutes lists every API route; the OpenAPI document describes each
 // one (a test walks the router against it).
 func (h *Handler) apiRoutes() []route {
-	return []route{
+	return append([]route{
 		{http.MethodGet, "/leads", false, h.listLeads},
 		{http.MethodGet, "/leads/{id}", false, h.getLead},
 		{http.MethodPatch, "/leads/{id}", true, h.patchLead},
@@ -48,7 +48,7 @@ func (h *Handler) apiRoutes() []route {
 		{http.MethodPut, "/canned-replies", true, h.putCanned},
 		{http.MethodGet, "/templates", false, h.getTemplates},
 		{http.MethodGet, "/audit", false, h.getAudit},
-	}
+	}, h.alertRoutes()...)
 }
 
 // classify maps an error to its HTTP status, title and field.

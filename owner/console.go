@@ -66,7 +66,7 @@ func newPages(h *Handler) (*pages, error) {
 	if err != nil {
 		return nil, fmt.Errorf("owner: console layout: %w", err)
 	}
-	for _, name := range []string{"login", "leads", "inbox", "lead", "settings", "error"} {
+	for _, name := range []string{"login", "leads", "inbox", "lead", "settings", "error", "funnel"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("owner: console page %s: %w", name, err)
@@ -198,6 +198,7 @@ func (p *pages) routes(r *mux.Router, base string) {
 	} {
 		r.Handle(base+"/quotes/{id}/"+name, p.form(p.onQuote(fn))).Methods(http.MethodPost)
 	}
+	p.alertRoutes(r, base) // alerts.go: the funnel, failed notices
 }
 
 func cacheStatic(next http.Handler) http.Handler {
@@ -415,6 +416,7 @@ type leadsData struct {
 	NextURL string
 	Tabs    []tabLink
 	Total   []stageLine
+	Failed  []core.FailedNotice // notices that failed for good (Needs me)
 }
 
 type tabLink struct {
@@ -444,6 +446,11 @@ func (p *pages) leadsPage(w http.ResponseWriter, r *http.Request, s *session) {
 		page = &leadPage{}
 	}
 	d.Page = page
+	if d.Tab == core.TabNeedsMe {
+		if d.Failed, err = p.h.failedNotices(r.Context(), 20); err != nil {
+			p.flash(s, "", p.explain(err))
+		}
+	}
 	for _, t := range [][2]string{{core.TabNeedsMe, "Needs me"}, {core.TabBot, "Bot handling"}, {core.TabAll, "All"}} {
 		v := url.Values{"tab": {t[0]}}
 		d.Tabs = append(d.Tabs, tabLink{Name: t[0], Label: t[1], URL: p.base + "/?" + v.Encode(), Current: t[0] == d.Tab})

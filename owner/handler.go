@@ -28,6 +28,7 @@ import (
 
 	"github.com/allmyleads/allmyleads/engine"
 	"github.com/allmyleads/allmyleads/engine/core"
+	"github.com/allmyleads/allmyleads/flows"
 )
 
 // Engine is what the owner's side needs of the conversation engine
@@ -82,6 +83,16 @@ type Options struct {
 	SessionTTL time.Duration
 	Clock      func() time.Time
 	Logger     *slog.Logger
+
+	// Notices are the notices that failed for good, shown in Needs me
+	// (the store); nil shows none.
+	Notices core.NoticeLog
+	// Funnel counts where conversations stop (the store); Flows and
+	// StartFlow put its steps in order and name what each asks. Nil: an
+	// empty funnel.
+	Funnel    core.Funnel
+	Flows     *flows.Set
+	StartFlow string
 }
 
 // Handler serves the API and the console.

@@ -70,7 +70,7 @@ var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
 func (h *Handler) openAPIDocument() map[string]any {
 	paths := map[string]any{}
 	for _, rt := range h.apiRoutes() {
-		d, ok := apiDocs[rt.method+" "+rt.path]
+		d, ok := routeDoc(rt.method + " " + rt.path)
 		if !ok {
 			continue // the test fails for it
 		}
@@ -168,6 +168,14 @@ func typ(t string, desc ...string) map[string]any {
 }
 
 func schemas() map[string]any {
+	all := baseSchemas()
+	for k, v := range alertSchemas() {
+		all[k] = v
+	}
+	return all
+}
+
+func baseSchemas() map[string]any {
 	lead := obj(map[string]any{
 		"id": typ("string"), "contact": typ("string", "the contact URN, e.g. whatsapp:447700900100"), "phone": typ("string"),
 		"name": typ("string"), "email": typ("string"), "company": typ("string"), "service": typ("string"), "language": typ("string"),

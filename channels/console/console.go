@@ -31,6 +31,7 @@ var sampleRoof []byte
 // help lists the chat's own commands.
 const help = `  /photo PATH [caption]  send an image file (JPEG, PNG)
   /photo sample [caption]  send a bundled sample photo of a roof (or just /photo)
+  /wait DURATION         let time pass (30m, 3h, 2d): reminders that fall due are sent
   /help                  this list
   /quit                  leave (run chat again to continue where you stopped)
   Anything else is a message to the bot. Keywords work at any time:
@@ -92,6 +93,24 @@ type Options struct {
 	Clock  func() time.Time
 	// MaxImageBytes bounds /photo files (default 5 MiB, WhatsApp's limit).
 	MaxImageBytes int64
+	// Due, when set, fires what fell due (reminders) at the start and
+	// before each line, so its messages print in their place.
+	Due func(ctx context.Context) error
+	// Wait, when set, makes /wait DURATION move the chat's clock on,
+	// firing what falls due on the way.
+	Wait func(ctx context.Context, d time.Duration) error
+	// Record, when set, is told the conversation as it goes
+	// (`allmyleads chat --record`).
+	Record Recorder
+}
+
+// Recorder is told a chat's conversation, to write it down as a test.
+type Recorder interface {
+	At(now time.Time)           // the clock before the customer's next message
+	Customer(text string)       // a text the customer sent
+	Photo(name, caption string) // a photo: its file, or "sample"
+	Waited(d time.Duration)     // /wait
+	Bot(m core.Outbound)        // a bot message, as printed
 }
 
 // Run chats until the input ends, /quit, or ctx is cancelled. Outbound
@@ -108,6 +127,9 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	o.Contact = contact
+	if err := due(ctx, o); err != nil {
+		return err
+	}
 	if o.Reminder != nil {
 		if err := o.Reminder.Remind(ctx, o.Contact); err != nil {
 			return fmt.Errorf("resume conversation: %w", err)
@@ -140,12 +162,22 @@ func Run(ctx context.Context, o Options) error {
 		if o.Echo {
 			fmt.Fprintf(o.Out, "you> %s\n", line)
 		}
+		if arg, ok := strings.CutPrefix(line, "/wait"); ok && (arg == "" || arg[0] == ' ') {
+			if err := wait(ctx, o, strings.TrimSpace(arg)); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := due(ctx, o); err != nil {
+			return err
+		}
 		n++
 		in, err := inbound(o, line, n)
 		if err != nil {
 			fmt.Fprintf(o.Out, "  (%v)\n", err)
 			continue
 		}
+		record(o, in, line)
 		if err := o.Handler.Handle(ctx, in); err != nil {
 			return fmt.Errorf("handle message: %w", err)
 		}
@@ -157,6 +189,82 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("read input: %w", err)
 	}
 	return ctx.Err()
+}
+
+// due fires what fell due and prints it.
+func due(ctx context.Context, o Options) error {
+	if o.Due == nil {
+		return nil
+	}
+	if err := o.Due(ctx); err != nil {
+		return fmt.Errorf("reminders: %w", err)
+	}
+	return flush(ctx, o)
+}
+
+// wait is /wait DURATION: the chat's clock moves on and what falls due on
+// the way is sent.
+func wait(ctx context.Context, o Options, arg string) error {
+	if o.Wait == nil {
+		fmt.Fprintln(o.Out, "  (/wait is not available here)")
+		return nil
+	}
+	d, err := parseWait(arg)
+	if err != nil {
+		fmt.Fprintf(o.Out, "  (%v)\n", err)
+		return nil
+	}
+	if o.Record != nil {
+		o.Record.Waited(d)
+	}
+	if err := o.Wait(ctx, d); err != nil {
+		return fmt.Errorf("wait: %w", err)
+	}
+	fmt.Fprintf(o.Out, "  (%s later)\n", arg)
+	return flush(ctx, o)
+}
+
+// parseWait reads /wait's duration: Go's (30m, 3h) or days (2d, 1d12h).
+func parseWait(s string) (time.Duration, error) {
+	var days time.Duration
+	rest := s
+	if i := strings.Index(s, "d"); i > 0 {
+		n, err := strconv.ParseFloat(s[:i], 64)
+		if err != nil {
+			return 0, fmt.Errorf("/wait %s: want e.g. 30m, 3h or 2d", s)
+		}
+		days, rest = time.Duration(n*float64(24*time.Hour)), s[i+1:]
+	}
+	var d time.Duration
+	if rest != "" {
+		var err error
+		if d, err = time.ParseDuration(rest); err != nil {
+			return 0, fmt.Errorf("/wait %s: want e.g. 30m, 3h or 2d", s)
+		}
+	}
+	if days+d <= 0 {
+		return 0, fmt.Errorf("/wait %s: want e.g. 30m, 3h or 2d", s)
+	}
+	return days + d, nil
+}
+
+// record tells the recorder what the customer sent.
+func record(o Options, in core.Inbound, line string) {
+	if o.Record == nil {
+		return
+	}
+	o.Record.At(in.Time)
+	if in.Kind == core.InImage {
+		name := "sample"
+		if rest, _ := strings.CutPrefix(line, "/photo"); strings.TrimSpace(rest) != "" {
+			if p, _, _ := strings.Cut(strings.TrimSpace(rest), " "); p != "sample" {
+				name = p
+			}
+		}
+		o.Record.Photo(name, in.Text)
+		return
+	}
+	o.Record.Customer(in.Text)
 }
 
 // inbound turns one typed line into an engine message; /photo PATH [caption]
@@ -225,6 +333,9 @@ func flush(ctx context.Context, o Options) error {
 			id, err := Terminal{o.Out}.Send(ctx, it.Outbound)
 			if err != nil {
 				return err
+			}
+			if o.Record != nil && it.Contact == o.Contact {
+				o.Record.Bot(it.Outbound)
 			}
 			if err := o.Outbox.MarkSent(ctx, it.ID, id, o.Clock()); err != nil {
 				return fmt.Errorf("mark sent: %w", err)

@@ -78,6 +78,8 @@ type ChannelOptions struct {
 type Hooks struct {
 	BadSignature func()            // a webhook refused for its signature
 	SendFailed   func(code string) // a failed send attempt, by SendError.MetricCode
+	// GaveUp is told of a message to a customer that failed for good.
+	GaveUp func(ctx context.Context, out core.Outbound, reason string)
 }
 
 // Channel is the whole WhatsApp channel of one business number: webhook,
@@ -105,7 +107,7 @@ func NewChannel(o ChannelOptions) *Channel {
 	so := SenderOptions{
 		Outbox: o.Backend, Store: o.Backend, Client: client,
 		Rate: o.RatePerSecond, WindowTemplate: o.WindowTemplate, TemplateLanguage: o.TemplateLanguage,
-		Tag: o.Tag, Logger: o.Logger, Failed: o.Hooks.SendFailed,
+		Tag: o.Tag, Logger: o.Logger, Failed: o.Hooks.SendFailed, GaveUp: o.Hooks.GaveUp,
 	}
 	if o.Sender != nil {
 		o.Sender(&so)

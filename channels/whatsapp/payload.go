@@ -43,9 +43,10 @@ type Entry struct {
 	Changes []json.RawMessage `json:"changes"` // Change values
 }
 
-// Change is one subscribed field's update. Only Field "messages" carries
-// messages and statuses; the parser skips the others (group updates,
-// template status...).
+// Change is one subscribed field's update. Field "messages" carries
+// messages and statuses, "smb_message_echoes" the business's messages from
+// the WhatsApp Business app; the parser skips the others (group updates,
+// template status, history...).
 type Change struct {
 	Field string          `json:"field"`
 	Value json.RawMessage `json:"value"` // a Value when Field is "messages"
@@ -58,7 +59,11 @@ type Value struct {
 	Contacts         []WireContact     `json:"contacts"`
 	Messages         []json.RawMessage `json:"messages"` // WireMessage values
 	Statuses         []json.RawMessage `json:"statuses"` // WireStatus values
-	Errors           []WireError       `json:"errors"`
+	// MessageEchoes are the business's own messages typed in the WhatsApp
+	// Business app on the same number (field smb_message_echoes, Meta's
+	// coexistence): WireMessage values from the business To a customer.
+	MessageEchoes []json.RawMessage `json:"message_echoes"`
+	Errors        []WireError       `json:"errors"`
 }
 
 // Metadata names the business phone number a change is for.
@@ -80,6 +85,7 @@ type WireContact struct {
 // type-named fields is set, the one Type names.
 type WireMessage struct {
 	From        string           `json:"from"`         // the phone number; absent for a username without one
+	To          string           `json:"to,omitempty"` // an echo's recipient: the customer's number
 	FromUserID  string           `json:"from_user_id"` // the business-scoped user id (BSUID)
 	ID          string           `json:"id"`
 	Timestamp   json.RawMessage  `json:"timestamp"`
@@ -325,7 +331,7 @@ func ParseWebhook(body []byte) (*Batch, error) {
 				b.reject(path, err, "")
 				continue
 			}
-			if ch.Field != "messages" {
+			if ch.Field != "messages" && ch.Field != EchoField {
 				continue
 			}
 			if err := parseValue(b, path+".value", ch.Value); err != nil {
@@ -379,6 +385,20 @@ func parseValue(b *Batch, path string, raw json.RawMessage) error {
 		if err != nil {
 			contact, _ := sender(&m, path)
 			b.reject(path, err, contact)
+			continue
+		}
+		b.Messages = append(b.Messages, in)
+	}
+	for k, rawEcho := range v.MessageEchoes {
+		path := fmt.Sprintf("%s.message_echoes[%d]", path, k)
+		var m WireMessage
+		if err := decode(path, rawEcho, &m); err != nil {
+			b.reject(path, err, "")
+			continue
+		}
+		in, err := echo(&m, path)
+		if err != nil {
+			b.reject(path, err, "")
 			continue
 		}
 		b.Messages = append(b.Messages, in)
@@ -484,6 +504,53 @@ func inbound(v *Value, m *WireMessage, path string) (core.Inbound, error) {
 	}
 	content(&in, m)
 	return in, nil
+}
+
+// EchoField is the webhook field of the business's messages from the
+// WhatsApp Business app (coexistence).
+const EchoField = "smb_message_echoes"
+
+// echo reads a message the business sent from the WhatsApp Business app:
+// an Inbound marked Echo whose Contact is the customer it went to.
+func echo(m *WireMessage, path string) (core.Inbound, error) {
+	if m.ID == "" {
+		return core.Inbound{}, payloadErr(path+".id", "missing")
+	}
+	if m.To == "" {
+		return core.Inbound{}, payloadErr(path+".to", "missing")
+	}
+	to, err := core.NormalizeURN(m.To)
+	if err != nil || core.URNScheme(to) != core.SchemeWhatsApp {
+		return core.Inbound{}, payloadErr(path+".to", "not a phone number")
+	}
+	t, err := unixTime(path+".timestamp", m.Timestamp)
+	if err != nil {
+		return core.Inbound{}, err
+	}
+	in := core.Inbound{Channel: ChannelName, Contact: to, ID: m.ID, Time: t, Echo: true}
+	content(&in, m)
+	in.Text = strings.TrimSpace(in.Text)
+	if m.Type == "button" || m.Type == "interactive" {
+		in.ReplyID = "" // the business's own message: never a customer's answer
+	}
+	if in.Kind == core.InImage || in.Kind == core.InDocument {
+		in.Text = firstNonEmpty(in.Text, captionOf(in))
+	}
+	return in, nil
+}
+
+func captionOf(in core.Inbound) string {
+	if len(in.Media) > 0 {
+		return in.Media[0].Caption
+	}
+	return ""
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // content maps the message's type onto the engine's inbound kinds.

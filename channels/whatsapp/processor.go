@@ -380,7 +380,7 @@ func (p *Processor) process(ctx context.Context, it core.InboxItem, batch *Batch
 		return
 	}
 	for i, j := range jobs {
-		if handled[i] && j.in.Kind != core.InSystem {
+		if handled[i] && j.in.Kind != core.InSystem && !j.in.Echo {
 			p.o.MarkRead(j.in.ID)
 		}
 	}

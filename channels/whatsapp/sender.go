@@ -58,6 +58,10 @@ type SenderOptions struct {
 	// Failed is told of each failed send attempt, by SendError.MetricCode
 	// (metrics); nil skips it.
 	Failed func(code string)
+	// GaveUp is told of each message to a customer that failed for good
+	// (not a notice to the owner), after it is recorded failed; nil skips
+	// it. serve tells the owner.
+	GaveUp func(ctx context.Context, out core.Outbound, reason string)
 }
 
 // Sender drains the outbox to the Graph API: a contact's messages in order,
@@ -392,7 +396,12 @@ func (s *Sender) sendItem(ctx context.Context, it core.OutboxItem) bool {
 		s.log.Warn("whatsapp sender: no status arrived for an earlier send; sending again", "contact", s.o.Tag(it.Contact), "outbox", it.ID, "since", it.InFlight)
 	}
 	if it.Kind != core.OutTemplate && !it.WindowUntil.IsZero() && now.After(it.WindowUntil) {
-		return s.windowClosed(ctx, it)
+		if it.Template == nil || it.Template.Name == "" {
+			return s.windowClosed(ctx, it)
+		}
+		// A message that carries its own template for a closed window (an
+		// owner's alert card) goes as that template.
+		it.Kind = core.OutTemplate
 	}
 	out, err := s.withMedia(ctx, it.Outbound)
 	if err != nil {
@@ -519,6 +528,9 @@ func (s *Sender) failed(ctx context.Context, it core.OutboxItem, se *SendError) 
 		return false
 	}
 	s.finish(it.ID)
+	if s.o.GaveUp != nil && it.Notice == nil {
+		s.o.GaveUp(ctx, it.Outbound, se.Error())
+	}
 	return true
 }
 

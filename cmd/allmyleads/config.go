@@ -39,6 +39,9 @@ type Config struct {
 	Console   ConsoleConfig   `yaml:"console"` // the owner's console and API (serve_owner.go)
 	Web       WebConfig       `yaml:"web"`     // serve_web.go
 	Metrics   MetricsConfig   `yaml:"metrics"` // serve_web.go
+	// Owner and Webhooks: who hears what happens (serve_alerts.go).
+	Owner    OwnerConfig     `yaml:"owner"`
+	Webhooks []WebhookConfig `yaml:"webhooks"`
 }
 
 // BusinessConfig describes the business the bot speaks for.
@@ -51,6 +54,9 @@ type BusinessConfig struct {
 	// QuoteApproval says which quotes wait for the owner's approval:
 	// never, always, {above: 2000}, {low_confidence: 0.8} (serve_owner.go).
 	QuoteApproval QuoteApproval `yaml:"quote_approval"`
+	// QuietHours is when no reminder is sent, in Timezone ("21:00-08:00");
+	// "" is off.
+	QuietHours string `yaml:"quiet_hours"`
 }
 
 // EngineConfig tunes the conversation engine.
@@ -269,6 +275,7 @@ func applyEnv(cfg *Config, getenv func(string) string) {
 	set(&cfg.Store.Path, "ALLMYLEADS_DB")
 	set(&cfg.Store.KeyFile, "ALLMYLEADS_KEY_FILE")
 	set(&cfg.Metrics.Token, "ALLMYLEADS_METRICS_TOKEN")
+	applyAlertEnv(cfg, getenv)
 }
 
 // checkRetention refuses retention periods under a day: "6m" is six
@@ -285,7 +292,10 @@ func checkRetention(path string, r RetentionConfig) []string {
 }
 
 func validateConfig(path string, cfg *Config) error {
-	if lines := checkRetention(path, cfg.Retention); len(lines) > 0 {
+	if _, err := engine.ParseQuietHours(cfg.Business.QuietHours); err != nil {
+		return fmt.Errorf("%s: error: business.quiet_hours: %v", path, err)
+	}
+	if lines := append(checkRetention(path, cfg.Retention), checkAlerts(path, cfg)...); len(lines) > 0 {
 		return errors.New(strings.Join(lines, "\n"))
 	}
 	v := validator.New(validator.WithRequiredStructEnabled())

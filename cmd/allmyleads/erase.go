@@ -74,6 +74,12 @@ func runErase(ctx context.Context, env *cliEnv, args []string) int {
 	if err != nil {
 		return failf(env.stderr, exitRuntime, "%v", err)
 	}
+	if env.shared != nil && env.shared.engine != nil {
+		// The running server tells the webhooks (contact.erased).
+		if err := erased(ctx, env.shared.engine, urn); err != nil {
+			fmt.Fprintf(env.stderr, "%v\n", err)
+		}
+	}
 	fmt.Fprintf(env.stdout, "erased %s: %s\n", urn, rep)
 	fmt.Fprintln(env.stdout, "backups made from now on hold none of it; older backups still do until they expire")
 	return exitOK

@@ -16,15 +16,19 @@ func runFlow(ctx context.Context, env *cliEnv, args []string) int {
 	return dispatch(env, "flow", args, flowUsage, map[string]func([]string) int{
 		"lint":   func(a []string) int { return runFlowLint(ctx, env, a) },
 		"schema": func(a []string) int { return runFlowSchema(env, a) },
+		"test":   func(a []string) int { return runFlowTest(ctx, env, a) },
 	})
 }
 
 func flowUsage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: allmyleads flow lint [--plugins DIR] [--flows DIR] [PATH...]")
 	fmt.Fprintln(w, "       allmyleads flow schema")
+	fmt.Fprintln(w, "       allmyleads flow test [--flows DIR] [--plugins DIR] [FILE.test.yaml ...]")
 	fmt.Fprintln(w, "\nlint checks flow files (default: the shipped flows) and prints one line per")
 	fmt.Fprintln(w, "problem, FILE:LINE:COL: error|warning: message. It exits 1 when there are errors.")
 	fmt.Fprintln(w, "schema prints the JSON Schema of flow files, for completion in an editor.")
+	fmt.Fprintln(w, "test plays scripted conversations (*.test.yaml; default: DIR/tests, or the shipped")
+	fmt.Fprintln(w, "tests) with a fake clock; it exits 1 when a test fails, 2 when a test file is malformed.")
 }
 
 func runFlowLint(_ context.Context, env *cliEnv, args []string) int {

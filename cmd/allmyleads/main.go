@@ -67,6 +67,7 @@ func commands() []command {
 		{"backup", "write a consistent copy of the database", runBackup},
 		{"token", "create, list or revoke owner API tokens", runToken},
 		{"owner", "set the console's owner password", runOwner},
+		{"webhooks", "send a signed sample event to a webhook receiver", runWebhooks},
 	}
 }
 

@@ -1,13 +1,13 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/allmyleads/allmyleads/engine"
 	"github.com/allmyleads/allmyleads/engine/core"
@@ -34,23 +34,31 @@ type runtime struct {
 	channels core.Channels
 	// metrics are told what the engine does; serve shows them on /metrics.
 	metrics *metrics.Metrics
+	// clock is the engine's clock: nil is the real one; the terminal chat
+	// has its own, which /wait moves.
+	clock func() time.Time
+	// notices is the engine's Notifier: nobody until serve sets the
+	// owner's alerts and webhooks (serve_alerts.go).
+	notices notifierSlot
 
 	mu      sync.Mutex
 	notify  []func()
 	commits []func(contact string) // after every committed turn (the console's live updates)
 }
 
-// newRuntime opens the store and loads flows and plugins. Flow or plugin
-// errors come back with every diagnostic, FILE:LINE first.
-func newRuntime(ctx context.Context, cfg Config, env *cliEnv) (*runtime, error) {
-	return newRuntimeOn(cfg, env, nil)
-}
-
 // newRuntimeOn builds a runtime over st when it is already open (the
 // handoff command may have it from the admin socket's server), else over
 // the configured database.
 func newRuntimeOn(cfg Config, env *cliEnv, st *store.Store) (*runtime, error) {
-	rt := &runtime{cfg: cfg, logger: newLogger(env)}
+	return newRuntimeAt(cfg, env, st, nil)
+}
+
+// newRuntimeAt is newRuntimeOn with the engine on the given clock (nil:
+// the real one). chat and serve open the store and load flows and plugins
+// with it; flow or plugin errors come back with every diagnostic,
+// FILE:LINE first.
+func newRuntimeAt(cfg Config, env *cliEnv, st *store.Store, clock func() time.Time) (*runtime, error) {
+	rt := &runtime{cfg: cfg, logger: newLogger(env), clock: clock}
 	rt.metrics = metrics.New(rt.logger)
 	var err error
 	if rt.plugins, err = openPlugins(cfg, rt.logger); err != nil {
@@ -79,8 +87,8 @@ func (rt *runtime) start(st *store.Store) (*runtime, error) {
 	}})
 	eng, err := engine.New(engineConfig(cfg), engine.Deps{
 		Store: st, Flows: set, Plugins: host, Extractor: xt, Rights: st.ChatRights(),
-		Tag: st.ContactKey, Logger: logger, OnOutbound: rt.wake, Channels: &rt.channels, OnCommit: rt.committed,
-		Observer: rt.metrics.Engine(),
+		Tag: st.ContactKey, Logger: logger, OnOutbound: rt.wake, Channels: &rt.channels, Clock: rt.clock,
+		OnCommit: rt.committed, Observer: rt.metrics.Engine(), Notifier: &rt.notices,
 	})
 	if err != nil {
 		rt.Close()
@@ -220,5 +228,19 @@ func engineConfig(cfg Config) engine.Config {
 		Texts:          cfg.Engine.Texts,
 		QuoteApproval:  cfg.Business.QuoteApproval.rule(cfg.Business.Currency),
 		ExtractTimeout: cfg.OpenAI.Timeout.D() + cfg.OpenAI.Timeout.D()/10,
+		// Checked by LoadConfig: the quiet hours parse, the zone exists.
+		QuietHours:       orZero(engine.ParseQuietHours(cfg.Business.QuietHours)),
+		Location:         orZero(time.LoadLocation(cfg.Business.Timezone)),
+		TemplateLanguage: cfg.WhatsApp.TemplateLanguage,
 	}
+}
+
+// orZero returns v, or its zero value when err is set (for values the
+// configuration's validation already checked).
+func orZero[T any](v T, err error) T {
+	if err != nil {
+		var zero T
+		return zero
+	}
+	return v
 }

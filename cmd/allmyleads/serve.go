@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/allmyleads/allmyleads/channels/whatsapp"
+	"github.com/allmyleads/allmyleads/owner/notify"
 )
 
 // shutdownGrace bounds each stage of a graceful stop: HTTP requests in
@@ -63,7 +64,9 @@ type serverOptions struct {
 	noWorkers   bool                           // store webhooks but process nothing (a crash right after the 200)
 	tune        func(*whatsapp.ChannelOptions) // worker tuning
 	quiet       bool                           // no lifecycle lines on stderr
-	noRetention bool                           // do not run the daily retention
+	noRetention bool                           // do not run the daily retention (timers still fire)
+	clock       func() time.Time               // the engine's clock (nil: the real one), for tests of timers
+	webhooks    func(*notify.DelivererOptions) // webhook deliverer tuning
 }
 
 // server is a running serve: the runtime, the WhatsApp channel and the
@@ -78,7 +81,7 @@ type server struct {
 	served    chan error // the HTTP server's end
 	stopWork  context.CancelFunc
 	worked    chan error    // the channel workers' end
-	retained  chan struct{} // the daily retention loop's end
+	retained  chan struct{} // the scheduler's end: due timers and the daily retention (serve_retention.go)
 	stopAdmin func()        // closes the admin socket
 }
 
@@ -99,7 +102,7 @@ func startServer(ctx context.Context, cfg Config, env *cliEnv, so serverOptions)
 			return nil, &listenError{fmt.Errorf("listen on %s: %w", cfg.Server.Addr, err)}
 		}
 	}
-	rt, err := newRuntime(ctx, cfg, env)
+	rt, err := newRuntimeAt(cfg, env, nil, so.clock)
 	if err != nil {
 		ln.Close()
 		return nil, err
@@ -112,6 +115,14 @@ func startServer(ctx context.Context, cfg Config, env *cliEnv, so serverOptions)
 		rt.Close()
 		return nil, &listenError{err}
 	}
+	// serve_alerts.go: the owner's cards and commands, the webhooks.
+	al, err := startAlerts(cfg, rt, so.webhooks)
+	if err != nil {
+		stopAdmin()
+		ln.Close()
+		rt.Close()
+		return nil, err
+	}
 	wa := cfg.WhatsApp
 	co := whatsapp.ChannelOptions{
 		Settings: whatsapp.Settings{
@@ -119,9 +130,10 @@ func startServer(ctx context.Context, cfg Config, env *cliEnv, so serverOptions)
 			APIBase: wa.APIBase, RatePerSecond: wa.RatePerSecond,
 			WindowTemplate: wa.WindowTemplate, TemplateLanguage: wa.TemplateLanguage,
 		},
-		Backend: rt.store, Dispatcher: rt.router, Quarantine: rt.engine.Quarantine, Ready: rt.store.Ping,
+		Backend: rt.store, Dispatcher: al.dispatcher(rt), Quarantine: rt.engine.Quarantine, Ready: rt.store.Ping,
 		Tag: rt.store.ContactKey, Logger: rt.logger, Hooks: whatsappHooks(rt.metrics),
 	}
+	co.Hooks.GaveUp = al.gaveUp(rt)
 	if so.tune != nil {
 		so.tune(&co)
 	}
@@ -140,6 +152,9 @@ func startServer(ctx context.Context, cfg Config, env *cliEnv, so serverOptions)
 	}
 	// serve_web.go: the web chat and /metrics beside the webhook and the console.
 	front, err := openFrontDoor(cfg, rt, ch, handler)
+	if err == nil {
+		front.workers = append(front.workers, al.deliverer.Run)
+	}
 	if err != nil {
 		closeOwner()
 		stopAdmin()
@@ -159,11 +174,7 @@ func startServer(ctx context.Context, cfg Config, env *cliEnv, so serverOptions)
 	hs.RegisterOnShutdown(closeOwner) // end the console's event streams
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	s.stopWork = stopWork
-	if so.noRetention {
-		close(s.retained)
-	} else {
-		go s.retentionLoop(workCtx, func() error { return s.runRetentionOnce(workCtx) }, retentionEvery)
-	}
+	go s.schedule(workCtx)
 	if so.noWorkers {
 		s.worked <- nil
 	} else {

@@ -28,6 +28,10 @@ type ConsoleConfig struct {
 	// SecureCookies marks the login cookie Secure even when the proxy in
 	// front does not say X-Forwarded-Proto: https.
 	SecureCookies bool `yaml:"secure_cookies"`
+	// PublicURL is where the console is reached from outside
+	// ("https://leads.example.com"): the owner's alert cards and the
+	// webhooks link to leads there.
+	PublicURL string `yaml:"public_url"`
 }
 
 // QuoteApproval is the business setting quote_approval: `never`, `always`,
@@ -97,9 +101,10 @@ func serveHandler(cfg Config, rt *runtime, ch *whatsapp.Channel, env *cliEnv) (h
 	r := mux.NewRouter()
 	ch.Webhook.Routes(r)
 	oh, err := owner.NewHandler(owner.Options{
-		Records: rt.store, Owner: rt.store, Engine: rt.engine, Rights: ownerRights{rt.store}, Media: rt.store,
+		Records: rt.store, Owner: rt.store, Engine: rt.engine, Rights: ownerRights{rt.store, rt.engine}, Media: rt.store,
 		Templates: consoleTemplates(cfg), Business: cfg.Business.Name, SecureCookies: cfg.Console.SecureCookies,
-		Logger: rt.logger,
+		Logger:  rt.logger,
+		Notices: rt.store, Funnel: rt.store, Flows: rt.flows, StartFlow: cfg.Engine.StartFlow,
 	})
 	if err != nil {
 		return nil, nil, err
@@ -132,20 +137,32 @@ func consoleNote(addr string) string {
 }
 
 // ownerRights is the store's export, correction and erasure as the
-// console uses them.
-type ownerRights struct{ st *store.Store }
+// console uses them; an erasure tells the webhooks (contact.erased).
+type ownerRights struct {
+	st *store.Store
+	e  *engine.Engine
+}
 
 func (o ownerRights) Export(ctx context.Context, contact string) ([]byte, string, error) {
 	return o.st.ExportJSON(ctx, contact)
 }
 
 func (o ownerRights) Erase(ctx context.Context, contact, actor string) error {
-	_, err := o.st.Erase(ctx, contact, actor)
-	return err
+	if _, err := o.st.Erase(ctx, contact, actor); err != nil {
+		return err
+	}
+	return erased(ctx, o.e, contact)
 }
 
 func (o ownerRights) Correct(ctx context.Context, contact, field, value, actor string) error {
-	return o.st.Correct(ctx, contact, field, value, actor)
+	if err := o.st.Correct(ctx, contact, field, value, actor); err != nil {
+		return err
+	}
+	// The webhooks hear of the corrected details (lead.updated).
+	if err := o.e.Emit(ctx, core.Event{Type: core.EventLeadUpdated, Contact: contact}); err != nil {
+		return fmt.Errorf("corrected, but the webhooks were not told: %w", err)
+	}
+	return nil
 }
 
 func (o ownerRights) CorrectableFields() []string { return store.CorrectableFields() }

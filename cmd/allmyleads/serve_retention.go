@@ -3,27 +3,26 @@ package main
 import (
 	"context"
 	"time"
+
+	"github.com/allmyleads/allmyleads/engine"
 )
 
 // retentionEvery is how often serve applies the retention policy.
 const retentionEvery = 24 * time.Hour
 
-// retentionLoop applies the retention policy once at start and then every
-// interval until ctx ends, so what is past its time (section 7 of the
-// privacy policy) is deleted without anyone remembering to.
-func (s *server) retentionLoop(ctx context.Context, policy func() error, every time.Duration) {
+// schedule runs the scheduler until ctx ends: due timers (reminders, quote
+// expiries) fire through the engine, one contact at a time like messages,
+// and the retention policy is applied at start and then daily, so what is
+// past its time (section 7 of the privacy policy) is deleted without
+// anyone remembering to.
+func (s *server) schedule(ctx context.Context) {
 	defer close(s.retained)
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		if err := policy(); err != nil && ctx.Err() == nil {
-			s.rt.logger.Error("daily retention run failed", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
+	sched := engine.NewScheduler(s.rt.engine, engine.SchedulerOptions{Timers: s.rt.store, Logger: s.rt.logger})
+	if !s.opts.noRetention {
+		sched.Every("retention", retentionEvery, s.runRetentionOnce)
+	}
+	if err := sched.Run(ctx); err != nil {
+		s.rt.logger.Error("scheduler stopped", "err", err)
 	}
 }
 

@@ -87,6 +87,8 @@ type frontDoor struct {
 	wa      *whatsapp.Channel
 	chat    *web.Channel // nil when the web chat is off
 	handler http.Handler
+	// workers run beside the channels' (the webhook deliverer).
+	workers []func(ctx context.Context) error
 }
 
 // openFrontDoor registers the channels with the runtime and mounts them
@@ -149,18 +151,21 @@ func (f *frontDoor) attach(hs *http.Server) {
 	}
 }
 
-// Run runs the WhatsApp workers and the web chat's sender until ctx ends.
+// Run runs the WhatsApp workers, the web chat's sender and the other
+// workers until ctx ends.
 func (f *frontDoor) Run(ctx context.Context) error {
-	if f.chat == nil {
-		return f.wa.Run(ctx)
+	run := append([]func(context.Context) error{f.wa.Run}, f.workers...)
+	if f.chat != nil {
+		run = append(run, f.chat.Run)
 	}
 	var wg sync.WaitGroup
-	var waErr, chatErr error
-	wg.Add(2)
-	go func() { defer wg.Done(); waErr = f.wa.Run(ctx) }()
-	go func() { defer wg.Done(); chatErr = f.chat.Run(ctx) }()
+	errs := make([]error, len(run))
+	for i, fn := range run {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = fn(ctx) }()
+	}
 	wg.Wait()
-	return errors.Join(waErr, chatErr)
+	return errors.Join(errs...)
 }
 
 // webNote says where the web chat and the metrics are, for serve's start.

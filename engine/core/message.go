@@ -35,7 +35,17 @@ type Inbound struct {
 	ReplyTitle  string
 	Media       []Media
 	Location    *Location
+	// Echo marks a message the business sent to the contact from another
+	// app on the same number (the WhatsApp Business app, Meta's
+	// coexistence): it is logged as the business's message (author
+	// AuthorOwnerApp), puts the contact in a person's hands, and neither
+	// opens the channel's window nor runs a flow. Contact is the customer.
+	Echo bool `json:",omitempty"`
 }
+
+// AuthorOwnerApp is the author of the business's messages typed in the
+// WhatsApp Business app (echoes), in the transcript.
+const AuthorOwnerApp = "owner (WhatsApp app)"
 
 // Media is an image or file, with its bytes when the channel downloaded them.
 type Media struct {
@@ -84,6 +94,9 @@ type Outbound struct {
 	Template *Template    `json:"template,omitempty"`
 	ReplyTo  string       `json:"reply_to,omitempty"` // the inbound id this answers
 	Author   string       `json:"author,omitempty"`   // the person who wrote it from the console ("" for the bot)
+	// Notice is set on a message about the contact to someone else (an
+	// owner's alert card, a webhook delivery): see Turn.Notices.
+	Notice *Notice `json:"notice,omitempty"`
 	// WindowUntil is when the 24 h customer-service window closes (the
 	// contact's last inbound + 24 h); after it only templates may be sent.
 	// Zero means unknown: send as is.

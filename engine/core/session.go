@@ -36,6 +36,10 @@ type Session struct {
 	// Language is the language the customer asked to be answered in
 	// (ISO 639-1, "English please"); recorded, not yet acted on.
 	Language string `json:"language,omitempty"`
+	// Timers are the contact's pending timers (reminders, the quote's
+	// expiry). The store indexes them by due time whenever it saves the
+	// session, replacing what it held for the contact (see Timers).
+	Timers []Timer `json:"timers,omitempty"`
 
 	Started     time.Time `json:"started"`
 	Updated     time.Time `json:"updated"`

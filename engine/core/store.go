@@ -21,8 +21,9 @@ type Store interface {
 	Session(ctx context.Context, contact string) (*Session, error)
 
 	// Commit applies one turn atomically: the inbound id is marked seen, the
-	// inbound message logged (with its media), the session saved, records
-	// updated and outbound messages appended to the outbox. When the inbound
+	// inbound message logged (with its media), the session saved with its
+	// timers indexed (see Timers), records updated and outbound messages
+	// appended to the outbox. When the inbound
 	// id was seen before it returns ErrDuplicate and changes nothing.
 	// Concurrent commits of different contacts share one fsync.
 	Commit(ctx context.Context, t *Turn) error
@@ -57,6 +58,14 @@ type Turn struct {
 	// leave a customer told "deleted" with nothing deleted. Session and
 	// Contact are then not written.
 	Erase bool
+	// Notices are messages about the contact to others (the owner's alert
+	// cards, webhook deliveries; Outbound.Notice is set): queued in their
+	// channels' outboxes in the same transaction, never logged in the
+	// contact's transcript. An erasing turn queues them after the erasure.
+	Notices []Outbound
+	// Steps are the funnel's marks of this turn: the waiting step it
+	// reached, the one the customer answered (see Funnel).
+	Steps []StepMark
 	// Once makes the turn conditional: when the contact had a turn with the
 	// same Once key committed less than Within before now, Commit returns
 	// ErrDuplicate and changes nothing (at most one re-engagement template

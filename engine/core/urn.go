@@ -29,6 +29,9 @@ const maxURNPath = 128
 // 1 to 128 characters of letters, digits and ". _ - + @ =". Scheme names are
 // case-insensitive.
 func NormalizeURN(s string) (string, error) {
+	if canonicalPhoneURN(s) {
+		return s, nil // the common case, every message of a WhatsApp contact: nothing to fold
+	}
 	s = strings.TrimSpace(s)
 	scheme, path, found := strings.Cut(s, ":")
 	if !found {
@@ -36,6 +39,9 @@ func NormalizeURN(s string) (string, error) {
 	}
 	switch strings.ToLower(scheme) {
 	case SchemeWhatsApp, "tel":
+		if allDigits(path) {
+			path = "+" + path // a URN's digits are E.164 already: never an exit code
+		}
 		return phoneURN(path)
 	case SchemeWhatsAppBSUID:
 		return opaqueURN(SchemeWhatsAppBSUID, path)
@@ -47,12 +53,32 @@ func NormalizeURN(s string) (string, error) {
 	return "", fmt.Errorf("%w %q: unknown scheme %q (want a phone number or whatsapp:, whatsapp-bsuid:, web:, console:)", ErrBadContact, s, scheme)
 }
 
+// canonicalPhoneURN reports whether s is already "whatsapp:" and 6 to 15
+// ASCII digits with a country calling code, as NormalizeURN writes it.
+func canonicalPhoneURN(s string) bool {
+	digits, ok := strings.CutPrefix(s, SchemeWhatsApp+":")
+	return ok && len(digits) >= 6 && len(digits) <= 15 && allDigits(digits) && callingCode(digits) != ""
+}
+
 func phoneURN(s string) (string, error) {
 	p, err := NormalizePhone(s)
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrBadContact, err)
 	}
+	if callingCode(p[1:]) == "" {
+		return "", fmt.Errorf("%w: %q does not start with a country calling code", ErrBadContact, s)
+	}
 	return SchemeWhatsApp + ":" + p[1:], nil
+}
+
+// allDigits reports whether s is one or more ASCII digits.
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func opaqueURN(scheme, path string) (string, error) {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,6 +33,7 @@ type Options struct {
 	Extractor core.Extractor
 	Plugins   engine.Plugins // nil = the shipped plugins
 	NoSeal    bool           // benchmarks only: store plaintext to measure encryption's cost
+	NoSync    bool           // skip fsync: setting up large tests (a kill -9 loses no written page)
 	// DB is a database file to start from (copied, so the file stays as it
 	// is), opened with Key; "" starts with an empty database and a new key.
 	DB  string
@@ -39,12 +41,14 @@ type Options struct {
 	// Channels tells the engine what each channel can show (nil: the
 	// engine's fallback for every channel).
 	Channels *core.Channels
-	NoSync   bool // tests that play thousands of turns: skip fsync on commit
 	// OnOutbound is called after a commit that queued messages (a
 	// channel's sender's Wake).
 	OnOutbound func()
 	// Observer is told what the engine does (metrics).
 	Observer engine.Observer
+	// Notifier turns each turn's events into notices (the owner's alerts,
+	// webhooks).
+	Notifier core.Notifier
 }
 
 // Harness is a running engine over a real store.
@@ -58,8 +62,20 @@ type Harness struct {
 	Engine  *engine.Engine
 	Flows   *flows.Set
 	Plugins engine.Plugins
-	ids     *IDs
-	seq     int
+	// Scheduler fires the engine's timers on the harness's clock: Advance
+	// moves the clock and fires what falls due on the way.
+	Scheduler *engine.Scheduler
+	ids       *IDs
+	seq       atomic.Int64 // message ids; Say is safe from several goroutines
+
+	firedMu sync.Mutex
+	fired   []Fired // timers fired since the last TakeFired
+}
+
+// Fired is what one timer queued, and when it fired.
+type Fired struct {
+	At  time.Time
+	Out []core.Outbound
 }
 
 // New starts a harness; it is closed when the test ends.
@@ -125,12 +141,40 @@ func (h *Harness) open() {
 	eng, err := engine.New(cfg, engine.Deps{
 		Store: st, Flows: h.Flows, Plugins: h.Plugins, Extractor: xt, Rights: st.ChatRights(),
 		Clock: h.Clock.Now, NewID: h.ids.Next, Tag: st.ContactKey, Channels: h.Opts.Channels,
-		OnOutbound: h.Opts.OnOutbound, Observer: h.Opts.Observer,
+		OnOutbound: h.Opts.OnOutbound, Observer: h.Opts.Observer, Notifier: h.Opts.Notifier,
 	})
 	if err != nil {
 		h.T.Fatalf("engine: %v", err)
 	}
 	h.Engine = eng
+	h.Scheduler = engine.NewScheduler(eng, engine.SchedulerOptions{Timers: st, Clock: h.Clock.Now, Workers: 1, Fired: h.collect})
+}
+
+func (h *Harness) collect(_ core.Timer, out []core.Outbound) {
+	h.firedMu.Lock()
+	defer h.firedMu.Unlock()
+	if len(out) > 0 {
+		h.fired = append(h.fired, Fired{At: h.Clock.Now(), Out: out})
+	}
+}
+
+// TakeFired returns what timers queued since the last call.
+func (h *Harness) TakeFired() []Fired {
+	h.firedMu.Lock()
+	defer h.firedMu.Unlock()
+	out := h.fired
+	h.fired = nil
+	return out
+}
+
+// Advance moves the clock on by d, firing each timer that falls due on the
+// way at its time, and returns what they queued.
+func (h *Harness) Advance(d time.Duration) []Fired {
+	h.T.Helper()
+	if _, err := h.Scheduler.RunUntil(context.Background(), h.Clock.Now().Add(d), h.Clock.Set); err != nil {
+		h.T.Fatalf("timers: %v", err)
+	}
+	return h.TakeFired()
 }
 
 // Reopen closes the store and opens it again with a new engine, as a
@@ -145,8 +189,8 @@ func (h *Harness) Reopen() {
 
 // Message builds an inbound text message with the next message id.
 func (h *Harness) Message(contact, text string) core.Inbound {
-	h.seq++
-	return core.Inbound{Channel: "test", Contact: contact, ID: fmt.Sprintf("m%04d", h.seq), Time: h.Clock.Now(), Kind: core.InText, Text: text}
+	seq := h.seq.Add(1)
+	return core.Inbound{Channel: "test", Contact: contact, ID: fmt.Sprintf("m%04d", seq), Time: h.Clock.Now(), Kind: core.InText, Text: text}
 }
 
 // Photo builds an inbound image message.
@@ -217,6 +261,13 @@ func (c *Clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.now
+}
+
+// Set moves the clock to t.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
 }
 
 // Advance moves the clock forward.

@@ -2,6 +2,7 @@ package enginetest
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"os"
@@ -19,7 +20,10 @@ const DefaultContact = "+15550100"
 //	you: TEXT            the customer sends TEXT
 //	photo: FILE CAPTION  the customer sends an image (FILE relative to dir;
 //	                     "-" makes a small synthetic image)
-//	advance: DURATION    the clock moves on (Go durations, or 8d for days)
+//	advance: DURATION    the clock moves on (Go durations, or 8d for days);
+//	                     timers due on the way fire at their time, and what
+//	                     they send follows, under the time they fired
+//	release              a person hands the contact back (Engine.Release)
 //	reopen               the process restarts: store closed and reopened
 //	as: +PHONE           later lines speak as another contact
 //	# ...                a comment, copied to the transcript
@@ -50,8 +54,13 @@ func Run(h *Harness, dir, script string) string {
 			if err != nil {
 				h.T.Fatalf("script line %d: %v", n, err)
 			}
-			h.Clock.Advance(d)
 			fmt.Fprintf(&b, "-- %s later --\n", arg)
+			b.WriteString(h.advance(d))
+		case "release":
+			if err := h.Engine.Release(context.Background(), contact, "test"); err != nil {
+				h.T.Fatalf("script line %d: release: %v", n, err)
+			}
+			b.WriteString("-- released --\n")
 		case "reopen":
 			h.Reopen()
 			b.WriteString("-- restart --\n")
@@ -63,15 +72,27 @@ func Run(h *Harness, dir, script string) string {
 				fmt.Fprintf(&b, "%s\n", line)
 				continue
 			}
-			h.T.Fatalf("script line %d: unknown line %q (want you:, photo:, advance:, reopen, as:)", n, line)
+			h.T.Fatalf("script line %d: unknown line %q (want you:, photo:, advance:, release, reopen, as:)", n, line)
 		}
+	}
+	return b.String()
+}
+
+// advance moves the clock, firing due timers one at a time at their time,
+// and writes what each sent under the time it fired.
+func (h *Harness) advance(d time.Duration) string {
+	h.T.Helper()
+	var b strings.Builder
+	for _, f := range h.Advance(d) {
+		fmt.Fprintf(&b, "-- %s --\n", f.At.Format("Mon 2 Jan 15:04 MST"))
+		b.WriteString(Format(f.Out))
 	}
 	return b.String()
 }
 
 func photoBytes(h *Harness, dir, file string) []byte {
 	if file == "-" {
-		sum := sha256.Sum256([]byte(fmt.Sprint(h.seq)))
+		sum := sha256.Sum256([]byte(fmt.Sprint(h.seq.Load())))
 		return append([]byte("\xff\xd8\xff\xe0synthetic-jpeg"), sum[:]...)
 	}
 	data, err := os.ReadFile(filepath.Join(dir, file))

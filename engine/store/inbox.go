@@ -15,7 +15,6 @@ type inboxRecord struct {
 	Channel  string    `json:"channel"`
 	Body     []byte    `json:"body"`
 	Received time.Time `json:"received"`
-	Attempts int       `json:"attempts,omitempty"`
 }
 
 // AddInbox stores a raw webhook payload before the webhook is answered and
@@ -62,7 +61,11 @@ func (s *Store) PendingInbox(ctx context.Context, limit int) ([]core.InboxItem, 
 				if err := ks.decode(string(bInbox), k, v, &rec); err != nil {
 					return err
 				}
-				items = append(items, core.InboxItem{ID: string(k), Channel: rec.Channel, Body: rec.Body, Received: rec.Received, Attempts: rec.Attempts})
+				var tries inboxTries
+				if _, err := ks.getJSON(tx.Bucket(bInboxTries), string(bInboxTries), k, &tries); err != nil {
+					return err
+				}
+				items = append(items, core.InboxItem{ID: string(k), Channel: rec.Channel, Body: rec.Body, Received: rec.Received, Attempts: tries.N})
 			}
 			return nil
 		})
@@ -80,6 +83,9 @@ func (s *Store) DoneInbox(ctx context.Context, id string) error {
 		return err
 	}
 	err := s.group.write(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bInboxTries).Delete([]byte(id)); err != nil {
+			return err
+		}
 		return tx.Bucket(bInbox).Delete([]byte(id))
 	})
 	if err != nil {
@@ -89,7 +95,8 @@ func (s *Store) DoneInbox(ctx context.Context, id string) error {
 }
 
 // BeginInbox counts a processing attempt of a payload, durably, before it
-// is handled, and returns the attempts so far.
+// is handled, and returns the attempts so far. The count lives in a side
+// bucket (bInboxTries), so counting does not seal the payload again.
 func (s *Store) BeginInbox(ctx context.Context, id string) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
@@ -97,18 +104,16 @@ func (s *Store) BeginInbox(ctx context.Context, id string) (int, error) {
 	var n int
 	err := s.withKeys(func(ks *keyset) error {
 		return s.group.write(func(tx *bolt.Tx) error {
-			b := tx.Bucket(bInbox)
-			var rec inboxRecord
-			found, err := ks.getJSON(b, string(bInbox), []byte(id), &rec)
-			if err != nil {
-				return err
-			}
-			if !found {
+			if tx.Bucket(bInbox).Get([]byte(id)) == nil {
 				return core.ErrNotFound
 			}
-			rec.Attempts++
-			n = rec.Attempts
-			return ks.putJSON(b, string(bInbox), []byte(id), rec)
+			var tries inboxTries
+			if _, err := ks.getJSON(tx.Bucket(bInboxTries), string(bInboxTries), []byte(id), &tries); err != nil {
+				return err
+			}
+			tries.N++
+			n = tries.N
+			return ks.putJSON(tx.Bucket(bInboxTries), string(bInboxTries), []byte(id), tries)
 		})
 	})
 	if err != nil {
@@ -116,3 +121,11 @@ func (s *Store) BeginInbox(ctx context.Context, id string) (int, error) {
 	}
 	return n, nil
 }
+
+// inboxTries is the sealed value of bInboxTries.
+type inboxTries struct {
+	N int `json:"n"`
+}
+
+// bInboxTries holds processing attempts by inbox id (BeginInbox).
+var bInboxTries = []byte("inbox_tries")

@@ -22,7 +22,6 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -313,98 +312,6 @@ func computeLead(ck, urn string, old *leadRecord, in leadInputs) *leadRecord {
 	return r
 }
 
-// preparedLead is a turn's new lead row, computed and sealed before the
-// transaction from the row read just before it, so the single writer only
-// checks that the row is unchanged and puts bytes (the engine runs one
-// contact's turns one at a time; a send report that changed the row in
-// between sends the turn down the slow path, in the transaction).
-type preparedLead struct {
-	oldRaw   []byte
-	old, row *leadRecord
-	sealed   []byte
-	markers  [3][2][]byte // bucket name, key of the new row's index entries (nil when not listed)
-	values   [3][]byte
-}
-
-// prepareLead computes a turn's lead row outside the transaction; nil when
-// the turn needs records it does not carry (the slow path reads them).
-func (s *Store) prepareLead(ks *keyset, ck, contact string, now time.Time, t *core.Turn) *preparedLead {
-	if t.Erase || t.Session == nil || t.Contact == nil {
-		return nil
-	}
-	pl := &preparedLead{}
-	err := s.db.View(func(tx *bolt.Tx) error {
-		raw := tx.Bucket(bLeadRows).Get([]byte(ck))
-		if raw == nil {
-			return nil
-		}
-		pl.oldRaw = append([]byte(nil), raw...)
-		var old leadRecord
-		if err := ks.decode(string(bLeadRows), []byte(ck), raw, &old); err != nil {
-			return err
-		}
-		pl.old = &old
-		return nil
-	})
-	if err != nil {
-		return nil
-	}
-	var prev *leadRecord
-	if pl.old != nil {
-		cp := *pl.old
-		prev = &cp
-	}
-	pl.row = computeLead(ck, normalize(contact), prev, turnInputs(now, t))
-	body, err := json.Marshal(pl.row)
-	if err != nil {
-		return nil
-	}
-	pl.sealed = ks.seal(string(bLeadRows), []byte(ck), body)
-	if pl.row.isListed() {
-		tk, sk, ak := indexKeys(ck, pl.row)
-		for i, e := range []struct{ b, k []byte }{{bLeadTime, tk}, {bLeadStage, sk}, {bLeadTab, ak}} {
-			if e.k != nil {
-				pl.markers[i] = [2][]byte{e.b, e.k}
-				pl.values[i] = ks.seal(string(e.b), e.k, nil)
-			}
-		}
-	}
-	return pl
-}
-
-// commitLead writes a prepared row when the stored row is still the one it
-// was computed from, and reports whether it did.
-func commitLead(tx *bolt.Tx, ks *keyset, ck string, pl *preparedLead) (bool, error) {
-	if pl == nil || !bytes.Equal(tx.Bucket(bLeadRows).Get([]byte(ck)), pl.oldRaw) {
-		return false, nil
-	}
-	if pl.old != nil && pl.old.isListed() {
-		if err := unindex(tx, ck, pl.old); err != nil {
-			return true, err
-		}
-	}
-	if err := tx.Bucket(bLeadRows).Put([]byte(ck), pl.sealed); err != nil {
-		return true, err
-	}
-	for i, m := range pl.markers {
-		if m[1] != nil {
-			if err := tx.Bucket(m[0]).Put(m[1], pl.values[i]); err != nil {
-				return true, err
-			}
-		}
-	}
-	if sameContribution(pl.old, pl.row) {
-		return true, nil
-	}
-	st, err := getStats(tx, ks)
-	if err != nil {
-		return true, err
-	}
-	st.add(pl.old, -1)
-	st.add(pl.row, +1)
-	return true, ks.putJSON(tx.Bucket(bLeadStats), string(bLeadStats), statsKey, st)
-}
-
 // fillRow sets a row's fields from a contact's records.
 func fillRow(r *leadRecord, in leadInputs, quote *core.QuoteRecord) {
 	sess, c := in.session, in.contact
@@ -487,11 +394,6 @@ func preview(s string) string {
 	return string(r[:max-1]) + "…"
 }
 
-// turnLead updates the row of the contact a committed turn is about.
-func turnLead(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *core.Turn) error {
-	return refreshLead(tx, ks, ck, normalize(contact), turnInputs(now, t))
-}
-
 // turnInputs are what a turn tells about its contact's row.
 func turnInputs(now time.Time, t *core.Turn) leadInputs {
 	in := leadInputs{session: t.Session, contact: t.Contact, project: t.Project, now: now}
@@ -507,6 +409,9 @@ func turnInputs(now time.Time, t *core.Turn) leadInputs {
 		}
 		if in.lastText == "" && len(t.Inbound.Media) > 0 {
 			in.lastText = "[" + string(t.Inbound.Kind) + "]"
+		}
+		if t.Inbound.Echo && in.lastText != "" {
+			in.lastText = core.AuthorOwnerApp + ": " + in.lastText
 		}
 	}
 	for _, o := range t.Outbound {

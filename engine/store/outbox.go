@@ -15,7 +15,8 @@ import (
 // PendingOutbound returns up to limit unsent messages of the channel ("" for
 // every channel), oldest first, whose NotBefore has passed. A contact's
 // later messages wait while an earlier one waits for its retry, so a
-// contact's messages are never sent out of order.
+// contact's messages are never sent out of order (a webhook's deliveries:
+// per lead and receiver, Outbound.Lane).
 func (s *Store) PendingOutbound(ctx context.Context, channel string, limit int) ([]core.OutboxItem, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -29,7 +30,7 @@ func (s *Store) PendingOutbound(ctx context.Context, channel string, limit int) 
 		return s.db.View(func(tx *bolt.Tx) error {
 			ob := tx.Bucket(bOutbox)
 			for _, ch := range outboxChannels(ob, channel) {
-				got, err := pendingOf(ks, ob.Bucket([]byte(ch)), ch, now, limit)
+				got, err := pendingOf(ks, ob.Bucket([]byte(ch)), tx.Bucket(bOutboxFlight), ch, now, limit)
 				if err != nil {
 					return err
 				}
@@ -65,7 +66,7 @@ func outboxChannels(ob *bolt.Bucket, channel string) []string {
 }
 
 // pendingOf reads one channel's due items in order.
-func pendingOf(ks *keyset, b *bolt.Bucket, ch string, now time.Time, limit int) ([]core.OutboxItem, error) {
+func pendingOf(ks *keyset, b, flights *bolt.Bucket, ch string, now time.Time, limit int) ([]core.OutboxItem, error) {
 	var items []core.OutboxItem
 	blocked := map[string]bool{}
 	c := b.Cursor()
@@ -74,14 +75,22 @@ func pendingOf(ks *keyset, b *bolt.Bucket, ch string, now time.Time, limit int) 
 		if err := ks.decode(outboxName(ch), k, v, &rec); err != nil {
 			return nil, err
 		}
-		if blocked[rec.Contact] {
+		lane := rec.Lane()
+		if blocked[lane] {
 			continue
 		}
 		if rec.NotBefore.After(now) {
-			blocked[rec.Contact] = true
+			blocked[lane] = true
 			continue
 		}
-		items = append(items, rec.OutboxItem)
+		it := rec.OutboxItem
+		var mark flightMark
+		if found, err := ks.getJSON(flights, string(bOutboxFlight), k, &mark); err != nil {
+			return nil, err
+		} else if found {
+			it.InFlight = mark.At
+		}
+		items = append(items, it)
 	}
 	return items, nil
 }
@@ -147,6 +156,9 @@ func (s *Store) MarkSent(ctx context.Context, id, providerID string, at time.Tim
 		return fmt.Errorf("mark sent %s: empty provider id", id)
 	}
 	return s.outboxUpdate(ctx, "mark sent", id, func(tx *bolt.Tx, ks *keyset, b *bolt.Bucket, rec *outboxRecord) error {
+		if err := clearFlight(tx, id); err != nil {
+			return err
+		}
 		err := updateMessage(tx, ks, []byte(rec.MessageKey), func(m *Message) {
 			m.ProviderID = providerID
 			m.Attempts = rec.Attempts + 1
@@ -177,21 +189,57 @@ type providerRecord struct {
 	MessageKey string `json:"message_key"`
 }
 
-// MarkInFlight notes that a send of the item begins.
+// bOutboxFlight holds the in-flight marks of outbox items by outbox id: a
+// side bucket, so marking a send does not seal the message again.
+var bOutboxFlight = []byte("outbox_flight")
+
+// flightMark is the sealed value of bOutboxFlight.
+type flightMark struct {
+	At time.Time `json:"at"`
+}
+
+// MarkInFlight notes that a send of the item begins (a zero at clears it).
 func (s *Store) MarkInFlight(ctx context.Context, id string, at time.Time) error {
-	return s.outboxUpdate(ctx, "mark in flight", id, func(tx *bolt.Tx, ks *keyset, b *bolt.Bucket, rec *outboxRecord) error {
-		rec.InFlight = at
-		return ks.putJSON(b, outboxName(rec.Channel), []byte(id), rec)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := s.withKeys(func(ks *keyset) error {
+		return s.group.write(func(tx *bolt.Tx) error {
+			ob := tx.Bucket(bOutbox)
+			found := false
+			for _, ch := range outboxChannels(ob, "") {
+				found = found || ob.Bucket([]byte(ch)).Get([]byte(id)) != nil
+			}
+			if !found {
+				return fmt.Errorf("outbox item %s: %w", id, core.ErrNotFound)
+			}
+			if at.IsZero() {
+				return tx.Bucket(bOutboxFlight).Delete([]byte(id))
+			}
+			return ks.putJSON(tx.Bucket(bOutboxFlight), string(bOutboxFlight), []byte(id), flightMark{At: at})
+		})
 	})
+	if err != nil {
+		return fmt.Errorf("mark in flight %s: %w", id, err)
+	}
+	return nil
+}
+
+// clearFlight removes an item's in-flight mark, when it leaves the outbox
+// or is to be retried.
+func clearFlight(tx *bolt.Tx, id string) error {
+	return tx.Bucket(bOutboxFlight).Delete([]byte(id))
 }
 
 // MarkRetry keeps the item until notBefore, counts the attempt and clears
 // its in-flight mark.
 func (s *Store) MarkRetry(ctx context.Context, id string, notBefore time.Time, reason string) error {
 	return s.outboxUpdate(ctx, "mark retry", id, func(tx *bolt.Tx, ks *keyset, b *bolt.Bucket, rec *outboxRecord) error {
+		if err := clearFlight(tx, id); err != nil {
+			return err
+		}
 		rec.Attempts++
 		rec.NotBefore = notBefore
-		rec.InFlight = time.Time{}
 		rec.LastError = reason
 		return ks.putJSON(b, outboxName(rec.Channel), []byte(id), rec)
 	})
@@ -201,6 +249,9 @@ func (s *Store) MarkRetry(ctx context.Context, id string, notBefore time.Time, r
 // message: status "failed", or "needs_template" when held.
 func (s *Store) MarkFailed(ctx context.Context, id string, code int, reason string, held bool) error {
 	return s.outboxUpdate(ctx, "mark failed", id, func(tx *bolt.Tx, ks *keyset, b *bolt.Bucket, rec *outboxRecord) error {
+		if err := clearFlight(tx, id); err != nil {
+			return err
+		}
 		now := s.now()
 		err := updateMessage(tx, ks, []byte(rec.MessageKey), func(m *Message) {
 			m.Attempts = rec.Attempts + 1
@@ -219,6 +270,9 @@ func (s *Store) MarkFailed(ctx context.Context, id string, code int, reason stri
 			if err := sendOutcome(tx, ks, rec.Contact, true); err != nil {
 				return err
 			}
+		}
+		if err := recordNoticeFailure(tx, ks, rec, code, reason, now); err != nil {
+			return err
 		}
 		return b.Delete([]byte(id))
 	})

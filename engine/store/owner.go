@@ -40,6 +40,9 @@ func (s *Store) LeadPage(ctx context.Context, q core.LeadQuery) (*core.LeadPage,
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if err := s.foldPending(ctx); err != nil {
+		return nil, err
+	}
 	var page *core.LeadPage
 	err := s.withKeys(func(ks *keyset) error {
 		return s.db.View(func(tx *bolt.Tx) error {
@@ -72,6 +75,9 @@ func findLead(tx *bolt.Tx, id string) string {
 // Lead returns everything about a lead, or core.ErrNotFound.
 func (s *Store) Lead(ctx context.Context, id string) (*core.LeadDetail, error) {
 	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := s.foldPending(ctx); err != nil {
 		return nil, err
 	}
 	var d *core.LeadDetail
@@ -163,6 +169,9 @@ func (s *Store) AddNote(ctx context.Context, n core.Note) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if err := s.foldPending(ctx); err != nil {
+		return err
+	}
 	urn, err := core.NormalizeURN(n.Contact)
 	if err != nil {
 		return fmt.Errorf("add note: %w", err)
@@ -200,6 +209,9 @@ func (s *Store) AddNote(ctx context.Context, n core.Note) error {
 // MarkLost marks a contact's lead lost with a reason, or open again.
 func (s *Store) MarkLost(ctx context.Context, contact string, lost bool, reason, actor string) error {
 	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := s.foldPending(ctx); err != nil {
 		return err
 	}
 	urn, err := core.NormalizeURN(contact)

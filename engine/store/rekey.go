@@ -68,10 +68,13 @@ func (r *rekeyer) run() error {
 	r.cks, r.msgKeys = map[string]string{}, map[string]string{}
 	// Contact-keyed buckets: the new key is the new hash of the record's
 	// phone number. Messages go first: outbox and provider entries point at them.
-	for _, b := range [][]byte{bContacts, bSessions, bLastIn, bMessages, bProjects, bConsents, bOptEvents, bAI, bQuoteIndex, bOnce, bLeadRows, bNotes} {
+	for _, b := range [][]byte{bContacts, bSessions, bLastIn, bMessages, bProjects, bConsents, bOptEvents, bAI, bQuoteIndex, bOnce, bLeadRows, bNotes, bLeadPending} {
 		if err := r.rewrite(b, r.byContact(b)); err != nil {
 			return err
 		}
+	}
+	if err := r.rekeyNotices(); err != nil {
+		return err
 	}
 	if err := r.rewrite(bMediaOwners, r.mediaOwner); err != nil {
 		return err
@@ -82,12 +85,18 @@ func (r *rekeyer) run() error {
 	if err := r.rewrite(bProvider, r.provider); err != nil {
 		return err
 	}
-	for _, b := range [][]byte{bQuotes, bQuoteRevs, bInbox, bMedia, bTokens, bOwner} {
+	for _, b := range [][]byte{bQuotes, bQuoteRevs, bInbox, bMedia, bTokens, bOwner, bInboxTries, bOutboxFlight} {
 		if err := r.rewrite(b, same); err != nil {
 			return err
 		}
 	}
 	if err := r.rewrite(bAudit, r.audit); err != nil {
+		return err
+	}
+	if err := r.rewrite(bTimers, r.timer); err != nil {
+		return err
+	}
+	if err := rebuildTimerOwners(tx); err != nil {
 		return err
 	}
 	ob := tx.Bucket(bOutbox)

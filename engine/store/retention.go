@@ -297,6 +297,9 @@ func tidyContact(tx *bolt.Tx, ks *keyset, ck string, p Policy, now time.Time, re
 			return err
 		}
 	}
+	if _, err := dropTimers(tx, ck); err != nil {
+		return err
+	}
 	for _, b := range [][]byte{bConsents, bOptEvents, bAI, bNotes} {
 		if err := deleteKeys(tx.Bucket(b), keysWithPrefix(tx.Bucket(b), prefix)); err != nil {
 			return err

@@ -140,10 +140,16 @@ func eraseTx(tx *bolt.Tx, ks *keyset, contact string, rep *EraseReport) error {
 	if rep.Session, err = deleteKey(tx.Bucket(bSessions), []byte(ck)); err != nil {
 		return err
 	}
+	if _, err := dropTimers(tx, ck); err != nil {
+		return err
+	}
 	if _, err := deleteKey(tx.Bucket(bLastIn), []byte(ck)); err != nil {
 		return err
 	}
 	if err := deleteKeys(tx.Bucket(bOnce), keysWithPrefix(tx.Bucket(bOnce), ckPrefix(ck))); err != nil {
+		return err
+	}
+	if err := dropLeadNote(tx, ck); err != nil {
 		return err
 	}
 	for _, d := range []struct {
@@ -174,6 +180,9 @@ func eraseTx(tx *bolt.Tx, ks *keyset, contact string, rep *EraseReport) error {
 	}
 	rep.Media = n
 	if err := deleteKeys(tx.Bucket(bNotes), keysWithPrefix(tx.Bucket(bNotes), ckPrefix(ck))); err != nil {
+		return err
+	}
+	if err := eraseFunnelMarks(tx, ck); err != nil {
 		return err
 	}
 	if err := dropLead(tx, ks, ck); err != nil {

@@ -14,7 +14,8 @@
 // holds no phone number, name, email or message text in the clear.
 //
 // The package implements core.Store, core.Outbox, core.Inbox and
-// core.Retention (and core.Rights through ChatRights), passes the
+// core.Retention (and core.Rights through ChatRights) and core.Timers (the
+// due-time index of the sessions' timers, timers.go), passes the
 // conformance suite in engine/store/storetest, and imports engine/core for
 // its types only. It must not import flows, plugins or
 // channels, and nothing outside it may assume bbolt.
@@ -68,8 +69,10 @@ type Store struct {
 	mu   sync.RWMutex
 	keys *keyset
 
-	group *groupCommit
-	seqs  *sequences
+	group  *groupCommit
+	seqs   *sequences
+	leads  *leadIndexer // folds turns' notes into the console's lead rows
+	claims timerClaims  // this process's claims on due timers (timers.go)
 }
 
 var (
@@ -101,13 +104,14 @@ var (
 	bInbox       = []byte("inbox")        // seq -> InboxItem
 	bAudit       = []byte("audit")        // time/seq -> AuditEntry
 	bOnce        = []byte("once")         // ck/key -> when a Once turn of that key was last committed
+	// bTimers and bTimerOwners are described in timers.go.
 )
 
 func allBuckets() [][]byte {
 	return [][]byte{bMeta, bSeen, bSessions, bContacts, bLastIn, bProjects, bQuotes, bQuoteRevs,
 		bQuoteIndex, bConsents, bOptEvents, bAI, bMessages, bProvider, bMedia, bMediaOwners,
 		bOutbox, bInbox, bAudit, bOnce, bLeadRows, bLeadTime, bLeadStage, bLeadTab, bLeadStats,
-		bNotes, bTokens, bOwner}
+		bNotes, bTokens, bOwner, bLeadPending, bInboxTries, bOutboxFlight, bTimers, bTimerOwners, bNoticeFails, bFunnel, bFunnelMarks}
 }
 
 // formatName is the database format this code writes; formatPhones, the
@@ -153,6 +157,7 @@ func Open(opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", opts.Path, err)
 	}
 	s.group = startGroupCommit(db)
+	s.startLeadIndexer()
 	return s, nil
 }
 
@@ -215,6 +220,7 @@ func writeKeyMeta(meta *bolt.Bucket, ks *keyset) error {
 // Close finishes the writes in flight and closes the database file. Calls
 // after Close fail.
 func (s *Store) Close() error {
+	s.stopLeadIndexer()
 	s.group.stop()
 	return s.db.Close()
 }

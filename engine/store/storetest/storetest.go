@@ -56,6 +56,14 @@
 //     until sent).
 //   - RunRetention deletes per category as core.Retention says; a dry run
 //     reports the same counts and changes nothing.
+//   - Turn.Notices are queued like outbound messages but never logged in
+//     the contact's transcript; an item with Notice.URL is held back per
+//     contact and URL (Outbound.Lane), not across receivers; MarkFailed of
+//     a notice keeps a core.FailedNotice (without body or URL query) for a
+//     backend that implements core.NoticeLog. An Inbound with Echo set is
+//     marked seen and logged as an outbound message, sent, with its id as
+//     the provider id, and leaves the contact's last inbound time alone.
+//     Turn.Steps count each contact once per step and kind (core.Funnel).
 //   - Media are keyed by the hex SHA-256 of their bytes, which Commit fills
 //     in on the turn (ID, SHA256, Size), with the MIME type and file name.
 //
@@ -141,6 +149,7 @@ var cases = []suiteCase{
 	{"EncryptionAtRest", testEncryptionAtRest},
 	{"Retention", testRetention},
 	{"ConcurrentCommits", testConcurrentCommits},
+	{"Notices", testNotices},
 }
 
 // DirBytes returns the contents of every file under dir, for Harness.Raw
