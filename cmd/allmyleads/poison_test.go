@@ -33,7 +33,8 @@ func (d crashingDispatcher) Submit(ctx context.Context, in core.Inbound) <-chan 
 	return d.inner.Submit(ctx, in)
 }
 
-// TestPoisonChild is the child process of TestPoisonMessageQuarantined.
+// TestPoisonChild is the child serve process of TestPoisonMessageQuarantined
+// and TestKillUnderLoad.
 func TestPoisonChild(t *testing.T) {
 	if os.Getenv(poisonChildEnv) == "" {
 		t.Skip("run by TestPoisonMessageQuarantined")
@@ -47,10 +48,14 @@ func TestPoisonChild(t *testing.T) {
 	env := &cliEnv{stdin: strings.NewReader(""), stdout: io.Discard, stderr: os.Stderr, getenv: func(string) string { return "" }}
 	srv, err := startServer(context.Background(), cfg, env, serverOptions{quiet: true, tune: func(co *whatsapp.ChannelOptions) {
 		fastWorkers(co)
-		fast := co.Processor
+		fast, fastSender := co.Processor, co.Sender
 		co.Processor = func(o *whatsapp.ProcessorOptions) {
 			fast(o)
 			o.Dispatcher = crashingDispatcher{o.Dispatcher}
+		}
+		co.Sender = func(o *whatsapp.SenderOptions) {
+			fastSender(o)
+			o.InFlightWait = 15 * time.Second // bounds the kill test when a status is lost for good
 		}
 	}})
 	if err != nil {

@@ -11,14 +11,16 @@
 //
 // Each case is a subtest named for what it checks (Session, CommitRecords,
 // ExactlyOnce, Seen, Media, Outbox/..., Delivery/..., Inbox/..., Erase,
-// EraseTurn, EncryptionAtRest, Retention/..., ConcurrentCommits), with its
-// own store in a fresh folder: -run 'TestConformance/Outbox' runs a few.
+// EraseTurn, EncryptionAtRest, Retention/..., ConcurrentCommits,
+// Notices/..., Timers/...), with its own store in a fresh folder:
+// -run 'TestConformance/Outbox' runs a few.
 //
 // # What a backend must do to pass
 //
 //   - Implement Backend: core.Store, core.Outbox, core.Inbox, core.Rights
 //     (the export and erasure the engine and the console use),
-//     core.Retention and io.Closer, all safe for concurrent use.
+//     core.Retention, core.Timers and io.Closer, all safe for concurrent
+//     use.
 //   - Open(t, dir, now) opens the store kept under dir, empty the first
 //     time, with now as its only clock (the outbox's backoff and the
 //     times the store stamps read it; nothing may read the wall clock).
@@ -64,6 +66,23 @@
 //     marked seen and logged as an outbound message, sent, with its id as
 //     the provider id, and leaves the contact's last inbound time alone.
 //     Turn.Steps count each contact once per step and kind (core.Funnel).
+//   - Timers live in Session.Timers and the store indexes them by due time
+//     (core.Timers): every Commit that saves a session makes the contact's
+//     indexed timers exactly Session.Timers, in the same transaction, and
+//     they survive a restart. A turn without a session and a duplicate
+//     leave the index as it was; an erasing turn indexes none of its
+//     session's timers. DueTimers lists the timers due at or before now,
+//     earliest first across contacts (those due at the same instant in any
+//     order), at most limit, each as committed (times as instants),
+//     skipping those under a claim that lasts beyond now. ClaimTimer of an
+//     indexed timer (its contact, id and due time) succeeds once: another
+//     claim fails until the first ends, when the commit that removes the
+//     timer from its session succeeds (set again, it can be claimed at
+//     once) or at its until on the store's clock. Claiming a timer that is
+//     not indexed reports false, not an error. Whether a claim outlives a
+//     restart is the backend's choice. Erasure, and retention when it
+//     removes a contact, remove the contact's timers; no timer or claim
+//     keeps the contact's number in the clear.
 //   - Media are keyed by the hex SHA-256 of their bytes, which Commit fills
 //     in on the turn (ID, SHA256, Size), with the MIME type and file name.
 //
@@ -90,6 +109,7 @@ type Backend interface {
 	core.Inbox
 	core.Rights
 	core.Retention
+	core.Timers
 	io.Closer
 }
 
@@ -150,6 +170,7 @@ var cases = []suiteCase{
 	{"Retention", testRetention},
 	{"ConcurrentCommits", testConcurrentCommits},
 	{"Notices", testNotices},
+	{"Timers", testTimers},
 }
 
 // DirBytes returns the contents of every file under dir, for Harness.Raw
