@@ -7,10 +7,13 @@ import (
 
 // After a conversation has reached its end with a request (a quote
 // accepted or declined, a flow that ran to its end after saving the
-// customer's and the job's details), what the customer writes next is about that request: "thanks!",
-// "when can you start?", 👍. The bot acknowledges it (a person will be in
-// touch; the message is stored with the turn, so the owner sees it in the
-// lead's transcript) and never starts the intake again by itself. A new
+// customer's and the job's details), what the customer writes next is
+// about that request: "thanks!", "when can you start?", 👍. The bot
+// acknowledges it (a person will be in touch; the message is stored with
+// the turn, so the owner sees it in the lead's transcript), in two
+// wordings that alternate so neither comes three times in a row (the bot
+// is never silent, never repeats itself: repeat.go), and never starts the
+// intake again by itself. A new
 // job needs the customer to say so: "new quote", "I need a quote for
 // another job", or the restart keywords and phrases (MENU, "start over"),
 // which the keyword step handles before this.
@@ -26,12 +29,11 @@ func (e *Engine) afterEnd(t *turn) bool {
 		e.start(t)
 		return true
 	}
-	if acked, _ := s.Scratch["after_end_acked"].(bool); acked && smallTalkOnly(answerText(t.in)) && !hasMedia(t.in) {
-		// "thanks" or 👍 after the acknowledgement: nothing more to say.
-		return true
+	if t.repliedLast(e.cfg.Texts.AfterEnd) {
+		t.say(e.cfg.Texts.AfterEndAgain, nil) // never the same text three times in a row (repeat.go)
+	} else {
+		t.say(e.cfg.Texts.AfterEnd, nil)
 	}
-	t.say(e.cfg.Texts.AfterEnd, nil)
-	t.scratch("after_end_acked", true)
 	return true
 }
 
@@ -69,15 +71,16 @@ func consentWithdrawn(s *Session) bool {
 var newRequestRE = regexp.MustCompile(`(?i)\b(?:(?:new|another|second|other|different|next|one more)\s+(?:\w+\s+)?(?:quote|quotation|estimate|job|request|project|enquiry|inquiry)s?|(?:a|an)\s+(?:quote|quotation|estimate)\s+for|(?:nuevo|nueva|otro|otra)\s+(?:presupuesto|cotización|cotizacion|trabajo|proyecto)|(?:neues|neue|neuen|weiteres|weitere|anderes)\s+(?:angebot|auftrag|projekt|kostenvoranschlag)|(?:nouveau|nouvelle|autre)\s+(?:devis|projet|demande|chantier)|(?:nieuwe|nieuw|andere)\s+(?:offerte|klus|opdracht|aanvraag|project)|(?:novo|nova|outro|outra)\s+(?:orçamento|orcamento|trabalho|projeto|pedido))\b`)
 
 // asksForNewRequest reports whether a message asks for a quote for a new
-// job. A negation ("I don't need another quote") or a question about the
+// job: in so many words (newRequestRE), or as another job ("now I want to
+// paint the front", "ahora quiero pintar la fachada"). A negation ("I don't need another quote") or a question about the
 // current one ("when will my new quote come?") is no request; a polite
 // question is ("can I get a quote for the garage?").
 func asksForNewRequest(text string) bool {
 	a := foldAnswer(text)
-	if !newRequestRE.MatchString(a) {
+	words := strings.Fields(a)
+	if !newRequestRE.MatchString(a) && !asksForAnotherJob(words) {
 		return false
 	}
-	words := strings.Fields(a)
 	for _, w := range words {
 		if w == "not" || w == "no" || w == "never" || strings.HasSuffix(w, "n't") {
 			return false
@@ -93,19 +96,69 @@ func asksForNewRequest(text string) bool {
 	return true
 }
 
-// smallTalkOnly reports whether a message is thanks, an OK or emoji alone:
-// nothing to acknowledge twice.
-func smallTalkOnly(text string) bool {
-	if emojiOnly(text) {
-		return true
+// asksForAnotherJob reports whether folded words ask for more work: a
+// wish ("I want", "quiero", "ich möchte"), a word saying it is more or
+// later ("also", "now", "ahora", "auch") and a word of a job ("paint",
+// "gutters", "fachada"). "I want the roof done by Friday" (no "also" or
+// "now") and "now I want to know when you start" (a wish to know) are
+// about the request already made.
+func asksForAnotherJob(words []string) bool {
+	text := " " + strings.Join(words, " ") + " "
+	has := func(list []string) bool {
+		for _, w := range list {
+			if strings.Contains(text, " "+w+" ") {
+				return true
+			}
+		}
+		return false
 	}
-	a := foldAnswer(text)
-	return a == "" || contains(smallTalk, a)
+	if !has(wishWords) || !has(moreWords) || has(infoWishes) {
+		return false
+	}
+	for _, w := range words {
+		w = strings.Trim(w, ",.!?¿¡")
+		for _, job := range jobWords {
+			if strings.HasPrefix(w, job) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
-var smallTalk = []string{
-	"thanks", "thank you", "thanks a lot", "thank you very much", "many thanks", "cheers", "thx", "ty", "ok", "okay",
-	"ok thanks", "ok thank you", "great", "great thanks", "perfect", "cool", "nice", "brilliant", "lovely", "super",
-	"gracias", "muchas gracias", "vale", "perfecto", "danke", "vielen dank", "danke schön", "prima", "merci", "merci beaucoup",
-	"parfait", "bedankt", "dank je", "dank u", "top", "obrigado", "obrigada", "perfeito", "bye", "goodbye", "see you",
-}
+var (
+	wishWords = []string{
+		"i want", "i'd like", "id like", "i would like", "i need", "we want", "we need", "we'd like", "looking for", "can you", "could you",
+		"quiero", "quisiera", "queremos", "necesito", "necesitamos", "me gustaría", "me gustaria",
+		"quero", "queria", "queremos", "preciso", "precisamos", "gostaria",
+		"ich möchte", "ich will", "ich brauche", "wir möchten", "wir brauchen", "hätte gern", "hätten gern",
+		"je veux", "je voudrais", "j'aimerais", "nous voulons", "il me faut", "pouvez-vous",
+		"ik wil", "ik zou graag", "we willen", "wij willen", "ik heb",
+	}
+	moreWords = []string{
+		"also", "too", "as well", "now", "next", "else", "more",
+		"ahora", "también", "tambien", "además", "ademas", "otra cosa",
+		"agora", "também", "tambem", "além", "alem",
+		"jetzt", "auch", "noch", "außerdem", "ausserdem",
+		"maintenant", "aussi", "encore", "également", "egalement",
+		"nu", "ook", "nog",
+	}
+	infoWishes = []string{
+		"to know", "to ask", "to check", "to talk", "to speak", "to confirm", "to change", "to cancel", "to pay", "to move",
+		"quiero saber", "quisiera saber", "preguntar", "hablar", "cambiar", "cancelar", "pagar",
+		"quero saber", "perguntar", "falar", "mudar",
+		"wissen", "fragen", "sprechen", "ändern", "absagen", "bezahlen",
+		"savoir", "demander", "parler", "changer", "annuler", "payer",
+		"weten", "vragen", "praten", "wijzigen", "annuleren", "betalen",
+	}
+	// jobWords start the words of a job: "paint" is painting, repaint...
+	jobWords = []string{
+		"paint", "repaint", "roof", "re-roof", "reroof", "gutter", "facade", "façade", "fence", "kitchen", "bathroom", "garage",
+		"window", "floor", "ceiling", "chimney", "extension", "wall", "shed", "render", "tiling", "decorat",
+		"pint", "fachada", "tejado", "techo", "canal", "pared", "cocina", "baño", "bano", "ventana", "suelo", "obra", "reforma",
+		"telhado", "calha", "parede", "cozinha", "janela",
+		"streich", "anstreich", "malen", "dach", "fassade", "rinne", "wand", "küche", "kueche", "bad", "fenster", "boden",
+		"peindre", "peinture", "toit", "gouttière", "gouttiere", "mur", "cuisine", "fenêtre", "fenetre", "travaux", "chantier",
+		"schilder", "verf", "dak", "gevel", "goot", "muur", "keuken", "badkamer", "raam", "klus", "verbouw",
+	}
+)

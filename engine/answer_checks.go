@@ -136,13 +136,13 @@ func refusal(err error) flows.Refusal {
 }
 
 // sayRefused says why an answer was not taken, before the question is
-// asked again: a question or a media placeholder gets the engine's answer
-// to it (a question is kept for the team with the conversation); anything
-// else the step's `error` text, or a hint for the rule that failed.
+// asked again: a question gets the flow's faq answer or "I've passed it
+// on" (passQuestionOn), a media placeholder `answer_media`; anything else
+// the step's `error` text, or a hint for the rule that failed.
 func (t *turn) sayRefused(s *flows.Step, err error) {
 	switch refusal(err) {
 	case flows.RefusedQuestion:
-		t.say(t.e.cfg.Texts.AnswerQuestion, nil)
+		t.passQuestionOn(s)
 		return
 	case flows.RefusedPlaceholder:
 		t.say(t.e.cfg.Texts.AnswerMedia, nil)
@@ -171,4 +171,19 @@ func answerHint(err error) string {
 		}
 	}
 	return hint(err)
+}
+
+// passQuestionOn answers a question an answer tag refused ("when can you
+// start" at the name question) as a question the waiting step cannot take
+// is answered (questions.go): the flow's faq answer when one matches, else
+// `question_passed_on`, recorded for the owner in the audit log beside the
+// message.
+func (t *turn) passQuestionOn(s *flows.Step) {
+	if tpl := t.e.faqFor(t, t.in.Text); tpl != nil {
+		t.sayText(tpl, nil)
+		return
+	}
+	t.say(t.e.cfg.Texts.QuestionPassedOn, nil)
+	t.audit = append(t.audit, AuditEntry{Time: t.now, Actor: "customer", Action: "question",
+		Contact: t.e.deps.Tag(t.sess.Contact), Detail: "a question the bot could not answer, at " + t.sess.Flow + "/" + s.ID + ": see the messages"})
 }

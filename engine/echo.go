@@ -9,6 +9,7 @@ import "github.com/allmyleads/allmyleads/engine/core"
 // runs no step; the customer's next message is the person's to answer
 // until they hand the contact back (or the idle timeout passes).
 func (t *turn) echo() {
+	t.personWrote() // never_silent.go: no acknowledgement over the owner's words
 	if t.sess.Handoff {
 		return
 	}

@@ -137,6 +137,11 @@ type Engine struct {
 	filter map[string]flows.FilterFunc
 	texts  textCache
 	plain  *intent.Matcher // commands in plain words; nil: off
+
+	langs   []string                               // the languages the flows speak, theirs first
+	local   *localTexts                            // the engine's texts in those languages
+	answers *intent.Answers                        // "I don't know", "no photos", "I changed my mind"
+	filters map[string]map[string]flows.FilterFunc // template filters by language (money)
 }
 
 // New checks the flows against the engine (every step kind has a handler,
@@ -168,6 +173,9 @@ func New(cfg Config, deps Deps) (*Engine, error) {
 	}
 	if deps.Flows.Flow(cfg.StartFlow) == nil {
 		return nil, fmt.Errorf("engine: start flow %q is not loaded", cfg.StartFlow)
+	}
+	if err := e.provisionLanguages(); err != nil {
+		return nil, err
 	}
 	for _, name := range deps.Flows.Order {
 		f := deps.Flows.Flow(name)
@@ -365,9 +373,12 @@ func (e *Engine) Release(ctx context.Context, contact, actor string) error {
 	if !sess.OptedOut {
 		t.say(e.cfg.Texts.Released, nil)
 	}
-	if sess.Waiting && !sess.Ended {
+	switch {
+	case sess.OptedOut:
+		// Nothing is sent; START resumes where the conversation stopped.
+	case sess.Waiting && !sess.Ended:
 		e.resume(t) // back to the question the customer had not answered yet
-	} else {
+	default:
 		sess.Ended = true // the bot's part had ended: the next message starts afresh
 	}
 	_, err = e.commit(t)

@@ -85,15 +85,22 @@ func TestOneContactInOrderManyInParallel(t *testing.T) {
 	}
 }
 
+// TestOptedOutContactIsStoredButNeverAnswered: after STOP, the first
+// message gets one short notice (unsubscribed, send START), and nothing
+// else is sent that day, whatever the customer writes.
 func TestOptedOutContactIsStoredButNeverAnswered(t *testing.T) {
 	h := enginetest.New(t, enginetest.Options{FlowsDir: askFlows})
 	h.Say("+15550100", "hi")
 	if out := h.Say("+15550100", "STOP"); len(out) != 1 {
 		t.Fatalf("STOP: want one confirmation, got %q", enginetest.Format(out))
 	}
+	out := h.Say("+15550100", "hi")
+	if len(out) != 1 || !strings.Contains(out[0].Text, "send START") {
+		t.Fatalf("after STOP, the first message: want the notice, got %s", enginetest.Format(out))
+	}
 	for _, text := range []string{"hi", "Ana", "MENU", "agent", "MY DATA", "stop"} {
 		if out := h.Say("+15550100", text); len(out) != 0 {
-			t.Fatalf("after STOP, %q was answered: %s", text, enginetest.Format(out))
+			t.Fatalf("after STOP and the notice, %q was answered: %s", text, enginetest.Format(out))
 		}
 	}
 	if s := h.Session("+15550100"); !s.OptedOut {
@@ -110,14 +117,23 @@ func TestRejectsBadContact(t *testing.T) {
 }
 
 // TestQuoteQuestionsNeverAccept: a customer who answers the quote with
-// questions is handed to a person, and the quote stays sent.
+// questions has them passed on to the business (the quote question waits
+// again); one who answers with neither yes nor no is handed to a person
+// after the retries; the quote stays sent.
 func TestQuoteQuestionsNeverAccept(t *testing.T) {
 	dir := "testdata/conversations/never_assume"
 	h := enginetest.New(t, fixtureOptions(t, dir))
-	for _, text := range []string{"hi", "yes", "Ana Lima", "roofing", "12", "deposit?", "start date?", "hmm"} {
+	for _, text := range []string{"hi", "yes", "Ana Lima", "roofing", "12", "deposit?", "start date?"} {
 		h.Say("+15550100", text)
 	}
 	s := h.Session("+15550100")
+	if s.Quote == nil || s.Quote.Status != engine.QuoteSent || s.Handoff || !s.Waiting {
+		t.Fatalf("after two questions, want the quote still sent and waiting, got quote=%+v handoff=%v", s.Quote, s.Handoff)
+	}
+	for _, text := range []string{"hmm", "well", "so"} {
+		h.Say("+15550100", text)
+	}
+	s = h.Session("+15550100")
 	if s.Quote == nil || s.Quote.Status != engine.QuoteSent || !s.Handoff {
 		t.Fatalf("want the quote still sent and a person handling it, got quote=%+v handoff=%v", s.Quote, s.Handoff)
 	}
@@ -158,8 +174,11 @@ func TestHandoffEndsAfterTheIdleTimeout(t *testing.T) {
 	h := enginetest.New(t, enginetest.Options{FlowsDir: askFlows})
 	h.Say("+15550100", "hi")
 	h.Say("+15550100", "AGENT")
-	if out := h.Say("+15550100", "hello?"); len(out) != 0 {
-		t.Fatalf("bot spoke during the handoff: %s", enginetest.Format(out))
+	if out := h.Say("+15550100", "hello?"); len(out) != 1 || out[0].Text != "Thanks! Your message is with Brightside Roofing & Painting; they will reply here." {
+		t.Fatalf("during the handoff, want one acknowledgement, got %s", enginetest.Format(out))
+	}
+	if out := h.Say("+15550100", "hello??"); len(out) != 0 {
+		t.Fatalf("bot spoke twice in the hour of a handoff: %s", enginetest.Format(out))
 	}
 	h.Clock.Advance(8 * 24 * time.Hour)
 	if out := h.Say("+15550100", "anyone?"); len(out) == 0 {

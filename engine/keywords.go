@@ -106,20 +106,13 @@ func (e *Engine) command(t *turn, c intent.Intent, said, lang string) bool {
 	s := t.sess
 	switch c {
 	case intent.OptOut:
-		if !s.OptedOut {
-			t.optEvents = append(t.optEvents, OptEvent{Contact: s.Contact, Keyword: said, Channel: t.channel, Time: t.now})
-			e.confirmOptOut(t)
-			s.OptedOut, s.Waiting, s.Pending, s.Ended = true, false, "", true
-		}
+		e.optOut(t, said) // never_silent.go
 		return true
 	case intent.OptIn:
 		if !s.OptedOut {
 			return false // START inside a conversation is just text
 		}
-		s.OptedOut, s.Handoff = false, false
-		t.optEvents = append(t.optEvents, OptEvent{Contact: s.Contact, OptIn: true, Keyword: said, Channel: t.channel, Time: t.now})
-		t.say(e.cfg.Texts.OptedIn, nil)
-		e.start(t)
+		e.optIn(t, said)
 		return true
 	}
 	if s.OptedOut {
@@ -133,10 +126,12 @@ func (e *Engine) command(t *turn, c intent.Intent, said, lang string) bool {
 	case intent.WithdrawConsent:
 		e.withdrawConsent(t)
 	case intent.Human:
-		if !s.Handoff {
-			t.say(e.cfg.Texts.Handoff, nil)
-			s.Handoff, s.Pending = true, ""
+		if s.Handoff {
+			e.ackHandoff(t) // the person has it: say the message is with them
+			break
 		}
+		t.say(e.cfg.Texts.Handoff, nil)
+		s.Handoff, s.Pending = true, ""
 	case intent.Restart:
 		s.Handoff = false
 		e.start(t)
@@ -151,16 +146,35 @@ func (e *Engine) command(t *turn, c intent.Intent, said, lang string) bool {
 }
 
 // noteLanguage records the language the customer asked to be answered in
-// and confirms it, then repeats the waiting question. Translating the
-// conversation is not the engine's work (yet): it only records the wish.
-// A person handling the contact sees it; the bot stays silent.
+// and confirms it in that language, then repeats the waiting question in
+// it. A language the flows do not speak is recorded (a person may speak
+// it) and the customer told which they do. A person handling the contact
+// sees it; the customer is told the message is with them.
 func (e *Engine) noteLanguage(t *turn, code string) {
-	t.sess.Language = code
+	t.sess.Language, t.sess.LanguageAsked = code, true
+	t.contactDirty = true
 	if t.sess.Handoff {
+		e.ackHandoff(t)
 		return
 	}
-	t.say(e.cfg.Texts.LanguageNoted, map[string]any{"language": intent.LanguageName(code)})
+	if !slices.Contains(e.langs, code) {
+		names := make([]string, len(e.langs))
+		for i, l := range e.langs {
+			names[i] = languageName(l)
+		}
+		t.say(e.cfg.Texts.LanguageUnavailable, map[string]any{"language": languageName(code), "languages": joinOr(names)})
+	} else {
+		t.say(e.cfg.Texts.LanguageNoted, map[string]any{"language": languageName(code)})
+	}
 	e.resume(t)
+}
+
+// joinOr joins names with commas and a final "or" ("English or Español").
+func joinOr(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // marketingPurpose is the consent purpose a "no marketing" request is
@@ -189,6 +203,7 @@ func (e *Engine) refuseMarketing(t *turn) {
 	}
 	t.contactDirty = true
 	if t.sess.Handoff {
+		e.ackHandoff(t)
 		return
 	}
 	t.send(Outbound{Kind: OutText, Text: text})
@@ -221,7 +236,7 @@ func (e *Engine) askPending(t *turn, what, text string) {
 		return
 	}
 	t.sess.Pending, t.sess.Handoff = what, false
-	t.send(Outbound{Kind: OutButtons, Text: t.render(e.text(text), nil), Options: e.yesNo()})
+	t.send(Outbound{Kind: OutButtons, Text: t.render(e.text(text), nil), Options: t.yesNo()})
 }
 
 func (e *Engine) yesNo() []Option {
@@ -232,6 +247,10 @@ func (e *Engine) yesNo() []Option {
 // customer to where the conversation was.
 func (e *Engine) answerPending(t *turn) {
 	what := t.sess.Pending
+	if what == pendingPerson {
+		e.answerPerson(t) // never_stuck.go
+		return
+	}
 	if e.deps.Rights == nil {
 		// Asked by an engine that had Rights; this one cannot answer it.
 		t.sess.Pending = ""
@@ -241,7 +260,7 @@ func (e *Engine) answerPending(t *turn) {
 	}
 	yes, ok := e.yesOrNo(t.in)
 	if !ok {
-		t.reaskOptions(e.yesNo())
+		t.reaskOptions(t.yesNo())
 		return
 	}
 	t.sess.Pending = ""

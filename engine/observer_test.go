@@ -76,7 +76,7 @@ func TestObserverSeesTheConversation(t *testing.T) {
 	if strings.Join(o.plugins, ",") != "pricing.quote:ok" {
 		t.Errorf("plugins: %v", o.plugins)
 	}
-	if strings.Join(o.extracts, ",") != "offline:ok" {
+	if strings.Join(o.extracts, ",") != "offline:ok,offline:ok" { // the description, the photos
 		t.Errorf("extracts: %v", o.extracts)
 	}
 }

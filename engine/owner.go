@@ -152,6 +152,7 @@ func (e *Engine) Reply(ctx context.Context, contact, actor string, out Outbound)
 	}
 	out.Author = actor
 	t.send(out)
+	t.personWrote() // never_silent.go: the person answered; no acknowledgement over them
 	t.auditOwner(actor, "reply", string(out.Kind))
 	queued, err := e.commit(t)
 	if err != nil {

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"github.com/allmyleads/allmyleads/flows"
-	"github.com/allmyleads/allmyleads/plugins"
 )
 
 // confirmEmojiAcceptance asks for a word when a quote is answered with an
@@ -16,7 +15,7 @@ func (t *turn) confirmEmojiAcceptance(s *flows.Step, opts []Option, in *Inbound)
 	}
 	extra := map[string]any{"accept": opts[0].Title}
 	if q := t.sess.Quote; q != nil {
-		extra["total"] = plugins.FormatMoney(q.Total, q.Currency)
+		extra["total"] = t.money(q.Total, q.Currency) // in the customer's language
 	}
 	t.send(Outbound{Kind: OutButtons, Text: t.render(t.e.text(t.e.cfg.Texts.QuoteEmoji), extra), Options: opts})
 	return true

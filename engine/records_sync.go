@@ -63,6 +63,7 @@ func (t *turn) contactRecord() *Contact {
 		Email:       str(v, "lead.email"),
 		Company:     str(v, "lead.company"),
 		Address:     str(v, "lead.address"),
+		Language:    t.sess.Language,
 		Status:      t.contactStatus(),
 		OptedOut:    t.sess.OptedOut,
 		Created:     t.sess.Started,

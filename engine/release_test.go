@@ -14,8 +14,11 @@ func TestReleaseEndsAHandoff(t *testing.T) {
 	const phone = enginetest.DefaultContact
 	h.Say(phone, "hi")
 	h.Say(phone, "the gutter leaks")
-	if out := h.Say(phone, "hello?"); len(out) != 0 {
-		t.Fatalf("bot spoke during the handoff: %s", enginetest.Format(out))
+	if out := h.Say(phone, "hello?"); len(out) != 1 {
+		t.Fatalf("during the handoff, want one acknowledgement, got %s", enginetest.Format(out))
+	}
+	if out := h.Say(phone, "hello??"); len(out) != 0 {
+		t.Fatalf("bot spoke twice in the hour of a handoff: %s", enginetest.Format(out))
 	}
 	ctx := context.Background()
 	if err := h.Engine.Release(ctx, "15550100", "owner"); err != nil {

@@ -21,15 +21,21 @@ func (e *Engine) handle(t *turn) {
 	sess.LastInbound = t.now
 	t.contactDirty = true
 	idle := !prev.IsZero() && t.now.Sub(prev) > e.cfg.IdleTimeout
+	t.notes.idle = idle
 
+	e.detectLanguage(t) // language.go
 	if e.keyword(t) {
 		return
 	}
 	if in.Kind == InReaction && e.reactionAtQuote(t) { // 👍 on the quote: asks for a word (quote_emoji.go)
 		return
 	}
-	if sess.OptedOut || in.Kind == InReaction || in.Kind == InSystem {
+	if in.Kind == InReaction || in.Kind == InSystem {
 		return // stored with the turn, never answered
+	}
+	if sess.OptedOut {
+		e.optedOutNotice(t) // at most daily: you're unsubscribed, send START
+		return
 	}
 	if sess.Pending != "" && !sess.Handoff {
 		e.answerPending(t)
@@ -37,7 +43,8 @@ func (e *Engine) handle(t *turn) {
 	}
 	if sess.Handoff {
 		if !idle {
-			return // a person has the conversation; the bot stays silent
+			e.ackHandoff(t) // a person has the conversation: at most hourly, "your message is with them"
+			return
 		}
 		// Nobody answered within the idle timeout: the bot takes the
 		// contact back rather than leave them unanswered for ever.
@@ -47,11 +54,22 @@ func (e *Engine) handle(t *turn) {
 		t.say(e.cfg.Texts.Unsupported, nil)
 		return
 	}
+	if e.lateAccept(t) { // late_accept.go: "I changed my mind" to a declined quote
+		return
+	}
 	if e.afterEnd(t) { // the request is in: small talk is acknowledged, not a new intake (after_end.go)
 		return
 	}
+	e.converse(t)
+}
+
+// converse runs the conversation with the customer's message: the start
+// flow for a new or finished conversation (after a welcome back when it
+// went idle), else the waiting step's answer.
+func (e *Engine) converse(t *turn) {
+	sess := t.sess
 	switch {
-	case idle && sess.Step != "" && !e.quoteWaits(sess): // an open quote's validity decides, not idleness
+	case t.notes.idle && sess.Step != "" && !e.quoteWaits(sess): // an open quote's validity decides, not idleness
 		t.say(e.cfg.Texts.WelcomeBack, nil)
 		e.start(t)
 	case sess.Step == "" || sess.Ended:
@@ -100,6 +118,9 @@ func (e *Engine) answer(t *turn) {
 		// "hi" from a customer coming back is never the answer to a question.
 		t.say(e.cfg.Texts.Greeted, nil)
 		e.follow(t, s, k.reprompt(t, s))
+		return
+	}
+	if e.question(t, s) { // questions.go: a question is not the answer
 		return
 	}
 	if hasMedia(t.in) && s.Kind != flows.KindPhotos {

@@ -46,7 +46,8 @@ func TestShippedConversation(t *testing.T) {
 }
 
 // TestShippedStopAtEveryStep sends STOP after each message of the shipped
-// conversation: one confirmation, then nothing for the rest of it.
+// conversation: one confirmation, one notice to the next message (you're
+// unsubscribed, send START), then nothing for the rest of it.
 func TestShippedStopAtEveryStep(t *testing.T) {
 	lines := shippedScript(t)
 	for i := range lines {
@@ -56,8 +57,8 @@ func TestShippedStopAtEveryStep(t *testing.T) {
 			t.Fatalf("STOP after line %d: want one confirmation, got:\n%s", i, enginetest.Format(out))
 		}
 		rest := enginetest.Run(h, "testdata/shipped", strings.Join(lines[i:], "\n"))
-		if strings.Contains(rest, "bot:") {
-			t.Fatalf("STOP after line %d: the bot spoke again:\n%s", i, rest)
+		if n := strings.Count(rest, "bot:"); n != 1 || !strings.Contains(rest, "send START") {
+			t.Fatalf("STOP after line %d: want one notice, the bot said:\n%s", i, rest)
 		}
 	}
 }

@@ -13,13 +13,18 @@ import (
 
 // ask asks a question and saves the validated answer. A failing answer is
 // asked again with `error`; after `retries` failures the conversation goes
-// to on_error, or on. Without a `required` rule, "skip" leaves it empty.
+// to on_error, else an optional question moves on and a required one
+// offers a person. Without a `required` rule, "skip" leaves it empty.
+// "I don't know" goes to `unknown` (never_stuck.go); a value already known
+// at `prefill` is confirmed instead of asked (prefill.go).
 //
 //   - id: ask_email
 //     ask: "What is your email address?"
 //     save: lead.email
 //     validate: "required,email"
 //     error: "That doesn't look like an email address. Could you check it?"
+//     prefill: lead.email
+//     confirm: "Shall we send the quote to *{{ value }}* again?"
 //
 // With a numeric rule the answer is read as a quantity: digits or words
 // (forty, cuarenta y cinco), 4 x 10 m, 40 sq ft, converted to `unit`. A
@@ -41,6 +46,9 @@ func init() {
 const defaultRetries = 3
 
 func enterAsk(t *turn, s *flows.Step) outcome {
+	if t.enterPrefill(s) { // prefill.go: "About 60 m², right?"
+		return wait()
+	}
 	t.sayText(s.Text, nil)
 	return wait()
 }
@@ -54,6 +62,12 @@ func againAsk(t *turn, s *flows.Step) outcome {
 }
 
 func answerAsk(t *turn, s *flows.Step, in *Inbound) outcome {
+	if o, ok := t.answerPrefill(s, in); ok {
+		return o
+	}
+	if o, ok := t.dontKnow(s, answerText(in)); ok { // never_stuck.go: unknown:
+		return o
+	}
 	if in.ReplyID != "" {
 		// A tap on a button of an earlier message is not a typed answer.
 		t.say(t.e.cfg.Texts.StaleButton, nil)
@@ -139,7 +153,8 @@ var greetings = []string{"hi", "hello", "hey", "hiya", "hallo", "hoi", "hola", "
 
 // isGreeting reports whether a message is only a greeting.
 func isGreeting(text string) bool {
-	return contains(greetings, normalizeAnswer(strings.Trim(text, " !.,👋🙂😊")))
+	t := normalizeAnswer(strings.Trim(text, " !.,👋🙂😊?¿"))
+	return contains(greetings, t) || isPing(t)
 }
 
 // hint turns a failed validation into a friendly sentence for a step
@@ -213,13 +228,12 @@ func (t *turn) retry(s *flows.Step, reask func(), exhausted func() outcome) outc
 	return exhausted()
 }
 
-// keepAsking asks again and reminds the customer a person can help: what a
-// question that must be answered does when its retries are used up.
-func (t *turn) keepAsking(reask func()) func() outcome {
+// keepAsking is what a question that must be answered does when its
+// retries are used up and it has no on_error: it offers a person instead
+// of asking the same again (never_stuck.go). No to the offer asks again.
+func (t *turn) keepAsking(func()) func() outcome {
 	return func() outcome {
-		reask()
-		t.say(t.e.cfg.Texts.AgentHint, nil)
-		return wait()
+		return t.offerPerson(t.e.cfg.Texts.OfferPerson)
 	}
 }
 

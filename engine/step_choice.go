@@ -15,7 +15,7 @@ import "github.com/allmyleads/allmyleads/flows"
 func init() { registerStep(flows.KindChoice, stepKind{enter: enterChoice, answer: answerChoice}) }
 
 func enterChoice(t *turn, s *flows.Step) outcome {
-	t.sendChoice(t.render(s.Text, nil), choiceOptions(s))
+	t.sendChoice(t.render(s.Text, nil), t.choiceOptions(s))
 	return wait()
 }
 
@@ -34,12 +34,12 @@ func (t *turn) sendChoice(text string, opts []Option) {
 		t.send(Outbound{Kind: OutButtons, Text: text, Options: opts})
 		return
 	}
-	t.send(Outbound{Kind: OutList, Text: text, Options: opts, Button: "Choose"})
+	t.send(Outbound{Kind: OutList, Text: text, Options: opts, Button: t.word(t.e.cfg.Texts.ChooseButton)})
 }
 
 func answerChoice(t *turn, s *flows.Step, in *Inbound) outcome {
-	opts := choiceOptions(s)
-	picked, ok := pickChoice(in, opts)
+	opts := t.choiceOptions(s)
+	picked, ok := t.pickAnyChoice(s, in, opts) // fuzzy.go: the customer's language, the flows', typos
 	if !ok {
 		reask := func() { t.sayChoiceInvalid(s, opts) } // names a catch-all option (choice_other.go)
 		return t.retry(s, reask, t.keepAsking(reask))

@@ -2,12 +2,10 @@ package engine
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 
 	"github.com/allmyleads/allmyleads/flows"
-	"github.com/allmyleads/allmyleads/plugins"
 )
 
 // confirm_quote shows the conversation's quote (items, subtotal, discount,
@@ -59,14 +57,15 @@ func enterConfirmQuote(t *turn, s *flows.Step) outcome {
 // it sent. A revision's buttons carry its number, so an earlier revision's
 // buttons no longer accept it.
 func (t *turn) showQuote(s *flows.Step, q *QuoteRecord) {
-	body := t.render(s.Text, nil) + "\n\n" + formatQuote(q, readings(t.sess.Vars))
+	t.sess.QuoteStep = t.sess.Flow + "/" + s.ID // late_accept.go: accepted after "not now"
+	body := t.render(s.Text, nil) + "\n\n" + t.formatQuote(q, readings(t.sess.Vars))
 	if q.Revision > 1 && q.DecidedBy != "" {
 		body = t.render(t.e.text(t.e.cfg.Texts.QuoteRevised), map[string]any{"revision": q.Revision}) + "\n\n" + body
 	}
 	opts := quoteOptionsFor(t, s, q)
 	if len([]rune(body)) > maxButtonBody {
 		t.send(Outbound{Kind: OutText, Text: body})
-		body = "Would you like to go ahead with this quote?"
+		body = t.render(t.e.text(t.e.cfg.Texts.QuoteGoAhead), nil)
 	}
 	t.send(Outbound{Kind: OutButtons, Text: body, Options: opts})
 	if !t.e.quoteExpired(q, t.now) { // shown again after expiry, it stays expired
@@ -115,7 +114,7 @@ func acceptDecline(s *flows.Step, defAccept, defDecline string) []Option {
 }
 
 func quoteOptions(t *turn, s *flows.Step) []Option {
-	return acceptDecline(s, t.e.cfg.Texts.AcceptTitle, t.e.cfg.Texts.DeclineTitle)
+	return t.titles(s, acceptDecline(s, t.e.cfg.Texts.AcceptTitle, t.e.cfg.Texts.DeclineTitle))
 }
 
 func answerConfirmQuote(t *turn, s *flows.Step, in *Inbound) outcome {
@@ -159,7 +158,10 @@ func (t *turn) acceptOrDecline(s *flows.Step, opts []Option, in *Inbound) (accep
 	if o, ok := pickOption(in, opts); ok {
 		return strings.HasPrefix(o.ID, "accept"), true
 	}
-	return parseYesNo(in, t.e.cfg.Texts)
+	if yes, ok := parseYesNo(in, t.e.cfg.Texts); ok {
+		return yes, true
+	}
+	return t.goAhead(in), t.goAhead(in) // "acepto", "let's do it"
 }
 
 // reaskOptions says the answer was not understood and offers the options again.
@@ -172,39 +174,4 @@ func targetOr(target string) outcome {
 		return next()
 	}
 	return goTo(target)
-}
-
-// formatQuote renders a quote's lines and totals for a chat message. A
-// line whose quantity was read from dimensions or another unit says how:
-// "40 m² (4 m × 10 m)". reads are the conversation's readings.
-func formatQuote(q *QuoteRecord, reads []string) string {
-	var b strings.Builder
-	money := func(minor int64) string { return plugins.FormatMoney(minor, q.Currency) }
-	for _, it := range q.Items {
-		qty := strconv.FormatFloat(it.Quantity, 'f', -1, 64)
-		unit := ""
-		if it.Unit != "" {
-			unit = " " + it.Unit
-		}
-		if read := readingFor(it, reads); read != "" {
-			unit += " (" + read + ")"
-		}
-		fmt.Fprintf(&b, "• %s: %s%s × %s = %s\n", it.Description, qty, unit, money(it.UnitPrice), money(it.Total))
-	}
-	fmt.Fprintf(&b, "Subtotal: %s\n", money(q.Subtotal))
-	if q.Discount != 0 {
-		fmt.Fprintf(&b, "Discount: −%s\n", money(q.Discount))
-	}
-	if q.Tax != 0 {
-		rate := strconv.FormatFloat(math.Round(q.TaxRate*10000)/100, 'f', -1, 64)
-		fmt.Fprintf(&b, "VAT (%s%%): %s\n", rate, money(q.Tax))
-	}
-	fmt.Fprintf(&b, "*Total: %s*", money(q.Total))
-	if !q.ValidUntil.IsZero() {
-		fmt.Fprintf(&b, "\nValid until %s.", q.ValidUntil.Format("2 Jan 2006"))
-	}
-	if q.Notes != "" {
-		fmt.Fprintf(&b, "\n%s", q.Notes)
-	}
-	return b.String()
 }

@@ -34,7 +34,7 @@ func enterConsent(t *turn, s *flows.Step) outcome {
 }
 
 func consentOptions(t *turn, s *flows.Step) []Option {
-	return acceptDecline(s, t.e.cfg.Texts.ConsentAccept, t.e.cfg.Texts.ConsentDecline)
+	return t.titles(s, acceptDecline(s, t.e.cfg.Texts.ConsentAccept, t.e.cfg.Texts.ConsentDecline))
 }
 
 func answerConsent(t *turn, s *flows.Step, in *Inbound) outcome {

@@ -42,7 +42,7 @@ func againExtract(t *turn, s *flows.Step) outcome {
 		pending, _ := t.sess.Scratch["confirm"].([]any)
 		if len(pending) > 0 {
 			name, _ := pending[0].(string)
-			t.say(t.e.cfg.Texts.ExtractAskValue, map[string]any{"field": fieldLabel(fieldNamed(s, name))})
+			t.say(t.e.cfg.Texts.ExtractAskValue, map[string]any{"field": t.fieldLabel(s, fieldNamed(s, name))})
 			return wait()
 		}
 	}
@@ -162,8 +162,8 @@ func (t *turn) confirmNext(s *flows.Step) outcome {
 	if read, _ := lookupPath(t.sess.Vars, s.Save+"."+name+readSuffix); read != nil && read != "" {
 		shown += fmt.Sprintf(" (%v)", read) // 3.72 (40 ft²)
 	}
-	extra := map[string]any{"field": fieldLabel(f), "value": shown, "name": name}
-	t.send(Outbound{Kind: OutButtons, Text: t.render(tpl, extra), Options: t.e.yesNo()})
+	extra := map[string]any{"field": t.fieldLabel(s, f), "value": shown, "name": name}
+	t.send(Outbound{Kind: OutButtons, Text: t.render(tpl, extra), Options: t.yesNo()})
 	return wait()
 }
 
@@ -177,7 +177,7 @@ func answerExtract(t *turn, s *flows.Step, in *Inbound) outcome {
 	if asking, _ := t.sess.Scratch["asking"].(bool); asking {
 		v, read, ok := parseFieldValue(f, answerText(in))
 		if !ok {
-			reask := func() { t.say(t.e.cfg.Texts.ExtractAskValue, map[string]any{"field": fieldLabel(f)}) }
+			reask := func() { t.say(t.e.cfg.Texts.ExtractAskValue, map[string]any{"field": t.fieldLabel(s, f)}) }
 			return t.retry(s, reask, t.keepAsking(reask))
 		}
 		t.setVar(s.Save+"."+name, v)
@@ -201,7 +201,7 @@ func answerExtract(t *turn, s *flows.Step, in *Inbound) outcome {
 		return t.confirmNext(s)
 	}
 	t.scratch("asking", true)
-	t.say(t.e.cfg.Texts.ExtractAskValue, map[string]any{"field": fieldLabel(f)})
+	t.say(t.e.cfg.Texts.ExtractAskValue, map[string]any{"field": t.fieldLabel(s, f)})
 	return wait()
 }
 

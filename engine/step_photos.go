@@ -9,7 +9,9 @@ import (
 // photos collects between min and max images. Each photo is acknowledged;
 // the done word (or "finished", "that's all", "that's it", "ok"...) ends
 // collection once min is met; text instead of photos gets a friendly
-// reminder. The saved value is a list of photo references
+// reminder. "No photos", "I can't", "later" (and `retries` messages
+// without a photo) go to `skip`, else a person is offered
+// (never_stuck.go). The saved value is a list of photo references
 // ({id, mime, sha256, caption, size}); the bytes stay in the store.
 //
 //   - id: photos
@@ -17,6 +19,7 @@ import (
 //     save: project.photos
 //     min: 1
 //     max: 5
+//     skip: no_photos
 func init() { registerStep(flows.KindPhotos, stepKind{enter: enterPhotos, answer: answerPhotos}) }
 
 func enterPhotos(t *turn, s *flows.Step) outcome {
@@ -38,7 +41,7 @@ func photoLimits(s *flows.Step) (lo, hi int, done string) {
 func answerPhotos(t *turn, s *flows.Step, in *Inbound) outcome {
 	lo, hi, done := photoLimits(s)
 	got, _ := t.sess.Scratch["photos"].([]any)
-	limits := map[string]any{"min": lo, "max": hi, "done": done}
+	limits := map[string]any{"min": lo, "max": hi, "done": t.doneWord(done)}
 
 	images := 0
 	for i := range in.Media {
@@ -74,7 +77,16 @@ func answerPhotos(t *turn, s *flows.Step, in *Inbound) outcome {
 		}
 		return wait()
 	}
-	if isDoneWord(answerText(in), done) { // "done", "finished", "that's all", "ok" (done_words.go)
+	// "done", "finished", "that's all", "ok" (done_words.go), or the done
+	// word in the customer's language.
+	saidDone := isDoneWord(answerText(in), done) || isDoneWord(answerText(in), t.doneWord(done))
+	if saidDone && len(got) >= lo {
+		return t.savePhotos(s, got)
+	}
+	if o, ok := t.photosWayOut(s, in, got, lo, done); ok { // never_stuck.go: done, "no photos", skip
+		return o
+	}
+	if saidDone {
 		if len(got) >= lo {
 			return t.savePhotos(s, got)
 		}

@@ -49,7 +49,7 @@ func enterPlugin(t *turn, s *flows.Step) outcome {
 		m = maps.Clone(m) // the host's map is not ours to change
 		m["id"] = q.ID
 		if !q.ValidUntil.IsZero() {
-			m["valid_until"] = q.ValidUntil.Format("2 Jan 2006")
+			m["valid_until"] = formatDate(q.ValidUntil, t.lang())
 		}
 		value = m
 	}

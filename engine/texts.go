@@ -48,11 +48,35 @@ type Texts struct {
 	QuoteRevised     string `yaml:"quote_revised"`      // above a quote the owner revised; {{ revision }}
 	QuoteReplaced    string `yaml:"quote_replaced"`     // a button of an earlier revision of the quote was tapped
 	QuoteReplacedAsk string `yaml:"quote_replaced_ask"` // the question with the latest revision's buttons
-	AnswerQuestion   string `yaml:"answer_question"`    // a question where an answer was asked (a name tag refused it)
-	AnswerMedia      string `yaml:"answer_media"`       // a media placeholder ([Voice message 0:42]) where text was asked
-	ChoiceOther      string `yaml:"choice_other"`       // an answer that fits no option, when one is a catch-all; {{ other }}
-	QuoteEmoji       string `yaml:"quote_emoji"`        // an emoji alone (👍) at the quote; {{ total }} {{ accept }}
-	AfterEnd         string `yaml:"after_end"`          // a message after the conversation ended (quote accepted or declined)
+
+	// Never stuck, never silent (never_stuck.go, never_silent.go,
+	// questions.go, prefill.go, late_accept.go, repeat.go).
+	HandoffAck          string `yaml:"handoff_ack"`            // a message while a person has the conversation (at most hourly)
+	HandoffAckAgain     string `yaml:"handoff_ack_again"`      // the same, when the last reply was the acknowledgement
+	OptedOutNotice      string `yaml:"opted_out_notice"`       // a message after an opt-out (at most daily)
+	OptedOutNoticeAgain string `yaml:"opted_out_notice_again"` // the same, when the last reply was the notice
+	OptedInResume       string `yaml:"opted_in_resume"`        // an opt-in that goes back to the waiting question
+	OfferPerson         string `yaml:"offer_person"`           // after a question's retries, or going round in circles
+	PersonDeclined      string `yaml:"person_declined"`        // "no" to the offer of a person, before the question again
+	UnknownSkipped      string `yaml:"unknown_skipped"`        // "I don't know" to an optional question
+	UnknownOffer        string `yaml:"unknown_offer"`          // "I don't know" to a required question without unknown:
+	PrefillConfirm      string `yaml:"prefill_confirm"`        // a known value put to the customer; {{ value }}
+	QuestionPassedOn    string `yaml:"question_passed_on"`     // a question no faq answers, before the waiting question
+	QuoteLapsed         string `yaml:"quote_lapsed"`           // "I changed my mind" after the quote expired; {{ valid_until }}
+	LanguageUnavailable string `yaml:"language_unavailable"`   // a language the flows do not speak; {{ language }} {{ languages }}
+	ChooseButton        string `yaml:"choose_button"`          // the button that opens a list of options
+	DoneWord            string `yaml:"done_word"`              // the word that ends photos, shown for the default done_word
+	QuoteSubtotal       string `yaml:"quote_subtotal"`
+	QuoteDiscount       string `yaml:"quote_discount"`
+	QuoteTax            string `yaml:"quote_tax"` // {{ rate }}
+	QuoteTotal          string `yaml:"quote_total"`
+	QuoteValidUntil     string `yaml:"quote_valid_until"` // {{ date }}
+	QuoteGoAhead        string `yaml:"quote_go_ahead"`    // the question under a quote too long for buttons
+	AnswerMedia         string `yaml:"answer_media"`      // a media placeholder ([Voice message 0:42]) where text was asked
+	ChoiceOther         string `yaml:"choice_other"`      // an answer that fits no option, when one is a catch-all; {{ other }}
+	QuoteEmoji          string `yaml:"quote_emoji"`       // an emoji alone (👍) at the quote; {{ total }} {{ accept }}
+	AfterEnd            string `yaml:"after_end"`         // a message after the conversation ended (quote accepted or declined)
+	AfterEndAgain       string `yaml:"after_end_again"`   // the same, when the last reply was the acknowledgement
 }
 
 // DefaultTexts returns the engine's shipped wording.
@@ -96,17 +120,39 @@ func DefaultTexts() Texts {
 		RightsByHuman:    "Thanks, a member of our team will handle your request personally.",
 		ConsentWithdrawn: "Your consent has been withdrawn and we have stopped processing your details. If you write to us again, we will ask before storing anything.",
 		NoMarketing:      "Noted: we won't send you offers or marketing. We'll only write to you about your request.",
-		LanguageNoted:    "Noted: you'd like us to write in {{ language }}.",
+		LanguageNoted:    "Sure! I'll write in {{ language }} from now on.",
 		QuoteHeld:        "Thanks! A member of our team is checking your quote and will send it here shortly.",
 		QuoteHeldWait:    "Your quote is still being checked by our team. We'll send it here shortly.",
 		QuoteRevised:     "We've updated your quote (revision {{ revision }}). It replaces the earlier one.",
 		QuoteReplaced:    "That quote has been replaced by the updated one above.",
 		QuoteReplacedAsk: "Would you like to go ahead with the updated quote?",
-		AnswerQuestion:   "Good question! Our team will see it with your request and get back to you. For now, could you answer this one?",
-		AnswerMedia:      "Sorry, I can't open voice messages or attachments here. Could you type your answer?",
-		ChoiceOther:      "Sorry, I didn't catch that. Please pick one of the options. If it's none of them, or more than one, choose *{{ other }}*.",
-		QuoteEmoji:       "Just to be sure: do you accept the quote of *{{ total }}*? Please reply *yes* or tap *{{ accept }}*.",
-		AfterEnd:         "Thanks for your message! A member of our team has your request and will be in touch here. For a quote for another job, just send *new quote*.",
+
+		HandoffAck:          "Thanks! Your message is with {{ config.business_name }}; they will reply here.",
+		HandoffAckAgain:     "{{ config.business_name }} has all your messages and will answer here as soon as they can.",
+		OptedOutNotice:      "You're unsubscribed from {{ config.business_name }}, so we won't write to you. To hear from us again, send START.",
+		OptedOutNoticeAgain: "You're still unsubscribed. Send START any time to pick up where you left off.",
+		OptedInResume:       "Welcome back! You're subscribed again. Here's where we were:",
+		OfferPerson:         "Sorry, I'm not getting this right. Would you like a person from {{ config.business_name }} to help you here?",
+		PersonDeclined:      "Okay, let's try again.",
+		UnknownSkipped:      "No problem, we'll leave that out.",
+		UnknownOffer:        "No problem. Would you like a person from {{ config.business_name }} to help you with this?",
+		PrefillConfirm:      "Just to check: *{{ value }}*, right?",
+		QuestionPassedOn:    "Good question! I've passed it on to the team, and they'll answer you here. Meanwhile:",
+		QuoteLapsed:         "Sorry, that quote was valid until {{ valid_until }} and has expired. A member of our team will send you an up-to-date one here.",
+		LanguageUnavailable: "Sorry, I can only write in {{ languages }} for now. I've noted that you'd prefer {{ language }}.",
+		ChooseButton:        "Choose",
+		DoneWord:            "done",
+		QuoteSubtotal:       "Subtotal",
+		QuoteDiscount:       "Discount",
+		QuoteTax:            "VAT ({{ rate }}%)",
+		QuoteTotal:          "Total",
+		QuoteValidUntil:     "Valid until {{ date }}.",
+		QuoteGoAhead:        "Would you like to go ahead with this quote?",
+		AnswerMedia:         "Sorry, I can't open voice messages or attachments here. Could you type your answer?",
+		ChoiceOther:         "Sorry, I didn't catch that. Please pick one of the options. If it's none of them, or more than one, choose *{{ other }}*.",
+		QuoteEmoji:          "Just to be sure: do you accept the quote of *{{ total }}*? Please reply *yes* or tap *{{ accept }}*.",
+		AfterEnd:            "Thanks for your message! A member of our team has your request and will be in touch here. For a quote for another job, just send *new quote*.",
+		AfterEndAgain:       "{{ config.business_name }} has your messages and will answer you here. For a quote for another job, send *new quote*.",
 	}
 }
 
@@ -117,6 +163,7 @@ func (t Texts) withDefaults() Texts {
 			*dst = def
 		}
 	}
+	fillNeverStuck(&t, d, fill)
 	fill(&t.OptedOut, d.OptedOut)
 	fill(&t.QuoteHeld, d.QuoteHeld)
 	fill(&t.QuoteHeldWait, d.QuoteHeldWait)
@@ -161,10 +208,10 @@ func (t Texts) withDefaults() Texts {
 	fill(&t.ConsentWithdrawn, d.ConsentWithdrawn)
 	fill(&t.NoMarketing, d.NoMarketing)
 	fill(&t.LanguageNoted, d.LanguageNoted)
-	fill(&t.AnswerQuestion, d.AnswerQuestion)
 	fill(&t.AnswerMedia, d.AnswerMedia)
 	fill(&t.ChoiceOther, d.ChoiceOther)
 	fill(&t.QuoteEmoji, d.QuoteEmoji)
 	fill(&t.AfterEnd, d.AfterEnd)
+	fill(&t.AfterEndAgain, d.AfterEndAgain)
 	return t
 }

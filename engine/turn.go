@@ -38,6 +38,8 @@ type turn struct {
 	moved    bool
 	rearm    bool
 	ev       turnEvents // the business's events and the funnel (events.go)
+
+	notes turnNotes // what the never-stuck rules note (repeat.go)
 }
 
 func (e *Engine) newTurn(ctx context.Context, sess *Session, in *Inbound) *turn {
@@ -100,6 +102,7 @@ func (t *turn) say(src string, extra map[string]any) {
 
 // record turns the work into the Turn the store commits.
 func (t *turn) record() *Turn {
+	t.beforeCommit()
 	t.sess.Updated = t.now
 	t.planTimers()
 	rec := &Turn{

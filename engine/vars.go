@@ -62,6 +62,7 @@ func (t *turn) view(extra map[string]any) map[string]any {
 		}
 	}
 	contact["channel"] = t.channel // where the customer writes from ("whatsapp", "web"), for flows that word things for it
+	contact["language"] = t.lang() // the language the customer is answered in, for plugins that word quote lines
 	v["contact"] = contact
 	v["config"] = t.e.cfg.Business
 	for k, x := range extra {
@@ -76,8 +77,9 @@ func (t *turn) render(tpl *flows.Template, extra map[string]any) string {
 	if tpl == nil {
 		return ""
 	}
+	tpl = t.localize(tpl)
 	view := t.view(extra)
-	s, err := tpl.Render(func(p string) (any, bool) { return lookupPath(view, p) }, t.e.filter)
+	s, err := tpl.Render(func(p string) (any, bool) { return lookupPath(view, p) }, t.filtersFor())
 	if err != nil {
 		t.e.log.Warn("render template", "pos", tpl.Pos.String(), "err", err)
 	}

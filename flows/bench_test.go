@@ -34,7 +34,7 @@ func generatedFlows(n, m int) fstest.MapFS {
 			case 5:
 				fmt.Fprintf(&b, "    plugin: pricing.quote\n    save: quote.f%d\n    on_error: s%02d\n", i, j+1)
 			case 6:
-				fmt.Fprintf(&b, "    photos: Please send 1 to 3 photos, then type *done*.\n    save: project.photos_%d_%d\n    min: 1\n    max: 3\n", i, j)
+				fmt.Fprintf(&b, "    photos: Please send 1 to 3 photos, then type *done*.\n    save: project.photos_%d_%d\n    min: 1\n    max: 3\n    skip: end\n", i, j)
 			case 7:
 				fmt.Fprintf(&b, "    extract:\n      from: project.photos_%d_%d\n      instructions: Estimate the area in square metres.\n      fields:\n        area_m2: { type: number, required: true }\n        material: { type: enum, enum: [tiles, slate, metal] }\n    save: project.est_%d_%d\n    confirm_below: 0.6\n", i, j-1, i, j)
 			case 8:

@@ -60,6 +60,10 @@ type Flow struct {
 	// Keys holds where each top-level YAML key stands, for diagnostics.
 	Keys map[string]Pos
 
+	// FAQ answers customers' questions while a step of the flow waits
+	// (faq.go).
+	FAQ []FAQ
+
 	index map[string]int
 }
 
@@ -139,6 +143,13 @@ type Step struct {
 	Retries  int       // attempts before on_error (0 means the default, 3)
 
 	Options []Option // choice options
+
+	// The ways on from a waiting step (wayout.go): where a customer
+	// without photos goes (photos), where "I don't know" goes (ask), and
+	// the variables whose known value is confirmed instead of asked (ask).
+	Skip    string
+	Unknown string
+	Prefill []string
 
 	Min, Max int    // photos: how many images (filled in at load when absent: 1 and 10)
 	DoneWord string // photos: the word that ends collection early (filled in at load when absent: "done")

@@ -133,3 +133,33 @@ func FuzzCondition(f *testing.F) {
 		})
 	})
 }
+
+// FuzzTranslation: no translation file makes loading or linting it
+// against the shipped flows panic, and every diagnostic about it names the
+// file and a line.
+func FuzzTranslation(f *testing.F) {
+	if data, err := fs.ReadFile(Shipped(), "translations/es.yaml"); err == nil {
+		f.Add(data)
+	}
+	paths, _ := filepath.Glob("testdata/lint/*/translations/*.yaml")
+	for _, p := range paths {
+		if data, err := os.ReadFile(p); err == nil {
+			f.Add(data)
+		}
+	}
+	for _, s := range []string{"", "language: es", "flows: 3", "flows:\n  greeting: x", "faq:\n  greeting:\n    weekends: {answer: [1]}", "engine: {a: '{{'}"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		set, _ := LoadShipped()
+		tr, diags := parseTranslation("translations/es.yaml", data, nil)
+		set.Translations = []*Translation{tr}
+		set.indexTranslations()
+		for _, d := range append(diags, Lint(set, LintOptions{EngineTexts: []string{"opted_out"}})...) {
+			if d.Pos.File == "translations/es.yaml" && (d.Pos.Line < 1 || d.Message == "") {
+				t.Fatalf("diagnostic without a place: %#v", d)
+			}
+		}
+		_ = set.Languages()
+	})
+}

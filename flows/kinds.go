@@ -19,7 +19,7 @@ func commonKeys() []string { return []string{"id", "description"} }
 // Kinds returns the step kinds of the language, in the order the docs list
 // them. The returned slice is the caller's to keep.
 func Kinds() []KindSpec {
-	return []KindSpec{
+	return withWayOut([]KindSpec{
 		{Kind: KindSay, Text: true, Keys: []string{"next"},
 			Doc: "send a message and go on"},
 		{Kind: KindAsk, Text: true, Waits: true,
@@ -51,7 +51,7 @@ func Kinds() []KindSpec {
 			Doc: "continue at the start of another flow"},
 		{Kind: KindHandoff, Text: true,
 			Doc: "hand the conversation to a person; the bot stays silent until released"},
-	}
+	})
 }
 
 // AskUnits lists the units a numeric ask step may ask in (`unit:`); the

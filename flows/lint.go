@@ -26,6 +26,9 @@ type LintOptions struct {
 	// without it is an error, as the engine would refuse to run it. Empty
 	// skips the check, for linting some of a folder's files.
 	StartFlow string
+	// EngineTexts are the names of the engine's own texts, which a
+	// translation's engine: section may give; nil skips the check.
+	EngineTexts []string
 	// Templates are the business's approved WhatsApp templates; when set,
 	// an after entry's template must be one of them. Nil skips the check.
 	Templates []string
@@ -74,6 +77,7 @@ func Lint(set *Set, opts LintOptions) Diagnostics {
 		}
 	}
 	l.cycles()
+	l.translations()
 	l.foldRepeats()
 	l.diags.Sort()
 	return l.diags
@@ -204,6 +208,7 @@ func (l *linter) flow(f *Flow) {
 		l.targets(f, s, label)
 		l.step(s, label)
 	}
+	l.faqs(f)
 	l.unreachable(f)
 }
 
@@ -243,6 +248,8 @@ func targetsOf(s *Step) []target {
 	for i, b := range s.If {
 		add(fmt.Sprintf("if: branch %d: next", i+1), b.Next, b.NextPos)
 	}
+	add("skip", s.Skip, s.KeyPos("skip"))
+	add("unknown", s.Unknown, s.KeyPos("unknown"))
 	for i, a := range s.After {
 		add(fmt.Sprintf("after: entry %d: next", i+1), a.Next, a.NextPos)
 	}
@@ -289,6 +296,7 @@ func (l *linter) step(s *Step, label string) {
 	if s.Kind == KindPhotos && !saves {
 		l.warnf(s.KeyPos("photos"), "add save: project.photos", "%s: the photos are not saved", label)
 	}
+	l.wayOut(s, label)
 }
 
 func (l *linter) paths(s *Step, label, key string, t *Template, extra []string) {
@@ -423,6 +431,8 @@ func successors(f *Flow, i int) []edge {
 	}
 	fall()
 	add(s.OnError, s.KeyPos("on_error"))
+	add(s.Skip, s.KeyPos("skip"))       // a customer without photos
+	add(s.Unknown, s.KeyPos("unknown")) // "I don't know"
 	for _, o := range s.Options {
 		add(o.Next, o.Pos)
 	}

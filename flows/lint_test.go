@@ -35,7 +35,8 @@ func caseOptions(t *testing.T, base string) LintOptions {
 		return LintOptions{}
 	}
 	var o struct {
-		StartFlow string `json:"start_flow"`
+		StartFlow   string   `json:"start_flow"`
+		EngineTexts []string `json:"engine_texts"`
 	}
 	if err == nil {
 		err = json.Unmarshal(data, &o)
@@ -43,7 +44,7 @@ func caseOptions(t *testing.T, base string) LintOptions {
 	if err != nil {
 		t.Fatalf("options: %v", err)
 	}
-	return LintOptions{StartFlow: o.StartFlow}
+	return LintOptions{StartFlow: o.StartFlow, EngineTexts: o.EngineTexts}
 }
 
 // TestLintGolden runs every case in testdata/lint: a file NAME.yaml or a

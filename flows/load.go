@@ -21,8 +21,12 @@ type Set struct {
 	// flow, unreadable). Their flows are missing from Flows, so Lint does
 	// not report links and variables that they might provide.
 	Broken []string
+	// Translations are the flows' texts in other languages
+	// (translations/LANG.yaml beside the flows), by language.
+	Translations []*Translation
 
 	broken map[string]brokenFile
+	texts  map[*Template]map[string]*Template // translations by the text they translate, then language
 }
 
 // brokenFile is what is known of a file that gave no flow.
@@ -125,6 +129,7 @@ func (l *loader) file(display string, data []byte) {
 }
 
 func (l *loader) done() (*Set, Diagnostics) {
+	l.set.indexTranslations()
 	l.diags.Sort()
 	return l.set, l.diags
 }
@@ -160,6 +165,7 @@ func (l *loader) dir(dir string) {
 	if n == 0 {
 		l.warnf(Pos{File: dir}, "flow files end in .yaml or .yml", "no flow files in %s", dir)
 	}
+	l.loadTranslations(dir)
 }
 
 // MaxFileSize bounds a flow file: a flow of a few hundred steps is tens of
@@ -224,6 +230,7 @@ func LoadFS(fsys fs.FS, dir string, displayPrefix string) (*Set, Diagnostics) {
 		}
 		l.file(display, data)
 	}
+	l.loadTranslationsFS(fsys, dir, displayPrefix)
 	return l.done()
 }
 
@@ -246,7 +253,7 @@ func LoadFiles(paths ...string) (*Set, Diagnostics) {
 	return l.done()
 }
 
-//go:embed *.yaml
+//go:embed *.yaml translations/*.yaml
 var shipped embed.FS
 
 // Shipped returns the flows that ship in the binary, files at the root.

@@ -111,6 +111,8 @@ func (d *decoder) parse(data []byte) *Flow {
 			}
 		case "steps":
 			stepsNode = p.v
+		case "faq":
+			f.FAQ = d.faq(p)
 		default:
 			hint := didYouMean(p.key, topKeys())
 			if hint == "" && contains(d.allKeys, p.key) {
@@ -490,7 +492,7 @@ func (d *decoder) blockIndent(line int) int {
 }
 
 // topKeys are the keys of a flow file's top level.
-func topKeys() []string { return []string{"flow", "description", "start", "steps"} }
+func topKeys() []string { return []string{"flow", "description", "start", "steps", "faq"} }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_-]*$`)
 
@@ -870,6 +872,8 @@ func (d *decoder) stepKey(s *Step, label string, p pair) {
 		s.ValidFor, _ = d.duration(p, what, minAfterWait, maxValidFor)
 	case "on_expiry":
 		s.OnExpiry, _ = d.word(p, what)
+	default:
+		d.wayOutKey(s, label, p)
 	}
 }
 
@@ -989,6 +993,7 @@ var pluginRefRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*\.[A-Za-z_][A-Za-z
 
 // finishStep fills defaults and checks what involves several keys.
 func (d *decoder) finishStep(s *Step, label string) {
+	defer d.finishWayOut(s, label)
 	switch s.Kind {
 	case KindPhotos:
 		_, hasMin := s.Keys["min"]

@@ -24,6 +24,7 @@ func Schema() []byte {
 		"branch":   branchSchema(),
 		"extract":  extractSchema(),
 		"field":    fieldSchema(),
+		"faq":      faqSchema(),
 	}
 	for name, def := range afterSchemas() {
 		defs[name] = def
@@ -39,6 +40,12 @@ func Schema() []byte {
 			props[key] = keys[key]
 			if k.Kind == KindAsk && key == "confirm_below" {
 				props[key] = object{"type": "number", "minimum": 0, "maximum": maxQuantity, "description": "put a numeric answer below this to the customer once (0: never)"}
+			}
+			if k.Kind == KindAsk && key == "confirm" {
+				props[key] = ref("template", "the question that confirms a prefilled value instead of asking; {{ value }} is the value")
+			}
+			if k.Kind == KindPhotos && key == "retries" {
+				props[key] = object{"type": "integer", "minimum": 0, "maximum": maxRetries, "description": "messages without a photo before skip (or the offer of a person); 0: the default, 3"}
 			}
 		}
 		required := append([]string{"id", string(k.Kind)}, k.Required...)
@@ -70,6 +77,7 @@ func Schema() []byte {
 			"description": object{"type": "string", "description": "what the flow is for"},
 			"start":       object{"$ref": "#/$defs/target", "description": "id of the first step (default: the first step)"},
 			"steps":       object{"type": "array", "minItems": 1, "items": object{"$ref": "#/$defs/step"}},
+			"faq":         object{"type": "array", "minItems": 1, "items": object{"$ref": "#/$defs/faq"}, "description": "answers to questions customers ask while a step of this flow waits (the start flow's serve every flow)"},
 		},
 		"additionalProperties": false,
 		"$defs":                defs,
@@ -117,6 +125,9 @@ func stepKeySchemas() map[string]object {
 		"on_error":      ref("target", "where to go when the step fails: retries used up, plugin or extractor error"),
 	}
 	for k, v := range afterKeySchemas() {
+		keys[k] = v
+	}
+	for k, v := range wayOutKeySchemas() {
 		keys[k] = v
 	}
 	return keys
@@ -205,5 +216,37 @@ func fieldSchema() object {
 				"additionalProperties": false,
 			},
 		},
+	}
+}
+
+// wayOutKeySchemas describes the keys that give a waiting step its way on.
+func wayOutKeySchemas() map[string]object {
+	path := ref("path", "a variable whose value, when already known, is confirmed instead of asked")
+	return map[string]object{
+		"skip":    ref("target", `photos: where a customer goes who has no photos ("no photos", "can't", "later"), or who sent none after retries reminders`),
+		"unknown": ref("target", `ask: where "I don't know" or "not sure" goes (default: an optional question moves on, a required one offers a person)`),
+		"prefill": object{
+			"description": "ask: variables (the first known one wins) whose value is confirmed in one short question instead of asked again, e.g. lead.email or a size read from the description",
+			"oneOf":       []any{path, object{"type": "array", "minItems": 1, "uniqueItems": true, "items": path}},
+		},
+	}
+}
+
+func faqSchema() object {
+	return object{
+		"type":     "object",
+		"required": []string{"id", "match", "answer"},
+		"properties": object{
+			"id": object{"type": "string", "pattern": nameRE.String(), "description": "names the entry, for translations"},
+			"match": object{
+				"description": "words or phrases (any language): a question holding one gets this answer",
+				"oneOf": []any{
+					object{"type": "string", "minLength": 1},
+					object{"type": "array", "minItems": 1, "uniqueItems": true, "items": object{"type": "string", "minLength": 1}},
+				},
+			},
+			"answer": ref("template", "what the bot answers; then it asks its question again"),
+		},
+		"additionalProperties": false,
 	}
 }

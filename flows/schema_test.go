@@ -291,8 +291,18 @@ func TestSchemaAcceptsGoodFlows(t *testing.T) {
 		}
 		files[p] = data
 	}
+	var tr map[string]any
+	if err := json.Unmarshal(TranslationSchema(), &tr); err != nil {
+		t.Fatal(err)
+	}
+	checkKeywords(t, tr, "translation")
+	trc := schemaCheck{root: tr}
 	for name, data := range files {
-		if msg := c.check(c.root, yamlToJSON(t, data), "$"); msg != "" {
+		cc := c
+		if strings.HasPrefix(name, "flows/"+TranslationsDir+"/") {
+			cc = trc
+		}
+		if msg := cc.check(cc.root, yamlToJSON(t, data), "$"); msg != "" {
 			t.Errorf("%s: %s", name, msg)
 		}
 	}
@@ -303,29 +313,34 @@ func TestSchemaAcceptsGoodFlows(t *testing.T) {
 func TestSchemaRejectsBrokenFlows(t *testing.T) {
 	c := schemaCheck{root: loadSchema(t)}
 	for name, src := range map[string]string{
-		"two kinds":        "flow: x\nsteps:\n  - { id: a, say: hi, ask: 'name?' }\n",
-		"no kind":          "flow: x\nsteps:\n  - { id: a, next: end }\n",
-		"unknown step key": "flow: x\nsteps:\n  - { id: a, say: hi, nxt: end }\n",
-		"key of another":   "flow: x\nsteps:\n  - { id: a, say: hi, save: lead.x }\n",
-		"missing id":       "flow: x\nsteps:\n  - { say: hi }\n",
-		"id end":           "flow: x\nsteps:\n  - { id: end, say: hi }\n",
-		"unknown top key":  "flow: x\nstpes: []\nsteps:\n  - { id: a, say: hi }\n",
-		"no steps":         "flow: x\nsteps: []\n",
-		"negative retries": "flow: x\nsteps:\n  - { id: a, ask: 'name?', retries: -1 }\n",
-		"bad plugin ref":   "flow: x\nsteps:\n  - { id: a, plugin: pricing }\n",
-		"bad field type":   "flow: x\nsteps:\n  - { id: a, extract: { from: p, fields: { area: numbr } }, save: p.e }\n",
-		"consent purpose":  "flow: x\nsteps:\n  - { id: a, consent: 'ok?' }\n",
-		"branch no next":   "flow: x\nsteps:\n  - { id: a, if: [{ when: 'true' }] }\n",
-		"confirm_below 2":  "flow: x\nsteps:\n  - { id: a, extract: { from: p, fields: { a: number } }, save: p.e, confirm_below: 2 }\n",
-		"unknown unit":     "flow: x\nsteps:\n  - { id: a, ask: 'size?', validate: numeric, unit: acres }\n",
-		"negative above":   "flow: x\nsteps:\n  - { id: a, ask: 'size?', validate: numeric, confirm_above: -1 }\n",
-		"unknown range":    "flow: x\nsteps:\n  - { id: a, ask: 'size?', validate: numeric, range: highest }\n",
-		"range on a say":   "flow: x\nsteps:\n  - { id: a, say: hi, range: ask }\n",
-		"after on say":     "flow: x\nsteps:\n  - { id: a, say: hi, after: [{ wait: 2h, say: hi }] }\n",
-		"after bad wait":   "flow: x\nsteps:\n  - { id: a, ask: 'name?', after: [{ wait: soon, say: hi }] }\n",
-		"after bad key":    "flow: x\nsteps:\n  - { id: a, ask: 'name?', after: [{ wait: 2h, sya: hi }] }\n",
-		"after template":   "flow: x\nsteps:\n  - { id: a, ask: 'name?', after: [{ wait: 2h, say: hi, template: Bad-Name }] }\n",
-		"valid_for number": "flow: x\nsteps:\n  - { id: a, plugin: pricing.quote, valid_for: 30 }\n",
+		"two kinds":         "flow: x\nsteps:\n  - { id: a, say: hi, ask: 'name?' }\n",
+		"no kind":           "flow: x\nsteps:\n  - { id: a, next: end }\n",
+		"unknown step key":  "flow: x\nsteps:\n  - { id: a, say: hi, nxt: end }\n",
+		"key of another":    "flow: x\nsteps:\n  - { id: a, say: hi, save: lead.x }\n",
+		"missing id":        "flow: x\nsteps:\n  - { say: hi }\n",
+		"id end":            "flow: x\nsteps:\n  - { id: end, say: hi }\n",
+		"unknown top key":   "flow: x\nstpes: []\nsteps:\n  - { id: a, say: hi }\n",
+		"no steps":          "flow: x\nsteps: []\n",
+		"negative retries":  "flow: x\nsteps:\n  - { id: a, ask: 'name?', retries: -1 }\n",
+		"bad plugin ref":    "flow: x\nsteps:\n  - { id: a, plugin: pricing }\n",
+		"bad field type":    "flow: x\nsteps:\n  - { id: a, extract: { from: p, fields: { area: numbr } }, save: p.e }\n",
+		"consent purpose":   "flow: x\nsteps:\n  - { id: a, consent: 'ok?' }\n",
+		"branch no next":    "flow: x\nsteps:\n  - { id: a, if: [{ when: 'true' }] }\n",
+		"confirm_below 2":   "flow: x\nsteps:\n  - { id: a, extract: { from: p, fields: { a: number } }, save: p.e, confirm_below: 2 }\n",
+		"unknown unit":      "flow: x\nsteps:\n  - { id: a, ask: 'size?', validate: numeric, unit: acres }\n",
+		"negative above":    "flow: x\nsteps:\n  - { id: a, ask: 'size?', validate: numeric, confirm_above: -1 }\n",
+		"unknown range":     "flow: x\nsteps:\n  - { id: a, ask: 'size?', validate: numeric, range: highest }\n",
+		"range on a say":    "flow: x\nsteps:\n  - { id: a, say: hi, range: ask }\n",
+		"skip on an ask":    "flow: x\nsteps:\n  - { id: a, ask: 'size?', skip: end }\n",
+		"unknown on photos": "flow: x\nsteps:\n  - { id: a, photos: 'photo?', unknown: end }\n",
+		"prefill no path":   "flow: x\nsteps:\n  - { id: a, ask: 'email?', save: lead.email, prefill: 'lead..email' }\n",
+		"faq no answer":     "flow: x\nsteps:\n  - { id: a, say: hi }\nfaq:\n  - { id: w, match: [weekend] }\n",
+		"faq empty match":   "flow: x\nsteps:\n  - { id: a, say: hi }\nfaq:\n  - { id: w, match: [], answer: Yes }\n",
+		"after on say":      "flow: x\nsteps:\n  - { id: a, say: hi, after: [{ wait: 2h, say: hi }] }\n",
+		"after bad wait":    "flow: x\nsteps:\n  - { id: a, ask: 'name?', after: [{ wait: soon, say: hi }] }\n",
+		"after bad key":     "flow: x\nsteps:\n  - { id: a, ask: 'name?', after: [{ wait: 2h, sya: hi }] }\n",
+		"after template":    "flow: x\nsteps:\n  - { id: a, ask: 'name?', after: [{ wait: 2h, say: hi, template: Bad-Name }] }\n",
+		"valid_for number":  "flow: x\nsteps:\n  - { id: a, plugin: pricing.quote, valid_for: 30 }\n",
 	} {
 		if msg := c.check(c.root, yamlToJSON(t, []byte(src)), "$"); msg == "" {
 			t.Errorf("%s: the schema accepts it", name)

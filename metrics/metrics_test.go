@@ -84,7 +84,7 @@ func TestScrapeAfterAConversation(t *testing.T) {
 		`allmyleads_messages_duplicate_total{channel="web"}`:                 "1",
 		`allmyleads_handle_duration_seconds_count{channel="web"}`:            "13",
 		`allmyleads_plugin_duration_seconds_count{plugin="pricing.quote"}`:   "1",
-		`allmyleads_extractor_duration_seconds_count{extractor="offline"}`:   "1",
+		`allmyleads_extractor_duration_seconds_count{extractor="offline"}`:   "2", // the description, then the photos
 		`allmyleads_leads{status="accepted"}`:                                "1",
 		`allmyleads_inbox_depth`:                                             "0",
 		`allmyleads_send_failures_total{channel="whatsapp",code="131026"}`:   "1",

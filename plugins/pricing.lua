@@ -4,7 +4,8 @@
 --   ctx.lead     what we know about the customer (name, email, address...)
 --   ctx.project  the job: service ("roofing", "painting", "other"), urgent,
 --                estimate = { area_m2 = 40, material = "tiles", surface = ... }
---   ctx.vars     every variable of the conversation
+--   ctx.vars     every variable of the conversation; ctx.vars.contact.language
+--                is the language the bot answers the customer in ("en", "es")
 --   ctx.config   plugins.config from allmyleads.yaml (read-only)
 --
 -- quote returns the LINES of a quote, never its totals:
@@ -60,11 +61,36 @@ local DEFAULTS = {
 
 local NONE = {} -- stands in for a missing table; never written to
 
--- Names customers read, for the values the extractor gives.
-local LABELS = {
-  tiles = "tiles", slate = "slate", metal = "metal", flat_roof = "flat roof",
-  interior_walls = "interior walls", ceilings = "ceilings", exterior_walls = "exterior walls", woodwork = "woodwork",
+-- The words customers read on the quote, in the language the bot answers
+-- them in (ctx.vars.contact.language: "en", "es"...); a language missing
+-- here gets English. {m2} and {rate} are filled in.
+local WORDS = {
+  en = {
+    roofing = "Roofing", painting = "Painting", scaffolding = "Scaffolding", primer = "Primer coat", job = "job",
+    minimum = "minimum charge, up to {m2} m²", rush = "Rush fee ({rate}%)",
+    notes = "Price includes labour and materials.",
+    tiles = "tiles", slate = "slate", metal = "metal", flat_roof = "flat roof",
+    interior_walls = "interior walls", ceilings = "ceilings", exterior_walls = "exterior walls", woodwork = "woodwork",
+  },
+  es = {
+    roofing = "Tejado", painting = "Pintura", scaffolding = "Andamio", primer = "Capa de imprimación", job = "ud.",
+    minimum = "cargo mínimo, hasta {m2} m²", rush = "Recargo por urgencia ({rate} %)",
+    notes = "El precio incluye mano de obra y materiales.",
+    tiles = "tejas", slate = "pizarra", metal = "chapa", flat_roof = "cubierta plana",
+    interior_walls = "paredes interiores", ceilings = "techos", exterior_walls = "paredes exteriores", woodwork = "carpintería",
+  },
 }
+
+-- words_for picks the words of the customer's language.
+local function words_for(ctx)
+  local contact = (ctx.vars or NONE).contact or NONE
+  return WORDS[contact.language or "en"] or WORDS.en
+end
+
+-- fill puts values into a phrase: fill("up to {m2} m²", { m2 = 40 }).
+local function fill(phrase, values)
+  return (phrase:gsub("{(%w+)}", function(k) return tostring(values[k]) end))
+end
 
 -- rate_for picks the rate of a material: the configured one, else ours,
 -- else the service's default rate. `a or b` is Lua's "a unless it is nil".
@@ -112,12 +138,12 @@ local function area(estimate)
   return round(m2, 1)
 end
 
-local function label_for(service, material)
-  local name = LABELS[material]
+local function label_for(words, service, material)
+  local name = words[material]
   if name == nil then
-    return service
+    return words[service]
   end
-  return service .. ", " .. name
+  return words[service] .. ", " .. name
 end
 
 -- rate_rule names the setting a rate came from, for the owner's console.
@@ -130,11 +156,11 @@ end
 
 -- work_line prices the work: area × rate, raised to the minimum charge.
 -- It returns the line and what the work costs (the base of the rush fee).
-local function work_line(label, m2, rate, minimum, rule, service)
+local function work_line(words, label, m2, rate, minimum, rule, service)
   if m2 * rate < minimum then
     -- One line at the minimum reads better than a discount the customer
     -- never asked for.
-    return { description = label .. " (minimum charge, up to " .. m2 .. " m²)", unit = "job", unit_price = minimum, rule = service .. ".minimum" }, minimum
+    return { description = label .. " (" .. fill(words.minimum, { m2 = m2 }) .. ")", unit = words.job, unit_price = minimum, rule = service .. ".minimum" }, minimum
   end
   return { description = label, quantity = m2, unit = "m²", unit_price = rate, rule = rule }, m2 * rate
 end
@@ -142,28 +168,28 @@ end
 -- A pricer returns the lines of one service and the cost of the work.
 local PRICERS = {}
 
-function PRICERS.roofing(estimate, config)
+function PRICERS.roofing(estimate, config, words)
   local own, defaults = config.roofing or NONE, DEFAULTS.roofing
   local material = estimate.material
   local m2 = area(estimate)
   local rate = rate_for(own, defaults, material)
   local rule = rate_rule("roofing", own, defaults, material)
-  local work, cost = work_line(label_for("Roofing", material), m2, rate, own.minimum or defaults.minimum, rule, "roofing")
-  local scaffolding = { description = "Scaffolding", unit = "job", unit_price = own.scaffolding or defaults.scaffolding, rule = "roofing.scaffolding" }
+  local work, cost = work_line(words, label_for(words, "roofing", material), m2, rate, own.minimum or defaults.minimum, rule, "roofing")
+  local scaffolding = { description = words.scaffolding, unit = words.job, unit_price = own.scaffolding or defaults.scaffolding, rule = "roofing.scaffolding" }
   return { work, scaffolding }, cost
 end
 
-function PRICERS.painting(estimate, config)
+function PRICERS.painting(estimate, config, words)
   local own, defaults = config.painting or NONE, DEFAULTS.painting
   local surface = estimate.surface
   local m2 = area(estimate)
   local rate = rate_for(own, defaults, surface)
   local rule = rate_rule("painting", own, defaults, surface)
-  local work, cost = work_line(label_for("Painting", surface), m2, rate, own.minimum or defaults.minimum, rule, "painting")
+  local work, cost = work_line(words, label_for(words, "painting", surface), m2, rate, own.minimum or defaults.minimum, rule, "painting")
   local items = { work }
   if (own.primer_for or defaults.primer_for)[surface] then
     local primer = own.primer or defaults.primer
-    items[2] = { description = "Primer coat", quantity = m2, unit = "m²", unit_price = primer, rule = "painting.primer" }
+    items[2] = { description = words.primer, quantity = m2, unit = "m²", unit_price = primer, rule = "painting.primer" }
     cost = cost + m2 * primer
   end
   return items, cost
@@ -181,14 +207,15 @@ function quote(ctx)
     -- "other" and anything we do not recognise goes to a person.
     error("needs a human: no automatic price for service " .. tostring(service))
   end
-  local items, work = pricer(project.estimate or NONE, config)
+  local words = words_for(ctx)
+  local items, work = pricer(project.estimate or NONE, config, words)
 
   if is_yes(project.urgent) then
     -- The rush fee is a share of the work (not of scaffolding). A price we
     -- compute ourselves is rounded to cents with round(x, 2) so the line
     -- shows exactly what the customer pays.
     local rush = config.rush_rate or DEFAULTS.rush_rate
-    items[#items + 1] = { description = "Rush fee (" .. round(rush * 100) .. "%)", unit_price = round(work * rush, 2), rule = "rush_rate" }
+    items[#items + 1] = { description = fill(words.rush, { rate = round(rush * 100) }), unit_price = round(work * rush, 2), rule = "rush_rate" }
   end
 
   log("priced", service, #items, "lines")
@@ -198,6 +225,6 @@ function quote(ctx)
     items = items,
     tax_rate = config.vat_rate or DEFAULTS.vat_rate,
     valid_days = valid_days,
-    notes = "Price includes labour and materials.",  -- the validity date is shown by the host
+    notes = words.notes,  -- the validity date is shown by the host
   }
 end

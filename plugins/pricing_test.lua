@@ -97,3 +97,16 @@ function test_missing_or_huge_area_needs_a_human()
   assert_error("area of the job is unknown", quote, job("painting", { area_m2 = "about half the house" }))
   assert_error("larger than we quote automatically", quote, job("roofing", { area_m2 = 12000 }))
 end
+
+function test_quote_in_the_customers_language()
+  -- The bot answers this customer in Spanish: the lines and the note are
+  -- in Spanish, the amounts the same.
+  local ctx = job("roofing", { area_m2 = 40, material = "tiles" })
+  ctx.vars = { contact = { language = "es" } }
+  local q = assert_quote_total(ctx, 3085.50)
+  assert_eq(q.items[1].description, "Tejado, tejas")
+  assert_eq(q.items[2].description, "Andamio")
+  assert_eq(q.notes, "El precio incluye mano de obra y materiales.")
+  ctx.vars.contact.language = "xx" -- no words for it: English
+  assert_eq(assert_quote_total(ctx, 3085.50).items[2].description, "Scaffolding")
+end

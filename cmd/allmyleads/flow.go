@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/allmyleads/allmyleads/engine"
 	"github.com/allmyleads/allmyleads/flows"
 	"github.com/allmyleads/allmyleads/plugins"
 )
@@ -22,11 +23,12 @@ func runFlow(ctx context.Context, env *cliEnv, args []string) int {
 
 func flowUsage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: allmyleads flow lint [--plugins DIR] [--flows DIR] [PATH...]")
-	fmt.Fprintln(w, "       allmyleads flow schema")
+	fmt.Fprintln(w, "       allmyleads flow schema [--translations]")
 	fmt.Fprintln(w, "       allmyleads flow test [--flows DIR] [--plugins DIR] [FILE.test.yaml ...]")
 	fmt.Fprintln(w, "\nlint checks flow files (default: the shipped flows) and prints one line per")
 	fmt.Fprintln(w, "problem, FILE:LINE:COL: error|warning: message. It exits 1 when there are errors.")
-	fmt.Fprintln(w, "schema prints the JSON Schema of flow files, for completion in an editor.")
+	fmt.Fprintln(w, "schema prints the JSON Schema of flow files (with --translations, of the")
+	fmt.Fprintln(w, "translations/LANG.yaml files beside them), for completion in an editor.")
 	fmt.Fprintln(w, "test plays scripted conversations (*.test.yaml; default: DIR/tests, or the shipped")
 	fmt.Fprintln(w, "tests) with a fake clock; it exits 1 when a test fails, 2 when a test file is malformed.")
 }
@@ -108,8 +110,9 @@ func isDir(path string) bool {
 // plugin host, for `flow lint` and for every command that loads flows.
 func pluginLintOptions(host *plugins.Host, startFlow string) flows.LintOptions {
 	return flows.LintOptions{
-		StartFlow: startFlow,
-		Plugin:    host.Has,
+		StartFlow:   startFlow,
+		EngineTexts: engine.TextKeys(), // a translation's engine: section
+		Plugin:      host.Has,
 		Condition: func(expr string) error {
 			_, err := plugins.CompileCondition(expr)
 			return err
@@ -118,7 +121,8 @@ func pluginLintOptions(host *plugins.Host, startFlow string) flows.LintOptions {
 }
 
 func runFlowSchema(env *cliEnv, args []string) int {
-	fs := newFlagSet(env, "flow schema", "flow schema")
+	fs := newFlagSet(env, "flow schema", "flow schema [--translations]")
+	translations := fs.Bool("translations", false, "print the schema of translation files (translations/LANG.yaml) instead")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -126,7 +130,11 @@ func runFlowSchema(env *cliEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "allmyleads flow schema: unexpected argument %q\n", fs.Arg(0))
 		return exitUsage
 	}
-	if _, err := env.stdout.Write(flows.Schema()); err != nil {
+	schema := flows.Schema()
+	if *translations {
+		schema = flows.TranslationSchema()
+	}
+	if _, err := env.stdout.Write(schema); err != nil {
 		return failf(env.stderr, exitRuntime, "flow schema: %v", err)
 	}
 	return exitOK

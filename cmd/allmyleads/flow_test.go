@@ -93,6 +93,9 @@ func TestFlowLintShippedCopyWithSyntaxError(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
+		if e.IsDir() {
+			continue // translations: not needed to show the syntax error
+		}
 		data, err := fs.ReadFile(flows.Shipped(), e.Name())
 		if err != nil {
 			t.Fatal(err)

@@ -12,7 +12,8 @@ type Contact struct {
 	Email       string    `json:"email,omitempty"`
 	Company     string    `json:"company,omitempty"`
 	Address     string    `json:"address,omitempty"`
-	Status      string    `json:"status"` // new, consented, no_consent, consent_withdrawn, details, quoted, accepted, declined, opted_out, handoff
+	Language    string    `json:"language,omitempty"` // ISO 639-1: the language the customer is answered in (asked for or read from their messages)
+	Status      string    `json:"status"`             // new, consented, no_consent, consent_withdrawn, details, quoted, accepted, declined, opted_out, handoff
 	OptedOut    bool      `json:"opted_out,omitempty"`
 	Created     time.Time `json:"created"`
 	Updated     time.Time `json:"updated"`

@@ -33,9 +33,23 @@ type Session struct {
 	OptedOut bool `json:"opted_out,omitempty"` // nothing is sent until the contact opts in again
 	Handoff  bool `json:"handoff,omitempty"`   // a person handles the contact; the bot stays silent
 
-	// Language is the language the customer asked to be answered in
-	// (ISO 639-1, "English please"); recorded, not yet acted on.
-	Language string `json:"language,omitempty"`
+	// Language is the language the customer is answered in (ISO 639-1):
+	// asked for ("English please", LanguageAsked) or read from their first
+	// messages (LanguageReads of them gave one).
+	Language      string `json:"language,omitempty"`
+	LanguageAsked bool   `json:"language_asked,omitempty"`
+	LanguageReads int    `json:"language_reads,omitempty"`
+
+	// Notices holds when each notice the engine rate-limits was last sent
+	// ("handoff_ack", "opted_out"), so a customer is answered but not
+	// flooded while a person has the conversation or after an opt-out.
+	Notices map[string]time.Time `json:"notices,omitempty"`
+	// Recent are short hashes of the bot's last two texts, newest last, so
+	// the same text is never sent three times in a row.
+	Recent []string `json:"recent,omitempty"`
+	// QuoteStep is the flow/step that showed the quote, where an
+	// acceptance after a "not now" goes on from.
+	QuoteStep string `json:"quote_step,omitempty"`
 	// Timers are the contact's pending timers (reminders, the quote's
 	// expiry). The store indexes them by due time whenever it saves the
 	// session, replacing what it held for the contact (see Timers).

@@ -182,7 +182,8 @@ func (r *run) collect(_ core.Timer, out []core.Outbound) {
 // contact.language.
 func (r *run) setLanguage(ctx context.Context) error {
 	now := r.clock.Now()
-	sess := &core.Session{Contact: r.f.Contact, Channel: Channel, Vars: map[string]any{}, Started: now, Updated: now}
+	sess := &core.Session{Contact: r.f.Contact, Channel: Channel, Vars: map[string]any{}, Started: now, Updated: now,
+		Language: r.f.Language, LanguageAsked: true} // answered in it from the first message
 	sess.SetVar("contact.language", r.f.Language)
 	if err := r.b.Commit(ctx, &core.Turn{Session: sess}); err != nil {
 		return fmt.Errorf("%s: set the language: %w", r.f.Path, err)

@@ -95,6 +95,7 @@ const sure = 0.9
 // Matcher recognises intents. It is built once by New, holds no mutable
 // state, and is safe for concurrent use.
 type Matcher struct {
+	intents       []Intent // what its phrase sets say: Intents, or AnswerIntents
 	langs         []string
 	vocab         vocab // every word of the tries
 	phrases       *trie // every phrase of every loaded language
@@ -113,6 +114,7 @@ func New(o Options) (*Matcher, error) {
 		langs = Languages()
 	}
 	m := &Matcher{
+		intents:       Intents(),
 		vocab:         vocab{},
 		phrases:       newTrie(1 << 14),
 		polite:        newTrie(256),

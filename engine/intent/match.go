@@ -136,7 +136,11 @@ func (m *Matcher) load(s phraseSet) error {
 		}
 	}
 	names := s.languageNames()
-	for _, in := range Intents() {
+	intents := m.intents
+	if intents == nil {
+		intents = Intents()
+	}
+	for _, in := range intents {
 		for _, group := range []struct {
 			patterns []string
 			alone    bool
