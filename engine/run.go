@@ -27,6 +27,9 @@ func (e *Engine) handle(t *turn) {
 	if e.keyword(t) {
 		return
 	}
+	if in.Kind == InReaction && e.reactionAtQuote(t) { // 👍 on the quote: asks for a word (quote_emoji.go)
+		return
+	}
 	if in.Kind == InReaction || in.Kind == InSystem {
 		return // stored with the turn, never answered
 	}
@@ -55,6 +58,9 @@ func (e *Engine) handle(t *turn) {
 		return
 	}
 	if e.lateAccept(t) { // late_accept.go: "I changed my mind" to a declined quote
+		return
+	}
+	if e.afterEnd(t) { // the request is in: small talk is acknowledged, not a new intake (after_end.go)
 		return
 	}
 	e.converse(t)

@@ -41,6 +41,9 @@ type cliEnv struct {
 	// cwd is the folder relative paths are resolved against (abs): the
 	// admin socket client's; "" means this process's.
 	cwd string
+	// logs is where logs go; nil means stderr. The terminal chat sets it
+	// (chat_log.go), so logs never land in its transcript.
+	logs io.Writer
 }
 
 func commands() []command {

@@ -142,7 +142,11 @@ func newLogger(env *cliEnv) *slog.Logger {
 	case "error":
 		level = slog.LevelError
 	}
-	return slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: level}))
+	w := env.stderr
+	if env.logs != nil {
+		w = env.logs // the terminal chat's --log file, or nowhere
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
 // loadFlows loads the flows of dir, or the shipped ones, lints them as
