@@ -87,7 +87,7 @@ func TestShippedAnswersSaved(t *testing.T) {
 // acknowledged, never a new intake, unless the customer asks for one or
 // their data or consent is gone: then the next message starts afresh.
 func TestAfterEndStartsAgainWhenAsked(t *testing.T) {
-	const consentQuestion = "Is that OK with you?"
+	const consentQuestion = "and is that OK with you?"
 	for _, c := range []struct {
 		name   string
 		then   []string // after the accepted quote
