@@ -44,6 +44,8 @@ type Config struct {
 	PluginTimeout  time.Duration  // deadline of one plugin step (the host has its own per-call limit)
 	ExtractTimeout time.Duration  // deadline of one extract step
 	QuoteApproval  ApprovalRule   // which quotes wait for the owner's approval (none by default)
+	Privacy        Privacy        // adults only, a new policy, rights after STOP (privacy.go)
+	Payments       Payments       // payment links after acceptance (payments.go)
 
 	// QuietHours are when no reminder is sent (zero: off); a timer due in
 	// them fires when they end.
@@ -66,6 +68,7 @@ type Keywords struct {
 	MyData          []string `yaml:"my_data" validate:"dive,required"`
 	DeleteMyData    []string `yaml:"delete_my_data" validate:"dive,required"`
 	WithdrawConsent []string `yaml:"withdraw_consent" validate:"dive,required"`
+	Correct         []string `yaml:"correct" validate:"dive,required"` // CORRECT MY DATA: the customer corrects a detail
 }
 
 // DefaultConfig returns the engine's defaults.
@@ -83,6 +86,7 @@ func DefaultConfig() Config {
 			MyData:          []string{"MY DATA"},
 			DeleteMyData:    []string{"DELETE MY DATA"},
 			WithdrawConsent: []string{"WITHDRAW CONSENT"},
+			Correct:         []string{"CORRECT MY DATA", "UPDATE MY DATA"},
 		},
 		Currency:       "EUR",
 		PolicyVersion:  "2025-12-06",
@@ -119,6 +123,12 @@ type Deps struct {
 	OnCommit func(contact string)
 	// Observer is told what the engine does, for metrics.
 	Observer Observer
+	// Payments makes payment links for accepted quotes (package payments:
+	// Stripe Checkout or a link template); nil sends none.
+	Payments core.PaymentLinker
+	// OnPayment is called after a payment was recorded (RecordPayment),
+	// once per payment: the owner's notifications hook in here.
+	OnPayment func(core.PaymentRecord)
 	// Notifier turns each turn's events (a new lead, a quote accepted...)
 	// into notices for the business, queued with the turn (events.go);
 	// nil: none.
@@ -212,6 +222,9 @@ func withDefaults(cfg Config) Config {
 	if cfg.Keywords.OptOut == nil && cfg.Keywords.OptIn == nil {
 		cfg.Keywords = d.Keywords
 	}
+	if cfg.Keywords.Correct == nil {
+		cfg.Keywords.Correct = d.Keywords.Correct
+	}
 	cfg.Keywords = cfg.Keywords.normalized()
 	if cfg.Currency == "" {
 		cfg.Currency = d.Currency
@@ -222,6 +235,8 @@ func withDefaults(cfg Config) Config {
 	if cfg.Business == nil {
 		cfg.Business = d.Business
 	}
+	cfg.Privacy = cfg.Privacy.withDefaults()
+	cfg.Business = withBusinessDefaults(cfg.Business, cfg.Privacy)
 	cfg.Texts = cfg.Texts.withDefaults()
 	if cfg.PluginTimeout <= 0 {
 		cfg.PluginTimeout = d.PluginTimeout
@@ -312,6 +327,9 @@ func (e *Engine) Handle(ctx context.Context, in Inbound) (out []Outbound, err er
 
 // commit writes the turn and reports its outbound messages.
 func (e *Engine) commit(t *turn) ([]Outbound, error) {
+	for _, fn := range t.finally {
+		fn()
+	}
 	rec := t.record()
 	err := e.deps.Store.Commit(t.ctx, rec)
 	if errors.Is(err, ErrDuplicate) {
@@ -320,6 +338,12 @@ func (e *Engine) commit(t *turn) ([]Outbound, error) {
 	if err != nil {
 		return nil, fmt.Errorf("commit turn for %s: %w", e.deps.Tag(t.sess.Contact), err)
 	}
+	return e.afterCommit(t, rec), nil
+}
+
+// afterCommit tells the observers and senders about a committed turn and
+// returns its outbound messages.
+func (e *Engine) afterCommit(t *turn, rec *Turn) []Outbound {
 	e.observeQueued(rec.Outbound)
 	if len(rec.Outbound)+len(rec.Notices) > 0 && e.deps.OnOutbound != nil {
 		e.deps.OnOutbound()
@@ -327,7 +351,7 @@ func (e *Engine) commit(t *turn) ([]Outbound, error) {
 	if e.deps.OnCommit != nil {
 		e.deps.OnCommit(t.sess.Contact)
 	}
-	return rec.Outbound, nil
+	return rec.Outbound
 }
 
 // Remind repeats the question a contact's conversation waits at (a

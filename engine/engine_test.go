@@ -98,7 +98,7 @@ func TestOptedOutContactIsStoredButNeverAnswered(t *testing.T) {
 	if len(out) != 1 || !strings.Contains(out[0].Text, "send START") {
 		t.Fatalf("after STOP, the first message: want the notice, got %s", enginetest.Format(out))
 	}
-	for _, text := range []string{"hi", "Ana", "MENU", "agent", "MY DATA", "stop"} {
+	for _, text := range []string{"hi", "Ana", "MENU", "agent", "stop"} { // rights (MY DATA...) are answered: TestRightsAfterStop
 		if out := h.Say("+15550100", text); len(out) != 0 {
 			t.Fatalf("after STOP and the notice, %q was answered: %s", text, enginetest.Format(out))
 		}

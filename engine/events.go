@@ -161,7 +161,7 @@ func (t *turn) events(after snapshot) []core.Event {
 			add(core.EventQuoteDeclined, "")
 		case QuoteExpired:
 			add(core.EventQuoteExpired, "")
-		case QuotePaid:
+		case QuotePaid, core.QuoteDepositPaid: // a provider's payment (RecordPayment), or the owner's
 			add(core.EventPaymentReceived, "")
 		}
 	}

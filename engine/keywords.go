@@ -35,6 +35,7 @@ func (kw Keywords) normalized() Keywords {
 	return Keywords{
 		OptOut: fold(kw.OptOut), OptIn: fold(kw.OptIn), Restart: fold(kw.Restart), Human: fold(kw.Human),
 		MyData: fold(kw.MyData), DeleteMyData: fold(kw.DeleteMyData), WithdrawConsent: fold(kw.WithdrawConsent),
+		Correct: fold(kw.Correct),
 	}
 }
 
@@ -70,6 +71,7 @@ func (kw Keywords) command(word string) intent.Intent {
 		{kw.DeleteMyData, intent.Erase}, // before MY DATA: "DELETE MY DATA" is not "MY DATA"
 		{kw.MyData, intent.MyData},
 		{kw.WithdrawConsent, intent.WithdrawConsent},
+		{kw.Correct, cmdCorrect},
 		{kw.Human, intent.Human},
 		{kw.Restart, intent.Restart},
 	} {
@@ -115,10 +117,12 @@ func (e *Engine) command(t *turn, c intent.Intent, said, lang string) bool {
 		e.optIn(t, said)
 		return true
 	}
-	if s.OptedOut {
-		return false
+	if s.OptedOut && !rightAfterOptOut(c) {
+		return false // START is the way back; the rights below still work
 	}
 	switch c {
+	case cmdCorrect:
+		e.askCorrection(t)
 	case intent.Erase:
 		e.askPending(t, "erase", e.cfg.Texts.EraseConfirm)
 	case intent.MyData:
@@ -188,6 +192,9 @@ const marketingPurpose = "marketing"
 // the contact "no_consent".
 func (e *Engine) refuseMarketing(t *turn) {
 	text := t.render(e.text(e.cfg.Texts.NoMarketing), nil)
+	if t.sess.NoMarketing.IsZero() {
+		t.sess.NoMarketing = t.now // the switch every marketing message checks (core.MarketingAllowed)
+	}
 	consents, _ := t.sess.Vars["consent"].(map[string]any)
 	c, _ := consents[marketingPurpose].(map[string]any)
 	if granted, _ := c["granted"].(bool); granted {
@@ -247,7 +254,20 @@ func (e *Engine) yesNo() []Option {
 // customer to where the conversation was.
 func (e *Engine) answerPending(t *turn) {
 	what := t.sess.Pending
-	if what == pendingPerson {
+	switch what {
+	case "correct":
+		e.answerCorrection(t)
+		return
+	case "policy":
+		yes, ok := e.yesOrNo(t.in)
+		if !ok {
+			t.reaskOptions([]Option{{ID: "yes", Title: e.cfg.Privacy.Texts.PolicyAgree}, {ID: "no", Title: e.cfg.Privacy.Texts.PolicyDecline}})
+			return
+		}
+		t.sess.Pending = ""
+		e.answerPolicy(t, yes)
+		return
+	case pendingPerson:
 		e.answerPerson(t) // never_stuck.go
 		return
 	}

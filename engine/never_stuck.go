@@ -63,7 +63,7 @@ func strictAsk(s *flows.Step) bool {
 	for _, tag := range strings.Split(s.Validate, ",") {
 		name, _, _ := strings.Cut(strings.TrimSpace(tag), "=")
 		switch name {
-		case "", "required", "omitempty", "min", "max", "len":
+		case "", "required", "omitempty", "min", "max", "len", "answer": // answer refuses only placeholders (answer_checks.go)
 		default:
 			return true
 		}

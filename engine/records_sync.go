@@ -66,6 +66,7 @@ func (t *turn) contactRecord() *Contact {
 		Language:    t.sess.Language,
 		Status:      t.contactStatus(),
 		OptedOut:    t.sess.OptedOut,
+		NoMarketing: t.sess.NoMarketing,
 		Created:     t.sess.Started,
 		Updated:     t.now,
 		LastInbound: t.sess.LastInbound,

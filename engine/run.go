@@ -27,15 +27,18 @@ func (e *Engine) handle(t *turn) {
 	if e.keyword(t) {
 		return
 	}
+	if in.Kind == InReaction && e.reactionAtQuote(t) { // 👍 on the quote: asks for a word (quote_emoji.go)
+		return
+	}
 	if in.Kind == InReaction || in.Kind == InSystem {
 		return // stored with the turn, never answered
 	}
-	if sess.OptedOut {
-		e.optedOutNotice(t) // at most daily: you're unsubscribed, send START
+	if sess.Pending != "" && !sess.Handoff && (!sess.OptedOut || rightsQuestion(sess.Pending)) {
+		e.answerPending(t) // after STOP too: the yes to DELETE MY DATA is a right
 		return
 	}
-	if sess.Pending != "" && !sess.Handoff {
-		e.answerPending(t)
+	if sess.OptedOut {
+		e.optedOutNotice(t) // at most daily: you're unsubscribed, send START
 		return
 	}
 	if sess.Handoff {
@@ -47,11 +50,17 @@ func (e *Engine) handle(t *turn) {
 		// contact back rather than leave them unanswered for ever.
 		sess.Handoff = false
 	}
+	if e.askPolicy(t) {
+		return // a new privacy policy: agreed to before the conversation goes on
+	}
 	if in.Kind == InUnsupported || in.Kind == InAudio || in.Kind == InVideo || in.Kind == InSticker {
 		t.say(e.cfg.Texts.Unsupported, nil)
 		return
 	}
 	if e.lateAccept(t) { // late_accept.go: "I changed my mind" to a declined quote
+		return
+	}
+	if e.afterEnd(t) { // the request is in: small talk is acknowledged, not a new intake (after_end.go)
 		return
 	}
 	e.converse(t)

@@ -61,8 +61,6 @@ func againAsk(t *turn, s *flows.Step) outcome {
 	return enterAsk(t, s)
 }
 
-var skipWords = []string{"skip", "-", "none", "n/a", "no", "nothing"}
-
 func answerAsk(t *turn, s *flows.Step, in *Inbound) outcome {
 	if o, ok := t.answerPrefill(s, in); ok {
 		return o
@@ -84,7 +82,7 @@ func answerAsk(t *turn, s *flows.Step, in *Inbound) outcome {
 		}
 	}
 	text := answerText(in)
-	if !strings.Contains(s.Validate, "required") && contains(skipWords, normalizeAnswer(text)) {
+	if isSkip(s, text) { // skip, no, nein; home at a company question (answer_checks.go)
 		return next()
 	}
 	if s.Numeric() {
@@ -106,13 +104,16 @@ func answerAsk(t *turn, s *flows.Step, in *Inbound) outcome {
 // reask when given (a range question). A required question keeps asking
 // after its retries; an optional one moves on without an answer.
 func (t *turn) askFailed(s *flows.Step, err error, reask func()) outcome {
+	if refusal(err) == flows.RefusedQuestion {
+		// A question back is no failed answer: it is kept for the team
+		// and the question asked again, without counting an attempt.
+		t.sayRefused(s, err)
+		t.sayText(s.Text, nil)
+		return wait()
+	}
 	if reask == nil {
 		reask = func() {
-			if s.Error != nil {
-				t.sayText(s.Error, nil)
-			} else {
-				t.say(hint(err), nil)
-			}
+			t.sayRefused(s, err) // the step's error, or why an answer tag refused it (answer_checks.go)
 			t.sayText(s.Text, nil)
 		}
 	}
@@ -123,9 +124,11 @@ func (t *turn) askFailed(s *flows.Step, err error, reask func()) outcome {
 }
 
 // askValue validates an answer and converts it to what is saved: E.164
-// for phone numbers, trimmed text otherwise. Numeric answers are read as
+// for phone numbers, trimmed text otherwise. An email address, phone
+// number or name is first taken out of a sentence (fromSentence). Numeric answers are read as
 // quantities (answerQuantity).
 func (e *Engine) askValue(s *flows.Step, text, contact string) (any, error) {
+	text = fromSentence(s, text) // "my email is bob@example.com": the address alone
 	tags := "," + s.Validate + ","
 	if strings.Contains(tags, ",phone,") {
 		// National formats ("07700 900123") take the country code of the

@@ -41,13 +41,7 @@ func answerChoice(t *turn, s *flows.Step, in *Inbound) outcome {
 	opts := t.choiceOptions(s)
 	picked, ok := t.pickAnyChoice(s, in, opts) // fuzzy.go: the customer's language, the flows', typos
 	if !ok {
-		reask := func() {
-			if s.Error != nil {
-				t.sendChoice(t.render(s.Error, nil), opts)
-				return
-			}
-			t.sendChoice(t.render(t.e.text(t.e.cfg.Texts.ChoiceInvalid), nil), opts)
-		}
+		reask := func() { t.sayChoiceInvalid(s, opts) } // names a catch-all option (choice_other.go)
 		return t.retry(s, reask, t.keepAsking(reask))
 	}
 	if s.Save != "" {

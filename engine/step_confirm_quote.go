@@ -128,6 +128,9 @@ func answerConfirmQuote(t *turn, s *flows.Step, in *Inbound) outcome {
 		t.send(Outbound{Kind: OutButtons, Text: t.render(t.e.text(t.e.cfg.Texts.QuoteReplacedAsk), nil), Options: opts})
 		return wait()
 	}
+	if t.confirmEmojiAcceptance(s, opts, in) { // 👍 alone: one word first (quote_emoji.go)
+		return wait()
+	}
 	accepted, ok := t.acceptOrDecline(s, opts, in)
 	if !ok {
 		// Questions about the quote are for a person: after the retries,
@@ -143,6 +146,7 @@ func answerConfirmQuote(t *turn, s *flows.Step, in *Inbound) outcome {
 			return t.expiredQuote(s, q) // never book an expired price
 		}
 		t.setQuoteStatus(QuoteAccepted)
+		t.e.offerPayment(t, t.sess.Quote) // the link follows the flow's thanks
 		return targetOr(s.Accept)
 	}
 	t.setQuoteStatus(QuoteDeclined)

@@ -38,6 +38,9 @@ func consentOptions(t *turn, s *flows.Step) []Option {
 }
 
 func answerConsent(t *turn, s *flows.Step, in *Inbound) outcome {
+	if t.e.underage(t, s, in) {
+		return stop() // adults only: goodbye, and the turn erases the conversation
+	}
 	opts := consentOptions(t, s)
 	granted, ok := t.acceptOrDecline(s, opts, in)
 	if !ok {
@@ -56,8 +59,13 @@ func answerConsent(t *turn, s *flows.Step, in *Inbound) outcome {
 		Granted:       granted,
 		Time:          t.now,
 	}
+	v := map[string]any{"id": rec.ID, "granted": granted, "time": t.now.Format(time.RFC3339), policyVar: t.e.cfg.PolicyVersion}
+	if granted && purpose == t.e.cfg.Privacy.AgePurpose {
+		rec.AgeConfirmed = t.e.cfg.Privacy.MinimumAge // the question asks it: the yes confirms it
+		v["age"] = rec.AgeConfirmed
+	}
 	t.consents = append(t.consents, rec)
-	t.setVar("consent."+purpose, map[string]any{"id": rec.ID, "granted": granted, "time": t.now.Format(time.RFC3339)})
+	t.setVar("consent."+purpose, v)
 	t.contactDirty = true
 	if granted {
 		return targetOr(s.Accept)

@@ -7,9 +7,10 @@ import (
 )
 
 // photos collects between min and max images. Each photo is acknowledged;
-// the done word ends collection once min is met; text instead of photos
-// gets a friendly reminder. "No photos", "I can't", "later" (and `retries`
-// messages without a photo) go to `skip`, else a person is offered
+// the done word (or "finished", "that's all", "that's it", "ok"...) ends
+// collection once min is met; text instead of photos gets a friendly
+// reminder. "No photos", "I can't", "later" (and `retries` messages
+// without a photo) go to `skip`, else a person is offered
 // (never_stuck.go). The saved value is a list of photo references
 // ({id, mime, sha256, caption, size}); the bytes stay in the store.
 //
@@ -76,10 +77,16 @@ func answerPhotos(t *turn, s *flows.Step, in *Inbound) outcome {
 		}
 		return wait()
 	}
+	// "done", "finished", "that's all", "ok" (done_words.go), or the done
+	// word in the customer's language.
+	saidDone := isDoneWord(answerText(in), done) || isDoneWord(answerText(in), t.doneWord(done))
+	if saidDone && len(got) >= lo {
+		return t.savePhotos(s, got)
+	}
 	if o, ok := t.photosWayOut(s, in, got, lo, done); ok { // never_stuck.go: done, "no photos", skip
 		return o
 	}
-	if normalizeAnswer(answerText(in)) == strings.ToLower(done) {
+	if saidDone {
 		if len(got) >= lo {
 			return t.savePhotos(s, got)
 		}

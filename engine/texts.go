@@ -72,6 +72,11 @@ type Texts struct {
 	QuoteTotal          string `yaml:"quote_total"`
 	QuoteValidUntil     string `yaml:"quote_valid_until"` // {{ date }}
 	QuoteGoAhead        string `yaml:"quote_go_ahead"`    // the question under a quote too long for buttons
+	AnswerMedia         string `yaml:"answer_media"`      // a media placeholder ([Voice message 0:42]) where text was asked
+	ChoiceOther         string `yaml:"choice_other"`      // an answer that fits no option, when one is a catch-all; {{ other }}
+	QuoteEmoji          string `yaml:"quote_emoji"`       // an emoji alone (👍) at the quote; {{ total }} {{ accept }}
+	AfterEnd            string `yaml:"after_end"`         // a message after the conversation ended (quote accepted or declined)
+	AfterEndAgain       string `yaml:"after_end_again"`   // the same, when the last reply was the acknowledgement
 }
 
 // DefaultTexts returns the engine's shipped wording.
@@ -143,6 +148,11 @@ func DefaultTexts() Texts {
 		QuoteTotal:          "Total",
 		QuoteValidUntil:     "Valid until {{ date }}.",
 		QuoteGoAhead:        "Would you like to go ahead with this quote?",
+		AnswerMedia:         "Sorry, I can't open voice messages or attachments here. Could you type your answer?",
+		ChoiceOther:         "Sorry, I didn't catch that. Please pick one of the options. If it's none of them, or more than one, choose *{{ other }}*.",
+		QuoteEmoji:          "Just to be sure: do you accept the quote of *{{ total }}*? Please reply *yes* or tap *{{ accept }}*.",
+		AfterEnd:            "Thanks for your message! A member of our team has your request and will be in touch here. For a quote for another job, just send *new quote*.",
+		AfterEndAgain:       "{{ config.business_name }} has your messages and will answer you here. For a quote for another job, send *new quote*.",
 	}
 }
 
@@ -198,5 +208,10 @@ func (t Texts) withDefaults() Texts {
 	fill(&t.ConsentWithdrawn, d.ConsentWithdrawn)
 	fill(&t.NoMarketing, d.NoMarketing)
 	fill(&t.LanguageNoted, d.LanguageNoted)
+	fill(&t.AnswerMedia, d.AnswerMedia)
+	fill(&t.ChoiceOther, d.ChoiceOther)
+	fill(&t.QuoteEmoji, d.QuoteEmoji)
+	fill(&t.AfterEnd, d.AfterEnd)
+	fill(&t.AfterEndAgain, d.AfterEndAgain)
 	return t
 }

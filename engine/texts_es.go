@@ -96,5 +96,11 @@ func spanishTexts() Texts {
 		QuoteTotal:          "Total",
 		QuoteValidUntil:     "Válido hasta el {{ date }}.",
 		QuoteGoAhead:        "¿Quieres seguir adelante con este presupuesto?",
+
+		AnswerMedia:   "Lo siento, aquí no puedo abrir mensajes de voz ni archivos adjuntos. ¿Puedes escribir tu respuesta?",
+		ChoiceOther:   "Perdona, no lo he entendido. Elige una de las opciones. Si no es ninguna, o es más de una, elige *{{ other }}*.",
+		QuoteEmoji:    "Solo para asegurarnos: ¿aceptas el presupuesto de *{{ total }}*? Responde *sí* o pulsa *{{ accept }}*.",
+		AfterEnd:      "¡Gracias por tu mensaje! Una persona de nuestro equipo tiene tu solicitud y te escribirá aquí. Para pedir un presupuesto para otro trabajo, envía *nuevo presupuesto*.",
+		AfterEndAgain: "{{ config.business_name }} tiene tus mensajes y te responderá aquí. Para pedir un presupuesto para otro trabajo, envía *nuevo presupuesto*.",
 	}
 }

@@ -194,6 +194,10 @@ func (e *Engine) fireAfter(t *turn, tm core.Timer) {
 		return
 	}
 	a := step.After[tm.Entry]
+	if a.Marketing && !core.MarketingAllowed(s) {
+		e.skipEntry(t, tm, "a marketing follow-up, and the customer objected to marketing")
+		return // section 8: an objection to direct marketing is kept, whatever the flow says
+	}
 	caps := e.capabilities(t.channel)
 	closed := caps.Window > 0 && !s.LastInbound.IsZero() && t.now.After(s.LastInbound.Add(caps.Window))
 	switch {

@@ -29,6 +29,8 @@ type turn struct {
 	audit        []AuditEntry
 	media        []Media
 	erase        bool // erase the contact's data with this turn
+	payments     []core.PaymentRecord
+	finally      []func() // run once the turn's steps are done, before it commits (a payment link after the thanks)
 
 	// Timers (timers.go): the timer this turn fires, the same timer due
 	// later (quiet hours), whether the turn entered a step, and whether
@@ -116,6 +118,7 @@ func (t *turn) record() *Turn {
 		Audit:     t.audit,
 		Media:     t.media,
 		Erase:     t.erase,
+		Payments:  t.payments,
 	}
 	if t.contactDirty {
 		rec.Contact = t.contactRecord()

@@ -41,6 +41,10 @@ type AfterEntry struct {
 	// customer's 24-hour window has closed; without one such an entry is
 	// skipped and the skip recorded.
 	Template string
+	// Marketing marks a follow-up that offers something rather than
+	// finishing the customer's request: it is never sent to a contact who
+	// objected to direct marketing (NO MARKETING; core.MarketingAllowed).
+	Marketing bool
 
 	Pos     Pos // the entry
 	NextPos Pos // where its next stands
@@ -57,7 +61,9 @@ const (
 	maxValidFor  = 3650 * 24 * time.Hour
 )
 
-func afterKeys() []string { return []string{"wait", "before_expiry", "say", "next", "template"} }
+func afterKeys() []string {
+	return []string{"wait", "before_expiry", "say", "next", "template", "marketing"}
+}
 
 var (
 	daysRE     = regexp.MustCompile(`^(\d+(?:\.\d+)?)d(.*)$`)
@@ -186,6 +192,8 @@ func (d *decoder) afterEntry(n *yaml.Node, s *Step, what string) (AfterEntry, bo
 		case "next":
 			e.NextPos = d.pos(ep.k)
 			e.Next, _ = d.word(ep, key)
+		case "marketing":
+			e.Marketing, _ = d.boolean(ep, key)
 		case "template":
 			if v, ok := d.word(ep, key); ok {
 				if !templateRE.MatchString(v) {
@@ -275,6 +283,7 @@ func afterSchemas() map[string]object {
 				"say":           ref("template", "a reminder; the step keeps waiting"),
 				"next":          ref("target", "the step to move the conversation to"),
 				"template":      object{"type": "string", "pattern": templateRE.String(), "description": "the approved WhatsApp template sent instead once the 24-hour window has closed"},
+				"marketing":     object{"type": "boolean", "description": "an offer, not part of the customer's request: never sent to a customer who objected to marketing (NO MARKETING)"},
 			},
 			"additionalProperties": false,
 		},

@@ -138,7 +138,7 @@ type Step struct {
 	Text *Template
 
 	Save     string    // dotted variable path the answer or result is saved at
-	Validate string    // validator/v10 tags for ask (plus custom tags phone, yesno)
+	Validate string    // validator/v10 tags for ask (plus custom tags phone, yesno, name, company, address, answer)
 	Error    *Template // re-ask text when an answer fails validation
 	Retries  int       // attempts before on_error (0 means the default, 3)
 

@@ -103,7 +103,7 @@ func stepKeySchemas() map[string]object {
 		"id":            object{"type": "string", "pattern": nameRE.String(), "not": object{"const": End}, "description": "the step's id, unique in the flow"},
 		"description":   object{"type": "string", "description": "a note for the people who edit the flow; never shown"},
 		"save":          ref("path", "where the answer or result is saved, e.g. lead.name"),
-		"validate":      str("validator/v10 tags for the answer, plus phone and yesno, e.g. required,min=2,max=80"),
+		"validate":      str("validator/v10 tags for the answer, plus phone, yesno, name, company, address and answer, e.g. required,name,max=80"),
 		"error":         ref("template", "asked again when the answer does not fit"),
 		"retries":       object{"type": "integer", "minimum": 0, "maximum": maxRetries, "description": "attempts before on_error or the next step (0: the default, 3)"},
 		"options":       object{"type": "array", "minItems": 1, "items": object{"$ref": "#/$defs/option"}, "description": "on WhatsApp up to 3 show as buttons, 4 to 10 as a list, more as numbered lines; other channels show what they can"},

@@ -10,9 +10,10 @@ import (
 
 // NewValidator returns a validator/v10 instance with the custom tags of the
 // flow language: `phone` (an international or local phone number: 6 to 15
-// digits, an optional leading +, spaces and dashes allowed) and `yesno`
-// (yes/no in English, Dutch, German, French or Spanish, any case). The
-// engine validates `ask` answers with it.
+// digits, an optional leading +, spaces and dashes allowed), `yesno`
+// (yes/no in English, Dutch, German, French or Spanish, any case) and the
+// answer tags `name`, `company`, `address` and `answer` (answer_tags.go).
+// The engine validates `ask` answers with it.
 func NewValidator() *validator.Validate {
 	v := validator.New(validator.WithRequiredStructEnabled())
 	must := func(err error) {
@@ -29,6 +30,11 @@ func NewValidator() *validator.Validate {
 		_, ok := ParseYesNo(fl.Field().String())
 		return ok
 	}))
+	for tag, check := range AnswerTags() { // name, company, address, answer (answer_tags.go)
+		must(v.RegisterValidation(tag, func(fl validator.FieldLevel) bool {
+			return check(fl.Field().String()) == RefusedNone
+		}))
+	}
 	return v
 }
 
@@ -199,7 +205,7 @@ func knownTags() []string {
 		"oneof", "oneofci", "noneof", "lowercase", "uppercase", "datetime", "e164",
 		"postcode_iso3166_alpha2", "iso3166_1_alpha2", "ascii", "printascii",
 		"latitude", "longitude", "timezone", "uuid", "hostname", "eq_ignore_case",
-		"phone", "yesno",
+		"phone", "yesno", "name", "company", "address", "answer",
 	}
 }
 

@@ -40,6 +40,7 @@ func (h *Handler) apiRoutes() []route {
 		{http.MethodPost, "/quotes/{id}/revisions", true, h.reviseQuote},
 		{http.MethodPost, "/quotes/{id}/approval", true, h.approveQuote},
 		{http.MethodPost, "/quotes/{id}/outcome", true, h.settleQuote},
+		{http.MethodPost, "/quotes/{id}/payment-link", true, h.paymentLink},
 		{http.MethodGet, "/media/{id}", false, h.getMedia},
 		{http.MethodGet, "/events", false, h.eventsStream},
 		{http.MethodGet, "/exports/leads.csv", false, h.leadsCSV},
@@ -66,6 +67,8 @@ func classify(err error) (int, string, string) {
 		return http.StatusConflict, "the 24-hour window is closed", "template"
 	case errors.Is(err, engine.ErrOptedOut):
 		return http.StatusConflict, "the customer opted out", ""
+	case errors.Is(err, engine.ErrNoPayments):
+		return http.StatusConflict, "no payment provider is configured", ""
 	case errors.Is(err, engine.ErrQuoteState):
 		return http.StatusConflict, "the quote cannot change in its status", "status"
 	case errors.Is(err, engine.ErrNoHandoff):

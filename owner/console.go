@@ -194,7 +194,7 @@ func (p *pages) routes(r *mux.Router, base string) {
 		r.Handle(base+"/leads/{id}/"+name, p.form(p.onLead(fn))).Methods(http.MethodPost)
 	}
 	for name, fn := range map[string]func(r *http.Request, s *session, q *core.QuoteRecord) error{
-		"revise": p.revise, "approve": p.approve, "outcome": p.outcome,
+		"revise": p.revise, "approve": p.approve, "outcome": p.outcome, "payment-link": p.paymentLink,
 	} {
 		r.Handle(base+"/quotes/{id}/"+name, p.form(p.onQuote(fn))).Methods(http.MethodPost)
 	}
@@ -520,6 +520,7 @@ type quoteData struct {
 	Editable  bool
 	Pending   bool
 	Payable   bool
+	Linkable  bool // a payment link can be sent (payments.go)
 }
 
 type lineData struct {
@@ -568,6 +569,7 @@ func (p *pages) leadPage(w http.ResponseWriter, r *http.Request, s *session) {
 		qd.Pending = q.Status == core.QuotePending
 		qd.Editable = i == 0 && q.Status != core.QuotePaid && q.Contact != ""
 		qd.Payable = i == 0 && (q.Status == core.QuoteSent || q.Status == core.QuoteAccepted)
+		qd.Linkable = p.h.o.Payments != nil && i == 0 && (qd.Payable || q.Status == core.QuoteDepositPaid)
 		for j, it := range q.Items {
 			ln := lineData{QuoteItem: it, Index: j}
 			if ev, ok := q.Evidence[it.Source]; ok && it.Source != "" {

@@ -83,6 +83,9 @@ type Options struct {
 	SessionTTL time.Duration
 	Clock      func() time.Time
 	Logger     *slog.Logger
+	// Payments sends a quote's payment link when the owner asks (the
+	// engine); nil: no payment provider, no button (payments.go).
+	Payments PaymentLinks
 
 	// Notices are the notices that failed for good, shown in Needs me
 	// (the store); nil shows none.

@@ -228,7 +228,7 @@ func TestBrowserConversation(t *testing.T) {
 		t.Fatalf("title %q, %v", title, err)
 	}
 	p.sees("Welcome to Brightside Roofing & Painting. I can put together a quote for your roofing or painting job right here in this chat.")
-	p.sees("Is that OK with you?")
+	p.sees("is that OK with you?")
 	p.presses("Yes, that's fine")
 	p.sees("What's your full name?")
 	p.says("Ana Lima")

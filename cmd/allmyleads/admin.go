@@ -49,7 +49,7 @@ import (
 // adminCommands are the commands the admin socket runs: those that read or
 // change records in the database.
 func adminCommands() []string {
-	return []string{"leads", "quotes", "quote", "export", "correct", "erase", "consent", "handoff", "retention", "rekey", "backup", "token", "owner"}
+	return []string{"leads", "quotes", "quote", "export", "correct", "erase", "consent", "handoff", "retention", "rekey", "backup", "compact", "token", "owner"}
 }
 
 // adminEnv are the environment variables a client sends with its request,

@@ -257,12 +257,16 @@ func TestAdminEraseNeedsYes(t *testing.T) {
 	if leads, _ := a.st.Leads(context.Background(), store.LeadFilter{}); len(leads) != 1 {
 		t.Fatalf("a refused erase changed the store: %d leads", len(leads))
 	}
-	code, out, stderr := a.run(t, "", nil, "erase", "--contact", fixPhone, "--yes")
-	if code != exitOK || !strings.Contains(out, "erased "+core.PhoneURN(fixPhone)) {
-		t.Fatalf("erase --yes through the socket: exit %d %s %s", code, out, stderr)
+	code, out, stderr := a.run(t, "", nil, "erase", "--contact", fixPhone, "--yes", "--compact")
+	if code != exitOK || !strings.Contains(out, "erased "+core.PhoneURN(fixPhone)) || !strings.Contains(out, "compacted") {
+		t.Fatalf("erase --yes --compact through the socket: exit %d %s %s", code, out, stderr)
 	}
 	if leads, _ := a.st.Leads(context.Background(), store.LeadFilter{}); len(leads) != 0 {
 		t.Errorf("after erase the server's store lists %d leads", len(leads))
+	}
+	// The running server compacted its own file and goes on with it.
+	if code, _, stderr := a.run(t, "", nil, "leads"); code != exitOK {
+		t.Errorf("leads after an online compaction: exit %d %s", code, stderr)
 	}
 }
 
@@ -381,7 +385,7 @@ func TestAdminSocketBesideADeepDatabase(t *testing.T) {
 	if err := os.MkdirAll(deep, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"a.db", "a.db.key"} {
+	for _, name := range []string{"a.db", "a.db.key", "a.db.keystore"} {
 		if err := os.Rename(filepath.Join(filepath.Dir(f.db), name), filepath.Join(deep, name)); err != nil {
 			t.Fatal(err)
 		}

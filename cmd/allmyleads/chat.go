@@ -14,15 +14,22 @@ import (
 // store and outbox as WhatsApp. With piped input each line is one customer
 // message, so a whole conversation can be scripted.
 func runChat(ctx context.Context, env *cliEnv, args []string) int {
-	fs := newFlagSet(env, "chat", "chat [--contact +15550100] [--name NAME] [--start FLOW] [--record FILE.test.yaml] [--db PATH] [--flows DIR] [--plugins DIR]")
+	fs := newFlagSet(env, "chat", "chat [--contact +15550100] [--name NAME] [--start FLOW] [--record FILE.test.yaml] [--log FILE] [--db PATH] [--flows DIR] [--plugins DIR]")
 	opts := addCommonFlags(fs, true)
 	contact := fs.String("contact", defaultChatContact, "the customer: a phone number (E.164; +15550100 and 15550100 are the same WhatsApp contact) or a URN such as console:ana")
 	recordTo := fs.String("record", "", "write the conversation as a test file for `allmyleads flow test` (bot lines become checks)")
 	name := fs.String("name", "", "the customer's WhatsApp profile name")
 	start := fs.String("start", "", "the flow a new conversation starts in (default from config: greeting)")
+	logTo := fs.String("log", "", "write logs to this file (- for stderr); without it the chat shows none, unless ALLMYLEADS_LOG sets a level (then on stderr)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
+	logged, closeLogs, err := chatLogs(env, *logTo) // never in the transcript (chat_log.go)
+	if err != nil {
+		return failf(env.stderr, exitInput, "%v", err)
+	}
+	defer closeLogs()
+	env = logged
 	urn, err := core.NormalizeURN(*contact)
 	if err != nil {
 		return failf(env.stderr, exitUsage, "--contact: %v", err)
@@ -55,6 +62,9 @@ func runChat(ctx context.Context, env *cliEnv, args []string) int {
 	if interactive {
 		fmt.Fprintf(env.stdout, "Chatting with %s as %s. Type a message; /photo PATH [caption] sends an image (/photo alone sends a sample), /wait 3h lets time pass, /help lists the commands, /quit leaves.\n", cfg.Business.Name, urn)
 		fmt.Fprintln(env.stdout, extractorNote(cfg))
+		if *logTo != "" && *logTo != "-" {
+			fmt.Fprintf(env.stdout, "Logs go to %s.\n", *logTo)
+		}
 	}
 	co := console.Options{
 		In: env.stdin, Out: env.stdout, Contact: urn, Name: *name,

@@ -36,9 +36,10 @@ type Config struct {
 	OpenAI    OpenAIConfig    `yaml:"openai"`
 	Retention RetentionConfig `yaml:"retention"`
 	Server    ServerConfig    `yaml:"server"`
-	Console   ConsoleConfig   `yaml:"console"` // the owner's console and API (serve_owner.go)
-	Web       WebConfig       `yaml:"web"`     // serve_web.go
-	Metrics   MetricsConfig   `yaml:"metrics"` // serve_web.go
+	Console   ConsoleConfig   `yaml:"console"`  // the owner's console and API (serve_owner.go)
+	Web       WebConfig       `yaml:"web"`      // serve_web.go
+	Metrics   MetricsConfig   `yaml:"metrics"`  // serve_web.go
+	Payments  PaymentsConfig  `yaml:"payments"` // serve_payments.go
 	// Owner and Webhooks: who hears what happens (serve_alerts.go).
 	Owner    OwnerConfig     `yaml:"owner"`
 	Webhooks []WebhookConfig `yaml:"webhooks"`
@@ -54,6 +55,15 @@ type BusinessConfig struct {
 	// QuoteApproval says which quotes wait for the owner's approval:
 	// never, always, {above: 2000}, {low_confidence: 0.8} (serve_owner.go).
 	QuoteApproval QuoteApproval `yaml:"quote_approval"`
+	// MinimumAge is the age the consent question confirms (section 11).
+	MinimumAge int `yaml:"minimum_age" validate:"min=13,max=25"`
+	// PolicyChanges says what changed in this policy version; a customer
+	// who agreed to an earlier one reads it before going on (section 13).
+	PolicyChanges string `yaml:"policy_changes" validate:"max=600"`
+	// PolicyFile is the policy in Markdown that serve shows at /privacy
+	// ("" = the shipped one); PolicyDate its date, shown with the version.
+	PolicyFile string `yaml:"policy_file"`
+	PolicyDate string `yaml:"policy_date"`
 	// QuietHours is when no reminder is sent, in Timezone ("21:00-08:00");
 	// "" is off.
 	QuietHours string `yaml:"quiet_hours"`
@@ -70,6 +80,9 @@ type EngineConfig struct {
 	Intents engine.Intents `yaml:"intents"`
 	// Texts override the engine's own wording (opt-out confirmation...).
 	Texts engine.Texts `yaml:"texts"`
+	// PrivacyTexts override its wording for age, policy changes,
+	// corrections and payments.
+	PrivacyTexts engine.PrivacyTexts `yaml:"privacy_texts"`
 }
 
 // StoreConfig says where state is kept and how it is sealed: one bbolt
@@ -172,6 +185,8 @@ func DefaultConfig() Config {
 			PrivacyURL:    "https://allmyleads.example/privacy",
 			PolicyVersion: "2025-12-06",
 			Timezone:      "UTC",
+			MinimumAge:    18,
+			PolicyDate:    "December 6, 2025",
 		},
 		Engine: EngineConfig{
 			StartFlow:   "greeting",
@@ -307,6 +322,9 @@ func applyEnv(cfg *Config, getenv func(string) string) {
 	set(&cfg.Store.URL, "ALLMYLEADS_DATABASE_URL")
 	set(&cfg.Store.KeyFile, "ALLMYLEADS_KEY_FILE")
 	set(&cfg.Metrics.Token, "ALLMYLEADS_METRICS_TOKEN")
+	set(&cfg.Payments.StripeSecretKey, "STRIPE_SECRET_KEY")
+	set(&cfg.Payments.StripeWebhookSecret, "STRIPE_WEBHOOK_SECRET")
+	set(&cfg.Payments.StripeAPIBase, "STRIPE_API_BASE")
 	applyAlertEnv(cfg, getenv)
 }
 
@@ -332,6 +350,9 @@ func validateConfig(path string, cfg *Config) error {
 	}
 	if cfg.Store.driver() == driverPostgres && cfg.Store.URL == "" {
 		return fmt.Errorf("%s: error: store.url: the postgres driver needs the database's URL (store.url, ALLMYLEADS_DATABASE_URL or DATABASE_URL)", path)
+	}
+	if err := checkPayments(cfg.Payments); err != nil {
+		return fmt.Errorf("%s: error: %w", path, err)
 	}
 	v := validator.New(validator.WithRequiredStructEnabled())
 	v.RegisterTagNameFunc(func(f reflect.StructField) string { return yamlName(f.Tag.Get("yaml")) })

@@ -15,10 +15,11 @@ import (
 // it does while the server runs (the erase then runs inside the server,
 // through its admin socket, which cannot ask).
 func runErase(ctx context.Context, env *cliEnv, args []string) int {
-	fs := newFlagSet(env, "erase", "erase --contact PHONE [--yes] [--actor NAME] [--db PATH] [--config FILE]")
+	fs := newFlagSet(env, "erase", "erase --contact PHONE [--yes] [--compact] [--actor NAME] [--db PATH] [--config FILE]")
 	opts := addCommonFlags(fs, false)
 	contact := addContactFlag(fs)
 	yes := fs.Bool("yes", false, "do not ask for confirmation")
+	compact := fs.Bool("compact", false, "then rewrite the database file with its live records only (the erased ciphertext, already unreadable, is gone from it too)")
 	actor := addActorFlag(fs, env)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
@@ -81,6 +82,19 @@ func runErase(ctx context.Context, env *cliEnv, args []string) int {
 		}
 	}
 	fmt.Fprintf(env.stdout, "erased %s: %s\n", urn, rep)
+	bst, bbolt := st.(*store.Store)
+	if !bbolt {
+		// Postgres: the rows are deleted; older row versions go with VACUUM.
+		fmt.Fprintln(env.stdout, "the contact's rows are deleted; VACUUM removes the old row versions Postgres keeps until then")
+		return exitOK
+	}
+	fmt.Fprintln(env.stdout, "the contact's data keys are destroyed: no copy of their records in the database file opens any more")
+	if *compact {
+		if err := bst.Compact(ctx, *actor); err != nil {
+			return failf(env.stderr, exitRuntime, "erased, but %v", err)
+		}
+		fmt.Fprintln(env.stdout, "compacted: the file holds the live records only")
+	}
 	fmt.Fprintln(env.stdout, "backups made from now on hold none of it; older backups still do until they expire")
 	return exitOK
 }

@@ -42,7 +42,7 @@ steps:
 	}
 	want := p + `:4: expected a bot message containing "Welcome to Acme Plumbing"; the bot sent:
     Hi there! 👋 Welcome to *Brightside Roofing & Painting*.`
-	if !strings.HasPrefix(out, want) || !strings.Contains(out, "\n    Is that OK with you?\n    1) Yes, that's fine\n    2) No, thanks\n") {
+	if !strings.HasPrefix(out, want) || !strings.Contains(out, "\n    Are you 18 or over, and is that OK with you?\n    1) Yes, that's fine\n    2) No, thanks\n") {
 		t.Errorf("stdout:\n%s\nwant it to start with:\n%s", out, want)
 	}
 	if errs != "0 passed, 1 failed\n" {

@@ -46,6 +46,9 @@ type cliEnv struct {
 	// locker is the shared store a record command opened itself
 	// (Postgres), whose contact locks exclusive takes.
 	locker core.ContactLocker
+	// logs is where logs go; nil means stderr. The terminal chat sets it
+	// (chat_log.go), so logs never land in its transcript.
+	logs io.Writer
 }
 
 func commands() []command {
@@ -67,6 +70,7 @@ func commands() []command {
 		{"keygen", "print a new encryption key", runKeygen},
 		{"rekey", "re-encrypt the database under a new key", runRekey},
 		{"backup", "write a consistent copy of the database", runBackup},
+		{"compact", "rewrite the database file with its live records only", runCompact},
 		{"token", "create, list or revoke owner API tokens", runToken},
 		{"owner", "set the console's owner password", runOwner},
 		{"webhooks", "send a signed sample event to a webhook receiver", runWebhooks},

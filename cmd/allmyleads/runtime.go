@@ -88,7 +88,7 @@ func (rt *runtime) start(st backend) (*runtime, error) {
 	eng, err := engine.New(engineConfig(cfg), engine.Deps{
 		Store: st, Flows: set, Plugins: host, Extractor: xt, Rights: st.ChatRights(),
 		Tag: st.ContactKey, Logger: logger, OnOutbound: rt.wake, Channels: &rt.channels, Clock: rt.clock,
-		OnCommit: rt.committed, Observer: rt.metrics.Engine(), Notifier: &rt.notices,
+		OnCommit: rt.committed, Observer: rt.metrics.Engine(), Notifier: &rt.notices, Payments: paymentLinker(cfg),
 	})
 	if err != nil {
 		rt.Close()
@@ -142,7 +142,11 @@ func newLogger(env *cliEnv) *slog.Logger {
 	case "error":
 		level = slog.LevelError
 	}
-	return slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: level}))
+	w := env.stderr
+	if env.logs != nil {
+		w = env.logs // the terminal chat's --log file, or nowhere
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
 // loadFlows loads the flows of dir, or the shipped ones, lints them as
@@ -220,8 +224,11 @@ func engineConfig(cfg Config) engine.Config {
 			"business_name": cfg.Business.Name,
 			"privacy_url":   cfg.Business.PrivacyURL,
 			"currency":      cfg.Business.Currency,
+			"minimum_age":   cfg.Business.MinimumAge,
 		},
 		Texts:          cfg.Engine.Texts,
+		Privacy:        engine.Privacy{MinimumAge: cfg.Business.MinimumAge, PolicyChanges: cfg.Business.PolicyChanges, Texts: cfg.Engine.PrivacyTexts},
+		Payments:       paymentsConfig(cfg),
 		QuoteApproval:  cfg.Business.QuoteApproval.rule(cfg.Business.Currency),
 		ExtractTimeout: cfg.OpenAI.Timeout.D() + cfg.OpenAI.Timeout.D()/10,
 		// Checked by LoadConfig: the quiet hours parse, the zone exists.

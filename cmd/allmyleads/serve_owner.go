@@ -105,6 +105,7 @@ func serveHandler(cfg Config, rt *runtime, ch *whatsapp.Channel, env *cliEnv) (h
 		Templates: consoleTemplates(cfg), Business: cfg.Business.Name, SecureCookies: cfg.Console.SecureCookies,
 		Logger:  rt.logger,
 		Notices: rt.store, Funnel: rt.store, Flows: rt.flows, StartFlow: cfg.Engine.StartFlow,
+		Payments: ownerPayments(cfg, rt),
 	})
 	if err != nil {
 		return nil, nil, err
@@ -113,6 +114,14 @@ func serveHandler(cfg Config, rt *runtime, ch *whatsapp.Channel, env *cliEnv) (h
 	rt.onCommit(oh.Notify)
 	if n, ok := rt.store.(interface{ OnLead(func(string)) }); ok {
 		n.OnLead(oh.NotifyLead) // turns other processes commit (Postgres)
+	}
+	if err := mountPrivacy(r, cfg); err != nil { // serve_privacy.go
+		oh.Close()
+		return nil, nil, err
+	}
+	if err := mountPayments(r, cfg, rt); err != nil { // serve_payments.go
+		oh.Close()
+		return nil, nil, err
 	}
 	r.Handle("/", http.RedirectHandler("/console/", http.StatusFound)).Methods(http.MethodGet)
 	return r, oh.Close, nil

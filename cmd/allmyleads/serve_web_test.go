@@ -190,7 +190,7 @@ func TestServeWebChat(t *testing.T) {
 	v := openPage(t, h.url)
 	s := v.listen()
 	v.post("start", nil)
-	consent := v.until(s, "Is that OK with you?", true)
+	consent := v.until(s, "is that OK with you?", true)
 	if consent.Kind != "buttons" || len(consent.Options) != 2 || strings.Contains(consent.Text, "WhatsApp") {
 		t.Fatalf("consent question: %+v", consent)
 	}

@@ -39,6 +39,8 @@ type backend interface {
 	Erase(ctx context.Context, contact, actor string) (store.EraseReport, error)
 	Correct(ctx context.Context, contact, path, value, actor string) error
 	Depths(ctx context.Context) (store.Depths, error)
+	RecordPayment(ctx context.Context, p core.PaymentRecord, actor string) (bool, error)
+	Payments(ctx context.Context, quoteID string) ([]core.PaymentRecord, error)
 	LeadStatuses(ctx context.Context) (map[string]int, error)
 }
 

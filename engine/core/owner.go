@@ -138,7 +138,7 @@ func LeadStage(s *Session, c *Contact, q *QuoteRecord, lost bool, now time.Time)
 		return StageAwaitingApproval
 	case s != nil && s.Handoff:
 		return StageWaitingPerson
-	case q != nil && q.Status == QuoteAccepted:
+	case q != nil && (q.Status == QuoteAccepted || q.Status == QuoteDepositPaid):
 		return StageAccepted
 	case q != nil && q.Status == QuoteDeclined:
 		return StageDeclined

@@ -5,16 +5,20 @@ import "time"
 // Contact is a customer as the business knows them. Every personal field is
 // sealed at rest; the store keys contacts by a keyed hash of URN.
 type Contact struct {
-	URN         string    `json:"urn"`             // the contact's identity (see NormalizeURN)
-	Phone       string    `json:"phone,omitempty"` // E.164, for a contact with a phone number
-	ProfileName string    `json:"profile_name,omitempty"`
-	Name        string    `json:"name,omitempty"`
-	Email       string    `json:"email,omitempty"`
-	Company     string    `json:"company,omitempty"`
-	Address     string    `json:"address,omitempty"`
-	Language    string    `json:"language,omitempty"` // ISO 639-1: the language the customer is answered in (asked for or read from their messages)
-	Status      string    `json:"status"`             // new, consented, no_consent, consent_withdrawn, details, quoted, accepted, declined, opted_out, handoff
-	OptedOut    bool      `json:"opted_out,omitempty"`
+	URN         string `json:"urn"`             // the contact's identity (see NormalizeURN)
+	Phone       string `json:"phone,omitempty"` // E.164, for a contact with a phone number
+	ProfileName string `json:"profile_name,omitempty"`
+	Name        string `json:"name,omitempty"`
+	Email       string `json:"email,omitempty"`
+	Company     string `json:"company,omitempty"`
+	Address     string `json:"address,omitempty"`
+	Language    string `json:"language,omitempty"` // ISO 639-1: the language the customer is answered in (asked for or read from their messages)
+	Status      string `json:"status"`             // new, consented, no_consent, consent_withdrawn, details, quoted, accepted, declined, opted_out, handoff
+	OptedOut    bool   `json:"opted_out,omitempty"`
+	// NoMarketing is when the contact objected to direct marketing (NO
+	// MARKETING): no marketing message is sent to them from then on,
+	// whatever else they agreed to (MarketingAllowed).
+	NoMarketing time.Time `json:"no_marketing,omitzero"`
 	Created     time.Time `json:"created"`
 	Updated     time.Time `json:"updated"`
 	LastInbound time.Time `json:"last_inbound,omitzero"`
@@ -102,6 +106,9 @@ type ConsentRecord struct {
 	Granted       bool      `json:"granted"`
 	Time          time.Time `json:"time"`
 	Withdrawn     time.Time `json:"withdrawn,omitzero"`
+	// AgeConfirmed is the minimum age the customer confirmed being over
+	// in the same answer (the consent question asks it), 0 when it did not.
+	AgeConfirmed int `json:"age_confirmed,omitempty"`
 }
 
 // OptEvent is one opt-out or opt-in of a contact.

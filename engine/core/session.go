@@ -31,7 +31,10 @@ type Session struct {
 	Evidence map[string]Evidence `json:"evidence,omitempty"`
 
 	OptedOut bool `json:"opted_out,omitempty"` // nothing is sent until the contact opts in again
-	Handoff  bool `json:"handoff,omitempty"`   // a person handles the contact; the bot stays silent
+	// NoMarketing is when the contact objected to direct marketing; zero
+	// when they did not (MarketingAllowed).
+	NoMarketing time.Time `json:"no_marketing,omitzero"`
+	Handoff     bool      `json:"handoff,omitempty"` // a person handles the contact; the bot stays silent
 
 	// Language is the language the customer is answered in (ISO 639-1):
 	// asked for ("English please", LanguageAsked) or read from their first

@@ -58,6 +58,11 @@ type Turn struct {
 	// leave a customer told "deleted" with nothing deleted. Session and
 	// Contact are then not written.
 	Erase bool
+	// Payments are appended (a payment through a provider, recorded with
+	// the quote's new status in Quotes). A turn carrying a payment whose ID
+	// is stored already is a duplicate: Commit returns ErrDuplicate and
+	// changes nothing, so a provider's retried event is recorded once.
+	Payments []PaymentRecord
 	// Notices are messages about the contact to others (the owner's alert
 	// cards, webhook deliveries; Outbound.Notice is set): queued in their
 	// channels' outboxes in the same transaction, never logged in the

@@ -109,7 +109,13 @@ func NewOpenAI(opts OpenAIOptions) *OpenAI {
 	if opts.BaseURL != "" {
 		cfg.BaseURL = strings.TrimRight(opts.BaseURL, "/")
 	}
-	cfg.HTTPClient = opts.HTTPClient
+	hc := *opts.HTTPClient
+	base := hc.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	hc.Transport = noStore{base} // openai_privacy.go
+	cfg.HTTPClient = &hc
 	return &OpenAI{opts: opts, client: openai.NewClientWithConfig(cfg), log: opts.Logger}
 }
 
@@ -348,7 +354,7 @@ func (o *OpenAI) userParts(req core.ExtractRequest) ([]openai.ChatMessagePart, e
 		}
 		parts = append(parts, openai.ChatMessagePart{
 			Type:     openai.ChatMessagePartTypeImageURL,
-			ImageURL: &openai.ChatMessageImageURL{URL: "data:" + mime + ";base64," + base64.StdEncoding.EncodeToString(m.Data)},
+			ImageURL: &openai.ChatMessageImageURL{URL: "data:" + mime + ";base64," + base64.StdEncoding.EncodeToString(stripMetadata(mime, m.Data))},
 		})
 		read++
 	}

@@ -18,10 +18,18 @@ import (
 // transaction into a temporary file beside the database and then written
 // with bbolt's Tx.WriteTo, so it holds only live records: nothing erased
 // before the backup, not even in free pages. The copy is sealed like the
-// database and opens with the same key.
+// database and opens with the same key: it carries the key store (sealed
+// under the master key) in its meta bucket, and its first open puts it
+// beside the file and compacts it away.
 func (s *Store) Backup(ctx context.Context, w io.Writer) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	embedded, err := s.ring.kek.Encode(s.master)
+	if err != nil {
+		return 0, fmt.Errorf("backup: %w", err)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(s.path), ".backup-*.db")
 	if err != nil {
@@ -46,7 +54,13 @@ func (s *Store) Backup(ctx context.Context, w io.Writer) (int64, error) {
 				if err != nil {
 					return err
 				}
-				return copyBucket(b, nb)
+				if err := copyBucket(b, nb); err != nil {
+					return err
+				}
+				if string(name) == string(bMeta) {
+					return nb.Put(metaEmbeddedKeys, embedded)
+				}
+				return nil
 			})
 		})
 	})

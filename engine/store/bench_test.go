@@ -43,7 +43,7 @@ func benchSession() *core.Session {
 }
 
 func benchKeyset(b *testing.B, noSeal bool) *keyset {
-	ks, err := newKeyset(testKey(7), nil, noSeal)
+	ks, err := newTestKeyset(testKey(7), nil, noSeal)
 	if err != nil {
 		b.Fatal(err)
 	}

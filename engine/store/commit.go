@@ -16,9 +16,15 @@ import (
 	"github.com/allmyleads/allmyleads/engine/store/model"
 )
 
-// seenRecord is the sealed value of a seen inbound id: the id itself, so a
-// rekey can hash it again, and when it was handled, for retention.
+// seenRecord is the sealed value of a seen inbound id: when it was
+// handled, for retention. The id is in the key only, hashed under the seen
+// key (a message id can spell the sender's number).
 type seenRecord struct {
+	Time time.Time `json:"time"`
+}
+
+// legacySeen is a format-2 seen record, which held the id for rekeys.
+type legacySeen struct {
 	Channel string    `json:"channel"`
 	ID      string    `json:"id"`
 	Time    time.Time `json:"time"`
@@ -41,6 +47,10 @@ type outboxRecord struct {
 	core.OutboxItem
 	MessageKey string `json:"message_key"`
 	LastError  string `json:"last_error,omitempty"`
+	// About is the contact key of the contact a notice is about (it goes
+	// to someone else: the owner, a webhook): it is sealed under that
+	// contact's data key, so their erasure shreds it (subjects.go).
+	About string `json:"about,omitempty"`
 }
 
 // preparedMedia is one file to store, sealed before the transaction.
@@ -82,10 +92,19 @@ func (s *Store) Commit(ctx context.Context, t *core.Turn) error {
 		return errors.New("commit: the turn names no contact")
 	}
 	now := s.now()
-
+	if t.Erase {
+		// An erasure destroys the contact's data keys: it runs alone.
+		return s.exclusive(func() error { return s.commitTurn(t, contact, now) })
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	ks := s.keys
+	return s.commitTurn(t, contact, now)
+}
+
+// commitTurn is Commit once the store's lock is held (for writing when the
+// turn erases).
+func (s *Store) commitTurn(t *core.Turn, contact string, now time.Time) error {
+	ks := s.ring.unbound()
 	ck := ks.contactKey(contact)
 
 	// Media bytes are hashed and sealed before the transaction: their keys
@@ -108,26 +127,45 @@ func (s *Store) Commit(ctx context.Context, t *core.Turn) error {
 			media = append(media, pm)
 		}
 	}
-	for i := range t.Outbound {
-		if t.Outbound[i].Media != nil {
-			if pm, ok := prepareMedia(ks, t.Outbound[i].Media, now); ok {
-				media = append(media, pm)
+	if !t.Erase {
+		for i := range t.Outbound {
+			if t.Outbound[i].Media != nil {
+				if pm, ok := prepareMedia(ks, t.Outbound[i].Media, now); ok {
+					media = append(media, pm)
+				}
 			}
 		}
 	}
 	pre, err := prepareTurn(ks, s.seqs, ck, contact, now, t)
+	if err == nil {
+		err = ks.failed()
+	}
 	if err != nil {
 		return fmt.Errorf("commit turn of contact %s: %w", short(ck), err)
 	}
+	used := *ks.used
 
 	var dup bool
 	var erased EraseReport
-	err = s.group.write(func(tx *bolt.Tx) error {
+	write := func(tx *bolt.Tx, kt *keyset) error {
 		dup, erased = false, EraseReport{}
-		return commitTx(tx, ks, ck, contact, now, t, pre, media, &dup, &erased)
-	})
+		if err := kt.persist(used); err != nil {
+			return err
+		}
+		return commitTx(tx, kt, ck, contact, now, t, pre, media, &dup, &erased)
+	}
+	if t.Erase {
+		// The files an erasing turn sends are sealed in its transaction,
+		// after the erasure (commitErase), so not under destroyed keys.
+		err = s.shredUpdate(write)
+	} else {
+		err = s.group.write(func(tx *bolt.Tx) error { return write(tx, s.ring.bind(tx)) })
+	}
 	if err != nil {
 		return fmt.Errorf("commit turn of contact %s: %w", short(ck), err)
+	}
+	for _, u := range used {
+		u.dk.SetStored() // the transaction that holds them committed
 	}
 	if dup {
 		return core.ErrDuplicate
@@ -135,10 +173,13 @@ func (s *Store) Commit(ctx context.Context, t *core.Turn) error {
 	s.leads.poke()
 	s.claims.release(pre.released)
 	if t.Erase {
-		s.log.Info("contact erased", "contact", short(erased.ContactKey), "actor", model.ChatEraseActor)
+		s.log.Info("contact erased", "contact", short(erased.ContactKey), "actor", chatEraseActor)
 	}
 	return nil
 }
+
+// chatEraseActor is the audit actor of an erasure asked for in the chat.
+const chatEraseActor = "customer"
 
 // short is a contact key cut for logs and errors.
 func short(ck string) string {
@@ -225,6 +266,9 @@ func prepareOut(ks *keyset, seqs *sequences, p *prepared, ck, contact string, no
 	o.ID = seqID(p.maxOut)
 	po := preparedOut{channel: o.Channel, id: []byte(o.ID)}
 	rec := outboxRecord{OutboxItem: core.OutboxItem{Outbound: *o}}
+	if o.Notice != nil && !t.Erase {
+		rec.About = ck
+	}
 	if logged {
 		p.maxMsg = seqs.msgs.Add(1)
 		po.msgKey = ckKey(ck, timeSeq(o.Created, p.maxMsg))
@@ -235,7 +279,7 @@ func prepareOut(ks *keyset, seqs *sequences, p *prepared, ck, contact string, no
 	if err != nil {
 		return fmt.Errorf("encode outbound: %w", err)
 	}
-	po.item = ks.seal(outboxName(o.Channel), po.id, body)
+	po.item = ks.sealRef(outboxSubject(ks, rec), outboxName(o.Channel), po.id, body)
 	p.out = append(p.out, po)
 	return nil
 }
@@ -245,7 +289,7 @@ func prepareOut(ks *keyset, seqs *sequences, p *prepared, ck, contact string, no
 func prepareRecords(ks *keyset, seqs *sequences, p *prepared, ck, contact string, now time.Time, t *core.Turn) error {
 	if in := t.Inbound; in != nil {
 		p.seenKey = ks.seenKey(in.Channel, in.ID)
-		p.seen = sealJSON(ks, bSeen, p.seenKey, seenRecord{Channel: in.Channel, ID: in.ID, Time: now})
+		p.seen = sealJSON(ks, bSeen, p.seenKey, seenRecord{Time: now})
 	}
 	if t.Erase {
 		return nil
@@ -337,6 +381,12 @@ func commitTx(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *cor
 		*dup = true
 		return nil
 	}
+	for _, p := range t.Payments {
+		if tx.Bucket(bPayments).Get([]byte(p.ID)) != nil {
+			*dup = true // a provider's event delivered again
+			return nil
+		}
+	}
 	if t.Once != nil {
 		ok, err := claimOnce(tx, ks, ck, contact, now, t.Once)
 		if err != nil || !ok {
@@ -350,7 +400,7 @@ func commitTx(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *cor
 		}
 	}
 	if t.Erase {
-		return commitErase(tx, ks, ck, contact, now, t, pre, media, erased)
+		return commitErase(tx, ks, ck, contact, now, t, pre, erased)
 	}
 	if t.Inbound != nil {
 		if err := tx.Bucket(bMessages).Put(pre.inKey, pre.inMsg); err != nil {
@@ -389,6 +439,9 @@ func commitTx(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *cor
 			return err
 		}
 	}
+	if _, err := putPayments(tx, ks, t.Payments); err != nil {
+		return err
+	}
 	if err := putConsents(tx, ks, ck, t.Consents); err != nil {
 		return err
 	}
@@ -422,17 +475,25 @@ func commitTx(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *cor
 // inbound id is marked seen: the turn's audit entries, the erasure and its
 // audit entry, then the outbound messages (and files they send), queued
 // without message log entries.
-func commitErase(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *core.Turn, pre *prepared, media []preparedMedia, erased *EraseReport) error {
+func commitErase(tx *bolt.Tx, ks *keyset, ck, contact string, now time.Time, t *core.Turn, pre *prepared, erased *EraseReport) error {
 	for _, a := range t.Audit {
 		if err := appendAudit(tx, ks, a); err != nil {
 			return err
 		}
 	}
-	rep, err := eraseContact(tx, ks, normalize(contact), model.ChatEraseActor, now)
+	rep, err := eraseContact(tx, ks, normalize(contact), chatEraseActor, now)
 	if err != nil {
 		return err
 	}
 	*erased = rep
+	var media []preparedMedia
+	for i := range t.Outbound {
+		if t.Outbound[i].Media != nil {
+			if pm, ok := prepareMedia(ks, t.Outbound[i].Media, now); ok {
+				media = append(media, pm)
+			}
+		}
+	}
 	if err := putMedia(tx, ks, ck, contact, media); err != nil {
 		return err
 	}
@@ -481,7 +542,8 @@ func putContact(tx *bolt.Tx, ks *keyset, ck string, c *core.Contact, sealed []by
 
 // upsertQuote saves a quote. When its priced content changed, the stored
 // version is kept as a revision and the revision number goes up. A quote
-// the business marked paid is not changed by the conversation any more.
+// the business marked paid is not changed by the conversation any more
+// (but for the balance paid after a deposit): model.UpsertQuote.
 func upsertQuote(tx *bolt.Tx, ks *keyset, ck string, q *core.QuoteRecord, now time.Time) error {
 	b := tx.Bucket(bQuotes)
 	key := []byte(q.ID)
@@ -539,7 +601,10 @@ func putConsents(tx *bolt.Tx, ks *keyset, ck string, consents []core.ConsentReco
 				return err
 			}
 			if found {
-				c = model.MergeConsent(&old, c)
+				if !c.Withdrawn.IsZero() && old.Withdrawn.IsZero() {
+					old.Withdrawn = c.Withdrawn
+				}
+				c = old
 			}
 		}
 		if err := ks.putJSON(b, string(bConsents), key, c); err != nil {
@@ -611,6 +676,7 @@ func (s *Store) Session(ctx context.Context, contact string) (*core.Session, err
 	var sess *core.Session
 	err := s.withKeys(func(ks *keyset) error {
 		return s.db.View(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			var v core.Session
 			found, err := ks.getJSON(tx.Bucket(bSessions), string(bSessions), []byte(ks.contactKey(contact)), &v)
 			if found {
@@ -633,6 +699,7 @@ func (s *Store) Media(ctx context.Context, id string) (*core.Media, error) {
 	var md *core.Media
 	err := s.withKeys(func(ks *keyset) error {
 		return s.db.View(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			raw := tx.Bucket(bMedia).Get([]byte(id))
 			if raw == nil {
 				return core.ErrNotFound
@@ -659,6 +726,7 @@ func (s *Store) Seen(ctx context.Context, channel, id string) (bool, error) {
 	var seen bool
 	err := s.withKeys(func(ks *keyset) error {
 		return s.db.View(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			seen = tx.Bucket(bSeen).Get(ks.seenKey(channel, id)) != nil
 			return nil
 		})
@@ -674,6 +742,7 @@ func (s *Store) LastInbound(ctx context.Context, contact string) (time.Time, err
 	var li lastInbound
 	err := s.withKeys(func(ks *keyset) error {
 		return s.db.View(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			_, err := ks.getJSON(tx.Bucket(bLastIn), string(bLastIn), []byte(ks.contactKey(contact)), &li)
 			return err
 		})

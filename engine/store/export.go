@@ -33,7 +33,7 @@ func (s *Store) Export(ctx context.Context, contact string) (*Export, error) {
 	}
 	e := model.NewExport(urn, s.now().UTC())
 	err = s.withKeys(func(ks *keyset) error {
-		return s.db.View(func(tx *bolt.Tx) error { return collectExportRecords(tx, ks, e, true) })
+		return s.db.View(func(tx *bolt.Tx) error { return collectExportRecords(tx, ks.in(tx), e, true) })
 	})
 	if err != nil {
 		return nil, fmt.Errorf("export contact %s: %w", short(s.ContactKey(urn)), err)
@@ -80,6 +80,11 @@ func collectExportRecords(tx *bolt.Tx, ks *keyset, e *Export, withMedia bool) er
 	if err := collectPrefix(tx, ks, bNotes, ck, &e.Notes); err != nil {
 		return err
 	}
+	payments, err := contactPayments(tx, ks, normalize(e.URN))
+	if err != nil {
+		return err
+	}
+	e.Payments = append(e.Payments, payments...)
 	if withMedia {
 		if err := collectMedia(tx, ks, ck, e); err != nil {
 			return err

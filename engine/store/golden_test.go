@@ -49,7 +49,7 @@ func FuzzDecodeKey(f *testing.F) {
 // FuzzOpenValue feeds damaged values to the opener: they fail cleanly and
 // never open.
 func FuzzOpenValue(f *testing.F) {
-	ks, err := newKeyset(testKey(7), bytes.Repeat([]byte{1}, 32), false)
+	ks, err := newTestKeyset(testKey(7), bytes.Repeat([]byte{1}, 32), false)
 	if err != nil {
 		f.Fatal(err)
 	}

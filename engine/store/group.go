@@ -39,6 +39,8 @@ type WriteStats struct {
 
 // WriteStats returns the group commit counters since Open.
 func (s *Store) WriteStats() WriteStats {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	return WriteStats{Commits: s.group.commits.Load(), Writes: s.group.writes.Load()}
 }
 

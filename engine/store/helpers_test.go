@@ -186,3 +186,19 @@ func ctxT(t testing.TB) context.Context { return context.Background() }
 func phoneN(i int) string { return fmt.Sprintf("+1555%07d", i) }
 
 type boltTx = bolt.Tx
+
+// newTestKeyset returns a keyset of a fresh key store not bound to any
+// transaction, whose data keys live in its cache alone (seal and open
+// benchmarks, fuzzing).
+func newTestKeyset(master, salt []byte, noSeal bool) (*keyset, error) {
+	r, err := newKeyring(master, salt, noSeal)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.fresh(); err != nil {
+		return nil, err
+	}
+	ks := r.unbound()
+	ks.used = nil
+	return ks, nil
+}

@@ -29,6 +29,7 @@ func (s *Store) AddInbox(ctx context.Context, channel string, body []byte, recei
 	var id string
 	err := s.withKeys(func(ks *keyset) error {
 		return s.group.write(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			b := tx.Bucket(bInbox)
 			seq, err := b.NextSequence()
 			if err != nil {
@@ -55,6 +56,7 @@ func (s *Store) PendingInbox(ctx context.Context, limit int) ([]core.InboxItem, 
 	var items []core.InboxItem
 	err := s.withKeys(func(ks *keyset) error {
 		return s.db.View(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			c := tx.Bucket(bInbox).Cursor()
 			for k, v := c.First(); k != nil && len(items) < limit; k, v = c.Next() {
 				var rec inboxRecord
@@ -82,6 +84,8 @@ func (s *Store) DoneInbox(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	err := s.group.write(func(tx *bolt.Tx) error {
 		if err := tx.Bucket(bInboxTries).Delete([]byte(id)); err != nil {
 			return err
@@ -104,6 +108,7 @@ func (s *Store) BeginInbox(ctx context.Context, id string) (int, error) {
 	var n int
 	err := s.withKeys(func(ks *keyset) error {
 		return s.group.write(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			if tx.Bucket(bInbox).Get([]byte(id)) == nil {
 				return core.ErrNotFound
 			}

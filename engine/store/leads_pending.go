@@ -155,10 +155,12 @@ func (s *Store) foldPending(ctx context.Context) error {
 			return err
 		}
 		empty := true
-		_ = s.db.View(func(tx *bolt.Tx) error {
-			k, _ := tx.Bucket(bLeadPending).Cursor().First()
-			empty = k == nil
-			return nil
+		_ = s.withKeys(func(*keyset) error {
+			return s.db.View(func(tx *bolt.Tx) error {
+				k, _ := tx.Bucket(bLeadPending).Cursor().First()
+				empty = k == nil
+				return nil
+			})
 		})
 		if empty {
 			return nil
@@ -166,7 +168,7 @@ func (s *Store) foldPending(ctx context.Context) error {
 		var n int
 		err := s.withKeys(func(ks *keyset) error {
 			return s.db.Update(func(tx *bolt.Tx) (err error) {
-				n, err = foldLeads(tx, ks, s.now(), foldBatch)
+				n, err = foldLeads(tx, ks.in(tx), s.now(), foldBatch)
 				return err
 			})
 		})

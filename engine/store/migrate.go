@@ -15,18 +15,38 @@ import (
 // numbers ("+447700900100"), hashed as such in keys.
 const formatPhones = "allmyleads-store/1"
 
-// migrateToURNs turns a format-1 file into the current format inside the
-// opening transaction: every record that names a contact by phone number
-// names it by URN ("whatsapp:447700900100"), and every contact-keyed record
-// moves to the keyed hash of that URN. It reuses the rekey machinery with
-// the same keys, so a crash leaves the file as it was, and it runs once.
-func migrateToURNs(tx *bolt.Tx, ks *keyset, log *slog.Logger) error {
-	r := &rekeyer{tx: tx, old: ks, new: ks, upgrade: contactsToURNs}
-	if err := r.run(); err != nil {
-		return err
+// formatURNs is the second format: contacts are URNs, and every value is
+// sealed under the business key derived from the master key.
+const formatURNs = "allmyleads-store/2"
+
+// migrateToShredding turns a format-1 or format-2 file into the current
+// format inside the opening transaction and returns the new keyring: every
+// value is sealed again under its contact's (or photo's) new data key, the
+// seen ids are hashed under the new seen key, and (format 1) every record
+// that names a contact by phone number names it by URN, moved to the
+// keyed hash of that URN. It reuses the rekey machinery with the same
+// master key and salt, so a crash leaves the file as it was, and it runs
+// once; the caller stages the new key store and compacts the file after,
+// so no free page keeps a value sealed the old way.
+func migrateToShredding(tx *bolt.Tx, legacy *keyring, format string, log *slog.Logger) (*keyring, error) {
+	legacy.legacy = true
+	next := legacy.clone()
+	next.legacy = false
+	if err := next.fresh(); err != nil {
+		return nil, err
 	}
-	log.Info("database migrated: contacts are URNs", "from", formatPhones, "to", formatName, "contacts", len(r.cks))
-	return tx.Bucket(bMeta).Put([]byte("format"), []byte(formatName))
+	r := &rekeyer{tx: tx, old: legacy.bind(tx), new: next.bind(tx)}
+	if format == formatPhones {
+		r.upgrade = contactsToURNs
+	}
+	if err := r.run(); err != nil {
+		return nil, err
+	}
+	if err := writeKeyMeta(tx.Bucket(bMeta), next); err != nil {
+		return nil, err
+	}
+	log.Info("database migrated: each contact's records sealed under its own data key", "from", format, "to", formatName, "contacts", len(r.cks))
+	return next, nil
 }
 
 // contactsToURNs rewrites one record's contact fields: "contact" holding a

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -235,8 +236,8 @@ func (r *rekeyer) rekeyNotices() error {
 	type mark struct{ old, new []byte }
 	var marks []mark
 	err := b.ForEach(func(k, v []byte) error {
-		if _, err := r.old.open(string(bFunnelMarks), k, v); err != nil {
-			return err
+		if _, err := r.old.open(string(bFunnelMarks), k, v); err != nil && !errors.Is(err, errShredded) {
+			return err // a mark under a destroyed key is dropped below
 		}
 		m := mark{old: append([]byte(nil), k...)}
 		if ck, rest, ok := splitCK(k); ok {

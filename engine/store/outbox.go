@@ -29,6 +29,7 @@ func (s *Store) PendingOutbound(ctx context.Context, channel string, limit int) 
 	var items []core.OutboxItem
 	err := s.withKeys(func(ks *keyset) error {
 		return s.db.View(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			ob := tx.Bucket(bOutbox)
 			for _, ch := range outboxChannels(ob, channel) {
 				got, err := pendingOf(ks, ob.Bucket([]byte(ch)), tx.Bucket(bOutboxFlight), ch, now, limit)
@@ -135,17 +136,27 @@ func (s *Store) outboxUpdate(ctx context.Context, what, id string, fn func(tx *b
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	var transient bool
 	err := s.withKeys(func(ks *keyset) error {
 		return s.group.write(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			b, _, rec, err := findOutbox(tx, ks, id)
 			if err != nil {
 				return err
 			}
+			transient = rec.MessageKey == "" && rec.About == ""
 			return fn(tx, ks, b, rec)
 		})
 	})
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", what, id, err)
+	}
+	if transient {
+		// An erasure's confirmation left the outbox (sent or failed): its
+		// copy in a free page opens no more once the transient key is new.
+		if err := s.rotatePending(); err != nil {
+			return fmt.Errorf("%s %s: %w", what, id, err)
+		}
 	}
 	return nil
 }
@@ -167,8 +178,15 @@ func (s *Store) MarkSent(ctx context.Context, id, providerID string, at time.Tim
 			return err
 		}
 		if rec.MessageKey == "" {
-			// A message with no log entry (an erasure's confirmation):
-			// nothing of the contact may stay behind, not even the id.
+			// A message with no log entry (an erasure's confirmation, a
+			// notice): nothing of the contact may stay behind, not even
+			// the id; what was sealed under the transient key is replaced
+			// next (a notice about a contact is under their key).
+			if rec.About == "" {
+				if err := tx.Bucket(bMeta).Put(metaRotatePending, []byte{1}); err != nil {
+					return err
+				}
+			}
 			return b.Delete([]byte(id))
 		}
 		if err := sendOutcome(tx, ks, rec.Contact, false); err != nil {
@@ -204,6 +222,7 @@ func (s *Store) MarkInFlight(ctx context.Context, id string, at time.Time) error
 	}
 	err := s.withKeys(func(ks *keyset) error {
 		return s.group.write(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			ob := tx.Bucket(bOutbox)
 			found := false
 			for _, ch := range outboxChannels(ob, "") {
@@ -266,6 +285,11 @@ func (s *Store) MarkFailed(ctx context.Context, id string, code int, reason stri
 		if err := recordNoticeFailure(tx, ks, rec, code, reason, now); err != nil {
 			return err
 		}
+		if rec.MessageKey == "" && rec.About == "" {
+			if err := tx.Bucket(bMeta).Put(metaRotatePending, []byte{1}); err != nil {
+				return err
+			}
+		}
 		return b.Delete([]byte(id))
 	})
 }
@@ -282,6 +306,7 @@ func (s *Store) UpdateDelivery(ctx context.Context, providerID string, d core.De
 	}
 	err := s.withKeys(func(ks *keyset) error {
 		return s.group.write(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			var pr providerRecord
 			found, err := ks.getJSON(tx.Bucket(bProvider), string(bProvider), ks.providerKey(providerID), &pr)
 			if err != nil {

@@ -47,6 +47,7 @@ func (s *Store) LeadPage(ctx context.Context, q core.LeadQuery) (*core.LeadPage,
 	var page *core.LeadPage
 	err := s.withKeys(func(ks *keyset) error {
 		return s.db.View(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			var err error
 			page, err = queryLeads(tx, ks, q, s.now())
 			return err
@@ -84,6 +85,7 @@ func (s *Store) Lead(ctx context.Context, id string) (*core.LeadDetail, error) {
 	var d *core.LeadDetail
 	err := s.withKeys(func(ks *keyset) error {
 		return s.db.View(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			ck := findLead(tx, id)
 			if ck == "" {
 				return core.ErrNotFound
@@ -121,6 +123,7 @@ func (s *Store) Quote(ctx context.Context, id string) (*core.QuoteRecord, []core
 	revs := []core.QuoteRecord{}
 	err := s.withKeys(func(ks *keyset) error {
 		return s.db.View(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			found, err := ks.getJSON(tx.Bucket(bQuotes), string(bQuotes), []byte(id), &q)
 			if err != nil {
 				return err
@@ -176,6 +179,7 @@ func (s *Store) AddNote(ctx context.Context, n core.Note) error {
 	}
 	err = s.withKeys(func(ks *keyset) error {
 		return s.db.Update(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			ck := ks.contactKey(urn)
 			if tx.Bucket(bLeadRows).Get([]byte(ck)) == nil {
 				return core.ErrNotFound
@@ -215,6 +219,7 @@ func (s *Store) MarkLost(ctx context.Context, contact string, lost bool, reason,
 	now := s.now()
 	err = s.withKeys(func(ks *keyset) error {
 		return s.db.Update(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			ck := ks.contactKey(urn)
 			if tx.Bucket(bLeadRows).Get([]byte(ck)) == nil {
 				return core.ErrNotFound
@@ -257,6 +262,7 @@ func (s *Store) CreateToken(ctx context.Context, t core.Token) error {
 	}
 	err := s.withKeys(func(ks *keyset) error {
 		return s.db.Update(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			b := tx.Bucket(bTokens)
 			if b.Get([]byte(t.Name)) != nil {
 				return core.ErrExists
@@ -285,6 +291,7 @@ func (s *Store) Tokens(ctx context.Context) ([]core.Token, error) {
 	out := []core.Token{}
 	err := s.withKeys(func(ks *keyset) error {
 		return s.db.View(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			return tx.Bucket(bTokens).ForEach(func(k, v []byte) error {
 				var t core.Token
 				if err := ks.decode(string(bTokens), k, v, &t); err != nil {
@@ -323,6 +330,7 @@ func (s *Store) RevokeToken(ctx context.Context, name, actor string) error {
 	now := s.now()
 	err := s.withKeys(func(ks *keyset) error {
 		return s.db.Update(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			found, err := deleteKey(tx.Bucket(bTokens), []byte(name))
 			if err != nil {
 				return err
@@ -370,6 +378,7 @@ func (s *Store) ownerGet(ctx context.Context, key []byte, v any) error {
 	}
 	err := s.withKeys(func(ks *keyset) error {
 		return s.db.View(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			_, err := ks.getJSON(tx.Bucket(bOwner), string(bOwner), key, v)
 			return err
 		})
@@ -391,6 +400,7 @@ func (s *Store) ownerPut(ctx context.Context, key []byte, v any, a core.AuditEnt
 	a.Time = s.now()
 	err = s.withKeys(func(ks *keyset) error {
 		return s.db.Update(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			if err := ks.putBody(tx.Bucket(bOwner), string(bOwner), key, body); err != nil {
 				return err
 			}

@@ -29,6 +29,7 @@ func (s *Store) Leads(ctx context.Context, f LeadFilter) ([]Lead, error) {
 	leads := []Lead{}
 	err := s.withKeys(func(ks *keyset) error {
 		return s.db.View(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			return tx.Bucket(bContacts).ForEach(func(k, v []byte) error {
 				var c core.Contact
 				if err := ks.decode(string(bContacts), k, v, &c); err != nil {
@@ -99,6 +100,7 @@ func (s *Store) Quotes(ctx context.Context, f QuoteFilter) ([]core.QuoteRecord, 
 	quotes := []core.QuoteRecord{}
 	err := s.withKeys(func(ks *keyset) error {
 		return s.db.View(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			keep := func(q core.QuoteRecord) {
 				if f.Status != "" && !strings.EqualFold(q.Status, f.Status) {
 					return
@@ -150,6 +152,7 @@ func (s *Store) MarkPaid(ctx context.Context, quoteID, ref, actor string) error 
 	now := s.now()
 	err := s.withKeys(func(ks *keyset) error {
 		return s.db.Update(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			b := tx.Bucket(bQuotes)
 			var q core.QuoteRecord
 			found, err := ks.getJSON(b, string(bQuotes), []byte(quoteID), &q)

@@ -4,49 +4,71 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/allmyleads/allmyleads/engine/store/sealing"
 )
 
-// Rekey re-encrypts every value under newKey (with a new salt) and hashes
-// every contact, message id and provider id again, in one write
-// transaction: it is safe while the server runs (commits wait for it, reads
-// before it finish first), and a crash leaves the old key working. After it
-// the old key no longer opens the file. It holds the rewritten pages in
-// memory until it commits, so it needs about the database's size in RAM.
+// Rekey re-encrypts every value under newKey (with a new salt), hashes
+// every contact and provider id again, gives every contact and photo a new
+// data key under a new key store, in one write transaction, and then
+// compacts the file, so no page of it holds anything the old key opens.
+// It waits for the operations in flight and holds the others back (it
+// holds the store's lock for writing); a crash leaves the old key working.
+// It holds the rewritten pages in memory until it commits, and the
+// compaction writes a copy beside the file, so it needs about the
+// database's size in RAM and on disk.
 func (s *Store) Rekey(ctx context.Context, newKey []byte, actor string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	nk, err := newKeyset(newKey, nil, s.noSeal)
+	nr, err := newKeyring(newKey, nil, s.noSeal)
 	if err != nil {
 		return fmt.Errorf("rekey: %w", err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old := s.keys
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		if err := rekeyTx(tx, old, nk); err != nil {
-			return err
-		}
-		if err := writeKeyMeta(tx.Bucket(bMeta), nk); err != nil {
-			return err
-		}
-		return appendAudit(tx, nk, auditEntry(s.now(), actor, "rekey", "", "every value sealed again under a new key"))
-	})
-	if err != nil {
+	nr.seenSecret, nr.load = s.ring.seenSecret, s.loadDataKey
+	if nr.kek, err = sealing.NewKeySet(); err != nil {
 		return fmt.Errorf("rekey: %w", err)
 	}
-	s.keys = nk
+	kf := s.keyFile()
+	if err := kf.Stage(newKey, nr.kek); err != nil {
+		return fmt.Errorf("rekey: %w", err)
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		if err := (&rekeyer{tx: tx, old: s.ring.bind(tx), new: nr.bind(tx)}).run(); err != nil {
+			return err
+		}
+		if err := writeKeyMeta(tx.Bucket(bMeta), nr); err != nil {
+			return err
+		}
+		return appendAudit(tx, nr.bind(tx), auditEntry(s.now(), actor, "rekey", "", "every value sealed again under a new key"))
+	})
+	if err != nil {
+		kf.Abort()
+		return fmt.Errorf("rekey: %w", err)
+	}
+	if err := kf.Commit(); err != nil {
+		return fmt.Errorf("rekey: %w", err)
+	}
+	s.ring, s.master = nr, append([]byte(nil), newKey...)
 	s.log.Info("database rekeyed", "actor", actor)
+	if err := s.compactLocked(); err != nil {
+		// The rekey stands (the caller must keep the new key): only the
+		// old pages stay in the file until the next compaction.
+		s.log.Error("rekeyed, but the compaction failed: pages sealed under the old key stay in the file until `allmyleads compact`", "err", err)
+	}
 	return nil
 }
 
 // rekeyer rewrites the buckets from the old keyset to the new one.
 type rekeyer struct {
 	tx       *bolt.Tx
-	old, new *keyset
+	old, new *keyset                                          // new writes its data keys to a bucket of its own until the end
 	upgrade  func(bucket string, body []byte) ([]byte, error) // migrates each body first; nil keeps it
 	cks      map[string]string                                // old contact key -> new contact key
 	msgKeys  map[string]string                                // old message key -> new message key
@@ -55,16 +77,48 @@ type rekeyer struct {
 // contactOf reads the phone number a record belongs to.
 type contactOf struct {
 	Contact string `json:"contact"`
+	URN     string `json:"urn"` // a contact record (a web visitor's has no phone)
 	Phone   string `json:"phone"`
 }
 
-func rekeyTx(tx *bolt.Tx, old, nk *keyset) error {
-	return (&rekeyer{tx: tx, old: old, new: nk}).run()
+// bNewDataKeys holds the new data keys while a rekey or migration runs.
+var bNewDataKeys = []byte("dkeys.new")
+
+// run rewrites every bucket, then puts the new data keys in place of the
+// old ones.
+func (r *rekeyer) run() error {
+	if err := r.rewriteAll(); err != nil {
+		return err
+	}
+	if err := r.new.failed(); err != nil {
+		return err
+	}
+	tx := r.tx
+	if err := tx.DeleteBucket(bDataKeys); err != nil {
+		return err
+	}
+	dst, err := tx.CreateBucket(bDataKeys)
+	if err != nil {
+		return err
+	}
+	if err := copyBucket(tx.Bucket(bNewDataKeys), dst); err != nil {
+		return err
+	}
+	return tx.DeleteBucket(bNewDataKeys)
 }
 
-// run rewrites every bucket.
-func (r *rekeyer) run() error {
+// rewriteAll rewrites every bucket.
+func (r *rekeyer) rewriteAll() error {
 	tx := r.tx
+	if tx.Bucket(bNewDataKeys) != nil {
+		if err := tx.DeleteBucket(bNewDataKeys); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.CreateBucket(bNewDataKeys); err != nil {
+		return err
+	}
+	r.new.dkb = bNewDataKeys
 	r.cks, r.msgKeys = map[string]string{}, map[string]string{}
 	// Contact-keyed buckets: the new key is the new hash of the record's
 	// phone number. Messages go first: outbox and provider entries point at them.
@@ -85,7 +139,7 @@ func (r *rekeyer) run() error {
 	if err := r.rewrite(bProvider, r.provider); err != nil {
 		return err
 	}
-	for _, b := range [][]byte{bQuotes, bQuoteRevs, bInbox, bMedia, bTokens, bOwner, bInboxTries, bOutboxFlight} {
+	for _, b := range [][]byte{bQuotes, bQuoteRevs, bInbox, bMedia, bTokens, bOwner, bInboxTries, bOutboxFlight, bPayments} {
 		if err := r.rewrite(b, same); err != nil {
 			return err
 		}
@@ -131,6 +185,14 @@ func (r *rekeyer) rewriteIn(b *bolt.Bucket, name string, fn remap) error {
 	})
 	for _, k := range keys {
 		body, err := r.old.open(name, k, b.Get(k))
+		if errors.Is(err, errShredded) {
+			// Left behind under a destroyed key: unreadable by anyone,
+			// so not carried into the new keys.
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+			continue
+		}
 		if err != nil {
 			return err
 		}
@@ -148,7 +210,11 @@ func (r *rekeyer) rewriteIn(b *bolt.Bucket, name string, fn remap) error {
 				return err
 			}
 		}
-		if err := b.Put(nk, r.new.seal(name, nk, nb)); err != nil {
+		sealed := r.new.seal(name, nk, nb)
+		if err := r.new.failed(); err != nil {
+			return err
+		}
+		if err := b.Put(nk, sealed); err != nil {
 			return err
 		}
 	}
@@ -161,6 +227,9 @@ func (r *rekeyer) newCK(oldCK string, body []byte) (string, error) {
 	var c contactOf
 	json.Unmarshal(body, &c)
 	phone := c.Contact
+	if phone == "" {
+		phone = c.URN
+	}
 	if phone == "" {
 		phone = c.Phone
 	}
@@ -210,12 +279,19 @@ func (r *rekeyer) mediaOwner(key, body []byte) ([]byte, []byte, error) {
 	return []byte(string(key[:i+1]) + nck), body, nil
 }
 
-func (r *rekeyer) seen(_, body []byte) ([]byte, []byte, error) {
-	var s seenRecord
+// seen keeps a seen id's key (the seen key outlives a rekey); a format-2
+// record, which held the id, is hashed under the new seen key and keeps
+// its time only.
+func (r *rekeyer) seen(key, body []byte) ([]byte, []byte, error) {
+	var s legacySeen
 	if err := json.Unmarshal(body, &s); err != nil {
 		return nil, nil, err
 	}
-	return r.new.seenKey(s.Channel, s.ID), body, nil
+	if s.ID == "" {
+		return key, body, nil
+	}
+	nb, err := json.Marshal(seenRecord{Time: s.Time})
+	return r.new.seenKey(s.Channel, s.ID), nb, err
 }
 
 func (r *rekeyer) provider(_, body []byte) ([]byte, []byte, error) {

@@ -36,8 +36,9 @@ func (s *Store) RunRetention(ctx context.Context, p Policy, now time.Time, dryRu
 	if err := ctx.Err(); err != nil {
 		return rep, err
 	}
-	err := s.withKeys(func(ks *keyset) error {
-		return s.db.Update(func(tx *bolt.Tx) error {
+	// Retention destroys data keys (shredUpdate): it runs alone.
+	err := s.exclusive(func() error {
+		return s.shredUpdate(func(tx *bolt.Tx, ks *keyset) error {
 			rep = RetentionReport{DryRun: dryRun, Now: now}
 			if err := retentionTx(tx, ks, p, now, &rep); err != nil {
 				return err
@@ -45,6 +46,7 @@ func (s *Store) RunRetention(ctx context.Context, p Policy, now time.Time, dryRu
 			if dryRun {
 				return errDryRun
 			}
+			ks.shred.transient = true
 			return appendAudit(tx, ks, core.AuditEntry{Time: now, Actor: actor, Action: "retention", Detail: rep.String()})
 		})
 	})
@@ -80,6 +82,48 @@ func retentionTx(tx *bolt.Tx, ks *keyset, p Policy, now time.Time, rep *Retentio
 	}
 	for ck := range touched {
 		if err := tidyContact(tx, ks, ck, p, now, rep); err != nil {
+			return err
+		}
+	}
+	if err := expirePayments(tx, ks, p, now, rep); err != nil {
+		return err
+	}
+	return shredMonths(tx, ks, p, now)
+}
+
+// shredMonths destroys the data keys of the months of messages and AI
+// records that are wholly past their retention: what retention deleted
+// of them, and any copy in a free page, opens no more.
+func shredMonths(tx *bolt.Tx, ks *keyset, p Policy, now time.Time) error {
+	var doomed []string
+	err := tx.Bucket(ks.dkb).ForEach(func(k, _ []byte) error {
+		subject := string(k)
+		if len(subject) != 1+ckLen+3+7 || subject[0] != 'c' {
+			return nil
+		}
+		var keep time.Duration
+		switch subject[1+ckLen : 1+ckLen+3] {
+		case "/m/":
+			keep = p.Communications
+		case "/a/":
+			keep = p.AIRecords
+		default:
+			return nil
+		}
+		month, err := time.Parse("2006-01", subject[1+ckLen+3:])
+		if err != nil || keep == 0 {
+			return nil
+		}
+		if !month.AddDate(0, 1, 0).After(now.Add(-keep)) {
+			doomed = append(doomed, subject)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, subject := range doomed {
+		if err := ks.destroy(subject); err != nil {
 			return err
 		}
 	}
@@ -244,7 +288,7 @@ func tidyContact(tx *bolt.Tx, ks *keyset, ck string, p Policy, now time.Time, re
 	if err != nil {
 		return err
 	}
-	n, err := dropOwners(tx, ck, refs)
+	n, err := dropOwners(tx, ks, ck, refs)
 	if err != nil {
 		return err
 	}
@@ -285,16 +329,46 @@ func tidyContact(tx *bolt.Tx, ks *keyset, ck string, p Policy, now time.Time, re
 	if _, err := dropTimers(tx, ck); err != nil {
 		return err
 	}
-	for _, b := range [][]byte{bConsents, bOptEvents, bAI, bNotes} {
+	for _, b := range [][]byte{bConsents, bOptEvents, bAI, bNotes, bOnce} {
 		if err := deleteKeys(tx.Bucket(b), keysWithPrefix(tx.Bucket(b), prefix)); err != nil {
+			return err
+		}
+	}
+	urn := c.URN
+	if r, err := getLead(tx, ks, ck); err != nil {
+		return err
+	} else if urn == "" && r != nil {
+		urn = r.Contact
+	}
+	if urn != "" {
+		// What stays of the contact (payments, the audit log) stays without
+		// it, and a message queued years ago is not sent any more: its
+		// data keys go below.
+		if err := eraseOutbox(tx, ks, normalize(urn), &EraseReport{}); err != nil {
+			return err
+		}
+		if err := depersonalisePayments(tx, ks, normalize(urn)); err != nil {
+			return err
+		}
+		if err := pseudonymiseAudit(tx, ks, normalize(urn), ck); err != nil {
 			return err
 		}
 	}
 	if err := dropLead(tx, ks, ck); err != nil {
 		return err
 	}
-	n, err = dropOwners(tx, ck, nil)
+	if err := dropLeadNote(tx, ck); err != nil {
+		return err
+	}
+	if err := eraseFunnelMarks(tx, ck); err != nil {
+		return err
+	}
+	n, err = dropOwners(tx, ks, ck, nil)
 	rep.Media += n
+	if err != nil || urn == "" {
+		return err
+	}
+	_, err = ks.destroyPrefix("c" + ck)
 	return err
 }
 

@@ -22,7 +22,7 @@ func (s *Store) Audit(ctx context.Context, a core.AuditEntry) error {
 		a.Time = s.now()
 	}
 	err := s.withKeys(func(ks *keyset) error {
-		return s.db.Update(func(tx *bolt.Tx) error { return appendAudit(tx, ks, a) })
+		return s.db.Update(func(tx *bolt.Tx) error { return appendAudit(tx, ks.in(tx), a) })
 	})
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", a.Action, err)
@@ -38,6 +38,7 @@ func (s *Store) AuditLog(ctx context.Context, since time.Time) ([]core.AuditEntr
 	var out []core.AuditEntry
 	err := s.withKeys(func(ks *keyset) error {
 		return s.db.View(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			c := tx.Bucket(bAudit).Cursor()
 			for k, v := c.Seek([]byte(timeSeq(since, 0))); k != nil; k, v = c.Next() {
 				var a core.AuditEntry
@@ -77,8 +78,8 @@ func (s *Store) Erase(ctx context.Context, contact, actor string) (EraseReport, 
 		return rep, fmt.Errorf("erase: %w", err)
 	}
 	now := s.now()
-	err = s.withKeys(func(ks *keyset) error {
-		return s.db.Update(func(tx *bolt.Tx) error {
+	err = s.exclusive(func() error {
+		return s.shredUpdate(func(tx *bolt.Tx, ks *keyset) error {
 			var err error
 			rep, err = eraseContact(tx, ks, urn, actor, now)
 			return err
@@ -91,10 +92,12 @@ func (s *Store) Erase(ctx context.Context, contact, actor string) (EraseReport, 
 	return rep, nil
 }
 
-// eraseContact is an erasure within a write transaction, shared by Erase
-// and by Commit of a turn with Erase set: it removes the contact's personal
-// data (contact is its URN) and appends the audit entry, by actor at now, that
-// names the contact by its key only.
+// eraseContact is an erasure within an exclusive write transaction
+// (shredUpdate), shared by Erase and by Commit of a turn with Erase set: it
+// removes the contact's personal data (contact is its URN), destroys the
+// contact's data keys and those of the photos nobody else owns, and
+// appends the audit entry, by actor at now, that names the contact by its
+// key only.
 func eraseContact(tx *bolt.Tx, ks *keyset, contact, actor string, now time.Time) (EraseReport, error) {
 	var rep EraseReport
 	if err := eraseTx(tx, ks, contact, &rep); err != nil {
@@ -152,7 +155,7 @@ func eraseTx(tx *bolt.Tx, ks *keyset, contact string, rep *EraseReport) error {
 	if err := eraseQuotes(tx, ks, ck, rep); err != nil {
 		return err
 	}
-	n, err := dropOwners(tx, ck, nil)
+	n, err := dropOwners(tx, ks, ck, nil)
 	if err != nil {
 		return err
 	}
@@ -166,7 +169,19 @@ func eraseTx(tx *bolt.Tx, ks *keyset, contact string, rep *EraseReport) error {
 	if err := dropLead(tx, ks, ck); err != nil {
 		return err
 	}
-	return pseudonymiseAudit(tx, ks, contact, ck)
+	if err := depersonalisePayments(tx, ks, contact); err != nil {
+		return err
+	}
+	if err := pseudonymiseAudit(tx, ks, contact, ck); err != nil {
+		return err
+	}
+	// Last, the keys: every copy of what was sealed under them, in free
+	// pages too, opens no more once the transaction commits.
+	if _, err := ks.destroyPrefix("c" + ck); err != nil {
+		return err
+	}
+	ks.shred.transient = true // the payloads that passed through, with the contact's words
+	return nil
 }
 
 // deleteKey deletes one key and says whether it was there.
@@ -207,8 +222,8 @@ func eraseOutbox(tx *bolt.Tx, ks *keyset, contact string, rep *EraseReport) erro
 			if err := ks.decode(outboxName(ch), k, v, &rec); err != nil {
 				return err
 			}
-			if normalize(rec.Contact) == contact {
-				doomed = append(doomed, append([]byte(nil), k...))
+			if normalize(rec.Contact) == contact || (rec.About != "" && rec.About == ks.contactKey(contact)) {
+				doomed = append(doomed, append([]byte(nil), k...)) // a notice about them too
 			}
 			return nil
 		})
@@ -321,7 +336,7 @@ func eraseQuotes(tx *bolt.Tx, ks *keyset, ck string, rep *EraseReport) error {
 // dropOwners removes the contact's ownership of media, except the ids in
 // keep, and deletes media nobody owns any more. It returns how many of the
 // contact's media it dropped.
-func dropOwners(tx *bolt.Tx, ck string, keep map[string]bool) (int, error) {
+func dropOwners(tx *bolt.Tx, ks *keyset, ck string, keep map[string]bool) (int, error) {
 	owners, mb := tx.Bucket(bMediaOwners), tx.Bucket(bMedia)
 	n := 0
 	for _, id := range contactMedia(tx, ck) {
@@ -334,6 +349,9 @@ func dropOwners(tx *bolt.Tx, ck string, keep map[string]bool) (int, error) {
 		}
 		if len(keysWithPrefix(owners, []byte(id+"/"))) == 0 {
 			if err := mb.Delete([]byte(id)); err != nil {
+				return n, err
+			}
+			if err := ks.destroy("m" + id); err != nil {
 				return n, err
 			}
 		}
@@ -401,6 +419,7 @@ func (s *Store) Correct(ctx context.Context, contact, path, value, actor string)
 	now := s.now()
 	err = s.withKeys(func(ks *keyset) error {
 		return s.db.Update(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			ck := ks.contactKey(urn)
 			changedContact, err := correctContact(tx, ks, ck, path, value, now)
 			if err != nil {
@@ -469,6 +488,7 @@ func (s *Store) WithdrawConsent(ctx context.Context, contact, purpose, actor str
 	now := s.now()
 	err = s.withKeys(func(ks *keyset) error {
 		return s.db.Update(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			ck := ks.contactKey(urn)
 			purposes, err := withdrawRecords(tx, ks, ck, purpose, now)
 			if err != nil {

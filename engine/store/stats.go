@@ -21,6 +21,8 @@ func (s *Store) Depths(ctx context.Context) (Depths, error) {
 	if err := ctx.Err(); err != nil {
 		return d, err
 	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	err := s.db.View(func(tx *bolt.Tx) error {
 		d.Inbox = countKeys(tx.Bucket(bInbox))
 		ob := tx.Bucket(bOutbox)
@@ -53,6 +55,7 @@ func (s *Store) LeadStatuses(ctx context.Context) (map[string]int, error) {
 	}
 	err := s.withKeys(func(ks *keyset) error {
 		return s.db.View(func(tx *bolt.Tx) error {
+			ks := ks.in(tx)
 			return tx.Bucket(bContacts).ForEach(func(k, v []byte) error {
 				if err := ctx.Err(); err != nil {
 					return err

@@ -7,9 +7,12 @@
 // backup).
 //
 // Everything personal is sealed at rest with AES-256-GCM: every value is a
-// version byte followed by the nonce and ciphertext of its body, with the
-// bucket and key as additional data so values cannot be swapped between
-// records. Contacts are keyed by a keyed hash of their phone number
+// version byte and a reference to its key followed by the nonce and
+// ciphertext of its body, with the bucket and key as additional data so
+// values cannot be swapped between records. Each contact's records are
+// sealed under the contact's own data key, so an erasure destroys the key
+// rather than trust that every copy of the records is gone (shred.go,
+// subjects.go; the key hierarchy is package sealing). Contacts are keyed by a keyed hash of their phone number
 // (ContactKey), message and provider ids by keyed hashes too, so the file
 // holds no phone number, name, email or message text in the clear.
 //
@@ -22,8 +25,10 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -34,11 +39,11 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/allmyleads/allmyleads/engine/core"
-	"github.com/allmyleads/allmyleads/engine/store/seal"
+	"github.com/allmyleads/allmyleads/engine/store/sealing"
 )
 
 // ErrWrongKey is returned by Open when the key does not open the database.
-var ErrWrongKey = seal.ErrWrongKey
+var ErrWrongKey = errors.New("the encryption key does not open this database")
 
 // ErrLocked is returned by Open when another process holds the database.
 var ErrLocked = errors.New("database is in use by another process")
@@ -65,10 +70,12 @@ type Store struct {
 	log    *slog.Logger
 	noSeal bool
 
-	// mu guards keys: every operation holds it for reading while it seals,
-	// opens or hashes; Rekey holds it for writing while it swaps them.
-	mu   sync.RWMutex
-	keys *keyset
+	// mu guards ring and db: every operation holds it for reading while it
+	// seals, opens or hashes; erasure, retention, Rekey and Compact hold it
+	// for writing (they destroy keys, swap the keys or the file).
+	mu     sync.RWMutex
+	ring   *keyring
+	master []byte // to seal the key store file
 
 	group  *groupCommit
 	seqs   *sequences
@@ -112,12 +119,14 @@ func allBuckets() [][]byte {
 	return [][]byte{bMeta, bSeen, bSessions, bContacts, bLastIn, bProjects, bQuotes, bQuoteRevs,
 		bQuoteIndex, bConsents, bOptEvents, bAI, bMessages, bProvider, bMedia, bMediaOwners,
 		bOutbox, bInbox, bAudit, bOnce, bLeadRows, bLeadTime, bLeadStage, bLeadTab, bLeadStats,
-		bNotes, bTokens, bOwner, bLeadPending, bInboxTries, bOutboxFlight, bTimers, bTimerOwners, bNoticeFails, bFunnel, bFunnelMarks}
+		bNotes, bTokens, bOwner, bLeadPending, bInboxTries, bOutboxFlight, bTimers, bTimerOwners, bNoticeFails, bFunnel, bFunnelMarks,
+		bPayments}
 }
 
 // formatName is the database format this code writes; formatPhones, the
-// format before contacts were URNs, is migrated on open (migrate.go).
-const formatName = "allmyleads-store/2"
+// format before contacts were URNs, and formatURNs, the format before each
+// contact had its own data key, are migrated on open (migrate.go).
+const formatName = "allmyleads-store/3"
 
 // Open opens (or creates) the database at opts.Path. It fails with
 // ErrWrongKey when the key does not open an existing file and with ErrLocked
@@ -146,27 +155,41 @@ func Open(opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", opts.Path, err)
 	}
 	db.NoSync = opts.NoSync
-	s := &Store{db: db, path: opts.Path, clock: opts.Clock, log: opts.Logger, noSeal: opts.NoSeal, seqs: &sequences{}}
+	s := &Store{db: db, path: opts.Path, master: append([]byte(nil), opts.Key...), clock: opts.Clock, log: opts.Logger, noSeal: opts.NoSeal, seqs: &sequences{}}
 	if s.clock == nil {
 		s.clock = time.Now
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	if err := s.init(opts.Key); err != nil {
+	compact, err := s.init(opts.Key)
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", opts.Path, err)
 	}
 	s.group = startGroupCommit(db)
+	if compact {
+		if err := s.Compact(context.Background(), "system"); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("open store %s: %w", opts.Path, err)
+		}
+	}
 	s.startLeadIndexer()
 	return s, nil
 }
 
-// init creates the buckets and the key check on a new file, or verifies the
-// key on an existing one.
-func (s *Store) init(master []byte) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		for _, name := range allBuckets() {
+// init creates the buckets, the key check and the key store on a new
+// file; on an existing one it verifies the key, finds the key store the
+// file belongs with, and migrates an older format (format 1 and 2 sealed
+// everything under the master key; format 3 seals each contact's records
+// under the contact's data key). It reports whether the file must be
+// compacted now (after a migration, or a backup's first open), so no free
+// page keeps what the old format sealed.
+func (s *Store) init(master []byte) (compact bool, err error) {
+	var staged *sealing.KeySet
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		staged, compact = nil, false
+		for _, name := range append(allBuckets(), bDataKeys) {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}
@@ -175,53 +198,138 @@ func (s *Store) init(master []byte) error {
 		s.seqs.outbox.Store(tx.Bucket(bOutbox).Sequence())
 		meta := tx.Bucket(bMeta)
 		format := string(meta.Get([]byte("format")))
-		if format != "" && format != formatName && format != formatPhones {
+		if format != "" && format != formatName && format != formatPhones && format != formatURNs {
 			return fmt.Errorf("unknown database format %q (want %q)", format, formatName)
 		}
 		salt := meta.Get([]byte("salt"))
-		if salt == nil {
-			ks, err := newKeyset(master, nil, s.noSeal)
-			if err != nil {
-				return err
-			}
-			if err := writeKeyMeta(meta, ks); err != nil {
-				return err
-			}
-			s.keys = ks
-			return meta.Put(metaLeadIndex, []byte(leadIndexVersion))
-		}
-		ks, err := newKeyset(master, salt, s.noSeal)
+		ring, err := newKeyring(master, salt, s.noSeal)
 		if err != nil {
 			return err
 		}
-		if err := ks.verify(meta.Get([]byte("check"))); err != nil {
-			return err
-		}
-		s.keys = ks
-		if format == formatPhones {
-			if err := migrateToURNs(tx, ks, s.log); err != nil {
+		ring.load = s.loadDataKey
+		if salt == nil {
+			if err := ring.fresh(); err != nil {
 				return err
 			}
+			if err := s.keyFile().Stage(master, ring.kek); err != nil {
+				return err
+			}
+			staged = ring.kek
+			s.ring = ring
+			if err := writeKeyMeta(meta, ring); err != nil {
+				return err
+			}
+			return meta.Put(metaLeadIndex, []byte(leadIndexVersion))
 		}
-		return ensureLeadIndex(tx, ks, s.now())
+		if err := ring.verify(meta.Get([]byte("check"))); err != nil {
+			return err
+		}
+		if format == formatName {
+			if staged, compact, err = s.openKeyStore(meta, ring, master); err != nil {
+				return err
+			}
+			s.ring = ring
+		} else {
+			if s.ring, err = migrateToShredding(tx, ring, format, s.log); err != nil {
+				return err
+			}
+			if err := s.keyFile().Stage(master, s.ring.kek); err != nil {
+				return err
+			}
+			staged, compact = s.ring.kek, true
+		}
+		return ensureLeadIndex(tx, s.ring.bind(tx), s.now())
 	})
+	if err != nil {
+		if staged != nil {
+			s.keyFile().Abort()
+		}
+		return false, err
+	}
+	if staged != nil {
+		if err := s.keyFile().Commit(); err != nil {
+			return false, err
+		}
+	}
+	return compact, nil
 }
 
-// writeKeyMeta stores the format, the keyset's salt and a key check.
-func writeKeyMeta(meta *bolt.Bucket, ks *keyset) error {
+// fresh gives a new ring its seen key and key store.
+func (r *keyring) fresh() error {
+	var err error
+	if r.seenSecret, err = newSeenKey(); err != nil {
+		return err
+	}
+	r.kek, err = sealing.NewKeySet()
+	return err
+}
+
+// openKeyStore loads the key store a format-3 file belongs with, and its
+// seen key, into ring. A backup carries its key store in meta: the first
+// open writes it beside the file, removes it from meta and asks for a
+// compaction, and returns it staged (for init to commit).
+func (s *Store) openKeyStore(meta *bolt.Bucket, ring *keyring, master []byte) (*sealing.KeySet, bool, error) {
+	sk := meta.Get(metaSeenKey)
+	if sk == nil {
+		return nil, false, errors.New("seen key missing")
+	}
+	seen, err := ring.bind(nil).open(string(bMeta), metaSeenKey, sk)
+	if err != nil {
+		return nil, false, fmt.Errorf("seen key: %w", err)
+	}
+	ring.seenSecret = seen
+	var want [16]byte
+	copy(want[:], meta.Get(metaKeyStore))
+	kek, err := s.keyFile().Load(master, want)
+	if err == nil {
+		ring.kek = kek
+		return nil, false, nil
+	}
+	embedded := meta.Get(metaEmbeddedKeys)
+	if !errors.Is(err, fs.ErrNotExist) || embedded == nil {
+		return nil, false, fmt.Errorf("%w (the key store is made beside the database and must be kept, and backed up, with it; a backup made by allmyleads backup carries its own)", err)
+	}
+	kek, err = sealing.DecodeKeySet(master, embedded)
+	if err != nil || kek.ID != want {
+		return nil, false, fmt.Errorf("the key store this backup carries does not open: %v", err)
+	}
+	if err := s.keyFile().Stage(master, kek); err != nil {
+		return nil, false, err
+	}
+	if err := meta.Delete(metaEmbeddedKeys); err != nil {
+		s.keyFile().Abort()
+		return nil, false, err
+	}
+	ring.kek = kek
+	s.log.Info("key store restored from the backup beside the database", "path", s.keyFile().Path)
+	return kek, true, nil
+}
+
+// writeKeyMeta stores the format, the ring's salt, a key check, the seen
+// key and the id of its key store.
+func writeKeyMeta(meta *bolt.Bucket, r *keyring) error {
 	if err := meta.Put([]byte("format"), []byte(formatName)); err != nil {
 		return err
 	}
-	if err := meta.Put([]byte("salt"), ks.saltBytes()); err != nil {
+	if err := meta.Put([]byte("salt"), r.salt); err != nil {
 		return err
 	}
-	return meta.Put([]byte("check"), ks.checkValue())
+	if err := meta.Put([]byte("check"), r.checkValue()); err != nil {
+		return err
+	}
+	sealed := sealing.Seal(r.aead, sealing.Business(), additional(string(bMeta), metaSeenKey), r.seenSecret)
+	if err := meta.Put(metaSeenKey, sealed); err != nil {
+		return err
+	}
+	return meta.Put(metaKeyStore, r.kek.ID[:])
 }
 
 // Close finishes the writes in flight and closes the database file. Calls
 // after Close fail.
 func (s *Store) Close() error {
-	s.stopLeadIndexer()
+	s.stopLeadIndexer() // before the lock: a fold in flight holds it for reading
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.group.stop()
 	return s.db.Close()
 }
@@ -231,6 +339,8 @@ func (s *Store) Path() string { return s.path }
 
 // Ping checks that the database is open and readable, for /readyz.
 func (s *Store) Ping() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	return s.db.View(func(tx *bolt.Tx) error {
 		if tx.Bucket(bMeta) == nil {
 			return errors.New("store: meta bucket missing")
@@ -239,11 +349,12 @@ func (s *Store) Ping() error {
 	})
 }
 
-// keyset returns the current keys; callers hold s.mu for reading.
+// withKeys runs fn with the current keys, not bound to a transaction
+// (bind them with ks.in(tx)), holding s.mu for reading.
 func (s *Store) withKeys(fn func(ks *keyset) error) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return fn(s.keys)
+	return fn(s.ring.unbound())
 }
 
 // now returns the store clock's time.

@@ -191,6 +191,7 @@ type Request struct {
 	Messages       []Message
 	ResponseFormat ResponseFormat
 	Stream         bool
+	Store          *bool    // the request's store: whether OpenAI may keep it (nil: not said)
 	Problems       []string // what did not fit the API's shape (the test has failed if any)
 }
 
@@ -432,8 +433,9 @@ type wireRequest struct {
 			Schema map[string]any `json:"schema"`
 		} `json:"json_schema"`
 	} `json:"response_format"`
-	Stream bool `json:"stream"`
-	N      *int `json:"n"`
+	Stream bool  `json:"stream"`
+	Store  *bool `json:"store"`
+	N      *int  `json:"n"`
 }
 
 type wireMessage struct {
@@ -482,7 +484,7 @@ func decodeRequest(r *http.Request) Request {
 	} else {
 		req.Model = *wr.Model
 	}
-	req.Stream = wr.Stream
+	req.Stream, req.Store = wr.Stream, wr.Store
 	if wr.Stream {
 		bad("stream is true; structured extraction wants one reply")
 	}

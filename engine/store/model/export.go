@@ -32,6 +32,7 @@ type Export struct {
 	Quotes       []core.QuoteRecord   `json:"quotes"`
 	Revisions    []core.QuoteRecord   `json:"quote_revisions"` // earlier versions of the quotes
 	Consents     []core.ConsentRecord `json:"consents"`
+	Payments     []core.PaymentRecord `json:"payments"`
 	OptEvents    []core.OptEvent      `json:"opt_events"`
 	Messages     []core.MessageRecord `json:"messages"`
 	AIRecords    []core.AIRecord      `json:"ai_records"`
@@ -62,7 +63,7 @@ func NewExport(urn string, generated time.Time) *Export {
 		Projects: []core.Project{}, Quotes: []core.QuoteRecord{}, Revisions: []core.QuoteRecord{},
 		Consents: []core.ConsentRecord{}, OptEvents: []core.OptEvent{}, Messages: []core.MessageRecord{},
 		AIRecords: []core.AIRecord{}, Media: []ExportMedia{}, Audit: []core.AuditEntry{}, Notes: []core.Note{},
-		data: map[string][]byte{},
+		Payments: []core.PaymentRecord{}, data: map[string][]byte{},
 	}
 }
 
@@ -82,7 +83,7 @@ func (e *Export) AddMedia(md *core.Media) {
 func (e *Export) Empty() bool {
 	return e.Contact == nil && e.Conversation == nil && len(e.Projects) == 0 && len(e.Quotes) == 0 &&
 		len(e.Revisions) == 0 && len(e.Consents) == 0 && len(e.OptEvents) == 0 && len(e.Messages) == 0 &&
-		len(e.AIRecords) == 0 && len(e.Media) == 0 && len(e.Notes) == 0
+		len(e.AIRecords) == 0 && len(e.Media) == 0 && len(e.Notes) == 0 && len(e.Payments) == 0
 }
 
 // JSON returns the export document, indented.

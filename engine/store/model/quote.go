@@ -59,9 +59,10 @@ func UpsertQuote(old, q *core.QuoteRecord, now time.Time) (revision *core.QuoteR
 		}
 		return nil, true
 	}
-	if IsPaid(old) {
+	if IsPaid(old) && !(old.Status == core.QuoteDepositPaid && q.Status == core.QuotePaid && q.PaymentRef != old.PaymentRef) {
 		// A paid quote is a payment record: the conversation's copy
-		// (older, or repriced after the fact) never changes it.
+		// (older, or repriced after the fact) never changes it; only
+		// the payment of the balance after a deposit moves it on.
 		*q = *old
 		return nil, false
 	}

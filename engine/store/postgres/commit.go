@@ -47,6 +47,7 @@ const (
 	nOwner       = "owner"
 	nTimers      = "timers"
 	nNoticeFails = "notice_failures"
+	nPayments    = "payments"
 )
 
 // outboxName is the sealed name of a channel's outbox items.
@@ -375,6 +376,21 @@ func (c *turnCommit) read(ctx context.Context, tx dbtx, begin bool) (*stored, er
 				return nil
 			})
 	}
+	if len(t.Payments) > 0 {
+		ids := make([]string, len(t.Payments))
+		for i, p := range t.Payments {
+			ids[i] = p.ID
+		}
+		// A provider's retried event: the turn is a duplicate.
+		b.Queue(`SELECT EXISTS (SELECT 1 FROM payments WHERE id = ANY($1))`, ids).QueryRow(func(r pgx.Row) error {
+			var paid bool
+			if err := r.Scan(&paid); err != nil {
+				return err
+			}
+			dup = dup || paid
+			return nil
+		})
+	}
 	if t.Once != nil {
 		b.Queue(`SELECT at FROM once WHERE ck = $1 AND key = $2`, c.ck, t.Once.Key).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
@@ -544,6 +560,11 @@ func (c *turnCommit) queueRecords(b *pgx.Batch, st *stored) error {
 			return err
 		}
 		b.Queue(`INSERT INTO consents (ck, id, value) VALUES ($1, $2, $3) ON CONFLICT (ck, id) DO UPDATE SET value = EXCLUDED.value`, c.ck, cr.ID, v)
+	}
+	for _, p := range t.Payments {
+		if err := s.queuePayment(b, p); err != nil {
+			return err
+		}
 	}
 	for _, ev := range t.OptEvents {
 		v, err := s.sealJSON(nOptEvents, c.ck, ev)

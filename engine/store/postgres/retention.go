@@ -84,6 +84,13 @@ func (s *Store) retentionTx(ctx context.Context, tx dbtx, p core.RetentionPolicy
 	if err := s.expireProjectsAndQuotes(ctx, tx, p, now, touched, rep); err != nil {
 		return err
 	}
+	if p.Payments > 0 {
+		tag, err := tx.Exec(ctx, `DELETE FROM payments WHERE at < $1`, now.Add(-p.Payments))
+		if err != nil {
+			return err
+		}
+		rep.Payments += int(tag.RowsAffected())
+	}
 	for ck := range touched {
 		if err := s.tidyContact(ctx, tx, ck, p, now, rep); err != nil {
 			return err
@@ -208,6 +215,17 @@ func (s *Store) tidyContact(ctx context.Context, tx dbtx, ck string, p core.Rete
 		rep.Contacts++
 	}
 	if err := s.changeLead(ctx, tx, ck, func(*model.LeadRecord) *model.LeadRecord { return nil }); err != nil {
+		return err
+	}
+	// What stays of the contact (payments, the audit log) stays without
+	// it, and a message queued long ago is not sent any more.
+	if err := s.depersonalisePayments(ctx, tx, ck); err != nil {
+		return err
+	}
+	if err := s.pseudonymiseAudit(ctx, tx, ck); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM outbox WHERE ck = $1`, ck); err != nil {
 		return err
 	}
 	for _, sql := range []string{

@@ -120,6 +120,9 @@ func (s *Store) collectExport(ctx context.Context, q querier, e *model.Export, w
 	if err := collect(ctx, s, q, nNotes, byCK, &e.Notes, `SELECT ck, value FROM notes WHERE ck = $1 ORDER BY at, id`, ck); err != nil {
 		return err
 	}
+	if err := collect(ctx, s, q, nPayments, func(k string) string { return k }, &e.Payments, `SELECT id, value FROM payments WHERE ck = $1 ORDER BY id`, ck); err != nil {
+		return err
+	}
 	if withMedia {
 		if err := s.collectMedia(ctx, q, ck, e); err != nil {
 			return err
@@ -240,6 +243,9 @@ func (s *Store) eraseTx(ctx context.Context, tx dbtx, urn, actor string, now tim
 		return rep, err
 	}
 	if err := s.eraseQuotes(ctx, tx, ck, &rep); err != nil {
+		return rep, err
+	}
+	if err := s.depersonalisePayments(ctx, tx, ck); err != nil {
 		return rep, err
 	}
 	n, err := s.dropOwners(ctx, tx, ck, nil)

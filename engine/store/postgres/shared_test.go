@@ -262,3 +262,53 @@ func TestOtherProcessesHearOfCommits(t *testing.T) {
 		t.Errorf("b heard lead %q on channel %q, want %q on whatsapp", leads[0], channels[0], b.LeadID(x))
 	}
 }
+
+// TestPayments: a turn's payment is recorded once (a provider's retried
+// event is a duplicate), shows in the export, and an erasure keeps it
+// without the contact; RecordPayment records one for an erased contact.
+func TestPayments(t *testing.T) {
+	url, schema := pgtest.URL(t), pgtest.Schema(t)
+	st := openShared(t, url, schema, time.Minute)
+	ctx := context.Background()
+	x := "whatsapp:447700900008"
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	q := &core.QuoteRecord{ID: "q-pay", Contact: x, Status: core.QuoteAccepted, Currency: "EUR", Total: 10000}
+	if err := st.Commit(ctx, &core.Turn{Session: &core.Session{Contact: x, Flow: "f", Step: "s"}, Quotes: []*core.QuoteRecord{q}}); err != nil {
+		t.Fatal(err)
+	}
+	pay := core.PaymentRecord{ID: "stripe:cs_1", QuoteID: "q-pay", Contact: x, Provider: "stripe", Kind: core.PaymentDeposit, Amount: 3000, Currency: "EUR", Time: at}
+	paid := *q
+	paid.Status, paid.PaymentRef = core.QuoteDepositPaid, pay.ID
+	turn := func() *core.Turn {
+		qq := paid
+		return &core.Turn{Session: &core.Session{Contact: x, Flow: "f", Step: "s"}, Quotes: []*core.QuoteRecord{&qq}, Payments: []core.PaymentRecord{pay}}
+	}
+	if err := st.Commit(ctx, turn()); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Commit(ctx, turn()); !errors.Is(err, core.ErrDuplicate) {
+		t.Fatalf("the same payment again: %v, want ErrDuplicate", err)
+	}
+	e, err := st.Export(ctx, x)
+	if err != nil || len(e.Payments) != 1 || e.Payments[0].Amount != 3000 {
+		t.Fatalf("export payments %+v, %v", e.Payments, err)
+	}
+	if _, err := st.Erase(ctx, x, "owner"); err != nil {
+		t.Fatal(err)
+	}
+	kept, err := st.Payments(ctx, "q-pay")
+	if err != nil || len(kept) != 1 || kept[0].Contact != "" {
+		t.Fatalf("after the erasure: %+v, %v; want the payment kept without the contact", kept, err)
+	}
+	balance := core.PaymentRecord{ID: "stripe:cs_2", QuoteID: "q-pay", Provider: "stripe", Kind: core.PaymentFull, Amount: 7000, Currency: "EUR", Time: at}
+	for want := range []bool{true, false} {
+		done, err := st.RecordPayment(ctx, balance, "stripe")
+		if err != nil || done != (want == 0) {
+			t.Fatalf("record payment (try %d): %v, %v", want+1, done, err)
+		}
+	}
+	got, _, err := st.Quote(ctx, "q-pay")
+	if err != nil || got.Status != core.QuotePaid || got.PaymentRef != balance.ID {
+		t.Fatalf("quote after the balance: %+v, %v", got, err)
+	}
+}

@@ -11,7 +11,7 @@
 //
 // Each case is a subtest named for what it checks (Session, CommitRecords,
 // ExactlyOnce, Seen, Media, Outbox/..., Delivery/..., Inbox/..., Erase,
-// EraseTurn, EncryptionAtRest, Retention/..., ConcurrentCommits,
+// EraseTurn, EncryptionAtRest, Shredding, Retention/..., ConcurrentCommits,
 // Notices/..., Timers/...), with its own store in a fresh folder:
 // -run 'TestConformance/Outbox' runs a few.
 //
@@ -56,6 +56,11 @@
 //     queued messages and media are gone and no pending webhook payload
 //     mentions them (an erasing turn's own outbound messages stay queued
 //     until sent).
+//   - Readable (when the harness has it) opens, with every key the store
+//     was ever given, everything the store wrote for dir, old copies too.
+//     After an erasure nothing of the customer opens there (the Shredding
+//     case): a store destroys keys rather than trust that every copy of a
+//     record is gone.
 //   - RunRetention deletes per category as core.Retention says; a dry run
 //     reports the same counts and changes nothing.
 //   - Turn.Notices are queued like outbound messages but never logged in
@@ -125,6 +130,14 @@ type Harness struct {
 	// to scan for personal data in the clear. Nil reads every file under
 	// dir, for a backend that keeps its data there.
 	Raw func(t *testing.T, dir string) []byte
+
+	// Readable returns the body of every value in what the store kept for
+	// dir (called after Close) that opens with any key the store was
+	// given: every page, row version or log record it wrote, live or not,
+	// opened as someone holding its files and keys would. The Shredding
+	// case checks an erasure leaves nothing of the customer in it. Nil
+	// skips that case.
+	Readable func(t *testing.T, dir string) [][]byte
 }
 
 // Run runs every case of the suite against the harness's backend, each in
@@ -167,6 +180,7 @@ var cases = []suiteCase{
 	{"Erase", testErase},
 	{"EraseTurn", testEraseTurn},
 	{"EncryptionAtRest", testEncryptionAtRest},
+	{"Shredding", testShredding},
 	{"Retention", testRetention},
 	{"ConcurrentCommits", testConcurrentCommits},
 	{"Notices", testNotices},

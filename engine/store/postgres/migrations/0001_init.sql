@@ -89,6 +89,18 @@ CREATE TABLE quotes (
 );
 CREATE INDEX quotes_ck ON quotes (ck);
 
+-- Payments received for quotes (a provider's id is the key, so a retried
+-- event is recorded once); ck is null once the contact was erased.
+CREATE TABLE payments (
+	id       text PRIMARY KEY,
+	quote_id text COLLATE "C" NOT NULL,
+	ck       text COLLATE "C",
+	at       timestamptz NOT NULL,
+	value    bytea NOT NULL
+);
+CREATE INDEX payments_ck ON payments (ck);
+CREATE INDEX payments_quote ON payments (quote_id);
+
 CREATE TABLE quote_revs (
 	quote_id text COLLATE "C" NOT NULL,
 	revision integer NOT NULL,

@@ -1,0 +1,3 @@
+function quote(ctx)
+  error("the price list is missing")
+end
