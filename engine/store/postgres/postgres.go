@@ -4,9 +4,11 @@
 // implements the same contract (core.Store, core.Outbox, core.Inbox,
 // core.Rights through ChatRights, core.Retention, core.Records and
 // core.OwnerStore) and passes the same conformance suite
-// (engine/store/storetest), with the same encryption at rest: every
-// personal value is sealed with AES-256-GCM by engine/store/seal before it
-// is sent, and contacts and message ids are keyed hashes.
+// (engine/store/storetest), with encryption at rest: every personal value
+// is sealed with AES-256-GCM by engine/store/seal before it is sent, and
+// contacts and message ids are keyed hashes. Unlike the bbolt store it
+// seals under one key per database: an erasure deletes rows but destroys
+// no key (the suite's Shredding case is skipped).
 //
 // Across processes:
 //   - Exactly once: a turn's inbound (channel, id), hashed, is the

@@ -1,14 +1,15 @@
-// Package seal is the encryption at rest every store shares: a master key
-// (AES-256, from ALLMYLEADS_ENCRYPTION_KEY or a key file) and a per
-// database salt derive a Keyset that seals each value with AES-256-GCM,
-// bound to where it is kept (a bucket or table name and its key) so values
-// cannot be moved between records, and hashes contacts and message ids
-// with HMAC-SHA256 so they can be found without being stored in the clear.
+// Package seal is the encryption at rest of the Postgres store
+// (engine/store/postgres), and the master key's handling both stores share
+// (ALLMYLEADS_ENCRYPTION_KEY, key files): a master key and a per-database
+// salt derive a Keyset that seals each value with AES-256-GCM, bound to
+// where it is kept (a table and its key) so values cannot be moved between
+// records, and hashes contacts and message ids with HMAC-SHA256 so they
+// can be found without being stored in the clear.
 //
-// The bbolt store (engine/store) and the Postgres store
-// (engine/store/postgres) both seal through it, so a value sealed by one
-// opens in the other under the same key and salt. It imports engine/core
-// for URN normalisation only and knows nothing of any backend.
+// The bbolt store derives its keys from the same master key through its
+// own hierarchy of per-contact data keys (engine/store/sealing), which an
+// erasure destroys; this package has one key per database. It imports
+// engine/core for URN normalisation only and knows nothing of any backend.
 package seal
 
 import (
