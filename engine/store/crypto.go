@@ -1,9 +1,7 @@
 package store
 
 import (
-	"crypto/aes"
 	"crypto/cipher"
-	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -63,32 +61,11 @@ type keyring struct {
 // newKeyring derives a keyring from the master key; a nil salt makes a
 // new one. The caller sets seenKey and kek (or legacy).
 func newKeyring(master, salt []byte, noSeal bool) (*keyring, error) {
-	if len(master) != KeySize {
-		return nil, fmt.Errorf("key must be %d bytes, got %d", KeySize, len(master))
-	}
-	if salt == nil {
-		salt = make([]byte, 32)
-		if _, err := rand.Read(salt); err != nil {
-			return nil, fmt.Errorf("make salt: %w", err)
-		}
-	}
-	sealKey, err := hkdf.Key(sha256.New, master, salt, "allmyleads seal v1", 32)
+	d, err := seal.Derive(master, salt)
 	if err != nil {
-		return nil, fmt.Errorf("derive seal key: %w", err)
+		return nil, err
 	}
-	hashKey, err := hkdf.Key(sha256.New, master, salt, "allmyleads hash v1", 32)
-	if err != nil {
-		return nil, fmt.Errorf("derive hash key: %w", err)
-	}
-	block, err := aes.NewCipher(sealKey)
-	if err != nil {
-		return nil, fmt.Errorf("make cipher: %w", err)
-	}
-	aead, err := cipher.NewGCMWithRandomNonce(block)
-	if err != nil {
-		return nil, fmt.Errorf("make GCM: %w", err)
-	}
-	r := &keyring{salt: append([]byte(nil), salt...), aead: aead, hashKey: hashKey, noSeal: noSeal, dks: sealing.NewCache(1 << 13)}
+	r := &keyring{salt: d.Salt, aead: d.AEAD, hashKey: d.HashKey, noSeal: noSeal, dks: sealing.NewCache(1 << 13)}
 	r.macs.New = func() any { return hmac.New(sha256.New, r.hashKey) }
 	r.seen.New = func() any { return hmac.New(sha256.New, r.seenSecret) }
 	return r, nil

@@ -62,37 +62,56 @@ type Keyset struct {
 	macs    sync.Pool // of hash.Hash (HMAC-SHA256 under hashKey)
 }
 
+// Derived is what the master key and a database's salt give: the AEAD that
+// seals values and the HMAC key that hashes contacts and ids.
+type Derived struct {
+	Salt    []byte
+	AEAD    cipher.AEAD
+	HashKey []byte
+}
+
+// Derive derives the sealing AEAD (AES-256-GCM, random nonces) and the
+// hash key from the master key with HKDF-SHA256 over salt; a nil salt
+// makes a new random one. Both stores derive their keys here.
+func Derive(master, salt []byte) (Derived, error) {
+	if len(master) != KeySize {
+		return Derived{}, fmt.Errorf("key must be %d bytes, got %d", KeySize, len(master))
+	}
+	if salt == nil {
+		salt = make([]byte, SaltSize)
+		if _, err := rand.Read(salt); err != nil {
+			return Derived{}, fmt.Errorf("make salt: %w", err)
+		}
+	}
+	sealKey, err := hkdf.Key(sha256.New, master, salt, "allmyleads seal v1", 32)
+	if err != nil {
+		return Derived{}, fmt.Errorf("derive seal key: %w", err)
+	}
+	hashKey, err := hkdf.Key(sha256.New, master, salt, "allmyleads hash v1", 32)
+	if err != nil {
+		return Derived{}, fmt.Errorf("derive hash key: %w", err)
+	}
+	block, err := aes.NewCipher(sealKey)
+	if err != nil {
+		return Derived{}, fmt.Errorf("make cipher: %w", err)
+	}
+	aead, err := cipher.NewGCMWithRandomNonce(block)
+	if err != nil {
+		return Derived{}, fmt.Errorf("make GCM: %w", err)
+	}
+	return Derived{Salt: append([]byte(nil), salt...), AEAD: aead, HashKey: hashKey}, nil
+}
+
 // New derives a keyset from the master key and the database's salt; a nil
 // salt makes a new random one (a new database). noSeal stores bodies as
 // they are (benchmarks only, to measure what sealing costs); the key check
 // is sealed all the same.
 func New(master, salt []byte, noSeal bool) (*Keyset, error) {
-	if len(master) != KeySize {
-		return nil, fmt.Errorf("key must be %d bytes, got %d", KeySize, len(master))
-	}
-	if salt == nil {
-		salt = make([]byte, SaltSize)
-		if _, err := rand.Read(salt); err != nil {
-			return nil, fmt.Errorf("make salt: %w", err)
-		}
-	}
-	sealKey, err := hkdf.Key(sha256.New, master, salt, "allmyleads seal v1", 32)
+	d, err := Derive(master, salt)
 	if err != nil {
-		return nil, fmt.Errorf("derive seal key: %w", err)
+		return nil, err
 	}
-	hashKey, err := hkdf.Key(sha256.New, master, salt, "allmyleads hash v1", 32)
-	if err != nil {
-		return nil, fmt.Errorf("derive hash key: %w", err)
-	}
-	block, err := aes.NewCipher(sealKey)
-	if err != nil {
-		return nil, fmt.Errorf("make cipher: %w", err)
-	}
-	aead, err := cipher.NewGCMWithRandomNonce(block)
-	if err != nil {
-		return nil, fmt.Errorf("make GCM: %w", err)
-	}
-	ks := &Keyset{salt: append([]byte(nil), salt...), aead: aead, hashKey: hashKey, noSeal: noSeal}
+	ks := &Keyset{salt: d.Salt, aead: d.AEAD, hashKey: d.HashKey, noSeal: noSeal}
 	ks.macs.New = func() any { return hmac.New(sha256.New, ks.hashKey) }
 	return ks, nil
 }
