@@ -170,6 +170,11 @@ func (s *Store) commitTurn(t *core.Turn, contact string, now time.Time) error {
 	if dup {
 		return core.ErrDuplicate
 	}
+	if t.Erase {
+		s.leads.forget(ck)
+	} else if pre.session != nil {
+		s.leads.remember(ck, cachedLead{sessRaw: pre.session, sess: t.Session, contRaw: pre.contact, cont: t.Contact})
+	}
 	s.leads.poke()
 	s.claims.release(pre.released)
 	if t.Erase {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -56,9 +57,64 @@ func noteLead(tx *bolt.Tx, ks *keyset, ck, urn string, in model.LeadInputs) erro
 	return ks.putJSON(b, string(bLeadPending), []byte(ck), p)
 }
 
+// cachedLead is a committed turn's session and contact record, kept in
+// memory with the sealed bytes the turn stored, so folding the contact's
+// note need not read and open them again: they are used only while the
+// stored bytes are still exactly these (no later write changed them).
+type cachedLead struct {
+	sessRaw []byte
+	sess    *core.Session
+	contRaw []byte
+	cont    *core.Contact
+}
+
+// remember keeps a committed turn's records for the next fold.
+func (l *leadIndexer) remember(ck string, c cachedLead) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.recent == nil {
+		l.recent = map[string]cachedLead{}
+	}
+	l.recent[ck] = c
+}
+
+// take removes and returns what a turn left for the contact's fold.
+func (l *leadIndexer) take(ck string) (cachedLead, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c, ok := l.recent[ck]
+	delete(l.recent, ck)
+	return c, ok
+}
+
+// forget drops what is kept for contacts: one after its erasure, every
+// one (no cks) after a rekey changed every contact key.
+func (l *leadIndexer) forget(cks ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(cks) == 0 {
+		l.recent = nil
+	}
+	for _, ck := range cks {
+		delete(l.recent, ck)
+	}
+}
+
+// cachedInputs fills in the session and contact a turn left for ck, when
+// they are still what the store holds.
+func cachedInputs(tx *bolt.Tx, c cachedLead, ck string, in *model.LeadInputs) {
+	if c.sess != nil && c.sessRaw != nil && bytes.Equal(tx.Bucket(bSessions).Get([]byte(ck)), c.sessRaw) {
+		in.Session = c.sess
+	}
+	if c.cont != nil && c.contRaw != nil && bytes.Equal(tx.Bucket(bContacts).Get([]byte(ck)), c.contRaw) {
+		in.Contact = c.cont
+	}
+}
+
 // foldLeads refreshes the rows of up to limit noted contacts and removes
-// their notes, in tx. It reports how many it folded.
-func foldLeads(tx *bolt.Tx, ks *keyset, now time.Time, limit int) (int, error) {
+// their notes, in tx; take gives what a turn left in memory for a contact.
+// It reports how many it folded.
+func foldLeads(tx *bolt.Tx, ks *keyset, now time.Time, limit int, take func(ck string) (cachedLead, bool)) (int, error) {
 	b := tx.Bucket(bLeadPending)
 	type note struct {
 		ck string
@@ -78,6 +134,9 @@ func foldLeads(tx *bolt.Tx, ks *keyset, now time.Time, limit int) (int, error) {
 		if n.p.Service != "" {
 			in.Project = &core.Project{Service: n.p.Service}
 		}
+		if c, ok := take(n.ck); ok {
+			cachedInputs(tx, c, n.ck, &in)
+		}
 		if err := refreshLead(tx, ks, n.ck, normalize(n.p.Contact), in); err != nil {
 			return 0, fmt.Errorf("lead row: %w", err)
 		}
@@ -94,6 +153,9 @@ type leadIndexer struct {
 	stop    chan struct{}
 	done    chan struct{}
 	stopped sync.Once
+
+	mu     sync.Mutex
+	recent map[string]cachedLead // by contact key: the last committed turn's records
 }
 
 // Batch sizes of the indexer: notes folded per transaction, and how long
@@ -168,7 +230,7 @@ func (s *Store) foldPending(ctx context.Context) error {
 		var n int
 		err := s.withKeys(func(ks *keyset) error {
 			return s.db.Update(func(tx *bolt.Tx) (err error) {
-				n, err = foldLeads(tx, ks.in(tx), s.now(), foldBatch)
+				n, err = foldLeads(tx, ks.in(tx), s.now(), foldBatch, s.leads.take)
 				return err
 			})
 		})

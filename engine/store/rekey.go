@@ -31,6 +31,7 @@ func (s *Store) Rekey(ctx context.Context, newKey []byte, actor string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.leads.forget() // every contact key changes
 	nr.seenSecret, nr.load = s.ring.seenSecret, s.loadDataKey
 	if nr.kek, err = sealing.NewKeySet(); err != nil {
 		return fmt.Errorf("rekey: %w", err)

@@ -77,6 +77,7 @@ func (s *Store) Erase(ctx context.Context, contact, actor string) (EraseReport, 
 	if err != nil {
 		return rep, fmt.Errorf("erase: %w", err)
 	}
+	s.leads.forget() // nothing of the contact stays in memory
 	now := s.now()
 	err = s.exclusive(func() error {
 		return s.shredUpdate(func(tx *bolt.Tx, ks *keyset) error {
