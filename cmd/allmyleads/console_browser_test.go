@@ -193,6 +193,10 @@ func TestConsoleInBrowser(t *testing.T) {
 		h.settle()
 	}
 	browse(t, ctx, "the second lead shows", chromedp.WaitVisible(xpathText("a", "Bob Reyes")), chromedp.WaitVisible(xpathText("span", "Waiting for a person")))
+	// The pipeline's totals follow live too: one waiting for a person, one quoted.
+	browse(t, ctx, "the pipeline counts the leads",
+		chromedp.WaitVisible(`//tbody[@id="pipeline"]/tr[td[1][normalize-space()="Waiting for a person"]]/td[2][normalize-space()="1"]`),
+		chromedp.WaitVisible(`//tbody[@id="pipeline"]/tr[td[1][normalize-space()="Quoted"]]/td[2][normalize-space()="1"]`))
 	screenshot(t, ctx, "leads.png")
 
 	browse(t, ctx, "open the lead and see the photo",
