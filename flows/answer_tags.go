@@ -67,9 +67,10 @@ func CheckAnswer(s string) Refusal {
 	return RefusedNone
 }
 
-// CheckAddress is the `address` tag: a real answer that is no question,
-// command word or email address, with at least one letter.
-func CheckAddress(s string) Refusal {
+// refuseNonAnswer is what the address and company tags refuse alike: no
+// answer at all (CheckAnswer), a question, a command word or an email
+// address.
+func refuseNonAnswer(s string) Refusal {
 	if r := CheckAnswer(s); r != RefusedNone {
 		return r
 	}
@@ -81,6 +82,18 @@ func CheckAddress(s string) Refusal {
 		return RefusedKeyword
 	case FindEmail(s) != "":
 		return RefusedEmail
+	}
+	return RefusedNone
+}
+
+// CheckAddress is the `address` tag: a real answer that is no question,
+// command word or email address, with at least one letter.
+func CheckAddress(s string) Refusal {
+	if r := refuseNonAnswer(s); r != RefusedNone {
+		return r
+	}
+	s = strings.TrimSpace(s)
+	switch {
 	case !hasLetter(s):
 		if IsPhone(s) {
 			return RefusedPhone
@@ -94,17 +107,11 @@ func CheckAddress(s string) Refusal {
 // signs are fine; questions, command words, email addresses, phone
 // numbers, placeholders and single letters are not.
 func CheckCompany(s string) Refusal {
-	if r := CheckAnswer(s); r != RefusedNone {
+	if r := refuseNonAnswer(s); r != RefusedNone {
 		return r
 	}
 	s = strings.TrimSpace(s)
 	switch {
-	case IsQuestion(s):
-		return RefusedQuestion
-	case IsCommandWord(s):
-		return RefusedKeyword
-	case FindEmail(s) != "":
-		return RefusedEmail
 	case FindPhone(s) != "":
 		return RefusedPhone
 	case utf8.RuneCountInString(strings.Join(strings.Fields(s), "")) < 2:

@@ -85,19 +85,7 @@ func TestKillUnderLoad(t *testing.T) {
 	c.cmd.Wait()
 
 	// Each outbox id went to Meta once.
-	seen := map[string]int{}
-	for _, r := range g.Sent() {
-		if id, _ := r.Body["biz_opaque_callback_data"].(string); id != "" && r.Status == http.StatusOK {
-			seen[id]++
-		}
-	}
-	twice := 0
-	for id, n := range seen {
-		if n > 1 {
-			twice++
-			t.Errorf("outbox item %s sent %d times", id, n)
-		}
-	}
+	seen, twice := sentOnce(t, g)
 	// Every customer's three messages were handled: each waits at the email question.
 	key, err := store.ReadKeyFile(db + ".key")
 	if err != nil {
@@ -128,4 +116,25 @@ func sends(reqs []graphtest.Request) int {
 		}
 	}
 	return n
+}
+
+// sentOnce counts the replies the Graph API double accepted by outbox id
+// (biz_opaque_callback_data), failing the test for each sent more than
+// once; it returns the counts and how many were doubled.
+func sentOnce(t *testing.T, g *graphtest.Server) (map[string]int, int) {
+	t.Helper()
+	seen := map[string]int{}
+	for _, r := range g.Sent() {
+		if id, _ := r.Body["biz_opaque_callback_data"].(string); id != "" && r.Status == http.StatusOK {
+			seen[id]++
+		}
+	}
+	twice := 0
+	for id, n := range seen {
+		if n > 1 {
+			twice++
+			t.Errorf("outbox item %s sent %d times", id, n)
+		}
+	}
+	return seen, twice
 }

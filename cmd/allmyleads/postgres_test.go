@@ -355,19 +355,7 @@ func TestPostgresKillUnderLoad(t *testing.T) {
 		c.cmd.Wait()
 	}
 
-	seen := map[string]int{}
-	for _, r := range g.Sent() {
-		if id, _ := r.Body["biz_opaque_callback_data"].(string); id != "" && r.Status == http.StatusOK {
-			seen[id]++
-		}
-	}
-	twice := 0
-	for id, n := range seen {
-		if n > 1 {
-			twice++
-			t.Errorf("outbox item %s sent %d times", id, n)
-		}
-	}
+	seen, twice := sentOnce(t, g)
 	st, err := postgres.Open(context.Background(), postgres.Options{URL: url, Schema: schema, Key: key, MaxConns: 2, TurnConns: 1})
 	if err != nil {
 		t.Fatal(err)
