@@ -33,8 +33,6 @@ const (
 	// sealing.Envelope (3): format 3, a key reference first (sealing.Seal)
 )
 
-const checkText = "allmyleads key check v1"
-
 // keyring holds what the master key derives and the key store: the
 // business key that seals what names nobody, the HMAC key that hashes
 // contacts and provider ids, the seen-id key, the key-encryption keys of
@@ -44,12 +42,11 @@ const checkText = "allmyleads key check v1"
 // transaction; keyset is its view in one of them.
 type keyring struct {
 	salt       []byte
-	aead       cipher.AEAD // the business key
-	hashKey    []byte
-	seenSecret []byte // hashes inbound ids; random, kept across rekeys (format 3)
+	aead       cipher.AEAD  // the business key
+	base       *seal.Keyset // the business key's envelope, key check and keyed hashes, shared with the Postgres store
+	seenSecret []byte       // hashes inbound ids; random, kept across rekeys (format 3)
 	noSeal     bool
 	legacy     bool // a format-2 ring: everything under the business key (the migration reads it)
-	macs       sync.Pool
 	seen       sync.Pool
 	kek        *sealing.KeySet
 	dks        *sealing.Cache
@@ -65,8 +62,7 @@ func newKeyring(master, salt []byte, noSeal bool) (*keyring, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &keyring{salt: d.Salt, aead: d.AEAD, hashKey: d.HashKey, noSeal: noSeal, dks: sealing.NewCache(1 << 13)}
-	r.macs.New = func() any { return hmac.New(sha256.New, r.hashKey) }
+	r := &keyring{salt: d.Salt, aead: d.AEAD, base: seal.FromDerived(d, noSeal), noSeal: noSeal, dks: sealing.NewCache(1 << 13)}
 	r.seen.New = func() any { return hmac.New(sha256.New, r.seenSecret) }
 	return r, nil
 }
@@ -74,9 +70,8 @@ func newKeyring(master, salt []byte, noSeal bool) (*keyring, error) {
 // clone returns a copy of the ring with its own pools and an empty cache
 // of data keys.
 func (r *keyring) clone() *keyring {
-	n := &keyring{salt: r.salt, aead: r.aead, hashKey: r.hashKey, seenSecret: r.seenSecret, noSeal: r.noSeal,
+	n := &keyring{salt: r.salt, aead: r.aead, base: r.base, seenSecret: r.seenSecret, noSeal: r.noSeal,
 		legacy: r.legacy, kek: r.kek, dks: sealing.NewCache(1 << 13), load: r.load}
-	n.macs.New = func() any { return hmac.New(sha256.New, n.hashKey) }
 	n.seen.New = func() any { return hmac.New(sha256.New, n.seenSecret) }
 	return n
 }
@@ -143,8 +138,7 @@ func (ks *keyset) seal(bucket string, key, body []byte) []byte {
 		return out
 	}
 	if ks.legacy {
-		out := []byte{envSealed}
-		return ks.aead.Seal(out, nil, body, additional(bucket, key))
+		return ks.base.Seal(bucket, key, body)
 	}
 	return ks.sealRef(subjectFor(ks, bucket, key, body), bucket, key, body)
 }
@@ -170,7 +164,7 @@ func (ks *keyset) sealRef(ref sealing.Ref, bucket string, key, body []byte) []by
 
 // errCorrupt says a value could not be opened: wrong key, tampering or a
 // value moved from another record.
-var errCorrupt = errors.New("value does not open (wrong key or damaged record)")
+var errCorrupt = seal.ErrCorrupt
 
 // errShredded is a value whose data key was destroyed.
 var errShredded = sealing.ErrShredded
@@ -181,17 +175,8 @@ func (ks *keyset) open(bucket string, key, value []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%s/%x: empty value", bucket, key)
 	}
 	switch value[0] {
-	case envSealed:
-		body, err := ks.aead.Open(nil, nil, value[1:], additional(bucket, key))
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", bucket, errCorrupt)
-		}
-		return body, nil
-	case envPlain:
-		if !ks.noSeal {
-			return nil, fmt.Errorf("%s: unsealed value in a sealed store", bucket)
-		}
-		return append([]byte(nil), value[1:]...), nil
+	case envSealed, envPlain: // the business key's envelope (format 2) or NoSeal
+		return ks.base.Open(bucket, key, value)
 	case sealing.Envelope:
 		ref, _, err := sealing.ParseRef(value)
 		if err != nil {
@@ -231,26 +216,13 @@ func additional(bucket string, key []byte) []byte {
 }
 
 // checkValue is the sealed known text that tells a right key from a wrong one.
-func (ks *keyring) checkValue() []byte {
-	// The check is always sealed, even with NoSeal, so a wrong key is caught.
-	body := ks.aead.Seal([]byte{envSealed}, nil, []byte(checkText), additional("meta", []byte("check")))
-	return body
-}
+func (ks *keyring) checkValue() []byte { return ks.base.CheckValue() }
 
 // verify opens the stored key check.
-func (ks *keyring) verify(check []byte) error {
-	if len(check) < 1 || check[0] != envSealed {
-		return errors.New("key check missing or damaged")
-	}
-	body, err := ks.aead.Open(nil, nil, check[1:], additional("meta", []byte("check")))
-	if err != nil || string(body) != checkText {
-		return ErrWrongKey
-	}
-	return nil
-}
+func (ks *keyring) verify(check []byte) error { return ks.base.Verify(check) }
 
 // mac returns HMAC-SHA256 under the hash key of the parts joined by NUL.
-func (ks *keyring) mac(parts ...string) []byte { return macOf(&ks.macs, parts) }
+func (ks *keyring) mac(parts ...string) []byte { return ks.base.MAC(parts...) }
 
 func macOf(pool *sync.Pool, parts []string) []byte {
 	m := pool.Get().(hash.Hash)

@@ -39,11 +39,12 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/allmyleads/allmyleads/engine/core"
+	"github.com/allmyleads/allmyleads/engine/store/seal"
 	"github.com/allmyleads/allmyleads/engine/store/sealing"
 )
 
 // ErrWrongKey is returned by Open when the key does not open the database.
-var ErrWrongKey = errors.New("the encryption key does not open this database")
+var ErrWrongKey = seal.ErrWrongKey
 
 // ErrLocked is returned by Open when another process holds the database.
 var ErrLocked = errors.New("database is in use by another process")

@@ -111,9 +111,15 @@ func New(master, salt []byte, noSeal bool) (*Keyset, error) {
 	if err != nil {
 		return nil, err
 	}
+	return FromDerived(d, noSeal), nil
+}
+
+// FromDerived is the keyset of keys Derive gave; a store that seals more
+// (per-contact keys) builds its own layer over it.
+func FromDerived(d Derived, noSeal bool) *Keyset {
 	ks := &Keyset{salt: d.Salt, aead: d.AEAD, hashKey: d.HashKey, noSeal: noSeal}
 	ks.macs.New = func() any { return hmac.New(sha256.New, ks.hashKey) }
-	return ks, nil
+	return ks
 }
 
 // Salt returns the database's salt, to store beside the key check.
